@@ -1,0 +1,117 @@
+/**
+ * The runtime-neutral HTTP front: a Fetch-API Request in, a Response out. Routes:
+ *   GET /.well-known/oauth-protected-resource/<path>   RFC 9728 metadata (PRM-1, PRM-2)
+ *   POST|GET|DELETE <mcp path>                          authenticate → authorize tool calls → MCP
+ * Errors become the RFC 6750 / 9449 / 9470 status and challenge (ERR-1); never a 500 for bad input.
+ */
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { ResourceServerError } from './errors.ts';
+import { wwwAuthenticate, type ChallengeSettings } from './challenge.ts';
+import { authenticate, type Authenticator } from './authenticate.ts';
+import { readJsonRpc, rpcError, toolCallOf, RPC_FORBIDDEN, RPC_UNAUTHORIZED, type RpcMessage } from './jsonrpc.ts';
+import { auditEvent, buildServer, reasonOf, type SessionSettings } from './session.ts';
+import { authorizeTool, type ToolDecision } from '../tools/authorize.ts';
+import type { ProtectedResourceMetadata } from './prm.ts';
+import type { DpopNonces } from '../token/dpop-nonce.ts';
+import type { AuthContext } from './types.ts';
+
+export interface HandlerSettings {
+  mcpPath: string;
+  prmPath: string;
+  metadata: ProtectedResourceMetadata;
+  challenge: ChallengeSettings;
+  authenticator: Authenticator;
+  session: SessionSettings;
+  nonces: DpopNonces | undefined;
+  maxBodyBytes: number;
+  now: () => number;
+}
+
+export interface RequestInfo {
+  /** The client address, for audit (adapters fill it). */
+  ip?: string;
+}
+
+function json(body: unknown, status: number, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers } });
+}
+
+function errorResponse(h: HandlerSettings, err: ResourceServerError, scheme: 'Bearer' | 'DPoP' | undefined, id?: RpcMessage['id']): Response {
+  const headers: Record<string, string> = {};
+  if (err.status === 401 || err.status === 403) headers['www-authenticate'] = wwwAuthenticate(err, h.challenge, scheme);
+  if (err.error === 'use_dpop_nonce' && h.nonces) headers['dpop-nonce'] = h.nonces.current(h.now());
+  if (err.status === 503) headers['retry-after'] = '5';
+  const body = err.error === '' ? { error: 'unauthorized', error_description: 'an access token is required' } : { error: err.error, error_description: err.message };
+  if (id !== undefined) Object.assign(body, { jsonrpc: '2.0', id });
+  return json(body, err.status, headers);
+}
+
+function schemeOf(req: Request): 'Bearer' | 'DPoP' | undefined {
+  const a = req.headers.get('authorization')?.trim().split(' ')[0]?.toLowerCase();
+  return a === 'dpop' ? 'DPoP' : a === 'bearer' ? 'Bearer' : undefined;
+}
+
+/** Tool calls decided before the transport: a challenge or a denial answers the whole POST. */
+async function decideToolCalls(h: HandlerSettings, auth: AuthContext, messages: RpcMessage[], ip: string | undefined): Promise<{ decisions: Map<string | number, ToolDecision>; response?: Response }> {
+  const decisions = new Map<string | number, ToolDecision>();
+  for (const m of messages) {
+    const call = toolCallOf(m);
+    if (!call || m.id === undefined || m.id === null) continue;
+    const tool = h.session.tools.find((t) => t.name === call.name);
+    if (!tool) continue; // the MCP server answers "tool not found"
+    const d = await authorizeTool(h.session.authorizer, tool, auth, call.args, 'call');
+    decisions.set(m.id, d);
+    if (d.kind === 'allow') continue;
+    h.session.hooks.audit?.record(auditEvent(h.session, auth, tool.name, { decision: d.kind, reason: reasonOf(d), entity: d.resource }, { ip }));
+    if (d.kind === 'challenge') {
+      // MCP clients act on the HTTP status and WWW-Authenticate (step-up, STEP-1 / RFC 9470).
+      const body = rpcError(m.id, d.status === 401 ? RPC_UNAUTHORIZED : RPC_FORBIDDEN, d.description, { error: d.error, scope: d.scope, acr_values: d.acrValues, max_age: d.maxAge });
+      return { decisions, response: json(body, d.status, { 'www-authenticate': d.wwwAuthenticate }) };
+    }
+    return { decisions, response: json(rpcError(m.id, RPC_FORBIDDEN, `Forbidden: ${d.reason}`, { tool: tool.name, reason: d.reason, code: d.code }), 200) };
+  }
+  return { decisions };
+}
+
+async function serveMcp(h: HandlerSettings, req: Request, info: RequestInfo): Promise<Response> {
+  const auth = await authenticate(h.authenticator, { method: req.method, url: req.url, authorization: req.headers.get('authorization'), dpop: req.headers.get('dpop') });
+  let parsedBody: unknown;
+  let decisions = new Map<string | number, ToolDecision>();
+  let onlyCalled: Set<string> | undefined;
+  if (req.method === 'POST') {
+    const { raw, messages } = await readJsonRpc(req, h.maxBodyBytes);
+    parsedBody = raw;
+    const decided = await decideToolCalls(h, auth, messages, info.ip);
+    if (decided.response) return decided.response;
+    decisions = decided.decisions;
+    // A POST of tool calls only needs just the called tools (already authorized): no listing pass.
+    const calls = messages.map(toolCallOf);
+    if (calls.every((c) => c !== undefined)) onlyCalled = new Set(calls.map((c) => c!.name));
+  }
+  // Stateless Streamable HTTP: a server and transport per request, built for this caller.
+  const server = await buildServer(h.session, auth, info.ip, decisions, onlyCalled);
+  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+  await server.connect(transport);
+  const response = await transport.handleRequest(req, { parsedBody, authInfo: { token: auth.token, clientId: auth.clientId, scopes: auth.scopes, expiresAt: auth.expiresAt, resource: new URL(h.session.resource), extra: { mandate: auth } } });
+  if (!h.nonces || auth.tokenType !== 'DPoP') return response;
+  // RFC 9449 §9: hand out the current nonce on success too, so clients never fall a step behind.
+  const headers = new Headers(response.headers);
+  headers.set('dpop-nonce', h.nonces.current(h.now()));
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+export async function handle(h: HandlerSettings, req: Request, info: RequestInfo = {}): Promise<Response> {
+  const path = new URL(req.url).pathname;
+  try {
+    if (path === h.prmPath) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return json({ error: 'invalid_request', error_description: 'use GET' }, 405, { allow: 'GET, HEAD' });
+      return new Response(JSON.stringify(h.metadata), { headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300', 'access-control-allow-origin': '*' } });
+    }
+    if (path !== h.mcpPath) return json({ error: 'not_found' }, 404);
+    return await serveMcp(h, req, info);
+  } catch (err) {
+    if (err instanceof ResourceServerError) return errorResponse(h, err, schemeOf(req));
+    // A fault of ours, not of the input: fail closed and describe nothing internal.
+    return json({ error: 'server_error', error_description: 'the request could not be processed' }, 500);
+  }
+}

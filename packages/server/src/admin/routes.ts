@@ -1,0 +1,28 @@
+/**
+ * The admin API (JSON, under Paths.admin), protected by Mandate access tokens with the
+ * mandate:admin scope (auth.ts). Each resource declares its routes as data (route.ts); the
+ * OpenAPI document at Paths.openapi is generated from those declarations (openapi.ts).
+ * Every call is audited as `admin.<operationId>` (writes in the same transaction as the change);
+ * calls refused for lack of the admin scope as `admin.denied`.
+ */
+import type { Hono } from 'hono';
+import type { ServerContext } from '../context.ts';
+import { Paths } from '../endpoints/paths.ts';
+import { agentRoutes } from './agents.ts';
+import { auditRoutes } from './audit-events.ts';
+import { clientRoutes } from './clients.ts';
+import { custodyRoutes } from './custody.ts';
+import { grantRoutes } from './grants.ts';
+import { keyRoutes } from './keys.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import { registerRoute, type AdminRoute } from './route.ts';
+import { userRoutes } from './users.ts';
+
+export const adminRoutes: readonly AdminRoute[] = [...clientRoutes, ...userRoutes, ...grantRoutes, ...agentRoutes, ...keyRoutes, ...auditRoutes, ...custodyRoutes];
+
+export function registerAdminRoutes(app: Hono, ctx: ServerContext): void {
+  const document = buildOpenApiDocument(adminRoutes, ctx.config.issuer);
+  // Registered first: `/admin/v1/openapi.json` must not be taken for an authenticated route.
+  app.get(Paths.openapi, (c) => c.json(document));
+  for (const route of adminRoutes) registerRoute(app, ctx, route);
+}

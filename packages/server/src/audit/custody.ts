@@ -1,0 +1,93 @@
+/**
+ * Chain of custody (AU-2): from any token id (jti) or audit event, walk back through the audit
+ * log to where the token came from — each exchange event names the subject token it consumed
+ * (`subject_jti`), whose own issuance or exchange event names its subject, and so on to the
+ * original issuance (authorization code, client credentials, jwt-bearer). Each hop reports who
+ * acted (client, agent, actor chain), what was asked and granted, and whether it is still live.
+ */
+import type { Storage } from '../storage/storage.ts';
+import type { AuditEventRecord } from '../storage/records.ts';
+
+/** Events that issue a token recorded under `data.jti`. */
+const ISSUING_EVENTS = ['token_exchanged', 'token_issued', 'token_refreshed'] as const;
+/** A chain never has more hops than this (the exchange depth limit is far lower). */
+const MAX_HOPS = 64;
+const PAGE = 1000;
+
+export interface CustodyHop {
+  jti: string | null;
+  event: AuditEventRecord | null;
+  /** The token this hop consumed (token exchange), when it had a jti. */
+  subjectJti: string | null;
+  /** Whether the token at this hop is revoked (itself or through its grant); null when unknown. */
+  revoked: boolean | null;
+}
+
+export interface Custody {
+  /** Newest first: the asked-for token, then the token it was exchanged from, back to the origin. */
+  hops: CustodyHop[];
+}
+
+export async function custodyOfToken(storage: Storage, jti: string): Promise<Custody | null> {
+  const first = await hopForJti(storage, jti);
+  if (!first) return null;
+  return { hops: await walkBack(storage, first) };
+}
+
+export async function custodyOfEvent(storage: Storage, eventId: string): Promise<Custody | null> {
+  const event = await findEvent(storage, {}, (e) => e.id === eventId);
+  if (!event) return null;
+  const jti = stringField(event.data, 'jti');
+  const first: CustodyHop = { jti, event, subjectJti: stringField(event.data, 'subject_jti'), revoked: jti ? await isRevoked(storage, jti) : null };
+  return { hops: await walkBack(storage, first) };
+}
+
+async function walkBack(storage: Storage, first: CustodyHop): Promise<CustodyHop[]> {
+  const hops = [first];
+  const seen = new Set([first.jti]);
+  let current = first;
+  while (current.subjectJti !== null && !seen.has(current.subjectJti) && hops.length < MAX_HOPS) {
+    seen.add(current.subjectJti);
+    const previous = (await hopForJti(storage, current.subjectJti)) ?? { jti: current.subjectJti, event: null, subjectJti: null, revoked: null };
+    hops.push(previous);
+    current = previous;
+  }
+  return hops;
+}
+
+/** The issuance event of a jti (found among the events of its user, or its client). */
+async function hopForJti(storage: Storage, jti: string): Promise<CustodyHop | null> {
+  const record = await storage.accessTokens.get(jti);
+  const filter = record?.userId ? { userId: record.userId } : record ? { clientId: record.clientId } : {};
+  for (const event of ISSUING_EVENTS) {
+    const found = await findEvent(storage, { ...filter, event }, (e) => stringField(e.data, 'jti') === jti);
+    if (found) return { jti, event: found, subjectJti: stringField(found.data, 'subject_jti'), revoked: record ? await isRevoked(storage, jti) : null };
+  }
+  return record ? { jti, event: null, subjectJti: null, revoked: await isRevoked(storage, jti) } : null;
+}
+
+async function isRevoked(storage: Storage, jti: string): Promise<boolean | null> {
+  const record = await storage.accessTokens.get(jti);
+  if (!record) return null;
+  if (record.revokedAt !== null) return true;
+  if (record.grantId === null) return false;
+  const grant = await storage.grants.get(record.grantId);
+  return grant === null || grant.revokedAt !== null;
+}
+
+/** Pages through the audit log (filtered by the indexed columns) until `match`. */
+async function findEvent(storage: Storage, filter: { userId?: string; clientId?: string; event?: string }, match: (e: AuditEventRecord) => boolean): Promise<AuditEventRecord | null> {
+  let afterSeq: number | undefined;
+  for (;;) {
+    const page = await storage.audit.list({ ...filter, ...(afterSeq !== undefined ? { afterSeq } : {}), limit: PAGE });
+    const found = page.find(match);
+    if (found) return found;
+    if (page.length < PAGE) return null;
+    afterSeq = page.at(-1)!.seq;
+  }
+}
+
+function stringField(data: Record<string, unknown> | null, name: string): string | null {
+  const value = data?.[name];
+  return typeof value === 'string' ? value : null;
+}

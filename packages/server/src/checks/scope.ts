@@ -1,0 +1,24 @@
+/**
+ * Requested scope checks (RFC 6749 §3.3): syntax, known to the server, allowed for the client.
+ * The server never silently widens; unknown scopes are refused rather than dropped so a client
+ * learns of its mistake.
+ */
+import { InvalidScopeError, parseScope } from '@mandate/protocol';
+import type { MandateConfig } from '../config/config.ts';
+import type { ClientRecord } from '../storage/records.ts';
+
+export function parseRequestedScope(value: string | undefined): Set<string> {
+  const scopes = parseScope(value);
+  if (!scopes) throw new InvalidScopeError('The scope parameter is malformed (RFC 6749 §3.3).');
+  return scopes;
+}
+
+/** Throws invalid_scope when a scope is not supported by the server or not allowed for the client. */
+export function checkScopeAllowed(scopes: Set<string>, client: Pick<ClientRecord, 'scope' | 'clientId'>, config: Pick<MandateConfig, 'scopesSupported'>): void {
+  const supported = new Set(config.scopesSupported);
+  const clientAllowed = client.scope.trim() === '' ? null : new Set(client.scope.split(' '));
+  for (const s of scopes) {
+    if (!supported.has(s)) throw new InvalidScopeError(`The scope '${s}' is not supported by this server.`);
+    if (clientAllowed && !clientAllowed.has(s)) throw new InvalidScopeError(`The client may not request the scope '${s}'.`);
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Removing a client. RFC 7592 §2.3: when a client is deleted the server SHOULD immediately
+ * invalidate all grants and active tokens issued to it — the admin API does the same.
+ * Grants (and through revokeTree their refresh and access tokens) are revoked first, so a failure
+ * half-way leaves the client in place rather than tokens without a client.
+ */
+import type { ServerContext } from '../context.ts';
+import { createAuditLog } from '../audit/log.ts';
+
+/**
+ * Runs `fn` with a context whose storage and audit log are bound to one transaction: the change
+ * and its audit event are written together or not at all.
+ */
+export function inTransaction<T>(ctx: ServerContext, fn: (tx: ServerContext) => Promise<T>): Promise<T> {
+  return ctx.storage.transaction((storage) => fn({ ...ctx, storage, audit: createAuditLog(storage, ctx.now) }));
+}
+
+const PAGE = 200;
+/** Guards against a storage that would keep listing grants it reports as revoked. */
+const MAX_PAGES = 10_000;
+
+/** Revokes every live grant of a client. Returns how many grant trees were revoked. */
+export async function revokeClientGrants(ctx: Pick<ServerContext, 'storage' | 'now'>, clientId: string, reason: string): Promise<number> {
+  let revoked = 0;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const grants = await ctx.storage.grants.list({ clientId, includeRevoked: false, limit: PAGE, offset: 0 });
+    if (grants.length === 0) return revoked;
+    for (const grant of grants) {
+      await ctx.storage.grants.revokeTree(grant.id, ctx.now(), reason);
+      revoked += 1;
+    }
+  }
+  return revoked;
+}
+
+/** Revokes the client's grants, then deletes it. Returns false when it did not exist. */
+export async function deleteClient(ctx: Pick<ServerContext, 'storage' | 'now'>, clientId: string, reason: string): Promise<boolean> {
+  if (!(await ctx.storage.clients.get(clientId))) return false;
+  await revokeClientGrants(ctx, clientId, reason);
+  return ctx.storage.clients.delete(clientId);
+}

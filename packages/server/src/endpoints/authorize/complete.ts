@@ -1,0 +1,91 @@
+/**
+ * The end of a successful authorization: the grant (what the user allowed this client), the
+ * authorization code (RFC 6749 §4.1.2) that the token endpoint redeems once, and the audit event,
+ * written in one transaction so none exists without the others. The code itself is only in the
+ * redirect; storage keeps its SHA-256.
+ */
+import type { ServerContext } from '../../context.ts';
+import { randomId, randomToken, sha256 } from '../../crypto/hash.ts';
+import type { AuthorizationCodeRecord, GrantRecord } from '../../storage/records.ts';
+import type { AuthorizationRequest } from './request.ts';
+import { authorizationResponseUrl } from './response.ts';
+
+/** Who authenticated, and how (OIDC Core §2: auth_time, acr, amr). */
+export interface CompletedAuthentication {
+  userId: string;
+  authTime: number;
+  acr: string;
+  amr: string[];
+  /** The login session the code was issued under (for logout and revocation later). */
+  sessionIdHash: string | null;
+}
+
+export interface CompletionInput {
+  request: AuthorizationRequest;
+  authentication: CompletedAuthentication;
+  /** The consent the grant rests on. */
+  consentId: string | null;
+  ip: string | null;
+}
+
+/** Issues the code and returns the URL to redirect the browser to (code, state, iss). */
+export async function completeAuthorization(ctx: ServerContext, input: CompletionInput): Promise<string> {
+  const { request, authentication } = input;
+  const now = ctx.now();
+  const code = randomToken();
+  const grant: GrantRecord = {
+    id: randomId('grt'),
+    userId: authentication.userId,
+    clientId: request.clientId,
+    agentId: null,
+    parentGrantId: null,
+    scope: request.scope,
+    resources: request.resources,
+    authorizationDetails: request.authorizationDetails,
+    consentId: input.consentId,
+    createdAt: now,
+    revokedAt: null,
+    revokedReason: null,
+  };
+  const record: AuthorizationCodeRecord = {
+    codeHash: sha256(code),
+    grantId: grant.id,
+    clientId: request.clientId,
+    userId: authentication.userId,
+    redirectUri: request.redirectUri,
+    codeChallenge: request.codeChallenge,
+    codeChallengeMethod: request.codeChallengeMethod,
+    scope: request.scope,
+    resources: request.resources,
+    authorizationDetails: request.authorizationDetails,
+    nonce: request.nonce,
+    authTime: authentication.authTime,
+    acr: authentication.acr,
+    amr: authentication.amr,
+    dpopJkt: request.dpopJkt,
+    sessionIdHash: authentication.sessionIdHash,
+    createdAt: now,
+    expiresAt: now + ctx.config.ttl.authorizationCode,
+    consumedAt: null,
+  };
+  await ctx.storage.transaction(async (tx) => {
+    await tx.grants.create(grant);
+    await tx.codes.create(record);
+    // AU-1: fails closed — no code leaves without its audit row.
+    await tx.audit.append(
+      {
+        event: 'authorization',
+        userId: authentication.userId,
+        clientId: request.clientId,
+        requestedScope: request.scope,
+        grantedScope: request.scope,
+        resource: request.resources.length > 0 ? request.resources.join(' ') : null,
+        ip: input.ip,
+        result: 'success',
+        data: { grantId: grant.id, consentId: input.consentId, acr: authentication.acr, pushed: request.pushed },
+      },
+      now,
+    );
+  });
+  return authorizationResponseUrl(ctx, request, { code });
+}

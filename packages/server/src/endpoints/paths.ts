@@ -1,0 +1,41 @@
+/** Endpoint paths, relative to the issuer. Metadata and routes both read them from here. */
+export const Paths = {
+  authorization: '/authorize',
+  token: '/token',
+  par: '/par',
+  introspection: '/introspect',
+  revocation: '/revoke',
+  userinfo: '/userinfo',
+  registration: '/register',
+  jwks: '/jwks.json',
+  /** Login, TOTP and consent pages (interaction/routes.ts). */
+  interaction: '/interaction',
+  /** The signed-in user's passkeys (account/routes.ts). */
+  accountPasskeys: '/account/passkeys',
+  admin: '/admin/v1',
+  openapi: '/admin/v1/openapi.json',
+  /** Audit events reported by resource servers (endpoints/audit-ingest.ts). */
+  auditEvents: '/audit/events',
+  /** Agent identities managed by their owners (agents/routes.ts, issue 3). */
+  agents: '/agents',
+  /** The signed revocation feed resource servers poll (revocation/feed.ts, CO-1). */
+  revocationFeed: '/revocations',
+} as const;
+
+/** The scope that unlocks the admin API. */
+export const ADMIN_SCOPE = 'mandate:admin';
+
+/** The scope that lets a user manage their own agents (agents/routes.ts). */
+export const AGENTS_SCOPE = 'mandate:agents';
+
+export function endpointUrl(issuer: string, path: string): string {
+  return `${issuer}${path}`;
+}
+
+/**
+ * The issuer's path: '' for an issuer at the root of its host, '/p' for `https://host/p`.
+ * http/app.ts mounts every endpoint under it, so `endpointUrl(issuer, path)` is always served.
+ */
+export function issuerPath(issuer: string): string {
+  return new URL(issuer).pathname.replace(/\/+$/, '');
+}

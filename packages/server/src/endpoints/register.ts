@@ -1,0 +1,77 @@
+/**
+ * Dynamic Client Registration (RFC 7591) and its management protocol (RFC 7592).
+ *
+ *   POST   /register            policy → rate → software → metadata → create → 201   (RFC 7591 §3)
+ *   GET    /register/:clientId  registration access token → 200                    (RFC 7592 §2.1)
+ *   PUT    /register/:clientId  registration access token → metadata → replace → 200 (RFC 7592 §2.2)
+ *   DELETE /register/:clientId  registration access token → revoke + delete → 204   (RFC 7592 §2.3)
+ *
+ * With `dcr.policy: off` the POST answers 404 and creates nothing; the management routes stay,
+ * so clients registered while registration was open can still read or delete themselves.
+ */
+import type { Context, Hono } from 'hono';
+import { NotFoundError } from '@mandate/protocol';
+import type { ServerContext } from '../context.ts';
+import { inTransaction } from '../clients/lifecycle.ts';
+import { clientIp } from '../http/client-ip.ts';
+import { readJsonObject } from '../http/params.ts';
+import { Paths } from './paths.ts';
+import { createRegistrationPolicy } from './register/policy.ts';
+import { authenticateRegistrationAccess } from './register/registration-access-token.ts';
+import { registerClient, registrationResponse, unregisterClient, updateClient } from './register/operations.ts';
+
+/** RFC 7591 §3.2.1: responses carrying credentials must not be cached. */
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
+
+export function registerRegistrationRoutes(app: Hono, ctx: ServerContext): void {
+  const policy = createRegistrationPolicy(ctx.config);
+  const audit = (tx: ServerContext, c: Context, event: string, clientId: string, data: Record<string, unknown> = {}) =>
+    tx.audit.record({ event, clientId, ip: clientIp(c), result: 'success', data: { via: 'rfc7591', ...data } });
+
+  app.post(Paths.registration, async (c) => {
+    if (ctx.config.dcr.policy === 'off') {
+      throw new NotFoundError('Dynamic client registration is disabled on this server (dcr.policy is off); ask an administrator to register the client.');
+    }
+    policy.checkRate(c, ctx.now());
+    const body = await readJsonObject(c);
+    policy.checkSoftware(body);
+    const result = await inTransaction(ctx, async (tx) => {
+      const r = await registerClient(tx, body);
+      await audit(tx, c, 'client.registered', r.client.clientId, {
+        token_endpoint_auth_method: r.client.tokenEndpointAuthMethod,
+        application_type: r.client.applicationType,
+        software_id: r.client.softwareId,
+      });
+      return r;
+    });
+    return c.json(registrationResponse(ctx, result), 201, NO_STORE);
+  });
+
+  const configurationPath = `${Paths.registration}/:clientId`;
+
+  app.get(configurationPath, async (c) => {
+    const client = await authenticateRegistrationAccess(c, ctx, c.req.param('clientId') ?? '');
+    return c.json(registrationResponse(ctx, { client, clientSecret: null, registrationAccessToken: null }), 200, NO_STORE);
+  });
+
+  app.put(configurationPath, async (c) => {
+    const current = await authenticateRegistrationAccess(c, ctx, c.req.param('clientId') ?? '');
+    const body = await readJsonObject(c);
+    policy.checkSoftware(body);
+    const result = await inTransaction(ctx, async (tx) => {
+      const r = await updateClient(tx, current, body);
+      await audit(tx, c, 'client.updated', current.clientId, { secret_issued: r.clientSecret !== null });
+      return r;
+    });
+    return c.json(registrationResponse(ctx, result), 200, NO_STORE);
+  });
+
+  app.delete(configurationPath, async (c) => {
+    const client = await authenticateRegistrationAccess(c, ctx, c.req.param('clientId') ?? '');
+    await inTransaction(ctx, async (tx) => {
+      await unregisterClient(tx, client);
+      await audit(tx, c, 'client.deleted', client.clientId);
+    });
+    return c.body(null, 204);
+  });
+}

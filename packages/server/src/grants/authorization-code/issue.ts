@@ -1,0 +1,57 @@
+/**
+ * Issuance for an exchanged code: access token for the (narrowed) scope and resources, a refresh
+ * token when the client is registered for the refresh_token grant, an ID token when `openid` was
+ * granted.
+ *
+ * Refresh token policy: MCP clients register `grant_types: ["authorization_code", "refresh_token"]`
+ * and expect a refresh token without asking for `offline_access`, so the registration decides
+ * (RFC 6749 §4.1.4: "optional"). The refresh token keeps the code's full scope and resources so
+ * a later refresh may ask for any part of them (RFC 6749 §6).
+ */
+import { GrantType } from '@mandate/protocol';
+import type { AuthorizationCodeRecord } from '../../storage/records.ts';
+import { inTransaction } from '../shared/commit.ts';
+import { auditIssuance, TokenAuditEvent } from '../shared/audit.ts';
+import { refreshTokenJkt } from '../shared/dpop.ts';
+import { issueUserTokens, signUserTokens } from '../shared/issue.ts';
+import type { Narrowed } from '../shared/narrow.ts';
+import type { TokenRequest, TokenResponseBody } from '../types.ts';
+
+export async function issueFromCode(req: TokenRequest, code: AuthorizationCodeRecord, narrowed: Narrowed): Promise<TokenResponseBody> {
+  const { client } = req;
+  const user = { userId: code.userId, authTime: code.authTime, acr: code.acr, amr: code.amr };
+  const withRefresh = client.grantTypes.includes(GrantType.RefreshToken);
+  const signed = await signUserTokens(req.ctx, req, { grantId: code.grantId, user, narrowed, idTokenNonce: code.nonce });
+  return inTransaction(req.ctx, async (txCtx) => {
+    const issued = await issueUserTokens(txCtx, req, {
+      grantId: code.grantId,
+      user,
+      narrowed,
+      idTokenNonce: code.nonce,
+      refreshToken: withRefresh
+        ? {
+            grantId: code.grantId,
+            clientId: client.clientId,
+            userId: code.userId,
+            scope: code.scope,
+            resources: code.resources,
+            authorizationDetails: code.authorizationDetails,
+            dpopJkt: refreshTokenJkt(client, req.dpop),
+            authTime: code.authTime,
+            acr: code.acr,
+            amr: code.amr,
+            nonce: code.nonce,
+          }
+        : null,
+    }, signed);
+    await auditIssuance(txCtx.audit, req, {
+      event: TokenAuditEvent.Issued,
+      userId: code.userId,
+      requestedScope: narrowed.requestedScope ?? code.scope,
+      grantedScope: narrowed.scope,
+      resources: narrowed.resources,
+      data: { grant_id: code.grantId, jti: issued.jti, ...(issued.refreshToken ? { refresh_token_id: issued.refreshToken.record.id } : {}) },
+    });
+    return issued.body;
+  });
+}

@@ -1,0 +1,23 @@
+/**
+ * The refresh token grant (RFC 6749 §6, OAuth 2.1 §4.3), read top to bottom as a table of
+ * checks. Every use rotates the token; reuse of a rotated one revokes the grant family.
+ */
+import type { GrantHandler } from '../types.ts';
+import { loadRefreshToken } from './load.ts';
+import { checkRefreshTokenClient, checkRefreshTokenUsable } from './checks.ts';
+import { rotateAndIssue } from './rotate.ts';
+import { checkKeyBinding } from '../shared/dpop.ts';
+import { checkGrantActive, checkUserActive } from '../shared/liveness.ts';
+import { narrowGrant } from '../shared/narrow.ts';
+
+export const refreshTokenGrant: GrantHandler = async (req) => {
+  const presented = req.params.require('refresh_token'); // RFC 6749 §6
+  const record = await loadRefreshToken(req, presented); // unknown → invalid_grant; rotated → reuse, family revoked
+  checkRefreshTokenClient(req.client, record); // RFC 6749 §6: issued to this client
+  checkRefreshTokenUsable(record, req.ctx.now()); // revoked or expired
+  checkKeyBinding(req.dpop, record.dpopJkt, 'refresh token'); // RFC 9449 §5: public clients' tokens are key-bound
+  await checkGrantActive(req.ctx, record.grantId); // revoked grant or consent
+  await checkUserActive(req.ctx, record.userId); // disabled users get no tokens
+  const narrowed = narrowGrant(req.params, record, req.ctx.config); // RFC 6749 §6 scope, RFC 8707 resource, RFC 9396
+  return rotateAndIssue(req, record, narrowed); // OAuth 2.1 §4.3.1 rotation
+};

@@ -1,0 +1,55 @@
+/**
+ * Rotation (OAuth 2.1 §4.3.1, RFC 9700 §4.14.2, CL-2 / AS-3: every client): the presented token
+ * is marked rotated (atomic compare-and-set) and its successor stored in the same transaction as
+ * the new access token and the audit event. Losing the compare-and-set to a concurrent request
+ * is reuse as well.
+ */
+import type { RefreshTokenRecord } from '../../storage/records.ts';
+import { successorOf } from '../../tokens/refresh-token.ts';
+import { inTransaction } from '../shared/commit.ts';
+import { auditIssuance, TokenAuditEvent } from '../shared/audit.ts';
+import { refreshTokenJkt } from '../shared/dpop.ts';
+import { issueUserTokens, signUserTokens } from '../shared/issue.ts';
+import type { Narrowed } from '../shared/narrow.ts';
+import type { TokenRequest, TokenResponseBody } from '../types.ts';
+import { refreshTokenUser } from './checks.ts';
+import { refuseReuse } from './load.ts';
+
+/** Thrown inside the transaction when the compare-and-set is lost, so the transaction rolls back. */
+class RotationLost extends Error {}
+
+export async function rotateAndIssue(req: TokenRequest, record: RefreshTokenRecord, narrowed: Narrowed): Promise<TokenResponseBody> {
+  const user = refreshTokenUser(record);
+  const signed = await signUserTokens(req.ctx, req, { grantId: record.grantId, user, narrowed, idTokenNonce: null });
+  try {
+    return await inTransaction(req.ctx, async (txCtx) => {
+      const rotated = await txCtx.storage.refreshTokens.rotate(record.tokenHash, txCtx.now());
+      if (!rotated?.first) throw new RotationLost();
+      const issued = await issueUserTokens(txCtx, req, {
+        grantId: record.grantId,
+        user,
+        narrowed,
+        // OIDC Core §12.2: a refreshed ID token carries no nonce (there is no new authorization request).
+        idTokenNonce: null,
+        refreshToken: successorOf(record, refreshTokenJkt(req.client, req.dpop, record.dpopJkt)),
+      }, signed);
+      await auditIssuance(txCtx.audit, req, {
+        event: TokenAuditEvent.Refreshed,
+        userId: record.userId,
+        requestedScope: narrowed.requestedScope ?? record.scope,
+        grantedScope: narrowed.scope,
+        resources: narrowed.resources,
+        data: {
+          grant_id: record.grantId,
+          jti: issued.jti,
+          previous_refresh_token_id: record.id,
+          ...(issued.refreshToken ? { refresh_token_id: issued.refreshToken.record.id } : {}),
+        },
+      });
+      return issued.body;
+    });
+  } catch (err) {
+    if (err instanceof RotationLost) return refuseReuse(req, record);
+    throw err;
+  }
+}

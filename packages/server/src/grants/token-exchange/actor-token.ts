@@ -1,0 +1,97 @@
+/**
+ * The actor token (RFC 8693 §2.1): the agent proving it is the one acting (ID-1..3). Two forms:
+ *   - `urn:ietf:params:oauth:token-type:jwt`: a JWT the agent signed with a key of its registered
+ *     JWK Set — iss = sub = the agent id, aud = this issuer or its token endpoint, short-lived,
+ *     jti single-use (RFC 7523 §3 rules applied to an actor assertion);
+ *   - `urn:ietf:params:oauth:token-type:access_token`: a live client credentials token of the
+ *     client the agent is bound to (AgentRecord.clientId).
+ * Anything else, or any failure: invalid_request (§2.2.2).
+ */
+import { decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { ASYMMETRIC_JWS_ALGS, InvalidRequestError, TokenTypeUri } from '@mandate/protocol';
+import type { ServerContext } from '../../context.ts';
+import type { AgentRecord } from '../../storage/records.ts';
+import { activeAccessToken } from '../../endpoints/token-state.ts';
+import { endpointUrl, Paths } from '../../endpoints/paths.ts';
+import { activeAgent } from './agent.ts';
+import { agentKeySet } from './agent-keys.ts';
+import { truncate } from './request.ts';
+import type { UserLookup } from './users.ts';
+
+/** Replay-cache namespace of actor assertions (storage.replay). */
+export const ACTOR_JWT_REPLAY_NAMESPACE = 'actor_jwt';
+
+export async function verifyActorToken(ctx: ServerContext, token: string, type: string, users: UserLookup): Promise<AgentRecord> {
+  if (type === TokenTypeUri.Jwt) return verifyAgentAssertion(ctx, token, users);
+  if (type === TokenTypeUri.AccessToken) return verifyAgentAccessToken(ctx, token, users);
+  throw new InvalidRequestError(`The actor_token_type '${truncate(type)}' is not accepted: send the agent's signed JWT or its client credentials access token.`);
+}
+
+async function verifyAgentAssertion(ctx: ServerContext, token: string, users: UserLookup): Promise<AgentRecord> {
+  const agentId = unverifiedIssuer(token);
+  const agent = await activeAgent(ctx, await ctx.storage.agents.get(agentId), `iss '${truncate(agentId)}'`, users);
+  const { jwks } = agent;
+  if (!jwks || jwks.keys.length === 0) throw new InvalidRequestError(`The agent '${agent.id}' has no registered keys to sign actor tokens with.`);
+  const now = ctx.now();
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, agentKeySet({ ...agent, jwks }), {
+      issuer: agent.id,
+      subject: agent.id,
+      audience: [ctx.config.issuer, endpointUrl(ctx.config.issuer, Paths.token)],
+      algorithms: [...ASYMMETRIC_JWS_ALGS],
+      requiredClaims: ['exp', 'iat', 'jti'],
+      currentDate: new Date(now * 1000),
+      clockTolerance: 30,
+    }));
+  } catch (err) {
+    throw new InvalidRequestError(`The actor_token is not a valid assertion of the agent '${agent.id}': ${joseReason(err)}.`);
+  }
+  const exp = payload.exp!;
+  if (exp - payload.iat! > ctx.config.tokenExchange.actorTokenMaxLifetime) {
+    throw new InvalidRequestError(`The actor_token lives longer than ${ctx.config.tokenExchange.actorTokenMaxLifetime} seconds: sign short-lived actor tokens.`);
+  }
+  // RFC 7523 §3 item 7: a jti seen before (until the token's expiry) is a replay.
+  if (!(await ctx.storage.replay.remember(ACTOR_JWT_REPLAY_NAMESPACE, `${agent.id}:${String(payload.jti)}`, exp, now))) {
+    throw new InvalidRequestError('The actor_token has already been used (jti replay).');
+  }
+  return agent;
+}
+
+/** The iss of an unverified JWT, only to pick the key set that then verifies it. */
+function unverifiedIssuer(token: string): string {
+  let claims: JWTPayload;
+  try {
+    claims = decodeJwt(token);
+  } catch {
+    throw new InvalidRequestError('The actor_token is not a JWT.');
+  }
+  if (typeof claims.iss !== 'string' || claims.iss === '') throw new InvalidRequestError('The actor_token has no iss naming the agent.');
+  return claims.iss;
+}
+
+async function verifyAgentAccessToken(ctx: ServerContext, token: string, users: UserLookup): Promise<AgentRecord> {
+  const access = await activeAccessToken(ctx, token);
+  if (!access) throw new InvalidRequestError('The actor_token is not a live access token of this server.');
+  // Only a client credentials token (no grant, no user) stands for the client itself.
+  if (access.record.grantId !== null || access.record.userId !== null) {
+    throw new InvalidRequestError('The actor_token access token must be a client credentials token of the agent\'s client.');
+  }
+  return activeAgent(ctx, await ctx.storage.agents.getByClientId(access.record.clientId), `client '${truncate(access.record.clientId)}'`, users);
+}
+
+function joseReason(err: unknown): string {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+  const claim = typeof err === 'object' && err !== null && 'claim' in err ? String((err as { claim: unknown }).claim) : '';
+  switch (code) {
+    case 'ERR_JWT_EXPIRED':
+      return 'it has expired';
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      return `its "${claim}" claim is not acceptable`;
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return 'it is not signed by a key of the agent';
+    default:
+      return 'it is malformed or uses an algorithm not accepted';
+  }
+}

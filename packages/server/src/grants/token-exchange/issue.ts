@@ -1,0 +1,110 @@
+/**
+ * Issuance of an exchanged access token (RFC 8693 §2.2.1). The token is signed first; then one
+ * transaction writes a derived grant
+ * (parentGrantId = the subject token's grant, agentId = the actor) so that revoking anything
+ * upstream — consent, user, agent, the subject token's grant — revokes this token too (CO-1);
+ * the RFC 9068 access token with the profile's identity claims; the audit event (AU-2).
+ * No refresh token is issued: an exchanged token lives at most as long as its subject token,
+ * and a new one is obtained by exchanging again.
+ */
+import { InvalidRequestError, TokenTypeUri } from '@mandate/protocol';
+import type { ServerContext } from '../../context.ts';
+import type { AgentRecord } from '../../storage/records.ts';
+import { randomId, randomToken } from '../../crypto/hash.ts';
+import { agentClaims } from '../../agents/identity.ts';
+import { ACCESS_TOKEN_TYP, accessTokenClaims, type AccessTokenInput } from '../../tokens/access-token.ts';
+import { inTransaction } from '../shared/commit.ts';
+import { tokenResponseBody } from '../shared/issue.ts';
+import type { TokenRequest, TokenResponseBody } from '../types.ts';
+import { profileClaims, type Chain, type Profile } from './act-chain.ts';
+import { auditExchange } from './audit.ts';
+import type { SubjectToken } from './subject-token.ts';
+
+export interface ExchangeDecision {
+  subject: SubjectToken;
+  agent: AgentRecord | null;
+  chain: Chain;
+  profile: Profile;
+  targets: string[];
+  requestedScope: string | null;
+  scope: string;
+  narrowed: string[];
+}
+
+export async function issueExchangedAccessToken(req: TokenRequest, d: ExchangeDecision): Promise<TokenResponseBody> {
+  const { ctx } = req;
+  const now = ctx.now();
+  // Never outlive the token it was exchanged for: revocation by expiry holds along the chain.
+  const ttl = Math.min(ctx.config.tokenExchange.ttl, d.subject.expiresAt - now);
+  if (ttl < 1) throw new InvalidRequestError('The subject_token has expired.');
+  const { sub, ...identity } = profileClaims(d.chain, d.profile);
+  const grantId = randomId('grt');
+  const jti = randomToken(16);
+  const input: AccessTokenInput = {
+    subject: sub,
+    clientId: req.client.clientId,
+    userId: d.subject.userId,
+    grantId,
+    scope: d.scope,
+    audience: d.targets,
+    ...(d.subject.authTime !== null ? { authTime: d.subject.authTime } : {}),
+    ...(d.subject.acr !== null ? { acr: d.subject.acr } : {}),
+    amr: d.subject.amr,
+    ...(req.dpop ? { cnfJkt: req.dpop.jkt } : {}), // RFC 9449 §5: bound when the requester proved a key
+    // AU-2 attribution and EN-4 attestation of the acting agent, as every agent token carries them.
+    extraClaims: { ...identity, ...(d.agent ? agentClaims(d.agent) : {}) },
+  };
+  // Signed before the transaction, so signatures run concurrently while the writes stay serialized;
+  // a token whose records then fail to commit is never returned and never recorded, so never live.
+  const token = await ctx.keys.sign(accessTokenClaims(input, { iss: ctx.config.issuer, jti, iat: now, exp: now + ttl, audience: d.targets }), { typ: ACCESS_TOKEN_TYP });
+  return inTransaction(ctx, async (txCtx) => {
+    await checkAgentStillActive(txCtx, d.agent);
+    await txCtx.storage.grants.create({
+      id: grantId,
+      userId: d.subject.userId,
+      clientId: req.client.clientId,
+      agentId: d.agent?.id ?? null,
+      parentGrantId: d.subject.grantId,
+      scope: d.scope,
+      resources: d.targets,
+      authorizationDetails: null,
+      consentId: null,
+      createdAt: now,
+      revokedAt: null,
+      revokedReason: null,
+    });
+    await txCtx.storage.accessTokens.create({ jti, grantId, clientId: req.client.clientId, userId: d.subject.userId, scope: d.scope, expiresAt: now + ttl, createdAt: now, revokedAt: null });
+    const access = { token, jti, expiresIn: ttl };
+    await auditExchange(txCtx.audit, req, {
+      userId: d.subject.userId,
+      agentId: d.agent?.id ?? null,
+      requestedScope: d.requestedScope,
+      grantedScope: d.scope,
+      targets: d.targets,
+      chain: d.chain,
+      profile: d.profile,
+      narrowed: d.narrowed,
+      data: {
+        jti: access.jti,
+        grant_id: grantId,
+        parent_grant_id: d.subject.grantId,
+        subject_jti: d.subject.jti,
+        subject_token_type: d.subject.type,
+        issued_token_type: TokenTypeUri.AccessToken,
+      },
+    });
+    // §2.2.1: issued_token_type is REQUIRED.
+    return { ...tokenResponseBody(req, access, { scope: d.scope, authorizationDetails: null }), issued_token_type: TokenTypeUri.AccessToken };
+  });
+}
+
+/**
+ * ID-2 "suspending an agent stops it at once": suspension marks the agent, then revokes its grants.
+ * Re-reading the agent inside the issuing transaction closes the gap between the two — either this
+ * grant is written before the revocation (and revoked by it) or the suspension is seen here.
+ */
+async function checkAgentStillActive(txCtx: ServerContext, agent: AgentRecord | null): Promise<void> {
+  if (agent === null) return;
+  const current = await txCtx.storage.agents.get(agent.id);
+  if (!current || current.status !== 'active') throw new InvalidRequestError(`The agent '${agent.id}' was suspended: it cannot act.`);
+}

@@ -1,0 +1,122 @@
+/**
+ * The subject token (RFC 8693 §2.1): whom the new token is about. Accepted: this server's own
+ * access tokens (RFC 9068, live per endpoints/token-state.ts) and ID tokens (OIDC Core §2) issued
+ * to the requesting client. §2.2.2: a subject token that is invalid "for any reason, or
+ * unacceptable based on policy" is `invalid_request`, with the reason in the description.
+ */
+import type { JWTPayload } from 'jose';
+import { InvalidRequestError, isOAuthError, TokenTypeUri } from '@mandate/protocol';
+import type { ServerContext } from '../../context.ts';
+import type { ClientRecord } from '../../storage/records.ts';
+import { ACCESS_TOKEN_TYP } from '../../tokens/access-token.ts';
+import { ID_TOKEN_TYP } from '../../tokens/id-token.ts';
+import { chainOf, type Chain } from './act-chain.ts';
+import { resourcePolicy } from './profile.ts';
+import { truncate } from './request.ts';
+import type { UserLookup } from './users.ts';
+
+export interface SubjectToken {
+  type: string;
+  claims: JWTPayload;
+  chain: Chain;
+  /** The user the token is about, or null for a service's own token. */
+  userId: string | null;
+  /** The most the subject token allows (its `scope`); for ID tokens, the user's live consents to the client. */
+  scope: Set<string>;
+  /** The grant it derives from: the exchanged token's grant becomes a child of it (CO-1). */
+  grantId: string | null;
+  jti: string | null;
+  expiresAt: number;
+  authTime: number | null;
+  acr: string | null;
+  amr: string[];
+}
+
+export const SUBJECT_TOKEN_TYPES: readonly string[] = [TokenTypeUri.AccessToken, TokenTypeUri.IdToken];
+
+export async function verifySubjectToken(ctx: ServerContext, client: ClientRecord, token: string, type: string, users: UserLookup): Promise<SubjectToken> {
+  if (type === TokenTypeUri.AccessToken) return verifyAccessTokenSubject(ctx, client, token, users);
+  if (type === TokenTypeUri.IdToken) return verifyIdTokenSubject(ctx, client, token, users);
+  throw new InvalidRequestError(`The subject_token_type '${truncate(type)}' is not accepted: send an access token or ID token issued by this server.`);
+}
+
+async function verifyAccessTokenSubject(ctx: ServerContext, client: ClientRecord, token: string, users: UserLookup): Promise<SubjectToken> {
+  const claims = await verifyOwnJwt(ctx, token, { typ: ACCESS_TOKEN_TYP }, 'access token');
+  const jti = typeof claims.jti === 'string' ? claims.jti : '';
+  const record = await ctx.storage.accessTokens.get(jti);
+  if (!record) throw new InvalidRequestError('The subject_token is not an access token this server recorded.');
+  if (record.revokedAt !== null) throw new InvalidRequestError('The subject_token has been revoked.');
+  if (record.grantId !== null) {
+    const grant = await ctx.storage.grants.get(record.grantId);
+    if (!grant || grant.revokedAt !== null) throw new InvalidRequestError('The grant behind the subject_token has been revoked.');
+  }
+  checkAudience(ctx, client, claims);
+  await checkUserActive(users, record.userId);
+  return {
+    type: TokenTypeUri.AccessToken,
+    claims,
+    chain: chainOf(claims),
+    userId: record.userId,
+    scope: new Set(typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : []),
+    grantId: record.grantId,
+    jti,
+    expiresAt: record.expiresAt,
+    ...authentication(claims),
+  };
+}
+
+/**
+ * OBO (DL-1): the requester may exchange a token issued to itself, or a token addressed to a
+ * resource it operates (config.tokenExchange.resources[].exchangers). A token meant for someone
+ * else is refused: holding a token does not make one its audience.
+ */
+function checkAudience(ctx: ServerContext, client: ClientRecord, claims: JWTPayload): void {
+  if (claims.client_id === client.clientId) return;
+  const audiences = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? []);
+  if (audiences.some((aud) => resourcePolicy(ctx.config, aud)?.exchangers.includes(client.clientId))) return;
+  throw new InvalidRequestError(`The subject_token was neither issued to this client nor addressed to a resource it operates (aud: ${truncate(audiences.join(' '))}).`);
+}
+
+async function verifyIdTokenSubject(ctx: ServerContext, client: ClientRecord, token: string, users: UserLookup): Promise<SubjectToken> {
+  // OIDC Core §2: aud contains the client_id — an ID token is exchanged only by the client it was issued to.
+  const claims = await verifyOwnJwt(ctx, token, { typ: ID_TOKEN_TYP, audience: client.clientId }, 'ID token');
+  const userId = String(claims.sub);
+  await checkUserActive(users, userId);
+  const consents = await ctx.storage.consents.listForUser(userId, { clientId: client.clientId });
+  const scope = new Set(consents.filter((c) => c.revokedAt === null).flatMap((c) => c.scope.split(' ').filter(Boolean)));
+  return {
+    type: TokenTypeUri.IdToken,
+    claims,
+    chain: chainOf(claims),
+    userId,
+    scope,
+    grantId: null,
+    jti: typeof claims.jti === 'string' ? claims.jti : null,
+    expiresAt: typeof claims.exp === 'number' ? claims.exp : ctx.now(),
+    ...authentication(claims),
+  };
+}
+
+/** Signature (one of our published keys), iss, exp, typ — a token-type mismatch fails on `typ` (RFC 8725 §3.11). */
+async function verifyOwnJwt(ctx: ServerContext, token: string, options: { typ: string; audience?: string }, what: string): Promise<JWTPayload> {
+  try {
+    return (await ctx.keys.verify(token, options)).payload;
+  } catch (err) {
+    if (!isOAuthError(err)) throw err;
+    throw new InvalidRequestError(`The subject_token is not a valid ${what} of this server: ${err.description}`);
+  }
+}
+
+async function checkUserActive(users: UserLookup, userId: string | null): Promise<void> {
+  if (userId === null) return;
+  const user = await users(userId);
+  if (!user || user.disabled) throw new InvalidRequestError('The user of the subject_token is disabled or no longer exists.');
+}
+
+function authentication(claims: JWTPayload): { authTime: number | null; acr: string | null; amr: string[] } {
+  return {
+    authTime: typeof claims.auth_time === 'number' ? claims.auth_time : null,
+    acr: typeof claims.acr === 'string' ? claims.acr : null,
+    amr: Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string') : [],
+  };
+}

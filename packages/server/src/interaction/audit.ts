@@ -1,0 +1,57 @@
+/**
+ * Audit events of the interaction pages (AU-1, AU-4): logins (success and every failure, with the
+ * reason; never the password or code) and consent decisions.
+ */
+import type { ServerContext } from '../context.ts';
+import type { AuthorizationRequest } from '../endpoints/authorize/request.ts';
+
+export type LoginFailureReason =
+  | 'unknown_account'
+  | 'invalid_password'
+  | 'account_disabled'
+  | 'no_password'
+  | 'invalid_totp'
+  | 'totp_replayed'
+  | 'rate_limited'
+  // Passkeys (issue 4): passkeys/authentication.ts says which check refused.
+  | 'passkey_challenge'
+  | 'passkey_malformed'
+  | 'passkey_unknown_credential'
+  | 'passkey_wrong_user'
+  | 'passkey_invalid_assertion'
+  | 'passkey_counter_regression'
+  | 'passkey_backup_eligibility_changed';
+
+export function auditLoginFailure(ctx: ServerContext, input: { userId: string | null; clientId: string; ip: string | null; reason: LoginFailureReason }): Promise<void> {
+  return ctx.audit.record({ event: 'login', userId: input.userId, clientId: input.clientId, ip: input.ip, result: 'failure', reason: input.reason });
+}
+
+export function auditLoginSuccess(ctx: ServerContext, input: { userId: string; clientId: string; ip: string | null; acr: string; amr: string[] }): Promise<void> {
+  return ctx.audit.record({
+    event: 'login',
+    userId: input.userId,
+    clientId: input.clientId,
+    ip: input.ip,
+    result: 'success',
+    data: { acr: input.acr, amr: input.amr },
+  });
+}
+
+export function auditConsent(
+  ctx: ServerContext,
+  input: { userId: string; request: AuthorizationRequest; ip: string | null; granted: boolean; consentId: string | null },
+): Promise<void> {
+  const { request } = input;
+  return ctx.audit.record({
+    event: 'consent',
+    userId: input.userId,
+    clientId: request.clientId,
+    requestedScope: request.scope,
+    grantedScope: input.granted ? request.scope : null,
+    resource: request.resources.length > 0 ? request.resources.join(' ') : null,
+    ip: input.ip,
+    result: input.granted ? 'success' : 'failure',
+    reason: input.granted ? null : 'denied',
+    data: input.consentId === null ? null : { consentId: input.consentId },
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * POST /interaction/:id/login — the password step (HU-1). Unknown accounts are verified against a
+ * dummy hash so the response time does not reveal which emails exist; the answer is the same for
+ * every failure. Users with TOTP enrolled continue to the code step; the session is only created
+ * once every factor is proven.
+ */
+import type { Context } from 'hono';
+import type { ServerContext } from '../../context.ts';
+import { DUMMY_PASSWORD_HASH_PROMISE, verifyPassword } from '../../crypto/password.ts';
+import { clientIp } from '../../http/client-ip.ts';
+import type { Params } from '../../http/params.ts';
+import type { UserRecord } from '../../storage/records.ts';
+import { auditLoginFailure, auditLoginSuccess, type LoginFailureReason } from '../audit.ts';
+import type { LoadedInteraction } from '../load.ts';
+import { clearPendingLogin, setPendingLogin } from '../pending-login.ts';
+import { seeOther } from '../respond.ts';
+import { startSession } from '../session.ts';
+import type { LoginThrottle } from '../throttle.ts';
+import { hasTotp } from '../totp.ts';
+import { interactionUrl } from '../urls.ts';
+import { rateLimited } from './rate-limited.ts';
+
+function failureReason(user: UserRecord | null, passwordOk: boolean): LoginFailureReason | null {
+  if (!user) return 'unknown_account';
+  if (!user.passwordHash) return 'no_password';
+  if (user.disabled) return 'account_disabled';
+  return passwordOk ? null : 'invalid_password';
+}
+
+export async function postLogin(c: Context, ctx: ServerContext, throttle: LoginThrottle, loaded: LoadedInteraction, form: Params): Promise<Response> {
+  const id = loaded.record.id;
+  const email = (form.get('email') ?? '').trim().slice(0, 320);
+  const password = form.get('password') ?? '';
+  const ip = clientIp(c);
+
+  const wait = throttle.retryAfter(email, ip);
+  if (wait > 0) {
+    await auditLoginFailure(ctx, { userId: null, clientId: loaded.request.clientId, ip, reason: 'rate_limited' });
+    return rateLimited(c, wait);
+  }
+
+  const user = email === '' ? null : await ctx.storage.users.getByEmail(email);
+  const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_PASSWORD_HASH_PROMISE));
+  const reason = failureReason(user, passwordOk);
+  if (reason !== null || !user) {
+    throttle.failed(email, ip);
+    await auditLoginFailure(ctx, { userId: user?.id ?? null, clientId: loaded.request.clientId, ip, reason: reason ?? 'unknown_account' });
+    return seeOther(c, `${interactionUrl(ctx, id)}?error=credentials`);
+  }
+  if (hasTotp(user)) {
+    await setPendingLogin(c, ctx, id, user.id);
+    return seeOther(c, interactionUrl(ctx, id));
+  }
+  return completeLogin(c, ctx, throttle, loaded, user, ['pwd']);
+}
+
+/** Every factor proven: a new session (RFC 8176 amr), bound to this interaction. */
+export async function completeLogin(
+  c: Context,
+  ctx: ServerContext,
+  throttle: LoginThrottle,
+  loaded: LoadedInteraction,
+  user: UserRecord,
+  amr: string[],
+): Promise<Response> {
+  const session = await startSession(c, ctx, user, amr);
+  await ctx.storage.interactions.setSession(loaded.record.id, session.idHash);
+  clearPendingLogin(c, ctx);
+  throttle.succeeded(user.email);
+  await auditLoginSuccess(ctx, { userId: user.id, clientId: loaded.request.clientId, ip: clientIp(c), acr: session.acr, amr });
+  return seeOther(c, interactionUrl(ctx, loaded.record.id));
+}

@@ -1,0 +1,14 @@
+/**
+ * The authorization server alone: `npm start -w @mandate/server`. The repository's `npm start`
+ * (scripts/start.ts) runs it together with the demo MCP servers.
+ */
+import { bannerLines, closeOnSignals, exitOnStartFailure, startFromEnvironment } from './start.ts';
+
+try {
+  const t0 = performance.now();
+  const started = await startFromEnvironment();
+  process.stdout.write(bannerLines(started, Math.round(performance.now() - t0)).join('\n') + '\n');
+  closeOnSignals(() => started.server.close());
+} catch (err) {
+  exitOnStartFailure(err);
+}

@@ -1,0 +1,48 @@
+/** The append-only, hash-chained audit log (AU-1); audit/chain.ts defines the hash. */
+import type { Selectable } from 'kysely';
+import type { AuditEventsTable } from '../db-types.ts';
+import type { AuditEventRecord } from '../records.ts';
+import type { Storage } from '../storage.ts';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, fromJsonOrNull, type RepoContext } from '../context.ts';
+import { appendAuditEvent } from './audit-append.ts';
+
+function fromRow(row: Selectable<AuditEventsTable>): AuditEventRecord {
+  return {
+    seq: row.seq,
+    id: row.id,
+    time: row.time,
+    event: row.event,
+    userId: row.user_id,
+    clientId: row.client_id,
+    agentId: row.agent_id,
+    requestedScope: row.requested_scope,
+    grantedScope: row.granted_scope,
+    resource: row.resource,
+    ip: row.ip,
+    result: row.result as AuditEventRecord['result'],
+    reason: row.reason,
+    data: fromJsonOrNull(row.data),
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export function auditRepository(ctx: RepoContext): Storage['audit'] {
+  return {
+    /** Serialised per backend; see audit-append.ts. */
+    append(event, time) {
+      return appendAuditEvent(ctx, event, time);
+    },
+    /** Ascending seq; at most `limit` rows (default 1000, capped at 10 000). */
+    async list(filter) {
+      const limit = Math.min(Math.max(Math.trunc(filter.limit ?? DEFAULT_PAGE_LIMIT), 1), MAX_PAGE_LIMIT);
+      let q = ctx.db.selectFrom('audit_events').selectAll();
+      if (filter.afterSeq !== undefined) q = q.where('seq', '>', filter.afterSeq);
+      if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
+      if (filter.clientId !== undefined) q = q.where('client_id', '=', filter.clientId);
+      if (filter.event !== undefined) q = q.where('event', '=', filter.event);
+      const rows = await q.orderBy('seq').limit(limit).execute();
+      return rows.map(fromRow);
+    },
+  };
+}

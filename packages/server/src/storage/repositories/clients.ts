@@ -1,0 +1,86 @@
+/** Registered OAuth clients (RFC 7591 metadata; secrets and registration tokens only as SHA-256). */
+import type { Selectable } from 'kysely';
+import type { ClientsTable } from '../db-types.ts';
+import type { ClientRecord } from '../records.ts';
+import type { Storage } from '../storage.ts';
+import { first } from '../statements.ts';
+import { changed, fromJson, fromJsonOrNull, pageOf, toFlag, toJson, toJsonOrNull, type RepoContext } from '../context.ts';
+
+function toRow(r: ClientRecord): ClientsTable {
+  return {
+    client_id: r.clientId,
+    client_secret_hash: r.clientSecretHash,
+    client_secret_expires_at: r.clientSecretExpiresAt,
+    client_name: r.clientName,
+    redirect_uris: toJson(r.redirectUris),
+    grant_types: toJson(r.grantTypes),
+    response_types: toJson(r.responseTypes),
+    token_endpoint_auth_method: r.tokenEndpointAuthMethod,
+    jwks: toJsonOrNull(r.jwks),
+    jwks_uri: r.jwksUri,
+    scope: r.scope,
+    application_type: r.applicationType,
+    software_id: r.softwareId,
+    software_version: r.softwareVersion,
+    require_par: toFlag(r.requirePar),
+    dpop_bound_access_tokens: toFlag(r.dpopBoundAccessTokens),
+    registration_access_token_hash: r.registrationAccessTokenHash,
+    source: r.source,
+    metadata: toJson(r.metadata),
+    created_at: r.createdAt,
+    updated_at: r.updatedAt,
+  };
+}
+
+function fromRow(row: Selectable<ClientsTable>): ClientRecord {
+  return {
+    clientId: row.client_id,
+    clientSecretHash: row.client_secret_hash,
+    clientSecretExpiresAt: row.client_secret_expires_at,
+    clientName: row.client_name,
+    redirectUris: fromJson(row.redirect_uris),
+    grantTypes: fromJson(row.grant_types),
+    responseTypes: fromJson(row.response_types),
+    tokenEndpointAuthMethod: row.token_endpoint_auth_method as ClientRecord['tokenEndpointAuthMethod'],
+    jwks: fromJsonOrNull(row.jwks),
+    jwksUri: row.jwks_uri,
+    scope: row.scope,
+    applicationType: row.application_type as ClientRecord['applicationType'],
+    softwareId: row.software_id,
+    softwareVersion: row.software_version,
+    requirePar: row.require_par === 1,
+    dpopBoundAccessTokens: row.dpop_bound_access_tokens === 1,
+    registrationAccessTokenHash: row.registration_access_token_hash,
+    source: row.source as ClientRecord['source'],
+    metadata: fromJson(row.metadata),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function clientsRepository(ctx: RepoContext): Storage['clients'] {
+  return {
+    /** Every token request looks its client up: precompiled (statements.ts). */
+    async get(clientId) {
+      const row = await first<Selectable<ClientsTable>>(ctx, 'select * from clients where client_id = ?', [clientId]);
+      return row ? fromRow(row) : null;
+    },
+    async create(record) {
+      await ctx.db.insertInto('clients').values(toRow(record)).execute();
+    },
+    async update(record) {
+      const { client_id, ...rest } = toRow(record);
+      const result = await ctx.db.updateTable('clients').set(rest).where('client_id', '=', client_id).executeTakeFirst();
+      return changed(result) > 0;
+    },
+    async delete(clientId) {
+      const result = await ctx.db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
+      return changed(result) > 0;
+    },
+    async list(page) {
+      const { limit, offset } = pageOf(page);
+      const rows = await ctx.db.selectFrom('clients').selectAll().orderBy('created_at').orderBy('client_id').limit(limit).offset(offset).execute();
+      return rows.map(fromRow);
+    },
+  };
+}

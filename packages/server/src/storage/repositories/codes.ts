@@ -1,0 +1,78 @@
+/** Authorization codes (RFC 6749 §4.1.2: single use), stored as SHA-256 of the code. */
+import type { Selectable } from 'kysely';
+import type { AuthorizationCodesTable } from '../db-types.ts';
+import type { AuthorizationCodeRecord } from '../records.ts';
+import type { Storage } from '../storage.ts';
+import { fromJson, fromJsonOrNull, toJson, toJsonOrNull, type RepoContext } from '../context.ts';
+import { execute, first } from '../statements.ts';
+
+type Row = Selectable<AuthorizationCodesTable>;
+
+function fromRow(row: Row): AuthorizationCodeRecord {
+  return {
+    codeHash: row.code_hash,
+    grantId: row.grant_id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    redirectUri: row.redirect_uri,
+    codeChallenge: row.code_challenge,
+    codeChallengeMethod: row.code_challenge_method as AuthorizationCodeRecord['codeChallengeMethod'],
+    scope: row.scope,
+    resources: fromJson(row.resources),
+    authorizationDetails: fromJsonOrNull(row.authorization_details),
+    nonce: row.nonce,
+    authTime: row.auth_time,
+    acr: row.acr,
+    amr: fromJson(row.amr),
+    dpopJkt: row.dpop_jkt,
+    sessionIdHash: row.session_id_hash,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    consumedAt: row.consumed_at,
+  };
+}
+
+const INSERT =
+  'insert into authorization_codes (code_hash, grant_id, client_id, user_id, redirect_uri, code_challenge, code_challenge_method, scope, resources, authorization_details, nonce, auth_time, acr, amr, dpop_jkt, session_id_hash, created_at, expires_at, consumed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const CONSUME = 'update authorization_codes set consumed_at = ? where code_hash = ? and consumed_at is null returning *';
+const SELECT = 'select * from authorization_codes where code_hash = ?';
+
+/** On the authorization_code grant's path: precompiled (statements.ts). */
+export function codesRepository(ctx: RepoContext): Storage['codes'] {
+  return {
+    async create(r) {
+      await execute(ctx, INSERT, [
+        r.codeHash,
+        r.grantId,
+        r.clientId,
+        r.userId,
+        r.redirectUri,
+        r.codeChallenge,
+        r.codeChallengeMethod,
+        r.scope,
+        toJson(r.resources),
+        toJsonOrNull(r.authorizationDetails),
+        r.nonce,
+        r.authTime,
+        r.acr,
+        toJson(r.amr),
+        r.dpopJkt,
+        r.sessionIdHash,
+        r.createdAt,
+        r.expiresAt,
+        r.consumedAt,
+      ]);
+    },
+    /**
+     * One UPDATE decides the winner (consumed_at IS NULL is the compare); a loser reads the row
+     * so the caller can revoke what the first exchange issued (RFC 6749 §4.1.2, RFC 9700 §4.5).
+     * Expiry is the caller's check: an expired code is still reported, never silently absent.
+     */
+    async consume(codeHash, now) {
+      const won = await first<Row>(ctx, CONSUME, [now, codeHash]);
+      if (won) return { record: fromRow(won), first: true };
+      const row = await first<Row>(ctx, SELECT, [codeHash]);
+      return row ? { record: fromRow(row), first: false } : null;
+    },
+  };
+}

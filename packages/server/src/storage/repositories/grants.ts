@@ -1,0 +1,170 @@
+/** Grants: one authorization that codes, refresh and access tokens derive from, and its revocation. */
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import type { Database, GrantsTable } from '../db-types.ts';
+import type { GrantRecord } from '../records.ts';
+import type { Storage } from '../storage.ts';
+import { execute, first } from '../statements.ts';
+import { appendRevocationEvents, type RevocationEventInput } from './revocations.ts';
+import { fromJson, fromJsonOrNull, pageOf, toJson, toJsonOrNull, withTransaction, type RepoContext } from '../context.ts';
+
+function fromRow(row: Selectable<GrantsTable>): GrantRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    clientId: row.client_id,
+    agentId: row.agent_id,
+    parentGrantId: row.parent_grant_id,
+    scope: row.scope,
+    resources: fromJson(row.resources),
+    authorizationDetails: fromJsonOrNull(row.authorization_details),
+    consentId: row.consent_id,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+    revokedReason: row.revoked_reason,
+  };
+}
+
+/** Bound parameters per statement stay far below SQLite's and PostgreSQL's limits. */
+const CHUNK = 500;
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+/**
+ * Every grant reachable from the seed grants through parent_grant_id, seeds included.
+ * UNION (not UNION ALL) makes the walk terminate even if a cycle were ever written.
+ */
+async function treeIds(db: Kysely<Database>, seed: RawBuilder<unknown>): Promise<string[]> {
+  const result = await sql<{ id: string }>`
+    with recursive tree(id) as (
+      select id from grants where ${seed}
+      union
+      select g.id from grants g join tree t on g.parent_grant_id = t.id
+    )
+    select id from tree`.execute(db);
+  return result.rows.map((r) => r.id);
+}
+
+/**
+ * Revokes the grants of the tree and every refresh and access token issued under them, and
+ * appends the revocation events (CO-1) in the same transaction: one per access token still
+ * unexpired (by jti, until its expiry) and one per grant this call revoked (until the last
+ * expiry of its access tokens, at least `at`). Returns only the grants this call revoked:
+ * grants already revoked are left as they were (their first revocation time and reason stand)
+ * and are not in the result, but their descendants and tokens are still revoked.
+ */
+async function revokeTrees(ctx: RepoContext, seed: RawBuilder<unknown>, at: number, reason: string, extra?: ExtraRevocation): Promise<string[]> {
+  return withTransaction(ctx, async (db) => {
+    const ids = await treeIds(db, seed);
+    const revoked: string[] = [];
+    const events: RevocationEventInput[] = [];
+    for (const part of chunks(ids)) {
+      const rows = await db
+        .updateTable('grants')
+        .set({ revoked_at: at, revoked_reason: reason })
+        .where('id', 'in', part)
+        .where('revoked_at', 'is', null)
+        .returning('id')
+        .execute();
+      revoked.push(...rows.map((r) => r.id));
+      await db.updateTable('refresh_tokens').set({ revoked_at: at }).where('grant_id', 'in', part).where('revoked_at', 'is', null).execute();
+      const tokens = await db.updateTable('access_tokens').set({ revoked_at: at }).where('grant_id', 'in', part).where('revoked_at', 'is', null).returning(['jti', 'expires_at']).execute();
+      events.push(...tokenEvents(tokens, at, reason));
+    }
+    if (extra) events.push(...tokenEvents(await extra(db), at, reason));
+    events.push(...(await grantEvents(db, revoked, at, reason)));
+    await appendRevocationEvents(ctx, db, events);
+    return revoked;
+  });
+}
+
+/** More access tokens to revoke with a tree (an agent's client_credentials tokens rest on no grant). */
+type ExtraRevocation = (db: Kysely<Database>) => Promise<{ jti: string; expires_at: number }[]>;
+
+/** Tokens already expired need no event: a resource server refuses them anyway. */
+function tokenEvents(tokens: { jti: string; expires_at: number }[], at: number, reason: string): RevocationEventInput[] {
+  return tokens.filter((t) => t.expires_at > at).map((t) => ({ jti: t.jti, grantId: null, expiresAt: t.expires_at, revokedAt: at, reason }));
+}
+
+/** A grant event lives as long as the longest-lived access token issued under the grant. */
+async function grantEvents(db: Kysely<Database>, grantIds: string[], at: number, reason: string): Promise<RevocationEventInput[]> {
+  const lastExpiry = new Map<string, number>();
+  for (const part of chunks(grantIds)) {
+    const rows = await db
+      .selectFrom('access_tokens')
+      .select(['grant_id', (eb) => eb.fn.max('expires_at').as('last')])
+      .where('grant_id', 'in', part)
+      .groupBy('grant_id')
+      .execute();
+    for (const row of rows) if (row.grant_id !== null) lastExpiry.set(row.grant_id, Number(row.last));
+  }
+  return grantIds.map((id) => ({ jti: null, grantId: id, expiresAt: Math.max(lastExpiry.get(id) ?? at, at), revokedAt: at, reason }));
+}
+
+/** An agent's own client_credentials tokens (no grant): revoked with the agent's grants. */
+function agentClientTokens(agentId: string, at: number): ExtraRevocation {
+  return (db) =>
+    db
+      .updateTable('access_tokens')
+      .set({ revoked_at: at })
+      .where('grant_id', 'is', null)
+      .where('revoked_at', 'is', null)
+      .where('client_id', 'in', db.selectFrom('agents').select('client_id').where('id', '=', agentId).where('client_id', 'is not', null).$narrowType<{ client_id: string }>())
+      .returning(['jti', 'expires_at'])
+      .execute();
+}
+
+/** Grants are created and checked on every token request: precompiled (statements.ts). */
+const INSERT =
+  'insert into grants (id, user_id, client_id, agent_id, parent_grant_id, scope, resources, authorization_details, consent_id, created_at, revoked_at, revoked_reason) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
+export function grantsRepository(ctx: RepoContext): Storage['grants'] {
+  return {
+    async create(r) {
+      await execute(ctx, INSERT, [
+        r.id,
+        r.userId,
+        r.clientId,
+        r.agentId,
+        r.parentGrantId,
+        r.scope,
+        toJson(r.resources),
+        toJsonOrNull(r.authorizationDetails),
+        r.consentId,
+        r.createdAt,
+        r.revokedAt,
+        r.revokedReason,
+      ]);
+    },
+    async get(id) {
+      const row = await first<Selectable<GrantsTable>>(ctx, 'select * from grants where id = ?', [id]);
+      return row ? fromRow(row) : null;
+    },
+    async list(filter) {
+      const { limit, offset } = pageOf(filter);
+      let q = ctx.db.selectFrom('grants').selectAll();
+      if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
+      if (filter.clientId !== undefined) q = q.where('client_id', '=', filter.clientId);
+      if (filter.agentId !== undefined) q = q.where('agent_id', '=', filter.agentId);
+      if (!filter.includeRevoked) q = q.where('revoked_at', 'is', null);
+      const rows = await q.orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute();
+      return rows.map(fromRow);
+    },
+    revokeTree(id, at, reason) {
+      return revokeTrees(ctx, sql`id = ${id}`, at, reason);
+    },
+    revokeByConsent(consentId, at, reason) {
+      return revokeTrees(ctx, sql`consent_id = ${consentId}`, at, reason);
+    },
+    /** The agent's grants and their trees, plus the client_credentials tokens of the agent's client. */
+    revokeByAgent(agentId, at, reason) {
+      return revokeTrees(ctx, sql`agent_id = ${agentId}`, at, reason, agentClientTokens(agentId, at));
+    },
+    revokeByUser(userId, at, reason) {
+      return revokeTrees(ctx, sql`user_id = ${userId}`, at, reason);
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/** RFC 9126 pushed authorization requests, consumed once at /authorize (§4). */
+import type { Selectable } from 'kysely';
+import type { ParRequestsTable } from '../db-types.ts';
+import type { ParRecord } from '../records.ts';
+import type { Storage } from '../storage.ts';
+import { fromJson, toJson, type RepoContext } from '../context.ts';
+
+function fromRow(row: Selectable<ParRequestsTable>): ParRecord {
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    params: fromJson(row.params),
+    dpopJkt: row.dpop_jkt,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    consumedAt: row.consumed_at,
+  };
+}
+
+export function parRepository(ctx: RepoContext): Storage['par'] {
+  return {
+    async create(r) {
+      await ctx.db
+        .insertInto('par_requests')
+        .values({
+          id: r.id,
+          client_id: r.clientId,
+          params: toJson(r.params),
+          dpop_jkt: r.dpopJkt,
+          created_at: r.createdAt,
+          expires_at: r.expiresAt,
+          consumed_at: r.consumedAt,
+        })
+        .execute();
+    },
+    /** Compare-and-set: unused and unexpired (expires_at > now), or nothing. */
+    async consume(id, now) {
+      const row = await ctx.db
+        .updateTable('par_requests')
+        .set({ consumed_at: now })
+        .where('id', '=', id)
+        .where('consumed_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returningAll()
+        .executeTakeFirst();
+      return row ? fromRow(row) : null;
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/** People who log in at the authorization server. Email lookups are case-insensitive. */
+import type { Selectable } from 'kysely';
+import type { UsersTable } from '../db-types.ts';
+import type { UserRecord } from '../records.ts';
+import type { Storage } from '../storage.ts';
+import { changed, pageOf, toFlag, type RepoContext } from '../context.ts';
+
+/**
+ * The unique key behind case-insensitive email lookups. Lower-casing happens in JS, not SQL,
+ * so both backends fold exactly the same way (PostgreSQL lower() depends on the collation).
+ */
+export function emailKey(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+function toRow(r: UserRecord): UsersTable {
+  return {
+    id: r.id,
+    email: r.email,
+    email_lower: emailKey(r.email),
+    name: r.name,
+    password_hash: r.passwordHash,
+    totp_secret_encrypted: r.totpSecretEncrypted,
+    is_admin: toFlag(r.isAdmin),
+    disabled: toFlag(r.disabled),
+    created_at: r.createdAt,
+    updated_at: r.updatedAt,
+  };
+}
+
+function fromRow(row: Selectable<UsersTable>): UserRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    passwordHash: row.password_hash,
+    totpSecretEncrypted: row.totp_secret_encrypted,
+    isAdmin: row.is_admin === 1,
+    disabled: row.disabled === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function usersRepository(ctx: RepoContext): Storage['users'] {
+  return {
+    async get(id) {
+      const row = await ctx.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? fromRow(row) : null;
+    },
+    async getByEmail(email) {
+      const row = await ctx.db.selectFrom('users').selectAll().where('email_lower', '=', emailKey(email)).executeTakeFirst();
+      return row ? fromRow(row) : null;
+    },
+    async create(record) {
+      await ctx.db.insertInto('users').values(toRow(record)).execute();
+    },
+    async update(record) {
+      const { id, ...rest } = toRow(record);
+      const result = await ctx.db.updateTable('users').set(rest).where('id', '=', id).executeTakeFirst();
+      return changed(result) > 0;
+    },
+    async list(page) {
+      const { limit, offset } = pageOf(page);
+      const rows = await ctx.db.selectFrom('users').selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute();
+      return rows.map(fromRow);
+    },
+  };
+}

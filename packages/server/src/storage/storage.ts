@@ -1,0 +1,195 @@
+/**
+ * The one storage interface. SQLite (embedded default) and PostgreSQL implement it;
+ * test/storage/contract.test.ts runs the same suite against both.
+ *
+ * Rules every implementation keeps:
+ * - Single-use transitions (code consumption, refresh rotation, PAR and interaction use)
+ *   are atomic compare-and-set: exactly one concurrent caller wins.
+ * - `transaction` runs its callback against a Storage bound to one database transaction;
+ *   nothing is half-written when the callback throws.
+ * - Methods never throw for "not found": they return null / false.
+ */
+import type {
+  AccessTokenRecord,
+  AgentRecord,
+  PasskeyRecord,
+  RevocationEventRecord,
+  AuditEventInput,
+  AuditEventRecord,
+  AuthorizationCodeRecord,
+  CimdCacheRecord,
+  ClientRecord,
+  ConsentRecord,
+  GrantRecord,
+  InteractionRecord,
+  ParRecord,
+  RefreshTokenRecord,
+  SessionRecord,
+  SigningKeyRecord,
+  UserRecord,
+} from './records.ts';
+
+export interface Page {
+  limit?: number;
+  offset?: number;
+}
+
+export interface Storage {
+  readonly kind: 'sqlite' | 'postgres';
+
+  /** Runs pending migrations. Idempotent. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  transaction<T>(fn: (tx: Storage) => Promise<T>): Promise<T>;
+
+  clients: {
+    get(clientId: string): Promise<ClientRecord | null>;
+    create(record: ClientRecord): Promise<void>;
+    /** Replaces the whole record (RFC 7592 PUT semantics). Returns false when absent. */
+    update(record: ClientRecord): Promise<boolean>;
+    delete(clientId: string): Promise<boolean>;
+    list(page?: Page): Promise<ClientRecord[]>;
+  };
+
+  users: {
+    get(id: string): Promise<UserRecord | null>;
+    /** Case-insensitive lookup. */
+    getByEmail(email: string): Promise<UserRecord | null>;
+    create(record: UserRecord): Promise<void>;
+    update(record: UserRecord): Promise<boolean>;
+    list(page?: Page): Promise<UserRecord[]>;
+  };
+
+  sessions: {
+    create(record: SessionRecord): Promise<void>;
+    get(idHash: string): Promise<SessionRecord | null>;
+    revoke(idHash: string, at: number): Promise<boolean>;
+    revokeAllForUser(userId: string, at: number): Promise<number>;
+  };
+
+  interactions: {
+    create(record: InteractionRecord): Promise<void>;
+    get(id: string): Promise<InteractionRecord | null>;
+    /** Binds a login session to the interaction. */
+    setSession(id: string, sessionIdHash: string): Promise<boolean>;
+    /** Atomic: returns the record the first time, null when used, expired (per `now`) or absent. */
+    consume(id: string, now: number): Promise<InteractionRecord | null>;
+  };
+
+  par: {
+    create(record: ParRecord): Promise<void>;
+    /** Atomic single use (RFC 9126 §4: one-time use recommended). */
+    consume(id: string, now: number): Promise<ParRecord | null>;
+  };
+
+  grants: {
+    create(record: GrantRecord): Promise<void>;
+    get(id: string): Promise<GrantRecord | null>;
+    list(filter: { userId?: string; clientId?: string; agentId?: string; includeRevoked?: boolean } & Page): Promise<GrantRecord[]>;
+    /**
+     * Revokes the grant, every grant derived from it (parentGrantId, recursively), and all
+     * refresh and access tokens of those grants. Returns the ids of the grants revoked.
+     */
+    revokeTree(id: string, at: number, reason: string): Promise<string[]>;
+    /** Revokes every grant resting on a consent (and their trees). */
+    revokeByConsent(consentId: string, at: number, reason: string): Promise<string[]>;
+    /** Revokes every grant an agent acts in (and their trees): suspension stops an agent at once (issue 3). */
+    revokeByAgent(agentId: string, at: number, reason: string): Promise<string[]>;
+    /** Revokes every grant of a user (and their trees): deprovisioning or session revocation (issue 3). */
+    revokeByUser(userId: string, at: number, reason: string): Promise<string[]>;
+  };
+
+  codes: {
+    create(record: AuthorizationCodeRecord): Promise<void>;
+    /**
+     * Atomic compare-and-set on consumedAt. `first` is true for the one caller that consumed it;
+     * a replayed code returns the record with `first: false` so the caller can revoke its grant.
+     */
+    consume(codeHash: string, now: number): Promise<{ record: AuthorizationCodeRecord; first: boolean } | null>;
+  };
+
+  refreshTokens: {
+    create(record: RefreshTokenRecord): Promise<void>;
+    get(tokenHash: string): Promise<RefreshTokenRecord | null>;
+    /**
+     * Atomic compare-and-set on rotatedAt. `first` false means the token was already rotated:
+     * reuse, and the caller revokes the grant family (RFC 9700 §4.14.2).
+     */
+    rotate(tokenHash: string, now: number): Promise<{ record: RefreshTokenRecord; first: boolean } | null>;
+    revoke(tokenHash: string, at: number): Promise<boolean>;
+  };
+
+  accessTokens: {
+    create(record: AccessTokenRecord): Promise<void>;
+    get(jti: string): Promise<AccessTokenRecord | null>;
+    /** Also appends the token's revocation event (CO-1); `reason` defaults to `token_revoked`. */
+    revoke(jti: string, at: number, reason?: string): Promise<boolean>;
+    /** Deletes rows expired before `before`. */
+    purgeExpired(before: number): Promise<number>;
+  };
+
+  consents: {
+    /** Finds a live consent covering exactly this user + client (scopes and resources checked by the caller). */
+    listForUser(userId: string, filter?: { clientId?: string; includeRevoked?: boolean }): Promise<ConsentRecord[]>;
+    get(id: string): Promise<ConsentRecord | null>;
+    create(record: ConsentRecord): Promise<void>;
+    revoke(id: string, at: number): Promise<boolean>;
+  };
+
+  signingKeys: {
+    list(): Promise<SigningKeyRecord[]>;
+    create(record: SigningKeyRecord): Promise<void>;
+    /** Marks the key retired and sets how long it stays published. */
+    retire(kid: string, at: number, publishUntil: number): Promise<boolean>;
+    /** Removes retired keys whose publishUntil has passed. */
+    purge(now: number): Promise<number>;
+  };
+
+  cimdCache: {
+    get(url: string): Promise<CimdCacheRecord | null>;
+    put(record: CimdCacheRecord): Promise<void>;
+  };
+
+  /** Replay caches (private_key_jwt jti, DPoP jti). */
+  replay: {
+    /** Records the key; false when it was already present and unexpired (a replay). Expired keys are reclaimed. */
+    remember(namespace: string, key: string, expiresAt: number, now: number): Promise<boolean>;
+  };
+
+  /** Agent identities (issue 3, ID-2). */
+  agents: {
+    get(id: string): Promise<AgentRecord | null>;
+    getByClientId(clientId: string): Promise<AgentRecord | null>;
+    create(record: AgentRecord): Promise<void>;
+    update(record: AgentRecord): Promise<boolean>;
+    list(filter: { ownerUserId?: string } & Page): Promise<AgentRecord[]>;
+  };
+
+  /** The revocation feed resource servers poll (issue 3, CO-1): appended whenever tokens or grants are revoked. */
+  revocations: {
+    append(events: Omit<RevocationEventRecord, 'seq'>[]): Promise<void>;
+    list(filter: { afterSeq?: number; limit?: number; now?: number }): Promise<RevocationEventRecord[]>;
+  };
+
+  /** WebAuthn credentials (passkeys, issue 4). */
+  passkeys: {
+    /** Throws when the credential id is already registered. */
+    create(record: PasskeyRecord): Promise<void>;
+    get(credentialId: string): Promise<PasskeyRecord | null>;
+    /** Oldest first. */
+    listForUser(userId: string): Promise<PasskeyRecord[]>;
+    /**
+     * Atomic compare-and-set on the signature counter: stores the new counter, backup state and
+     * time of use only while the stored counter is still `expectedCounter`; false otherwise.
+     */
+    recordUse(credentialId: string, use: { expectedCounter: number; counter: number; backedUp: boolean; at: number }): Promise<boolean>;
+    /** Removes a credential of this user; false when absent or another user's. */
+    delete(credentialId: string, userId: string): Promise<boolean>;
+  };
+
+  audit: {
+    /** Appends to the hash chain (audit/chain.ts computes the hash); serialized across instances. */
+    append(event: AuditEventInput, time: number): Promise<AuditEventRecord>;
+    list(filter: { afterSeq?: number; userId?: string; clientId?: string; event?: string; limit?: number }): Promise<AuditEventRecord[]>;
+  };
+}

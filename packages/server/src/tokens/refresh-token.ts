@@ -1,0 +1,66 @@
+/**
+ * Refresh tokens (RFC 6749 §1.5, §6; OAuth 2.1 §4.3): opaque 256-bit random strings handed to the
+ * client once and stored only as SHA-256. Each use rotates the token (CL-2, AS-3): the successor
+ * keeps the grant, the original scope and resources, the authentication context and the DPoP
+ * binding; the predecessor is marked rotated, and presenting it again is reuse.
+ */
+import type { ServerContext } from '../context.ts';
+import type { Storage } from '../storage/storage.ts';
+import type { RefreshTokenRecord } from '../storage/records.ts';
+import { randomId, randomToken, sha256 } from '../crypto/hash.ts';
+
+export type RefreshTokenInput = Omit<RefreshTokenRecord, 'tokenHash' | 'id' | 'createdAt' | 'expiresAt' | 'rotatedAt' | 'revokedAt'>;
+
+export interface IssuedRefreshToken {
+  /** The secret for the client; never stored, never logged. */
+  token: string;
+  record: RefreshTokenRecord;
+}
+
+/** Creates and stores a new refresh token. Lifetime: ctx.config.ttl.refreshToken from now (sliding with each rotation). */
+export async function issueRefreshToken(ctx: Pick<ServerContext, 'storage' | 'config' | 'now'>, input: RefreshTokenInput): Promise<IssuedRefreshToken> {
+  const token = randomToken();
+  const now = ctx.now();
+  const record: RefreshTokenRecord = {
+    ...input,
+    tokenHash: sha256(token),
+    id: randomId('rt'),
+    createdAt: now,
+    expiresAt: now + ctx.config.ttl.refreshToken,
+    rotatedAt: null,
+    revokedAt: null,
+  };
+  await ctx.storage.refreshTokens.create(record);
+  return { token, record };
+}
+
+/** The successor's inputs: same grant, same original scope (RFC 6749 §6: narrowing applies to the access token only). */
+export function successorOf(previous: RefreshTokenRecord, dpopJkt: string | null): RefreshTokenInput {
+  return {
+    grantId: previous.grantId,
+    clientId: previous.clientId,
+    userId: previous.userId,
+    scope: previous.scope,
+    resources: previous.resources,
+    authorizationDetails: previous.authorizationDetails,
+    dpopJkt,
+    authTime: previous.authTime,
+    acr: previous.acr,
+    amr: previous.amr,
+    nonce: previous.nonce,
+  };
+}
+
+export type RefreshTokenState = 'active' | 'rotated' | 'revoked' | 'expired';
+
+export function refreshTokenState(record: RefreshTokenRecord, now: number): RefreshTokenState {
+  if (record.revokedAt !== null) return 'revoked';
+  if (record.rotatedAt !== null) return 'rotated';
+  if (record.expiresAt <= now) return 'expired';
+  return 'active';
+}
+
+/** Looks a presented refresh token up by its hash; null when unknown. */
+export function findRefreshToken(storage: Storage, token: string): Promise<RefreshTokenRecord | null> {
+  return storage.refreshTokens.get(sha256(token));
+}

@@ -1,0 +1,120 @@
+/**
+ * A trusted issuer's keys (federation/jwks.ts): by value, only public asymmetric keys count; by
+ * jwks_uri, fetched through the SSRF-safe fetch (loopback only under the development allowance),
+ * cached, and fetched again for an unknown kid only after a cooldown (key rotation without
+ * fetch storms). Real HTTP on 127.0.0.1.
+ */
+import { createServer, type Server } from 'node:http';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { errors, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ConfigSchema } from '../../src/config/config.ts';
+import type { ServerContext } from '../../src/context.ts';
+import { issuerKeyResolver, IssuerKeysError } from '../../src/federation/jwks.ts';
+
+interface Key {
+  kid: string;
+  privateKey: CryptoKey;
+  jwk: JWK;
+}
+async function key(): Promise<Key> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const kid = randomUUID();
+  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256' } };
+}
+const sign = (k: Key) => new SignJWT({ sub: 'w' }).setProtectedHeader({ alg: 'ES256', kid: k.kid }).setIssuer('https://cluster.example').setExpirationTime('5m').sign(k.privateKey);
+
+/** Only the config is read by the resolver: a context with the real parsed configuration. */
+function context(devAllowedHosts: string[]): ServerContext {
+  const config = ConfigSchema.parse({ mode: 'development', issuer: 'http://127.0.0.1:1', port: 1, dataDir: tmpdir(), databaseUrl: ':memory:', secretKey: randomBytes(32).toString('base64url'), federation: { devAllowedHosts, jwksTimeoutMs: 2000 } });
+  return { config } as ServerContext;
+}
+
+let server: Server;
+let port = 0;
+let fetches = 0;
+let answer: { status: number; body: string } = { status: 200, body: '{"keys":[]}' };
+beforeAll(async () => {
+  server = createServer((_req, res) => {
+    fetches += 1;
+    res.writeHead(answer.status, { 'content-type': 'application/json' });
+    res.end(answer.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const a = server.address();
+  port = typeof a === 'object' && a ? a.port : 0;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('RFC 7517 §5 trusted issuer JWK Set fetched from jwks_uri', () => {
+  it('fetches once, serves later verifications from the cache, and fetches again for a rotated key only after the cooldown', async () => {
+    const [k1, k2] = [await key(), await key()];
+    answer = { status: 200, body: JSON.stringify({ keys: [k1.jwk] }) };
+    const ctx = context([`127.0.0.1:${port}`]);
+    const resolver = issuerKeyResolver(ctx, { issuer: 'https://cluster.example', jwksUri: `http://127.0.0.1:${port}/jwks-a` });
+    const start = fetches;
+    await jwtVerify(await sign(k1), resolver);
+    await jwtVerify(await sign(k1), resolver);
+    expect(fetches - start).toBe(1);
+
+    answer = { status: 200, body: JSON.stringify({ keys: [k1.jwk, k2.jwk] }) };
+    // Within the cooldown an unknown kid is refused without a fetch (no fetch storms).
+    await expect(jwtVerify(await sign(k2), resolver)).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    expect(fetches - start).toBe(1);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 31_000);
+    await jwtVerify(await sign(k2), resolver);
+    expect(fetches - start).toBe(2);
+  });
+
+  it('fetches again once the cache age has passed', async () => {
+    const k = await key();
+    answer = { status: 200, body: JSON.stringify({ keys: [k.jwk] }) };
+    const resolver = issuerKeyResolver(context([`127.0.0.1:${port}`]), { issuer: 'https://cluster.example', jwksUri: `http://127.0.0.1:${port}/jwks-b` });
+    const start = fetches;
+    await jwtVerify(await sign(k), resolver);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 601_000);
+    await jwtVerify(await sign(k), resolver);
+    expect(fetches - start).toBe(2);
+  });
+
+  it('refuses a loopback jwks_uri without the development allowance (SSRF), and plain http to a public host', async () => {
+    const k = await key();
+    const loopback = issuerKeyResolver(context([]), { issuer: 'https://x.example', jwksUri: `https://127.0.0.1:${port}/jwks` });
+    await expect(jwtVerify(await sign(k), loopback)).rejects.toThrow(IssuerKeysError);
+    await expect(jwtVerify(await sign(k), loopback)).rejects.toThrow(/loopback|refused/);
+    const http = issuerKeyResolver(context([]), { issuer: 'https://y.example', jwksUri: 'http://jwks.example/keys' });
+    await expect(jwtVerify(await sign(k), http)).rejects.toThrow(/https/);
+  });
+
+  it('refuses answers that are not a JWK Set of public keys', async () => {
+    const k = await key();
+    const cases: [number, string, RegExp][] = [
+      [500, '{}', /HTTP 500/],
+      [200, 'not json', /did not return JSON/],
+      [200, JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }), /no public signature keys/],
+      [200, JSON.stringify({ keys: [{ ...k.jwk, d: 'private' }] }), /no public signature keys/],
+    ];
+    for (const [i, [status, body, reason]] of cases.entries()) {
+      answer = { status, body };
+      const resolver = issuerKeyResolver(context([`127.0.0.1:${port}`]), { issuer: 'https://z.example', jwksUri: `http://127.0.0.1:${port}/bad-${i}` });
+      await expect(jwtVerify(await sign(k), resolver)).rejects.toThrow(reason);
+    }
+  });
+});
+
+describe('RFC 7517 §5 trusted issuer JWK Set given by value', () => {
+  it('verifies with the public keys and refuses a set without any', async () => {
+    const k = await key();
+    const resolver = issuerKeyResolver(context([]), { issuer: 'https://v.example', jwks: { keys: [k.jwk as Record<string, unknown>] } });
+    expect((await jwtVerify(await sign(k), resolver)).payload.sub).toBe('w');
+    expect(() => issuerKeyResolver(context([]), { issuer: 'https://w.example', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } })).toThrow(IssuerKeysError);
+  });
+});

@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Acr } from '@mandate/protocol';
+import { sha256 } from '../../src/crypto/hash.ts';
+import type { ClientRecord } from '../../src/storage/records.ts';
+import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { TestBrowser } from './support/browser.ts';
+import { authorizeUrl, createClient, createUser, pkce, totpCode, validParams } from './support/fixtures.ts';
+import { beginAuthorization, location, openPage, signIn, submitPassword, submitTotp } from './support/flow.ts';
+
+let ts: TestServer;
+let client: ClientRecord;
+
+beforeAll(async () => {
+  // Every request of this file comes from 127.0.0.1: leave room for the failures it provokes.
+  ts = await startTestServer({ login: { maxFailures: 100 } });
+  client = await createClient(ts.server.ctx);
+});
+afterAll(() => ts.close());
+
+const start = (browser: TestBrowser) => beginAuthorization(browser, authorizeUrl(ts.issuer, validParams(client, pkce().challenge)));
+
+async function loginAudit(userId: string | null) {
+  const rows = await ts.server.ctx.storage.audit.list({ event: 'login', limit: 1000 });
+  return userId === null ? rows : rows.filter((r) => r.userId === userId);
+}
+
+describe('HU-1 password step', () => {
+  it('a wrong password → 303 back to the login page with a message, no session, audited without the password', async () => {
+    const user = await createUser(ts.server.ctx);
+    const browser = new TestBrowser();
+    const interactionUrl = await start(browser);
+    const res = await submitPassword(browser, interactionUrl, user.email, 'wrong password 123');
+    expect(res.status).toBe(303);
+    expect(location(res)).toBe(`${interactionUrl}?error=credentials`);
+    expect(browser.cookie('__Host-mandate_session')).toBeUndefined();
+    expect(browser.cookie('__Host-mandate_login')).toBeUndefined();
+    const page = await openPage(browser, location(res));
+    expect(page.html).toContain('The email or password is incorrect.');
+    expect(page.html).toContain('role="alert"');
+    const rows = await loginAudit(user.record.id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ result: 'failure', reason: 'invalid_password', clientId: client.clientId });
+    expect(JSON.stringify(rows)).not.toContain('wrong password 123');
+  });
+
+  it('an unknown email gets exactly the same answer, and is audited as unknown_account', async () => {
+    const browser = new TestBrowser();
+    const interactionUrl = await start(browser);
+    const email = `nobody-${Date.now()}@example.com`;
+    const res = await submitPassword(browser, interactionUrl, email, 'whatever password');
+    expect(res.status).toBe(303);
+    expect(location(res)).toBe(`${interactionUrl}?error=credentials`);
+    const rows = (await loginAudit(null)).filter((r) => r.reason === 'unknown_account');
+    expect(rows.length).toBeGreaterThan(0);
+    expect(JSON.stringify(rows)).not.toContain('whatever password');
+  });
+
+  it('a disabled account cannot sign in even with the right password', async () => {
+    const user = await createUser(ts.server.ctx, { disabled: true });
+    const browser = new TestBrowser();
+    const interactionUrl = await start(browser);
+    const res = await submitPassword(browser, interactionUrl, user.email, user.password);
+    expect(location(res)).toBe(`${interactionUrl}?error=credentials`);
+    expect((await loginAudit(user.record.id))[0]).toMatchObject({ result: 'failure', reason: 'account_disabled' });
+  });
+
+  it('the login_hint pre-fills the email field, escaped', async () => {
+    const browser = new TestBrowser();
+    const interactionUrl = await beginAuthorization(
+      browser,
+      authorizeUrl(ts.issuer, validParams(client, pkce().challenge, { login_hint: 'a"><script>x</script>@example.com' })),
+    );
+    const page = await openPage(browser, interactionUrl);
+    expect(page.html).toContain('value="a&quot;&gt;&lt;script&gt;x&lt;/script&gt;@example.com"');
+    expect(page.html).not.toContain('<script>');
+  });
+
+  it('a user without TOTP enrolled signs in with the password alone: acr pwd, amr [pwd]', async () => {
+    const user = await createUser(ts.server.ctx, { totp: false });
+    const browser = new TestBrowser();
+    const interactionUrl = await start(browser);
+    await signIn(browser, interactionUrl, user);
+    const session = await ts.server.ctx.storage.sessions.get(sha256(browser.cookie('__Host-mandate_session')!.value));
+    expect(session).toMatchObject({ userId: user.record.id, acr: Acr.Password, amr: ['pwd'] });
+  });
+});
+
+describe('RFC 6238 TOTP step', () => {
+  it('the right code completes the login: session with acr mfa, amr [pwd, otp], audited', async () => {
+    const user = await createUser(ts.server.ctx);
+    const browser = new TestBrowser();
+    const interactionUrl = await start(browser);
+    const afterPassword = await submitPassword(browser, interactionUrl, user.email, user.password);
+    expect(location(afterPassword)).toBe(interactionUrl);
+    expect(browser.cookie('__Host-mandate_session')).toBeUndefined(); // no session before the second factor
+    expect(browser.cookie('__Host-mandate_login')).toBeDefined();
+    const res = await submitTotp(browser, interactionUrl, await totpCode(user));
+    expect(location(res)).toBe(interactionUrl);
+    expect(browser.cookie('__Host-mandate_login')).toBeUndefined();
+    const session = await ts.server.ctx.storage.sessions.get(sha256(browser.cookie('__Host-mandate_session')!.value));
+    expect(session).toMatchObject({ userId: user.record.id, acr: Acr.PasswordTotp, amr: ['pwd', 'otp'] });
+    expect(session!.expiresAt - session!.createdAt).toBe(ts.server.ctx.config.ttl.session);
+    const rows = await loginAudit(user.record.id);
+    expect(rows.map((r) => r.result)).toEqual(['success']);
+  });
+
+  it('accepts the code of the previous time step (±1 step of drift)', async () => {
+    const user = await createUser(ts.server.ctx);
+    const browser = new TestBrowser();
+    const interactionUrl = await start(browser);
+    await submitPassword(browser, interactionUrl, user.email, user.password);
+    const res = await submitTotp(browser, interactionUrl, await totpCode(user, -1));
+    expect(location(res)).toBe(interactionUrl);
+    expect(browser.cookie('__Host-mandate_session')).toBeDefined();
+  });
+
+  it('a wrong code → 303 back with a message, no session, audited invalid_totp', async () => {
+    const user = await createUser(ts.server.ctx);
+    const browser = new TestBrowser();
+    const interactionUrl = await start(browser);
+    await submitPassword(browser, interactionUrl, user.email, user.password);
+    const good = await totpCode(user);
+    const wrong = good === '000000' ? '111111' : '000000';
+    for (const code of [wrong, 'abcdef', '1234567']) {
+      const res = await submitTotp(browser, interactionUrl, code);
+      expect(res.status).toBe(303);
+      expect(location(res)).toBe(`${interactionUrl}?error=totp`);
+    }
+    expect(browser.cookie('__Host-mandate_session')).toBeUndefined();
+    const rows = await loginAudit(user.record.id);
+    expect(rows.map((r) => r.reason)).toEqual(['invalid_totp', 'invalid_totp', 'invalid_totp']);
+    expect(JSON.stringify(rows)).not.toContain(wrong);
+  });
+
+  it('a code that already worked is refused within its window (RFC 6238 §5.2)', async () => {
+    const user = await createUser(ts.server.ctx);
+    const code = await totpCode(user);
+    const first = new TestBrowser();
+    const firstUrl = await start(first);
+    await submitPassword(first, firstUrl, user.email, user.password);
+    expect(location(await submitTotp(first, firstUrl, code))).toBe(firstUrl);
+
+    const second = new TestBrowser();
+    const secondUrl = await start(second);
+    await submitPassword(second, secondUrl, user.email, user.password);
+    const res = await submitTotp(second, secondUrl, code);
+    expect(location(res)).toBe(`${secondUrl}?error=totp_reused`);
+    expect(second.cookie('__Host-mandate_session')).toBeUndefined();
+    expect((await loginAudit(user.record.id)).some((r) => r.reason === 'totp_replayed')).toBe(true);
+  });
+
+  it('the TOTP step cannot be reached without the password step of the same interaction', async () => {
+    const user = await createUser(ts.server.ctx);
+    const browser = new TestBrowser();
+    const a = await start(browser);
+    const b = await start(browser);
+    const pageB = await openPage(browser, b);
+    // No password proven at all: posting a code to b is sent back to the login page.
+    const direct = await browser.post(pageB.action.replace('/login', '/totp'), { csrf: pageB.csrf, totp: await totpCode(user) });
+    expect(location(direct)).toBe(`${b}?error=expired`);
+    // The password proven in interaction a does not carry over to interaction b.
+    await submitPassword(browser, a, user.email, user.password);
+    const crossed = await browser.post(pageB.action.replace('/login', '/totp'), { csrf: pageB.csrf, totp: await totpCode(user) });
+    expect(location(crossed)).toBe(`${b}?error=expired`);
+    expect(browser.cookie('__Host-mandate_session')).toBeUndefined();
+  });
+});
+
+describe('Login rate limits (per account and per IP, ctx.config.login.maxFailures in 15 minutes)', () => {
+  let limited: TestServer;
+  let limitedClient: ClientRecord;
+  beforeAll(async () => {
+    limited = await startTestServer({ login: { maxFailures: 3 } });
+    limitedClient = await createClient(limited.server.ctx);
+  });
+  afterAll(() => limited.close());
+
+  const startOn = (browser: TestBrowser) => beginAuthorization(browser, authorizeUrl(limited.issuer, validParams(limitedClient, pkce().challenge)));
+
+  it('per account: failures from several IPs lock the account, even for the right password (429, Retry-After)', async () => {
+    const user = await createUser(limited.server.ctx);
+    for (const ip of ['127.0.0.2', '127.0.0.3', '127.0.0.4']) {
+      const browser = new TestBrowser(ip);
+      const res = await submitPassword(browser, await startOn(browser), user.email, 'wrong password!');
+      expect(location(res)).toContain('error=credentials');
+    }
+    const browser = new TestBrowser('127.0.0.5');
+    const res = await submitPassword(browser, await startOn(browser), user.email, user.password);
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await res.text()).toContain('Too many failed sign-in attempts');
+    expect(browser.cookie('__Host-mandate_login')).toBeUndefined();
+    const rows = await limited.server.ctx.storage.audit.list({ event: 'login', limit: 100 });
+    expect(rows.some((r) => r.reason === 'rate_limited')).toBe(true);
+  });
+
+  it('per IP: failures on several accounts from one IP block that IP, not others', async () => {
+    const ip = '127.0.0.9';
+    for (let i = 0; i < 3; i++) {
+      const browser = new TestBrowser(ip);
+      await submitPassword(browser, await startOn(browser), `ghost${i}@example.com`, 'wrong password!');
+    }
+    const user = await createUser(limited.server.ctx);
+    const blocked = new TestBrowser(ip);
+    expect((await submitPassword(blocked, await startOn(blocked), user.email, user.password)).status).toBe(429);
+    const other = new TestBrowser('127.0.0.10');
+    const res = await submitPassword(other, await startOn(other), user.email, user.password);
+    expect(res.status).toBe(303);
+  });
+
+  it('TOTP failures count as well', async () => {
+    const user = await createUser(limited.server.ctx);
+    const browser = new TestBrowser('127.0.0.20');
+    const interactionUrl = await startOn(browser);
+    await submitPassword(browser, interactionUrl, user.email, user.password);
+    const good = await totpCode(user);
+    const wrong = good === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 3; i++) expect((await submitTotp(browser, interactionUrl, wrong)).status).toBe(303);
+    const page = await openPage(browser, interactionUrl);
+    const res = await browser.post(page.action, { csrf: page.csrf, totp: good });
+    expect(res.status).toBe(429);
+    expect(browser.cookie('__Host-mandate_session')).toBeUndefined();
+  });
+});

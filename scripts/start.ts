@@ -1,0 +1,28 @@
+/**
+ * `npm start`: the authorization server (embedded SQLite, development seed) and, next to it, the
+ * demo MCP servers built with @mandate/mcp (examples/). Prints where to go.
+ */
+import { bannerLines, closeOnSignals, exitOnStartFailure, startFromEnvironment } from '../packages/server/src/start.ts';
+import { startDemoServers } from '../examples/start-demos.ts';
+
+try {
+  const t0 = performance.now();
+  const started = await startFromEnvironment();
+  const demos = started.config.mode === 'development' && process.env.MANDATE_DEMOS !== '0' ? await startDemoServers({ issuer: started.config.issuer, ctx: started.server.ctx }) : null;
+  const extra = demos
+    ? [
+        '',
+        '  Demo MCP servers (see examples/README.md to connect an MCP client):',
+        `    HR MCP server:   ${demos.urls.hr}`,
+        `    CRM MCP server:  ${demos.urls.crm}`,
+        `    CRM REST API:    ${demos.urls.crmApi}`,
+      ]
+    : [];
+  process.stdout.write(bannerLines(started, Math.round(performance.now() - t0), extra).join('\n') + '\n');
+  closeOnSignals(async () => {
+    await demos?.close();
+    await started.server.close();
+  });
+} catch (err) {
+  exitOnStartFailure(err);
+}
