@@ -6,7 +6,7 @@
  *
  * Options: --profile   CPU-profile each Mandate phase (figures then carry the profiler's cost)
  *          --quick     short windows, for working on the bench itself
- *          --only=a,b  run only some parts: baselines, oidc-provider, mandate, startup
+ *          --only=a,b  run only some parts: baselines, oidc-provider, mandate, startup, token-exchange, vault-release
  */
 import { cpus, loadavg, totalmem, type } from 'node:os';
 import { mkdirSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { measureBaselines, type Baselines } from './baselines.ts';
 import { measureStartup, type StartupFigures } from './startup.ts';
 import { measureTokenExchange, type TokenExchangeFigures } from './token-exchange.ts';
+import { measureVaultRelease, type VaultReleaseFigures } from './vault-release.ts';
 import { plainJsIdleMemory } from './plain-js.ts';
 import { forkTs, type ChildHandle } from './lib/child.ts';
 import type { LoadOptions, LoadResult, RequestSource } from './lib/http-load.ts';
@@ -323,6 +324,16 @@ function tokenExchangeFigures(t: TokenExchangeFigures | null): Figure[] {
   ];
 }
 
+function vaultReleaseFigures(v: VaultReleaseFigures | null): Figure[] {
+  return [
+    judge({ id: 'mandate.vault_release', label: 'Mandate vault releases/s (issue 5: token exchange + entry decrypt, fresh provider token, audit; in one process)', value: v?.releasesPerSecond ?? null, unit: '/s', goal: { op: '>=', value: 2000 } }),
+    { id: 'mandate.vault_release.cpu_us', label: 'Mandate CPU per vault release (all threads)', value: v?.cpuMicrosPerRelease ?? null, unit: 'µs' },
+    { id: 'mandate.vault_decrypt_us', label: 'Vault entry decrypt (KEK unwrap + AES-256-GCM + base64url)', value: v?.decryptMicros ?? null, unit: 'µs' },
+    { id: 'baseline.aes_256_gcm_decrypt_us', label: 'Baseline: one raw AES-256-GCM decrypt of the same payload (node:crypto, same run)', value: v?.rawAesGcmMicros ?? null, unit: 'µs' },
+    { id: 'ratio.vault_decrypt_to_raw', label: 'Vault decrypt / raw AES-256-GCM decrypt', value: v?.decryptToRawRatio ?? null, unit: '×' },
+  ];
+}
+
 async function main(): Promise<void> {
   const began = performance.now();
   const cpuList = cpus();
@@ -362,6 +373,11 @@ async function main(): Promise<void> {
   const tokenExchange = runs('token-exchange') ? await attempt('token exchange', () => measureTokenExchange({ durationMs: QUICK ? 2000 : 5000 })) : null;
   details.tokenExchange = tokenExchange;
 
+  noteLoad('vault-release');
+  // Issue 5: vault releases/s (exchange + decrypt of a fresh provider token + audit), decrypt vs raw AES-256-GCM.
+  const vaultRelease = runs('vault-release') ? await attempt('vault release', () => measureVaultRelease({ durationMs: QUICK ? 2000 : 5000 })) : null;
+  details.vaultRelease = vaultRelease;
+
   noteLoad('end');
   const results: BenchResults = {
     machine: { ...machine, loadDuringRun },
@@ -377,7 +393,7 @@ async function main(): Promise<void> {
       quick: QUICK,
       durationSeconds: Math.round((performance.now() - began) / 1000),
     },
-    figures: [...buildFigures(baselines, mandate, op, startup), ...tokenExchangeFigures(tokenExchange)],
+    figures: [...buildFigures(baselines, mandate, op, startup), ...tokenExchangeFigures(tokenExchange), ...vaultReleaseFigures(vaultRelease)],
     details,
     errors,
     ...(PROFILE ? { profiles } : {}),

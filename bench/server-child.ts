@@ -225,6 +225,23 @@ async function inProcess(args: { concurrency: number; durationMs: number; warmup
   return { okPerSecond: Math.round((ok / Math.max(1, last - measureFrom)) * 1000), ok, failed };
 }
 
+/** CPU time per client_credentials grant through `app.fetch` (no sockets), for bench/cc-cpu.ts. */
+async function inProcessCpu(args: { requests: number; concurrency: number }): Promise<{ cpuMsPerRequest: number }> {
+  const { app } = must();
+  let left = args.requests;
+  const before = process.cpuUsage();
+  const worker = async () => {
+    while (left-- > 0) {
+      const res = await app.fetch(ccRequest());
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`client_credentials failed: ${res.status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: args.concurrency }, worker));
+  const used = process.cpuUsage(before);
+  return { cpuMsPerRequest: (used.user + used.system) / 1000 / args.requests };
+}
+
 async function profileStart(): Promise<void> {
   profiler = new Session();
   profiler.connect();
@@ -253,6 +270,7 @@ serveCommands({
   seedRefreshTokens,
   issueAccessTokens,
   inProcess,
+  inProcessCpu,
   memory: () => memoryFigures(),
   cpuUsage: () => process.cpuUsage(),
   profileStart,

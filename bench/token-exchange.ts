@@ -10,6 +10,7 @@
  */
 import { generateKeyPairSync, randomBytes, randomUUID, sign, verify } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,13 +38,21 @@ export interface TokenExchangeFigures {
   ratioToRawVerifySign: number;
   exchanges: number;
   failed: number;
+  /**
+   * Process CPU time (user + system, all threads: main thread and libuv's crypto pool) per
+   * successful exchange over the measured window, in microseconds. Unlike the rate, it barely
+   * depends on what else the machine is running, so it is the figure to compare changes by.
+   */
+  cpuMicrosPerExchange: number;
+  /** The same for the raw ES256 verify + sign pair (main thread only), for the ratio in CPU terms. */
+  rawEs256CpuMicrosPerPair: number;
   concurrency: number;
   durationMs: number;
   goalPerSecond: number;
   goalMet: boolean;
 }
 
-export async function measureTokenExchange(options: { durationMs?: number; concurrency?: number } = {}): Promise<TokenExchangeFigures> {
+export async function measureTokenExchange(options: { durationMs?: number; concurrency?: number; profilePath?: string } = {}): Promise<TokenExchangeFigures> {
   const durationMs = options.durationMs ?? 5000;
   const concurrency = options.concurrency ?? 32;
   const rawBefore = rawVerifySignPerSecond(Math.min(durationMs, 1500));
@@ -107,9 +116,14 @@ export async function measureTokenExchange(options: { durationMs?: number; concu
     };
     // Warm-up (JIT, statement cache), then the measured window.
     await run(one, concurrency, 300);
+    const profiler = options.profilePath !== undefined ? await startProfiler() : null;
+    const cpuBefore = process.cpuUsage();
     const measured = await run(one, concurrency, durationMs);
+    const cpu = process.cpuUsage(cpuBefore);
+    if (profiler && options.profilePath !== undefined) writeFileSync(options.profilePath, JSON.stringify(await profiler.stop()));
     // Measured before and after the window and averaged: on a shared machine the load drifts.
-    const raw = Math.round((rawBefore + rawVerifySignPerSecond(Math.min(durationMs, 1500))) / 2);
+    const rawAfter = rawVerifySignPerSecond(Math.min(durationMs, 1500));
+    const raw = Math.round((rawBefore.perSecond + rawAfter.perSecond) / 2);
     const exchangesPerSecond = Math.round((measured.ok / measured.ms) * 1000);
     return {
       exchangesPerSecond,
@@ -117,6 +131,8 @@ export async function measureTokenExchange(options: { durationMs?: number; concu
       ratioToRawVerifySign: Math.round((exchangesPerSecond / raw) * 1000) / 1000,
       exchanges: measured.ok,
       failed: measured.failed,
+      cpuMicrosPerExchange: Math.round(((cpu.user + cpu.system) / Math.max(measured.ok, 1)) * 10) / 10,
+      rawEs256CpuMicrosPerPair: Math.round(((rawBefore.cpuMicrosPerPair + rawAfter.cpuMicrosPerPair) / 2) * 10) / 10,
       concurrency,
       durationMs: Math.round(measured.ms),
       goalPerSecond: 3000,
@@ -146,12 +162,31 @@ async function run(one: () => Promise<boolean>, concurrency: number, durationMs:
   return { ok, failed, ms: performance.now() - t0 };
 }
 
+/** A V8 CPU profile of the main thread over the measured window only (setup signs thousands of tokens). */
+async function startProfiler(): Promise<{ stop: () => Promise<unknown> }> {
+  const session = new Session();
+  session.connect();
+  const post = <T>(method: string, params?: object) =>
+    new Promise<T>((resolve, reject) => session.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result as T))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await post<{ profile: unknown }>('Profiler.stop');
+      session.disconnect();
+      return profile;
+    },
+  };
+}
+
 /** node:crypto ES256: one verify and one sign per operation, over a token-sized input. */
-function rawVerifySignPerSecond(ms: number): number {
+function rawVerifySignPerSecond(ms: number): { perSecond: number; cpuMicrosPerPair: number } {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const data = Buffer.from('x'.repeat(330));
   const opts = { key: privateKey, dsaEncoding: 'ieee-p1363' as const };
   const signature = sign('sha256', data, opts);
+  const cpuBefore = process.cpuUsage();
   const t0 = performance.now();
   let n = 0;
   while (performance.now() - t0 < ms) {
@@ -161,13 +196,16 @@ function rawVerifySignPerSecond(ms: number): number {
     }
     n += 20;
   }
-  return Math.round((n / (performance.now() - t0)) * 1000);
+  const cpu = process.cpuUsage(cpuBefore);
+  return { perSecond: Math.round((n / (performance.now() - t0)) * 1000), cpuMicrosPerPair: (cpu.user + cpu.system) / n };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const quick = process.argv.includes('--quick');
-  const figures = await measureTokenExchange({ durationMs: quick ? 1500 : 5000 });
-    // The load average says how busy the machine was: absolute rates depend on it, the ratio much less.
+  // --profile=<file>: a .cpuprofile of the measured window (open in Chrome DevTools or speedscope).
+  const profilePath = process.argv.find((a) => a.startsWith('--profile='))?.slice('--profile='.length);
+  const figures = await measureTokenExchange({ durationMs: quick ? 1500 : 5000, ...(profilePath ? { profilePath } : {}) });
+  // The load average says how busy the machine was: absolute rates depend on it, the ratio much less.
   const out = { date: new Date().toISOString(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', loadAverage1m: Math.round(loadavg()[0]! * 100) / 100, node: process.version, quick, ...figures };
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   writeFileSync(fileURLToPath(new URL('./results/token-exchange.json', import.meta.url)), `${JSON.stringify(out, null, 2)}\n`);

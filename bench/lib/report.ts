@@ -70,7 +70,7 @@ export function toMarkdown(r: BenchResults): string {
   if (r.machine.loadDuringRun) {
     lines.push(`Load average (1 min) at each phase: ${Object.entries(r.machine.loadDuringRun).map(([k, v]) => `${k} ${v}`).join(', ')}. The bench itself keeps both cores busy (up to ~2); well above that, something else was running and the rates are low: compare the CPU-per-request figures then.`, '');
   }
-  lines.push('Produced by `npm run bench`; see docs/benchmarks.md for what each figure means. Goals from issue 2 ("Speed and memory"). The bench reports; it never fails the build.', '');
+  lines.push('Produced by `npm run bench`; see docs/benchmarks.md for what each figure means. Goals from issue 2 ("Speed and memory"), issue 3 (token exchange) and issue 5 (vault releases). The bench reports; it never fails the build.', '');
   lines.push('| Figure | Value | Goal | Result |', '|---|---|---|---|');
   for (const f of r.figures) {
     const goal = f.goal ? `${f.goal.op === '>=' ? '≥' : '≤'} ${fmt(f.goal.value, f.unit)}` : '';

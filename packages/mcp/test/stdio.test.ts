@@ -117,7 +117,8 @@ describe('TS-1 a stdio session outlives its token', () => {
     const session = await serveStdio(mcp, { stdin, stdout });
     const call = (id: number) => stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'list_employees', arguments: {} } })}\n`);
     const reply = async (id: number) => {
-      for (let i = 0; i < 200 && !lines.some((l) => l.id === id); i++) await new Promise((r) => setTimeout(r, 10));
+      // Poll until the reply is there; the test timeout, not a short count, bounds a missing one (CI is loaded).
+      while (!lines.some((l) => l.id === id)) await new Promise((r) => setTimeout(r, 10));
       return lines.find((l) => l.id === id);
     };
     expect((await reply(1))?.result.serverInfo.name).toBe('hr-stdio');

@@ -8,6 +8,7 @@ import type { MandateConfig } from './config/config.ts';
 import type { Storage } from './storage/storage.ts';
 import type { Envelope } from './crypto/envelope.ts';
 import type { AuditEventInput, ClientRecord, SigningKeyRecord } from './storage/records.ts';
+import type { TokenVault } from './vault/service.ts';
 
 /** The authorization server's own signing keys (keys/signing-keys.ts). */
 export interface SigningKeys {
@@ -42,6 +43,8 @@ export interface ServerContext {
   /** Encryption at rest with MANDATE_SECRET_KEY. */
   envelope: Envelope;
   logger: Logger;
+  /** The token vault (issue 5): one per server, so concurrent releases share one refresh per entry (vault/single-flight.ts). */
+  vault: TokenVault;
   /** Current time in epoch seconds; tests may replace it. */
   now(): number;
 }

@@ -16,6 +16,7 @@ import { createClientRegistry } from './clients/registry.ts';
 import { registerStaticClients } from './clients/static.ts';
 import { createApp } from './http/app.ts';
 import { setSecurityHeaders } from './http/security-headers.ts';
+import { createTokenVault } from './vault/from-config.ts';
 
 export interface MandateServer {
   ctx: ServerContext;
@@ -64,7 +65,7 @@ export async function createServerContext(config: MandateConfig, storage: Storag
     // A retired key stays published until the longest-lived token it signed has expired.
     maxTokenTtl: Math.max(config.ttl.accessToken, config.ttl.idToken, config.ttl.clientCredentials),
   });
-  return {
+  const ctx: ServerContext = {
     config,
     storage,
     keys,
@@ -72,8 +73,11 @@ export async function createServerContext(config: MandateConfig, storage: Storag
     clients: createClientRegistry({ config, storage, logger, now }),
     audit: createAuditLog(storage, now),
     logger,
+    // One vault per server: releases share one refresh per entry (vault/single-flight.ts). Its clock is ctx.now, read per call (tests replace it).
+    vault: createTokenVault(config, storage, () => ctx.now()),
     now,
   };
+  return ctx;
 }
 
 async function assemble(config: MandateConfig, storage: Storage, logger: Logger, now: () => number): Promise<MandateServer> {

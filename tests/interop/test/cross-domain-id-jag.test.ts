@@ -92,7 +92,7 @@ beforeAll(async () => {
     ],
     federation: {
       devAllowedHosts: [aHost],
-      idJagIssuers: [{ issuer: a.issuer, jwksUri: `${a.issuer}/jwks.json`, algorithms: ['ES256'], subjectClaim: 'email', clients: [{ clientId: 'partner-a-agent', scopes: ['crm:read'], resources: [apiUrl] }] }],
+      idJagIssuers: [{ issuer: a.issuer, jwksUri: `${a.issuer}/jwks.json`, algorithms: ['ES256'], subjectClaim: 'email', emailDomains: ['interop.example'], clients: [{ clientId: 'partner-a-agent', scopes: ['crm:read'], resources: [apiUrl] }] }],
     },
   });
   // A's trust list names B, whose issuer exists only once B listens: the operator of A adds it.

@@ -26,6 +26,7 @@ import { passkeyPage } from '../interaction/pages/passkey.ts';
 import { WEBAUTHN_SCRIPT_HASH_SOURCE } from '../interaction/pages/webauthn-script.ts';
 import { seeOther, sendPage } from '../interaction/respond.ts';
 import { currentSession, type ActiveSession } from '../interaction/session.ts';
+import { registerVaultAccountRoutes } from './vault-routes.ts';
 
 /** How recent the sign-in must be to add a passkey (seconds). */
 export const PASSKEY_ENROLMENT_MAX_AGE = 600;
@@ -131,4 +132,5 @@ export function registerAccountRoutes(app: Hono, ctx: ServerContext): void {
   };
   app.get(Paths.accountPasskeys, handle(showPasskeys));
   app.post(Paths.accountPasskeys, handle(registerPasskey));
+  registerVaultAccountRoutes(app, ctx); // linked accounts (issue 5): vault-routes.ts
 }

@@ -13,6 +13,9 @@
  *   6. scope contains mandate:admin                             403 insufficient_scope
  *   7. the principal is still entitled: a user token's user is an enabled admin; a service
  *      token's client still exists and is registered with the admin scope      401 / 403
+ *
+ * Other APIs of Mandate protected the same way (SCIM, scim/auth.ts) pass their own scope,
+ * audiences and realm to authenticateBearer; the checks are these, in this order.
  */
 import type { Context } from 'hono';
 import { InsufficientScopeError, InvalidTokenError } from '@mandate/protocol';
@@ -26,17 +29,28 @@ export interface AdminPrincipal {
   userId: string | null;
 }
 
-const REALM = 'realm="mandate-admin"';
+/** An API of Mandate protected by Mandate's own Bearer access tokens. */
+export interface ProtectedApi {
+  /** Human name in error descriptions ("the admin API"). */
+  name: string;
+  scope: string;
+  realm: string;
+  audiences: string[];
+  /** Audit event for a caller refused for lack of the scope or entitlement. */
+  deniedEvent: string;
+}
+
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
-function invalidToken(description: string, withError = true): InvalidTokenError {
-  const header = withError ? `Bearer ${REALM}, error="invalid_token", error_description="${description}"` : `Bearer ${REALM}`;
+function invalidToken(api: ProtectedApi, description: string, withError = true): InvalidTokenError {
+  const realm = `realm="${api.realm}"`;
+  const header = withError ? `Bearer ${realm}, error="invalid_token", error_description="${description}"` : `Bearer ${realm}`;
   return new InvalidTokenError(description, { headers: { 'www-authenticate': header } });
 }
 
-function insufficientScope(description: string): InsufficientScopeError {
+function insufficientScope(api: ProtectedApi, description: string): InsufficientScopeError {
   return new InsufficientScopeError(description, {
-    headers: { 'www-authenticate': `Bearer ${REALM}, error="insufficient_scope", scope="${ADMIN_SCOPE}", error_description="${description}"` },
+    headers: { 'www-authenticate': `Bearer realm="${api.realm}", error="insufficient_scope", scope="${api.scope}", error_description="${description}"` },
   });
 }
 
@@ -44,47 +58,55 @@ export function adminAudiences(issuer: string): string[] {
   return [issuer, `${issuer}${Paths.admin}`];
 }
 
-export async function authenticateAdmin(c: Context, ctx: ServerContext): Promise<AdminPrincipal> {
+function adminApi(issuer: string): ProtectedApi {
+  return { name: 'the admin API', scope: ADMIN_SCOPE, realm: 'mandate-admin', audiences: adminAudiences(issuer), deniedEvent: 'admin.denied' };
+}
+
+export function authenticateAdmin(c: Context, ctx: ServerContext): Promise<AdminPrincipal> {
+  return authenticateBearer(c, ctx, adminApi(ctx.config.issuer));
+}
+
+export async function authenticateBearer(c: Context, ctx: ServerContext, api: ProtectedApi): Promise<AdminPrincipal> {
   const authorization = c.req.header('authorization');
-  if (!authorization) throw invalidToken('An access token with the mandate:admin scope is required.', false);
-  if (/^DPoP /i.test(authorization)) throw invalidToken('The admin API accepts Bearer tokens only; request the admin token without DPoP.');
+  if (!authorization) throw invalidToken(api, `An access token with the ${api.scope} scope is required.`, false);
+  if (/^DPoP /i.test(authorization)) throw invalidToken(api, `${capitalized(api.name)} accepts Bearer tokens only; request the token without DPoP.`);
   const match = BEARER.exec(authorization);
-  if (!match) throw invalidToken('The Authorization header must carry a Bearer access token.');
+  if (!match) throw invalidToken(api, 'The Authorization header must carry a Bearer access token.');
 
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await ctx.keys.verify(match[1]!, { typ: 'at+jwt', audience: adminAudiences(ctx.config.issuer) }));
+    ({ payload } = await ctx.keys.verify(match[1]!, { typ: 'at+jwt', audience: api.audiences }));
   } catch (err) {
-    ctx.logger.debug({ err: (err as Error).message }, 'admin token rejected');
-    throw invalidToken('The access token is invalid, expired, or not issued for the admin API.');
+    ctx.logger.debug({ err: (err as Error).message, api: api.name }, 'bearer token rejected');
+    throw invalidToken(api, `The access token is invalid, expired, or not issued for ${api.name}.`);
   }
-  if (payload.cnf !== undefined) throw invalidToken('DPoP-bound tokens are not accepted by the admin API; request a Bearer token.');
+  if (payload.cnf !== undefined) throw invalidToken(api, `DPoP-bound tokens are not accepted by ${api.name}; request a Bearer token.`);
   const jti = typeof payload.jti === 'string' ? payload.jti : null;
   const record = jti ? await ctx.storage.accessTokens.get(jti) : null;
-  if (!jti || !record || record.revokedAt !== null || record.expiresAt <= ctx.now()) throw invalidToken('The access token has been revoked or is unknown.');
+  if (!jti || !record || record.revokedAt !== null || record.expiresAt <= ctx.now()) throw invalidToken(api, 'The access token has been revoked or is unknown.');
 
   const scopes = new Set(String(payload.scope ?? '').split(' '));
   const principal: AdminPrincipal = { jti, clientId: record.clientId, userId: record.userId };
-  if (!scopes.has(ADMIN_SCOPE)) await deny(c, ctx, principal, `The access token lacks the ${ADMIN_SCOPE} scope.`);
-  await checkEntitlement(c, ctx, principal);
+  if (!scopes.has(api.scope)) await deny(c, ctx, api, principal, `The access token lacks the ${api.scope} scope.`);
+  await checkEntitlement(c, ctx, api, principal);
   return principal;
 }
 
-async function checkEntitlement(c: Context, ctx: ServerContext, principal: AdminPrincipal): Promise<void> {
+async function checkEntitlement(c: Context, ctx: ServerContext, api: ProtectedApi, principal: AdminPrincipal): Promise<void> {
   if (principal.userId !== null) {
     const user = await ctx.storage.users.get(principal.userId);
-    if (!user || user.disabled) throw invalidToken('The user this token was issued to is disabled or no longer exists.');
-    if (!user.isAdmin) await deny(c, ctx, principal, 'The user this token was issued to is not an administrator.');
+    if (!user || user.disabled) throw invalidToken(api, 'The user this token was issued to is disabled or no longer exists.');
+    if (!user.isAdmin) await deny(c, ctx, api, principal, 'The user this token was issued to is not an administrator.');
     return;
   }
   const client = await ctx.storage.clients.get(principal.clientId);
-  if (!client) throw invalidToken('The client this token was issued to no longer exists.');
-  if (!client.scope.split(' ').includes(ADMIN_SCOPE)) await deny(c, ctx, principal, `The client this token was issued to is not registered with the ${ADMIN_SCOPE} scope.`);
+  if (!client) throw invalidToken(api, 'The client this token was issued to no longer exists.');
+  if (!client.scope.split(' ').includes(api.scope)) await deny(c, ctx, api, principal, `The client this token was issued to is not registered with the ${api.scope} scope.`);
 }
 
-async function deny(c: Context, ctx: ServerContext, principal: AdminPrincipal, reason: string): Promise<never> {
+async function deny(c: Context, ctx: ServerContext, api: ProtectedApi, principal: AdminPrincipal, reason: string): Promise<never> {
   await ctx.audit.record({
-    event: 'admin.denied',
+    event: api.deniedEvent,
     userId: principal.userId,
     clientId: principal.clientId,
     ip: clientIp(c),
@@ -92,5 +114,9 @@ async function deny(c: Context, ctx: ServerContext, principal: AdminPrincipal, r
     reason,
     data: { method: c.req.method, path: c.req.path, jti: principal.jti },
   });
-  throw insufficientScope(reason);
+  throw insufficientScope(api, reason);
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

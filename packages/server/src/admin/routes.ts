@@ -17,8 +17,9 @@ import { keyRoutes } from './keys.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { registerRoute, type AdminRoute } from './route.ts';
 import { userRoutes } from './users.ts';
+import { vaultConnectionRoutes } from './vault-connections.ts';
 
-export const adminRoutes: readonly AdminRoute[] = [...clientRoutes, ...userRoutes, ...grantRoutes, ...agentRoutes, ...keyRoutes, ...auditRoutes, ...custodyRoutes];
+export const adminRoutes: readonly AdminRoute[] = [...clientRoutes, ...userRoutes, ...grantRoutes, ...agentRoutes, ...keyRoutes, ...auditRoutes, ...custodyRoutes, ...vaultConnectionRoutes];
 
 export function registerAdminRoutes(app: Hono, ctx: ServerContext): void {
   const document = buildOpenApiDocument(adminRoutes, ctx.config.issuer);

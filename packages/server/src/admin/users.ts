@@ -11,7 +11,9 @@ import type { ServerContext } from '../context.ts';
 import { randomId } from '../crypto/hash.ts';
 import { hashPassword } from '../crypto/password.ts';
 import type { UserRecord } from '../storage/records.ts';
-import { suspendAgentsOfOwner } from '../agents/registry.ts';
+import { deprovisionUser } from '../account/deprovision.ts';
+import { revokeVaultAfterDeprovisioning } from '../account/vault-deprovision.ts';
+import { inTransaction } from '../clients/lifecycle.ts';
 import { defineRoute } from './route.ts';
 import { listOf, Pagination, RevokedGrants, UserView, userView } from './schemas.ts';
 
@@ -106,15 +108,13 @@ export const userRoutes = [
       schema: UserView.extend(RevokedGrants.shape).extend({ suspended_agents: z.array(z.string()).describe('Ids of the agents of the user, now suspended.') }),
     },
     errors: [404],
+    // Its own transaction, so the provider-side vault revocation can run after the commit.
+    transactional: false,
     async handle({ ctx, params }) {
-      const user = await getUser(ctx, params.userId);
-      const updated = { ...user, disabled: true, updatedAt: ctx.now() };
-      await ctx.storage.users.update(updated);
-      await ctx.storage.sessions.revokeAllForUser(user.id, ctx.now());
-      // ID-2: the user's agents are deprovisioned with them (suspended, their grants revoked).
-      const agents = await suspendAgentsOfOwner(ctx, user.id, 'owner disabled by an administrator');
-      const revoked = [...agents.revokedGrants, ...(await ctx.storage.grants.revokeByUser(user.id, ctx.now(), 'user disabled by an administrator'))];
-      return { ...userView(updated), revoked_grants: revoked, suspended_agents: agents.agentIds };
+      // ID-2: the same deprovisioning as SCIM's active=false (account/deprovision.ts).
+      const done = await inTransaction(ctx, async (tx) => deprovisionUser(tx, await getUser(tx, params.userId), 'disabled by an administrator'));
+      await revokeVaultAfterDeprovisioning(ctx, done.user.id); // network I/O, after commit; never fails the disable
+      return { ...userView(done.user), revoked_grants: done.revokedGrants, suspended_agents: done.suspendedAgents };
     },
   }),
   defineRoute({

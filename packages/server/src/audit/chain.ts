@@ -34,16 +34,18 @@ export function auditRowHash(row: HashedFields): string {
   return createHash('sha256').update(canonicalAuditJson(row)).digest('hex');
 }
 
+/**
+ * A copy whose keys were inserted in sorted order (JSON.stringify then follows insertion order,
+ * integer-like keys first as for every object). Every append hashes one, so no intermediate
+ * arrays; a null-prototype object keeps a `__proto__` key an own property, as JSON.parse made it.
+ */
 function sortKeys(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value as Record<string, unknown>)
-        .sort()
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
+  const source = value as Record<string, unknown>;
+  const sorted: Record<string, unknown> = Object.create(null);
+  for (const k of Object.keys(source).sort()) sorted[k] = sortKeys(source[k]);
+  return sorted;
 }
 
 export interface ChainBreak {

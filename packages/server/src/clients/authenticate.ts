@@ -16,6 +16,7 @@ import type { ServerContext } from '../context.ts';
 import type { Params } from '../http/params.ts';
 import type { ClientRecord } from '../storage/records.ts';
 import { clientIp } from '../http/client-ip.ts';
+import { requestHeader } from '../http/request-header.ts';
 import { parseBasicAuthorization, triedBasic } from './auth/client-secret-basic.ts';
 import { readPostCredentials } from './auth/client-secret-post.ts';
 import { readAssertionCredentials, verifyClientAssertion } from './auth/private-key-jwt.ts';
@@ -44,7 +45,7 @@ export async function authenticateClient(ctx: ServerContext, c: Context, params:
     return client;
   } catch (err) {
     if (!isOAuthError(err)) throw err;
-    if (err.status === 401 && triedBasic(c.req.header('authorization'))) err.headers['WWW-Authenticate'] = 'Basic realm="mandate"';
+    if (err.status === 401 && triedBasic(requestHeader(c, 'authorization'))) err.headers['WWW-Authenticate'] = 'Basic realm="mandate"';
     await auditFailure(ctx, c, options.endpoint, presented, params, err.detail ?? err.description);
     throw err;
   }
@@ -52,7 +53,7 @@ export async function authenticateClient(ctx: ServerContext, c: Context, params:
 
 /** Step 1. RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in each request." */
 export function presentedCredentials(c: Context, params: Params): PresentedCredentials {
-  const basic = parseBasicAuthorization(c.req.header('authorization'));
+  const basic = parseBasicAuthorization(requestHeader(c, 'authorization'));
   const methods = [basic !== null, params.has('client_secret'), params.has('client_assertion') || params.has('client_assertion_type')];
   if (methods.filter(Boolean).length > 1) {
     throw new InvalidRequestError('More than one client authentication method was used; send exactly one of HTTP Basic, client_secret or client_assertion (RFC 6749 §2.3).');

@@ -7,7 +7,7 @@
  * JSON null is treated as absent (RFC 7592 §2.2 clients send null to clear a field).
  */
 import { z } from 'zod';
-import { ASYMMETRIC_JWS_ALGS, InvalidClientMetadataError, InvalidRedirectUriError, isValidScopeToken } from '@mandate/protocol';
+import { ASYMMETRIC_JWS_ALGS, GrantType, InvalidClientMetadataError, InvalidRedirectUriError, isValidScopeToken } from '@mandate/protocol';
 import { ADMIN_SCOPE } from '../endpoints/paths.ts';
 import type { ClientRecord, ClientSource } from '../storage/records.ts';
 import { checkRedirectUri, inferApplicationType, isLoopbackHost, type ApplicationType } from './metadata-redirect-uris.ts';
@@ -135,8 +135,9 @@ function checkGrantAndResponseTypes(m: ParsedMetadata): { grantTypes: string[]; 
   if (grantTypes.includes('authorization_code') !== responseTypes.includes('code')) {
     throw new InvalidClientMetadataError("grant_types and response_types disagree: 'authorization_code' and the 'code' response type go together (RFC 7591 §2.1).");
   }
-  if (grantTypes.includes('refresh_token') && !grantTypes.includes('authorization_code')) {
-    throw new InvalidClientMetadataError("The 'refresh_token' grant type needs 'authorization_code': refresh tokens are only issued with authorization codes.");
+  // Refresh tokens come with authorization codes, or with token exchanges asking for offline_access (RFC 8693 §2.2.1).
+  if (grantTypes.includes('refresh_token') && !grantTypes.includes('authorization_code') && !grantTypes.includes(GrantType.TokenExchange)) {
+    throw new InvalidClientMetadataError("The 'refresh_token' grant type needs 'authorization_code' or token exchange: refresh tokens are only issued with those.");
   }
   return { grantTypes, responseTypes };
 }

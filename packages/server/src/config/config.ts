@@ -133,6 +133,37 @@ export const ConfigSchema = z.object({
       idJagTtl: z.number().int().positive().max(300).default(300),
     })
     .prefault({}),
+  /**
+   * Token vault (issue 5, VA-2): which clients and agents may receive which connection's
+   * credential through token exchange (`audience=urn:mandate:vault:<connection>`), and which scopes
+   * the user's subject token must carry. No entry for a connection = never released.
+   * grants/token-exchange/vault-release.ts applies it.
+   */
+  vault: z
+    .object({
+      /**
+       * Key file of the vault's key-encryption keys (vault/kek.ts `keysFromFile`):
+       * `{ "current": "<id>", "keys": { "<id>": "<32 bytes base64url>" } }`; env MANDATE_VAULT_KEY_FILE.
+       * Absent = the KEK derived from MANDATE_SECRET_KEY. Rotation: add a key, make it current,
+       * restart, run `rewrap` (cli/vault-rewrap.ts or POST /admin/v1/vault/rewrap), then drop the old key.
+       */
+      keyFile: z.string().min(1).optional(),
+      release: z
+        .array(
+          z.object({
+            /** The connection id (vault_connections.id). */
+            connection: z.string().min(1),
+            /** Client ids that may receive the credential. */
+            clients: z.array(z.string().min(1)).min(1),
+            /** Agent ids that may act in a release (the acting agent and every actor of the subject token); empty = releases without any agent only. */
+            agents: z.array(z.string().min(1)).default([]),
+            /** Scopes the subject token must all carry (e.g. `vault:github`). */
+            scope: z.array(z.string().min(1)).default([]),
+          }),
+        )
+        .default([]),
+    })
+    .prefault({}),
   /** Static clients from configuration (registered at start, source 'static'). */
   clients: z.array(z.record(z.string(), z.unknown())).default([]),
   /** Secure cookies need https; on plain-http loopback development the `__Host-` prefix cannot be used. */

@@ -32,6 +32,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ...(env.MANDATE_SIGNING_ALG ? { signingAlg: env.MANDATE_SIGNING_ALG as 'ES256' } : {}),
     ...(env.MANDATE_LOG_LEVEL ? { logLevel: env.MANDATE_LOG_LEVEL } : {}),
     ...overrides,
+    ...(env.MANDATE_VAULT_KEY_FILE ? { vault: { ...overrides.vault, keyFile: env.MANDATE_VAULT_KEY_FILE } } : {}),
     ...(mode === 'development' ? developmentDefaults(overrides) : {}),
   };
   const parsed = ConfigSchema.safeParse(input);

@@ -6,10 +6,12 @@
  */
 import type { Context } from 'hono';
 import { InvalidDpopProofError } from '@mandate/protocol';
+import { requestHeader } from '../http/request-header.ts';
 
 export function readDpopHeader(c: Context): string | undefined {
-  const value = c.req.raw.headers.get('dpop');
-  if (value === null) return undefined;
+  // Joined like Headers.get, without building a Headers per request (http/request-header.ts).
+  const value = requestHeader(c, 'dpop');
+  if (value === undefined) return undefined;
   if (value.includes(',')) throw new InvalidDpopProofError('More than one DPoP header was sent; exactly one DPoP proof is allowed (RFC 9449 §4.3).');
   if (/\s/.test(value)) throw new InvalidDpopProofError('The DPoP header must hold a single compact JWT (RFC 9449 §4.3).');
   return value;

@@ -9,6 +9,7 @@ import type { ServerContext } from '../context.ts';
 import type { ClientRecord } from '../storage/records.ts';
 import { readForm } from '../http/params.ts';
 import { clientIp } from '../http/client-ip.ts';
+import { SECURITY_HEADER_RECORD, securityHeadersSent } from '../http/security-headers.ts';
 import { authenticateClient } from '../clients/authenticate.ts';
 import { currentDpopNonce } from '../dpop/nonce.ts';
 import { grantHandler } from '../grants/registry.ts';
@@ -51,11 +52,23 @@ function checkClientGrantType(client: ClientRecord, grantType: string): void {
 }
 
 /** RFC 6749 §5.1: JSON, `Cache-Control: no-store`, `Pragma: no-cache`. */
+const TOKEN_RESPONSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Content-Type': 'application/json',
+  'Cache-Control': 'no-store',
+  Pragma: 'no-cache',
+});
+/** Without our Node server (in-process `app.fetch`, another server) nothing else adds the security headers: the response carries them. */
+const TOKEN_RESPONSE_HEADERS_WITH_SECURITY = Object.freeze({ ...SECURITY_HEADER_RECORD, ...TOKEN_RESPONSE_HEADERS });
+
+/**
+ * Built as a plain Response with a plain header object rather than through `c.json`: on the Node
+ * server the adapter writes such a response straight out, without a `Headers` object to build and
+ * copy back (this is the busiest response of the server).
+ */
 function tokenResponse(c: Context, body: TokenResponseBody, dpopNonce: string | null): Response {
-  c.header('Cache-Control', 'no-store');
-  c.header('Pragma', 'no-cache');
-  if (dpopNonce !== null) c.header('DPoP-Nonce', dpopNonce);
-  return c.json(body, 200);
+  const base = securityHeadersSent(c) ? TOKEN_RESPONSE_HEADERS : TOKEN_RESPONSE_HEADERS_WITH_SECURITY;
+  const headers = dpopNonce === null ? base : { ...base, 'DPoP-Nonce': dpopNonce };
+  return new Response(JSON.stringify(body), { status: 200, headers });
 }
 
 function truncate(value: string): string {

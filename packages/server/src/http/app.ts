@@ -22,6 +22,7 @@ import { registerAdminRoutes } from '../admin/routes.ts';
 import { registerAuditIngestRoutes } from '../endpoints/audit-ingest.ts';
 import { registerAgentRoutes } from '../agents/routes.ts';
 import { registerRevocationFeedRoutes } from '../revocation/feed.ts';
+import { registerScimRoutes } from '../scim/routes.ts';
 
 /** The app itself, or a view of it (same router, handlers, error handling) rooted at the issuer's path. */
 function issuerRoutes(app: Hono, issuer: string): Hono {
@@ -52,5 +53,6 @@ export function createApp(ctx: ServerContext): Hono {
   registerAuditIngestRoutes(api, ctx); // AU-1: tool-call events from resource servers
   registerAgentRoutes(api, ctx); // ID-2: owners manage their agents
   registerRevocationFeedRoutes(api, ctx); // CO-1: signed revocation feed for resource servers
+  registerScimRoutes(api, ctx); // RFC 7644: SCIM 2.0 provisioning (ID-2 deprovisioning)
   return app;
 }

@@ -5,9 +5,12 @@
  */
 import type { Context } from 'hono';
 import { InvalidRequestError } from '@mandate/protocol';
+import { requestHeader } from './request-header.ts';
 
 const REPEATABLE = new Set(['resource', 'audience']);
 export const MAX_FORM_BYTES = 64 * 1024;
+/** Fatal: a body that is not UTF-8 is refused, not repaired. Stateless between calls (no `stream`), so one serves every request. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export class Params {
   private readonly values: Map<string, string[]>;
@@ -53,7 +56,7 @@ export class Params {
 
 /** Reads an application/x-www-form-urlencoded body (RFC 6749 §4.1.3 and friends) with a size limit. */
 export async function readForm(c: Context, maxBytes = MAX_FORM_BYTES): Promise<Params> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  const type = (requestHeader(c, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') {
     throw new InvalidRequestError('The request body must be application/x-www-form-urlencoded.');
   }
@@ -63,7 +66,7 @@ export async function readForm(c: Context, maxBytes = MAX_FORM_BYTES): Promise<P
 
 /** Reads a JSON object body (RFC 7591 registration, admin API) with a size limit. */
 export async function readJsonObject(c: Context, maxBytes = MAX_FORM_BYTES): Promise<Record<string, unknown>> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  const type = (requestHeader(c, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') throw new InvalidRequestError('The request body must be application/json.');
   const text = await readBodyText(c, maxBytes);
   let value: unknown;
@@ -82,14 +85,15 @@ export function queryParams(c: Context): Params {
 }
 
 async function readBodyText(c: Context, maxBytes: number): Promise<string> {
-  const declared = Number(c.req.header('content-length') ?? '0');
+  const length = requestHeader(c, 'content-length');
+  const declared = Number(length ?? '0');
   if (declared > maxBytes) throw new InvalidRequestError(`The request body is larger than ${maxBytes} bytes.`);
-  if (c.req.header('content-length') !== undefined && c.req.header('transfer-encoding') === undefined) {
+  if (length !== undefined && requestHeader(c, 'transfer-encoding') === undefined) {
     // HTTP/1.1 framing (RFC 9112 §6.3): with a Content-Length the body is exactly that long, so
     // the size check above suffices and the adapter's fast path reads it without a web stream.
     const buf = Buffer.from(await c.req.raw.arrayBuffer());
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(buf);
+      return UTF8.decode(buf);
     } catch {
       throw new InvalidRequestError('The request body is not valid UTF-8.');
     }
@@ -110,7 +114,7 @@ async function readBodyText(c: Context, maxBytes: number): Promise<string> {
     chunks.push(value);
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    return UTF8.decode(Buffer.concat(chunks));
   } catch {
     throw new InvalidRequestError('The request body is not valid UTF-8.');
   }

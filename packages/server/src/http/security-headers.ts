@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 
 /**
  * Headers on every response: no framing (clickjacking of login and consent, AS-8), no sniffing,
@@ -22,10 +22,29 @@ export function setSecurityHeaders(_req: IncomingMessage, res: ServerResponse): 
   for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
 }
 
-/** For `app.fetch` used without the Node server: prepared before the handler, merged into responses built with `c.json` and friends. */
+/** The same headers as one object, for responses built without Hono's context (see `securityHeadersSent`). */
+export const SECURITY_HEADER_RECORD: Readonly<Record<string, string>> = Object.freeze(Object.fromEntries(SECURITY_HEADERS));
+
+/**
+ * For `app.fetch` used without the Node server: prepared before the handler, merged into
+ * responses built with `c.json` and friends. Behind the Node server `setSecurityHeaders` has
+ * already put them on the response, so nothing is prepared: preparing builds a `Headers` per
+ * request that the adapter then has to copy back out.
+ */
 export function securityHeaders(): MiddlewareHandler {
-  return async (c, next) => {
-    for (const [name, value] of SECURITY_HEADERS) c.header(name, value);
-    await next();
+  return (c, next) => {
+    if (!securityHeadersSent(c)) for (const [name, value] of SECURITY_HEADERS) c.header(name, value);
+    return next();
   };
+}
+
+/**
+ * True when the Node response already carries SECURITY_HEADERS: `setSecurityHeaders` ran (our
+ * own server, server.ts). An app mounted on someone else's Node server, or called in-process,
+ * gets false and adds them itself.
+ */
+export function securityHeadersSent(c: Context): boolean {
+  const env = c.env as { server?: { outgoing?: unknown }; outgoing?: unknown } | undefined;
+  const outgoing = (env?.server ? env.server : env)?.outgoing as ServerResponse | undefined;
+  return typeof outgoing?.hasHeader === 'function' && outgoing.hasHeader('X-Content-Type-Options');
 }

@@ -37,6 +37,11 @@ export function auditLoginSuccess(ctx: ServerContext, input: { userId: string; c
   });
 }
 
+/** A TOTP secret set up during login and proven with its first code (HU-1, totp-enrollment.ts). */
+export function auditTotpEnrollment(ctx: ServerContext, input: { userId: string; clientId: string; ip: string | null }): Promise<void> {
+  return ctx.audit.record({ event: 'totp_enrollment', userId: input.userId, clientId: input.clientId, ip: input.ip, result: 'success', data: { method: 'login' } });
+}
+
 export function auditConsent(
   ctx: ServerContext,
   input: { userId: string; request: AuthorizationRequest; ip: string | null; granted: boolean; consentId: string | null },

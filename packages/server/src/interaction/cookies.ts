@@ -18,6 +18,8 @@ export const CookieName = {
   login: 'mandate_login',
   /** The pending WebAuthn challenge of a passkey ceremony (passkeys/challenge.ts). */
   webauthn: 'mandate_webauthn',
+  /** A pending vault account link: PKCE verifier and state, bound to the session (account/vault-routes.ts). */
+  vaultLink: 'mandate_vault_link',
 } as const;
 export type CookieName = (typeof CookieName)[keyof typeof CookieName];
 

@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import type { ServerContext } from '../context.ts';
 import { CookieName, clearCookie, readCookie, writeCookie } from './cookies.ts';
 
-/** Time allowed to type the TOTP code after the password. */
+/** Time allowed to type the TOTP code (or set TOTP up, totp-enrollment.ts) after the password. */
 export const PENDING_LOGIN_TTL = 300;
 const PURPOSE = 'pending-login';
 

@@ -21,13 +21,18 @@ export async function currentSession(c: Context, ctx: ServerContext): Promise<Ac
   if (token === undefined) return null;
   const record = await ctx.storage.sessions.get(sha256(token));
   if (!record || record.revokedAt !== null || record.expiresAt <= ctx.now()) return null;
+  // HU-1: a password alone is no login. Sessions started on it before that was enforced count as none.
+  if (record.amr.length > 0 && record.amr.every((m) => m === 'pwd')) return null;
   const user = await ctx.storage.users.get(record.userId);
   if (!user || user.disabled) return null;
   return { record, user };
 }
 
-/** Starts a new session after a complete login; the previous one of this browser ends (no fixation). */
-export async function startSession(c: Context, ctx: ServerContext, user: UserRecord, amr: string[]): Promise<SessionRecord> {
+/**
+ * Starts a new session after a complete login; the previous one of this browser ends (no fixation).
+ * The class follows from the methods, unless given (an upstream provider's mapped `acr`, SSO).
+ */
+export async function startSession(c: Context, ctx: ServerContext, user: UserRecord, amr: string[], acr: string = acrForAmr(amr)): Promise<SessionRecord> {
   const previous = readCookie(c, ctx, CookieName.session);
   const now = ctx.now();
   if (previous !== undefined) await ctx.storage.sessions.revoke(sha256(previous), now);
@@ -36,7 +41,7 @@ export async function startSession(c: Context, ctx: ServerContext, user: UserRec
     idHash: sha256(token),
     userId: user.id,
     authTime: now,
-    acr: acrForAmr(amr),
+    acr,
     amr,
     createdAt: now,
     expiresAt: now + ctx.config.ttl.session,

@@ -18,18 +18,31 @@ export function hasTotp(user: Pick<UserRecord, 'totpSecretEncrypted'>): boolean 
 
 export async function verifyTotp(ctx: ServerContext, user: UserRecord, code: string): Promise<TotpResult> {
   if (user.totpSecretEncrypted === null || !CODE.test(code)) return 'invalid';
+  const encrypted = user.totpSecretEncrypted;
+  return verifyCode(ctx, user.id, code, () => ctx.envelope.decrypt(encrypted, 'totp'));
+}
+
+/**
+ * The same check for a secret not stored yet (totp-enrollment.ts), with the same replay record:
+ * the code that completed an enrolment cannot be used again for the next login either.
+ */
+export async function verifyTotpSecret(ctx: ServerContext, userId: string, secret: string, code: string): Promise<TotpResult> {
+  if (!CODE.test(code)) return 'invalid';
+  return verifyCode(ctx, userId, code, async () => secret);
+}
+
+async function verifyCode(ctx: ServerContext, userId: string, code: string, secretOf: () => Promise<string>): Promise<TotpResult> {
   const now = ctx.now();
   let valid: boolean;
   try {
-    const secret = await ctx.envelope.decrypt(user.totpSecretEncrypted, 'totp');
-    valid = (await verify({ secret, token: code, epoch: now, epochTolerance: PERIOD })).valid;
+    valid = (await verify({ secret: await secretOf(), token: code, epoch: now, epochTolerance: PERIOD })).valid;
   } catch (err) {
     // A secret that cannot be decrypted or used is a server-side fault; the login fails closed.
-    ctx.logger.error({ err: (err as Error).message, userId: user.id }, 'TOTP verification failed');
+    ctx.logger.error({ err: (err as Error).message, userId }, 'TOTP verification failed');
     return 'invalid';
   }
   if (!valid) return 'invalid';
   // Valid for at most three steps (previous, current, next): remember it that long.
-  const fresh = await ctx.storage.replay.remember('totp', `${user.id}:${code}`, now + 3 * PERIOD, now);
+  const fresh = await ctx.storage.replay.remember('totp', `${userId}:${code}`, now + 3 * PERIOD, now);
   return fresh ? 'valid' : 'replayed';
 }

@@ -6,7 +6,7 @@
  * this server publishes (a local JWKS, rebuilt whenever the published set changes) and only their
  * algorithms: never `none`, never HMAC (RFC 8725 §3.1, §3.2).
  */
-import { createLocalJWKSet, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult } from 'jose';
+import { CompactSign, createLocalJWKSet, jwtVerify, type CryptoKey, type JWK, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult } from 'jose';
 import { InvalidTokenError } from '@mandate/protocol';
 import type { SigningKeys } from '../context.ts';
 import type { Envelope } from '../crypto/envelope.ts';
@@ -77,7 +77,9 @@ class StoredSigningKeys implements SigningKeys {
     if (this.opts.now() - this.loadedAt >= KEY_RELOAD_INTERVAL) void this.reloadInBackground();
     const { record, privateKey } = this.active;
     const claims = payload.iss === undefined ? { ...payload, iss: this.opts.issuer } : payload;
-    return new SignJWT(claims).setProtectedHeader({ alg: record.alg, kid: record.kid, typ: options.typ }).sign(privateKey);
+    // jose's CompactSign over the serialized claims: the same bytes SignJWT produces (RFC 7519 §7.1:
+    // the claims set is the JWS payload) without its per-token deep copy of the claims.
+    return new CompactSign(jwtPayloadBytes(claims)).setProtectedHeader({ alg: record.alg, kid: record.kid, typ: options.typ }).sign(privateKey);
   }
 
   async verify(token: string, options: { typ?: string; audience?: string | string[] }): Promise<JWTVerifyResult> {
@@ -200,6 +202,17 @@ class StoredSigningKeys implements SigningKeys {
     const expiries = published.map((r) => r.publishUntil ?? Infinity);
     this.nextExpiry = Math.min(Infinity, ...expiries);
   }
+}
+
+const UTF8 = new TextEncoder();
+
+/** RFC 7519 §2 NumericDate: the time claims must be finite numbers (as jose's SignJWT insists). */
+function jwtPayloadBytes(claims: JWTPayload): Uint8Array {
+  for (const claim of ['iat', 'nbf', 'exp'] as const) {
+    const value = claims[claim];
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError(`"${claim}" claim must be a finite number`);
+  }
+  return UTF8.encode(JSON.stringify(claims));
 }
 
 function errorCode(err: unknown): string | undefined {

@@ -17,7 +17,10 @@ interface Entry {
   keySet: unknown;
   verifiedAt: number;
   exp: number;
-  result: JWTVerifyResult;
+  /** What jose returned besides the claims (the key); the claims are kept as JSON text, parsed afresh for each caller. */
+  rest: Omit<JWTVerifyResult, 'payload' | 'protectedHeader'>;
+  payload: string;
+  protectedHeader: string;
 }
 
 export class VerifiedTokens {
@@ -26,7 +29,7 @@ export class VerifiedTokens {
   get(token: string, options: { typ?: string; audience?: string | string[] }, keySet: unknown, now: number): JWTVerifyResult | null {
     const entry = this.#entries.get(cacheKey(token, options));
     if (entry === undefined || entry.keySet !== keySet || now < entry.verifiedAt || now >= entry.exp) return null;
-    return copy(entry.result);
+    return { ...entry.rest, payload: JSON.parse(entry.payload) as JWTVerifyResult['payload'], protectedHeader: JSON.parse(entry.protectedHeader) as JWTVerifyResult['protectedHeader'] };
   }
 
   /** Remembers a successful verification; returns the caller's own copy. */
@@ -34,7 +37,10 @@ export class VerifiedTokens {
     const exp = result.payload.exp;
     if (typeof exp !== 'number') return result;
     if (this.#entries.size >= MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(cacheKey(token, options), { keySet, verifiedAt: now, exp, result: copy(result) });
+    // JSON text, not a structured clone: both came out of JSON.parse (RFC 7519 §7.2), so the round
+    // trip is exact, and serialising once costs less than cloning on every remember.
+    const { payload, protectedHeader, ...rest } = result;
+    this.#entries.set(cacheKey(token, options), { keySet, verifiedAt: now, exp, rest, payload: JSON.stringify(payload), protectedHeader: JSON.stringify(protectedHeader) });
     return result;
   }
 }
@@ -42,8 +48,4 @@ export class VerifiedTokens {
 function cacheKey(token: string, options: { typ?: string; audience?: string | string[] }): string {
   const audience = options.audience === undefined ? '' : JSON.stringify(options.audience);
   return `${options.typ ?? ''}\n${audience}\n${token}`;
-}
-
-function copy(result: JWTVerifyResult): JWTVerifyResult {
-  return { ...result, payload: structuredClone(result.payload), protectedHeader: structuredClone(result.protectedHeader) };
 }

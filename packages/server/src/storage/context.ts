@@ -2,7 +2,7 @@
  * What every repository shares: the Kysely handle (the root database or one open transaction),
  * the backend kind and per-process state. Internal to storage/.
  */
-import type { Kysely } from 'kysely';
+import type { Kysely, QueryResult } from 'kysely';
 import type { Database } from './db-types.ts';
 import type { Page } from './storage.ts';
 
@@ -21,6 +21,25 @@ export interface RepoContext {
   /** True when `db` is a transaction: nested work reuses it instead of opening another. */
   readonly inTransaction: boolean;
   readonly shared: SharedState;
+  /** The connection of `db` without Kysely in between (SQLite); statements.ts uses it when it matches `db`. */
+  readonly direct?: DirectExecutor;
+}
+
+/**
+ * Runs hand-written statements on the connection `db` stands for, skipping Kysely's connection
+ * bookkeeping (several promises per statement — more than SQLite takes to run a small one).
+ * Bound to one Kysely handle: a context copied with another `db` (a transaction) must not use it.
+ */
+export interface DirectExecutor {
+  readonly db: Kysely<Database>;
+  execute<R>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+/** Makes DirectExecutors for the root database and for the transaction holding the connection. */
+export interface DirectConnection {
+  forRoot(db: Kysely<Database>): DirectExecutor;
+  /** Call first thing in a transaction's callback: the transaction then holds the connection. */
+  forTransaction(db: Kysely<Database>): DirectExecutor;
 }
 
 /** Runs `fn` in the current transaction, or in a new one when there is none. */

@@ -86,6 +86,13 @@ export interface GrantsTable {
   created_at: number;
   revoked_at: number | null;
   revoked_reason: string | null;
+  /** 0004: token exchange chain (JSON { principal, actors }); null on other grants. */
+  delegation_chain: string | null;
+  delegation_profile: string | null;
+  auth_time: number | null;
+  acr: string | null;
+  /** JSON array of strings. */
+  amr: string | null;
 }
 
 export interface AuthorizationCodesTable {

@@ -6,7 +6,7 @@
 import { Migrator, type Kysely } from 'kysely';
 import type { Database } from './db-types.ts';
 import type { Storage } from './storage.ts';
-import type { RepoContext, SharedState, StorageKind } from './context.ts';
+import type { DirectConnection, RepoContext, SharedState, StorageKind } from './context.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { accessTokensRepository } from './repositories/access-tokens.ts';
 import { agentsRepository } from './repositories/agents.ts';
@@ -25,6 +25,10 @@ import { passkeysRepository } from './repositories/passkeys.ts';
 import { sessionsRepository } from './repositories/sessions.ts';
 import { signingKeysRepository } from './repositories/signing-keys.ts';
 import { usersRepository } from './repositories/users.ts';
+import { scimRepository } from './scim-storage.ts';
+import { vaultRepository } from './vault-storage.ts';
+import { upstreamIdentitiesRepository } from './upstream-identity-storage.ts';
+import { totpEnrollmentsRepository } from './totp-enrollment-storage.ts';
 
 export interface KyselyStorageOptions {
   db: Kysely<Database>;
@@ -33,6 +37,8 @@ export interface KyselyStorageOptions {
   migrationSchema?: string;
   /** Second half of the audit advisory lock key (PostgreSQL). */
   auditLockKey?: number;
+  /** Hand-written statements without Kysely in between (SQLite, sqlite-direct.ts). */
+  direct?: DirectConnection;
 }
 
 class KyselyStorage implements Storage {
@@ -54,6 +60,10 @@ class KyselyStorage implements Storage {
   readonly revocations: Storage['revocations'];
   readonly passkeys: Storage['passkeys'];
   readonly audit: Storage['audit'];
+  readonly scim: Storage['scim'];
+  readonly vault: Storage['vault'];
+  readonly upstreamIdentities: Storage['upstreamIdentities'];
+  readonly totpEnrollments: Storage['totpEnrollments'];
 
   constructor(
     private readonly ctx: RepoContext,
@@ -77,6 +87,10 @@ class KyselyStorage implements Storage {
     this.revocations = revocationsRepository(ctx);
     this.passkeys = passkeysRepository(ctx);
     this.audit = auditRepository(ctx);
+    this.scim = scimRepository(ctx);
+    this.vault = vaultRepository(ctx);
+    this.upstreamIdentities = upstreamIdentitiesRepository(ctx);
+    this.totpEnrollments = totpEnrollmentsRepository(ctx);
   }
 
   /** Kysely's migrator takes its lock (an advisory lock on PostgreSQL), so concurrent starts are safe. */
@@ -96,7 +110,8 @@ class KyselyStorage implements Storage {
   /** Nested calls reuse the open transaction; a throw rolls everything back. */
   transaction<T>(fn: (tx: Storage) => Promise<T>): Promise<T> {
     if (this.ctx.inTransaction) return fn(this);
-    return this.ctx.db.transaction().execute((trx) => fn(new KyselyStorage({ ...this.ctx, db: trx, inTransaction: true }, this.options)));
+    const { direct } = this.options;
+    return this.ctx.db.transaction().execute((trx) => fn(new KyselyStorage({ ...this.ctx, db: trx, inTransaction: true, ...(direct ? { direct: direct.forTransaction(trx) } : {}) }, this.options)));
   }
 }
 
@@ -116,5 +131,6 @@ async function isUpToDate(db: Kysely<Database>, names: string[]): Promise<boolea
 
 export function createKyselyStorage(options: KyselyStorageOptions): Storage {
   const shared: SharedState = { auditLockKey: options.auditLockKey ?? 0, replaySweptAt: 0 };
-  return new KyselyStorage({ db: options.db, kind: options.kind, inTransaction: false, shared }, options);
+  const direct = options.direct?.forRoot(options.db);
+  return new KyselyStorage({ db: options.db, kind: options.kind, inTransaction: false, shared, ...(direct ? { direct } : {}) }, options);
 }

@@ -10,6 +10,7 @@ import type { Storage } from './storage.ts';
 import { createKyselyStorage } from './kysely-storage.ts';
 import { postgresDialect } from './postgres.ts';
 import { sqliteDialect } from './sqlite.ts';
+import { sqliteDirectConnection } from './sqlite-direct.ts';
 
 export function isPostgresUrl(databaseUrl: string): boolean {
   return /^postgres(ql)?:\/\//i.test(databaseUrl);
@@ -31,6 +32,7 @@ export async function openStorage(databaseUrl: string, options: { logger?: Logge
     const db = new Kysely<Database>({ dialect });
     return createKyselyStorage({ db, kind: 'postgres', migrationSchema: schema, auditLockKey: schemaLockKey(schema) });
   }
-  const db = new Kysely<Database>({ dialect: sqliteDialect(databaseUrl) });
-  return createKyselyStorage({ db, kind: 'sqlite' });
+  const dialect = sqliteDialect(databaseUrl);
+  const db = new Kysely<Database>({ dialect });
+  return createKyselyStorage({ db, kind: 'sqlite', direct: sqliteDirectConnection(dialect.driver) });
 }

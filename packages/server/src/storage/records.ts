@@ -110,6 +110,23 @@ export interface GrantRecord {
   createdAt: number;
   revokedAt: number | null;
   revokedReason: string | null;
+  /**
+   * Token exchange (RFC 8693, issue 3): what a refresh needs to rebuild the exchanged token —
+   * absent (or null) on every other grant, and on exchanged grants written before 0004.
+   */
+  delegation?: GrantDelegation | null;
+}
+
+/** The identity an exchanged token carries, kept on its derived grant so a refresh re-issues the same token. */
+export interface GrantDelegation {
+  /** RFC 8693 §4.1 chain in normal form: the principal and the actors, the current one first. */
+  chain: { principal: string; actors: { sub: string; iss?: string }[] };
+  /** How the chain is written into the token (sub/act or sub/on_behalf_of/act). */
+  profile: 'impersonation' | 'delegation';
+  /** The subject's authentication (OIDC Core §2) as the subject token carried it. */
+  authTime: number | null;
+  acr: string | null;
+  amr: string[];
 }
 
 export interface AuthorizationCodeRecord {
@@ -300,4 +317,115 @@ export interface PasskeyRecord {
   name: string;
   createdAt: number;
   lastUsedAt: number | null;
+}
+
+/**
+ * Token vault (issue 5, VA-1/VA-2). A secret in the vault is stored sealed (vault/envelope.ts):
+ * the ciphertext, its data key wrapped by a key-encryption key, and that KEK's id.
+ */
+export interface VaultSealedRecord {
+  kekId: string;
+  /** base64url: iv | tag | wrapped data key. */
+  wrappedKey: string;
+  /** base64url: iv | tag | ciphertext. */
+  ciphertext: string;
+}
+
+/** A third-party OAuth provider as the vault's client (Mandate is the client here). */
+export interface VaultProviderMetadata {
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  /** RFC 7009 endpoint; null when the provider has none (unlink then only forgets the tokens). */
+  revocationEndpoint: string | null;
+  clientId: string;
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
+  scopes: string[];
+}
+
+/** An admin-configured connection: a third-party OAuth provider or a static API key provider. */
+export interface VaultConnectionRecord {
+  id: string;
+  kind: 'oauth' | 'static';
+  displayName: string;
+  /** Null for static-key connections. */
+  provider: VaultProviderMetadata | null;
+  /** OAuth connections: the client secret sealed ('' for a public client), bound to `provider` (vault/connections.ts); null for static ones. */
+  clientSecret: VaultSealedRecord | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type VaultEntryStatus = 'ok' | 'refresh_failed' | 'revoked';
+
+/** One user's linked account (or static key) at one connection; at most one per user and connection. */
+export interface VaultEntryRecord {
+  id: string;
+  userId: string;
+  connectionId: string;
+  /** Sealed JSON: { access_token, refresh_token, expires_at, scope } or { api_key }. */
+  sealed: VaultSealedRecord;
+  status: VaultEntryStatus;
+  /** Why the last refresh failed (the provider's error code), never a token. */
+  lastError: string | null;
+  /**
+   * Epoch seconds until which one server instance holds the right to refresh this entry
+   * (entries.claimRefresh); null when nobody is refreshing. Rotating providers revoke the whole
+   * grant when a refresh token is used twice (RFC 9700 §4.14.2), so instances must not race.
+   */
+  refreshLeaseUntil: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * SCIM 2.0 (issue 5, RFC 7643 §4.1): what a provisioning client sets on a user that Mandate's
+ * UserRecord does not carry. Stored in nullable columns of `users` (0006-scim).
+ */
+export interface ScimUserAttributes {
+  userId: string;
+  externalId: string | null;
+  /** RFC 7643 §4.1.1 `name` (givenName, familyName, formatted, …). */
+  name: Record<string, string> | null;
+  /** RFC 7643 §4.1.2 `emails`; null = derived from the user's email. */
+  emails: { value: string; type?: string; primary?: boolean; display?: string }[] | null;
+  /** Set by a SCIM DELETE: the user stays (disabled) for the audit trail, SCIM answers 404. */
+  deletedAt: number | null;
+  /** When SCIM disabled the user, cleared by any other deprovisioning (scim/user-guards.ts); null = not SCIM's disablement. */
+  disabledAt: number | null;
+}
+
+/** A SCIM group (RFC 7643 §4.2); members are users (user_group_members). */
+export interface GroupRecord {
+  id: string;
+  displayName: string;
+  externalId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * SSO federation (issue 5, HU-1/EN-1): the account at an upstream OpenID Provider that stands for
+ * a local user. `subject` is the provider's `sub` (OIDC Core §5.7: unique per issuer only).
+ */
+export interface UpstreamIdentityRecord {
+  providerId: string;
+  subject: string;
+  userId: string;
+  /** The email the provider last asserted (informational; never used to find the identity). */
+  email: string | null;
+  createdAt: number;
+  lastLoginAt: number | null;
+}
+
+/** A pending redirect to an upstream provider: its checks, bound to one interaction, single use. */
+export interface UpstreamLoginStateRecord {
+  /** SHA-256 of the `state` sent to the provider. */
+  stateHash: string;
+  interactionId: string;
+  providerId: string;
+  nonce: string;
+  /** RFC 7636 code_verifier; lives only until the callback (or expiry). */
+  codeVerifier: string;
+  createdAt: number;
+  expiresAt: number;
 }

@@ -38,6 +38,8 @@ function isBusy(error: unknown): boolean {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+type Statement = Pick<CompiledQuery, 'sql' | 'parameters'>; // Kysely's, or sqlite-direct.ts's without Kysely
+
 interface Batch {
   settle: { resolve: () => void; reject: (error: unknown) => void }[];
 }
@@ -47,7 +49,7 @@ interface Queued {
   fail: (error: unknown) => void;
 }
 
-class Handle implements DatabaseConnection {
+export class Handle implements DatabaseConnection {
   constructor(private readonly driver: BatchingSqliteDriver) {}
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     return this.driver.execute<R>(this, query);
@@ -79,7 +81,12 @@ export class BatchingSqliteDriver implements Driver {
     return new Handle(this);
   }
 
-  execute<R>(handle: Handle, query: CompiledQuery): Promise<QueryResult<R>> {
+  /** The handle holding the connection: inside a transaction's callback, that transaction's. */
+  get owner(): Handle | null {
+    return this.#owner;
+  }
+
+  execute<R>(handle: Handle, query: Statement): Promise<QueryResult<R>> {
     if (this.#owner === handle) {
       try {
         return Promise.resolve(this.#run<R>(query));
@@ -169,7 +176,7 @@ export class BatchingSqliteDriver implements Driver {
     run: (sql: string, params: readonly unknown[]) => this.#prepare(sql).run(params as unknown[]).changes,
   };
 
-  #run<R>(query: CompiledQuery, stmt?: BetterSqlite3.Statement): QueryResult<R> {
+  #run<R>(query: Statement, stmt?: BetterSqlite3.Statement): QueryResult<R> {
     const params = query.parameters as unknown[];
     if (query.sql === SYNC_SECTION) return { rows: [(params[0] as (conn: SyncConnection) => R)(this.#sync)] };
     const prepared = stmt ?? this.#prepare(query.sql);
@@ -179,7 +186,7 @@ export class BatchingSqliteDriver implements Driver {
   }
 
   /** A statement outside any explicit transaction: runs now, settles when its batch commits. */
-  #autocommit<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+  #autocommit<R>(query: Statement): Promise<QueryResult<R>> {
     let stmt: BetterSqlite3.Statement | undefined;
     try {
       stmt = query.sql === SYNC_SECTION ? undefined : this.#prepare(query.sql);
@@ -229,7 +236,7 @@ export class BatchingSqliteDriver implements Driver {
    * Another connection holds the write lock: take the connection so later statements queue
    * behind this one, and retry asynchronously until the lock is ours or the wait runs out.
    */
-  #waitForWriteLock<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+  #waitForWriteLock<R>(query: Statement): Promise<QueryResult<R>> {
     this.#owner = new Handle(this);
     // First in line: it was issued before anything still queued.
     const result = this.#enqueue(() => this.#autocommit<R>(query), true);

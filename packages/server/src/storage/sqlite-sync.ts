@@ -5,7 +5,8 @@
  * A section is not rolled back on its own if it throws half-way: keep writes to one statement
  * or run the section inside `transaction()`.
  */
-import { CompiledQuery, type Kysely } from 'kysely';
+import type { RepoContext } from './context.ts';
+import { execute } from './statements.ts';
 
 /** Prepared-statement access given to a synchronous section. */
 export interface SyncConnection {
@@ -16,7 +17,7 @@ export interface SyncConnection {
 /** Marks a CompiledQuery that carries a section instead of SQL; only the SQLite driver runs it. */
 export const SYNC_SECTION = '/* mandate: synchronous section */';
 
-export async function runSynchronously<T>(db: Kysely<any>, fn: (conn: SyncConnection) => T): Promise<T> {
-  const result = await db.executeQuery<T>(CompiledQuery.raw(SYNC_SECTION, [fn]));
+export async function runSynchronously<T>(ctx: RepoContext, fn: (conn: SyncConnection) => T): Promise<T> {
+  const result = await execute<T>(ctx, SYNC_SECTION, [fn]);
   return result.rows[0] as T;
 }

@@ -5,11 +5,15 @@ import BetterSqlite3 from 'better-sqlite3';
 import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type DatabaseIntrospector, type Dialect, type Driver, type Kysely } from 'kysely';
 import { BatchingSqliteDriver } from './sqlite-driver.ts';
 
-/** Kysely's SQLite dialect with the group-committing driver of sqlite-driver.ts. */
-class MandateSqliteDialect implements Dialect {
-  constructor(private readonly db: BetterSqlite3.Database) {}
+/** Kysely's SQLite dialect with the group-committing driver of sqlite-driver.ts (one Kysely per dialect). */
+export class MandateSqliteDialect implements Dialect {
+  /** Also reached without Kysely, for hand-written statements (sqlite-direct.ts). */
+  readonly driver: BatchingSqliteDriver;
+  constructor(db: BetterSqlite3.Database) {
+    this.driver = new BatchingSqliteDriver(db);
+  }
   createDriver(): Driver {
-    return new BatchingSqliteDriver(this.db);
+    return this.driver;
   }
   createQueryCompiler(): SqliteQueryCompiler {
     return new SqliteQueryCompiler();
@@ -22,7 +26,7 @@ class MandateSqliteDialect implements Dialect {
   }
 }
 
-export function sqliteDialect(path: string): Dialect {
+export function sqliteDialect(path: string): MandateSqliteDialect {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path);
   db.pragma('journal_mode = WAL');
@@ -32,5 +36,10 @@ export function sqliteDialect(path: string): Dialect {
   // Short on purpose: this wait blocks the event loop. Writers keep waiting asynchronously
   // (sqlite-driver.ts WRITE_LOCK_WAIT_MS); readers in WAL mode are almost never blocked.
   db.pragma('busy_timeout = 20');
+  // Checkpoint every ~40 MB of WAL instead of SQLite's 4 MB: a checkpoint runs inside a commit, on
+  // the event loop, and copies each changed page once however often it was rewritten, so ten
+  // times fewer checkpoints copy far fewer pages (token issuance keeps rewriting the same index
+  // and audit pages). Measured on the token exchange's writes: ~8% less storage CPU per exchange.
+  db.pragma('wal_autocheckpoint = 10000');
   return new MandateSqliteDialect(db);
 }

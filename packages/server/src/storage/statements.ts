@@ -21,7 +21,10 @@ function textFor(kind: StorageKind, text: string): string {
 }
 
 export function execute<R>(ctx: RepoContext, text: string, params: readonly unknown[]): Promise<QueryResult<R>> {
-  return ctx.db.executeQuery<R>(CompiledQuery.raw(textFor(ctx.kind, text), params as unknown[]));
+  const sqlText = textFor(ctx.kind, text);
+  // The direct path only for the very handle it was made for: a context copied with a transaction's `db` runs there.
+  if (ctx.direct !== undefined && ctx.direct.db === ctx.db) return ctx.direct.execute<R>(sqlText, params);
+  return ctx.db.executeQuery<R>(CompiledQuery.raw(sqlText, params as unknown[]));
 }
 
 export async function first<R>(ctx: RepoContext, text: string, params: readonly unknown[]): Promise<R | undefined> {

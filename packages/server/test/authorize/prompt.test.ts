@@ -4,7 +4,7 @@ import { sha256 } from '../../src/crypto/hash.ts';
 import type { ClientRecord } from '../../src/storage/records.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { TestBrowser } from '../interaction/support/browser.ts';
-import { authorizeUrl, createClient, createUser, pkce, validParams, type TestUser } from '../interaction/support/fixtures.ts';
+import { authorizeUrl, createClient, createUser, legacyPasswordSession, pkce, validParams, type TestUser } from '../interaction/support/fixtures.ts';
 import { authorizeToRedirect, beginAuthorization, location, openPage, redirectParams, signIn, decideConsent } from '../interaction/support/flow.ts';
 
 let ts: TestServer;
@@ -117,15 +117,23 @@ describe('OIDC Core §3.1.2.1 prompt=login, select_account and max_age force a n
 });
 
 describe('OIDC Core §3.1.2.1 acr_values', () => {
-  it('a password-only session does not satisfy a request for MFA: the login page is shown again', async () => {
-    const user = await createUser(ts.server.ctx, { totp: false });
-    const { browser } = await signedInBrowser(user);
+  it('a password-only session (from before HU-1 enforcement) does not satisfy a request for MFA: the login page is shown again', async () => {
+    const { browser, user } = await signedInBrowser();
+    await legacyPasswordSession(ts.server.ctx, browser, user);
     const interactionUrl = await beginAuthorization(browser, url({ acr_values: Acr.PasswordTotp }));
     expect((await openPage(browser, interactionUrl)).html).toContain('id="password"');
-    // The user has no TOTP: after a new login the request proceeds with what was achieved.
-    await signIn(browser, interactionUrl, user);
+    await signInWithNextCode(browser, interactionUrl, user);
     const res = await browser.get(interactionUrl);
-    expect((await codeRecord(res))?.acr).toBe(Acr.Password);
+    expect((await codeRecord(res))?.acr).toBe(Acr.PasswordTotp);
+  });
+
+  it('a user without TOTP cannot reach a password-only class: the login sets TOTP up and the code says mfa', async () => {
+    const user = await createUser(ts.server.ctx, { totp: false });
+    const browser = new TestBrowser();
+    const interactionUrl = await beginAuthorization(browser, url({ acr_values: Acr.Password }));
+    await signIn(browser, interactionUrl, user);
+    const res = await decideConsent(browser, interactionUrl, 'approve');
+    expect((await codeRecord(res))?.acr).toBe(Acr.PasswordTotp);
   });
 
   it('a password + TOTP session satisfies acr_values asking for it, or for less', async () => {

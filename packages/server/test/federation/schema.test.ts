@@ -14,7 +14,7 @@ import { loadConfig } from '../../src/config/load.ts';
 
 const JWKS = { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] };
 const workload = (over: Record<string, unknown> = {}) => ({ issuer: 'https://ci.example', jwks: JWKS, rules: [{ equals: 'repo:a/b', clientId: 'ci' }], ...over });
-const idJag = (over: Record<string, unknown> = {}) => ({ issuer: 'https://as.a.example', jwks: JWKS, clients: [{ clientId: 'partner', scopes: ['mcp:read'] }], ...over });
+const idJag = (over: Record<string, unknown> = {}) => ({ issuer: 'https://as.a.example', jwks: JWKS, emailDomains: ['a.example'], clients: [{ clientId: 'partner', scopes: ['mcp:read'] }], ...over });
 
 describe('RFC 7523 §3 trusted issuers: federation configuration', () => {
   it('defaults to no trusted issuer at all', () => {
@@ -46,6 +46,13 @@ describe('RFC 7523 §3 trusted issuers: federation configuration', () => {
   it('refuses an ID-JAG issuer trusted for no client, or a client policy without scopes', () => {
     expect(() => FederationSchema.parse({ idJagIssuers: [idJag({ clients: [] })] })).toThrow();
     expect(() => FederationSchema.parse({ idJagIssuers: [idJag({ clients: [{ clientId: 'partner', scopes: [] }] })] })).toThrow();
+  });
+
+  it('refuses an ID-JAG issuer mapping users by email without emailDomains (any domain, ours included, would be believed)', () => {
+    expect(() => FederationSchema.parse({ idJagIssuers: [idJag({ emailDomains: [] })] })).toThrow(/needs emailDomains/);
+    expect(() => FederationSchema.parse({ idJagIssuers: [idJag({ emailDomains: undefined, subjectClaim: 'email' })] })).toThrow(/needs emailDomains/);
+    // Mapping by sub names each user explicitly: no domain list needed.
+    expect(FederationSchema.parse({ idJagIssuers: [idJag({ emailDomains: undefined, subjectClaim: 'sub', users: { s: 'usr_1' } })] }).idJagIssuers).toHaveLength(1);
   });
 
   it('refuses the loopback JWKS allowance in production', () => {

@@ -42,28 +42,39 @@ export interface TestServerOptions {
 }
 
 export async function startTestServer(overrides: Partial<MandateConfigInput> = {}, backend: Backend = 'sqlite', options: TestServerOptions = {}): Promise<TestServer> {
-  const port = await freePort();
-  const issuer = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
-  const db = isolatedDatabaseUrl(backend);
-  const config = ConfigSchema.parse({
-    mode: 'development',
-    issuer,
-    port,
-    dataDir: tmpdir(),
-    databaseUrl: db.url,
-    secretKey: randomBytes(32).toString('base64url'),
-    logLevel: process.env.MANDATE_TEST_LOG ?? 'silent',
-    ...overrides,
-  });
-  const server = await createServer(config, { logger: pino({ level: config.logLevel }) });
-  await server.listen(port, '127.0.0.1');
-  return {
-    server,
-    issuer,
-    port,
-    async close() {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const issuer = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
+    const db = isolatedDatabaseUrl(backend);
+    const config = ConfigSchema.parse({
+      mode: 'development',
+      issuer,
+      port,
+      dataDir: tmpdir(),
+      databaseUrl: db.url,
+      secretKey: randomBytes(32).toString('base64url'),
+      logLevel: process.env.MANDATE_TEST_LOG ?? 'silent',
+      ...overrides,
+    });
+    const server = await createServer(config, { logger: pino({ level: config.logLevel }) });
+    try {
+      await server.listen(port, '127.0.0.1');
+    } catch (err) {
       await server.close();
       await db.cleanup();
-    },
-  };
+      // freePort releases the port before the server binds it (the issuer must name the port
+      // first); a test in another worker may take it meanwhile. Start again on a new port.
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 5) continue;
+      throw err;
+    }
+    return {
+      server,
+      issuer,
+      port,
+      async close() {
+        await server.close();
+        await db.cleanup();
+      },
+    };
+  }
 }

@@ -5,7 +5,7 @@ import type { ClientRecord } from '../../src/storage/records.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { TestBrowser } from './support/browser.ts';
 import { authorizeUrl, createClient, createUser, pkce, totpCode, validParams } from './support/fixtures.ts';
-import { beginAuthorization, location, openPage, signIn, submitPassword, submitTotp } from './support/flow.ts';
+import { beginAuthorization, enrollTotp, location, openPage, submitPassword, submitTotp } from './support/flow.ts';
 
 let ts: TestServer;
 let client: ClientRecord;
@@ -75,13 +75,16 @@ describe('HU-1 password step', () => {
     expect(page.html).not.toContain('<script>');
   });
 
-  it('a user without TOTP enrolled signs in with the password alone: acr pwd, amr [pwd]', async () => {
+  it('a user without TOTP enrolled is not signed in by the password alone: TOTP set up first, then amr [pwd, otp] (totp-enrollment.test.ts)', async () => {
     const user = await createUser(ts.server.ctx, { totp: false });
     const browser = new TestBrowser();
     const interactionUrl = await start(browser);
-    await signIn(browser, interactionUrl, user);
+    await submitPassword(browser, interactionUrl, user.email, user.password);
+    expect(browser.cookie('__Host-mandate_session')).toBeUndefined();
+    expect((await openPage(browser, interactionUrl)).html).toContain('id="totp-secret"');
+    await enrollTotp(browser, interactionUrl, user);
     const session = await ts.server.ctx.storage.sessions.get(sha256(browser.cookie('__Host-mandate_session')!.value));
-    expect(session).toMatchObject({ userId: user.record.id, acr: Acr.Password, amr: ['pwd'] });
+    expect(session).toMatchObject({ userId: user.record.id, acr: Acr.PasswordTotp, amr: ['pwd', 'otp'] });
   });
 });
 

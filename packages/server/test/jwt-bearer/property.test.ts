@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_SUB, b64, CI_ISSUER, CI_SUB, CLUSTER_ISSUER, IDP_ISSUER, issuedCount, issuerKey, PARTNER_SECRET, signAssertion, startFederationServer, type FederationServer, type IssuerKey } from './support.ts';
+import { flipBase64urlChar } from '../helpers/arbitraries.ts';
 
 const ERRORS = new Set(['invalid_request', 'invalid_grant', 'invalid_scope', 'invalid_target', 'invalid_client', 'unauthorized_client']);
 
@@ -68,10 +69,7 @@ const assertion: fc.Arbitrary<Make> = fc.oneof(
     const jwt = used[i]!;
     if (what === 'replay') return jwt;
     const [h, p, s] = jwt.split('.') as [string, string, string];
-    const flip = (part: string): string => {
-      const at = pos % part.length;
-      return `${part.slice(0, at)}${part[at] === 'A' ? 'B' : 'A'}${part.slice(at + 1)}`;
-    };
+    const flip = (part: string): string => flipBase64urlChar(part, pos);
     return what === 'sig' ? `${h}.${p}.${flip(s)}` : `${h}.${flip(p)}.${s}`;
   }),
 );

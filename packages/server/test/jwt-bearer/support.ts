@@ -117,6 +117,7 @@ export async function startFederationServer(backend: Backend = 'sqlite'): Promis
           jwks: { keys: [idpKey.publicJwk as Record<string, unknown>] },
           algorithms: ['ES256'],
           subjectClaim: 'email',
+          emailDomains: ['example.com', 'company-a.example'],
           clients: [{ clientId: 'partner-app', scopes: ['mcp:read', 'profile'], resources: [AGENT_RESOURCE] }],
         },
       ],

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientRecord } from '../../src/storage/records.ts';
 import type { TestServer } from '../helpers/test-server.ts';
 import { TestBrowser } from '../interaction/support/browser.ts';
-import { authorizeUrl, createClient, createUser, pkce, validParams, type TestUser } from '../interaction/support/fixtures.ts';
+import { authorizeUrl, createClient, createUser, legacyPasswordSession, pkce, validParams, type TestUser } from '../interaction/support/fixtures.ts';
 import { authorizeToRedirect, location, redirectParams } from '../interaction/support/flow.ts';
 import { SoftwareAuthenticator } from './support/authenticator.ts';
 import { WEBAUTHN_COOKIE, accountUrl, openCeremony, registerPasskey, startPasskeyServer } from './support/flow.ts';
@@ -125,13 +125,16 @@ describe('WebAuthn L3 §7.1 registration ceremony', () => {
     expect(await passkeysOf(user.record.id)).toHaveLength(0);
   });
 
-  it('without a session: 401; a password-only session: 403 (a second factor is needed to add the strongest one)', async () => {
+  it('without a session: 401; a password-only session (from before HU-1 enforcement) counts as none: 401', async () => {
     const anonymous = await new TestBrowser().get(accountUrl(ts));
     expect(anonymous.status).toBe(401);
-    const { browser } = await signedIn({ totp: false });
+    // No login yields a password-only session any more (HU-1); one from before must still be refused.
+    const { browser, user } = await signedIn();
+    await legacyPasswordSession(ts.server.ctx, browser, user);
     const weak = await browser.get(accountUrl(ts));
-    expect(weak.status).toBe(403);
-    expect(await weak.text()).toContain('Sign in again to add a passkey');
+    expect(weak.status).toBe(401);
+    expect(await weak.text()).toContain('Sign in first');
+    expect(await passkeysOf(user.record.id)).toHaveLength(0);
   });
 
   it('a session older than ten minutes cannot add a passkey', async () => {

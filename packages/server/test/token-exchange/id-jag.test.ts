@@ -79,7 +79,7 @@ describe('draft-ietf-oauth-identity-assertion-authz-grant: ID-JAG issuance throu
       b = await startTestServer({
         scopesSupported: ['openid', 'crm:read', 'crm:write'],
         clients: [{ client_id: 'crm-client', client_secret: B_SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types: [JWT_BEARER] }],
-        federation: { idJagIssuers: [{ issuer: a.issuer, jwks: await a.ctx.keys.jwks(), clients: [{ clientId: 'crm-client', scopes: ['crm:read'], resources: [B_API] }] }] },
+        federation: { idJagIssuers: [{ issuer: a.issuer, jwks: await a.ctx.keys.jwks(), emailDomains: ['example.com'], clients: [{ clientId: 'crm-client', scopes: ['crm:read'], resources: [B_API] }] }] },
       });
       await createUser(b.server.ctx, a.alice.email, 'Alice at B');
       // A's trust list learns B's issuer once B is listening (its port is only known now).

@@ -82,6 +82,12 @@ const grantForm = fc
 const optionalHeader = (values: fc.Arbitrary<string>) => fc.option(values, { freq: 4, nil: undefined });
 const authorization = optionalHeader(fc.oneof(fc.constant('Basic d2ViLWFwcDp3cm9uZw=='), printable(60).map((s) => `Basic ${s}`), printable(60)));
 const dpop = optionalHeader(garbageDpopProof(120));
+/**
+ * For the grant property, half the requests carry no DPoP header: a garbage proof stops a request
+ * before the grant checks. With 3 in 4 carrying one, about 1 seed in 40 drew 300 requests of which
+ * none reached invalid_grant, failing the coverage check below (a flake, not a server fault).
+ */
+const grantDpop = fc.option(garbageDpopProof(120), { freq: 2, nil: undefined });
 
 describe('RFC 6749 §5.2 property: /token answers arbitrary input with an RFC error, never 5xx, never a token', () => {
   let server: TokenServer;
@@ -128,7 +134,7 @@ describe('RFC 6749 §5.2 property: /token answers arbitrary input with an RFC er
     const before = accessTokenRows();
     const seen = new Set<string>();
     await fc.assert(
-      fc.asyncProperty(grantForm, dpop, async (payload, proof) => {
+      fc.asyncProperty(grantForm, grantDpop, async (payload, proof) => {
         const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
         if (proof !== undefined) headers.dpop = proof;
         seen.add(await expectRfcError(payload, headers));

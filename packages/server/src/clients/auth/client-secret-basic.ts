@@ -13,6 +13,8 @@ export interface BasicCredentials {
 
 /** Long enough for a URL client id and a generated secret, short enough to bound work on garbage. */
 const MAX_BASIC_LENGTH = 4096;
+/** Fatal: credentials that are not UTF-8 are malformed. Stateless between calls, so one serves every request. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** True when the request tried HTTP Basic, well-formed or not (to decide on the challenge). */
 export function triedBasic(authorization: string | undefined): boolean {
@@ -30,7 +32,7 @@ export function parseBasicAuthorization(authorization: string | undefined): Basi
   if (!match || (match[1] as string).length % 4 !== 0) throw malformed('the credentials are not base64');
   let decoded: string;
   try {
-    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(match[1] as string, 'base64'));
+    decoded = UTF8.decode(Buffer.from(match[1] as string, 'base64'));
   } catch {
     throw malformed('the credentials are not UTF-8');
   }

@@ -21,7 +21,7 @@ export interface AssertionVerification {
 }
 
 export async function verifyAssertion(ctx: ServerContext, jwt: string, v: AssertionVerification): Promise<JWTPayload> {
-  const options: JWTVerifyOptions = {
+  return verifyIssuerJwt(ctx, jwt, v.source, {
     issuer: v.source.issuer,
     audience: v.audience,
     algorithms: [...v.algorithms],
@@ -29,10 +29,14 @@ export async function verifyAssertion(ctx: ServerContext, jwt: string, v: Assert
     currentDate: new Date(ctx.now() * 1000),
     clockTolerance: ASSERTION_LEEWAY,
     ...(v.typ !== undefined ? { typ: v.typ } : {}),
-  };
+  });
+}
+
+/** Any JWT of a trusted issuer with that issuer's keys (also token exchange's federated ID tokens, which carry no jti). */
+export async function verifyIssuerJwt(ctx: ServerContext, jwt: string, source: KeySource, options: JWTVerifyOptions): Promise<JWTPayload> {
   let keys: JWTVerifyGetKey;
   try {
-    keys = issuerKeyResolver(ctx, v.source);
+    keys = issuerKeyResolver(ctx, source);
     return (await jwtVerify(jwt, keys, options)).payload;
   } catch (err) {
     // Several keys may match a header without "kid": try each of them (jose leaves that to the caller).

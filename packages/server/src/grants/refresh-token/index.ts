@@ -1,11 +1,14 @@
 /**
  * The refresh token grant (RFC 6749 §6, OAuth 2.1 §4.3), read top to bottom as a table of
  * checks. Every use rotates the token; reuse of a rotated one revokes the grant family.
+ * A grant derived by token exchange is refreshed by delegation.ts: its chain is re-checked and
+ * its token rebuilt with the same act / on_behalf_of claims.
  */
 import type { GrantHandler } from '../types.ts';
 import { loadRefreshToken } from './load.ts';
 import { checkRefreshTokenClient, checkRefreshTokenUsable } from './checks.ts';
 import { rotateAndIssue } from './rotate.ts';
+import { refreshDelegation } from './delegation.ts';
 import { checkKeyBinding } from '../shared/dpop.ts';
 import { checkGrantActive, checkUserActive } from '../shared/liveness.ts';
 import { narrowGrant } from '../shared/narrow.ts';
@@ -16,8 +19,9 @@ export const refreshTokenGrant: GrantHandler = async (req) => {
   checkRefreshTokenClient(req.client, record); // RFC 6749 §6: issued to this client
   checkRefreshTokenUsable(record, req.ctx.now()); // revoked or expired
   checkKeyBinding(req.dpop, record.dpopJkt, 'refresh token'); // RFC 9449 §5: public clients' tokens are key-bound
-  await checkGrantActive(req.ctx, record.grantId); // revoked grant or consent
+  const grant = await checkGrantActive(req.ctx, record.grantId); // revoked grant or consent
   await checkUserActive(req.ctx, record.userId); // disabled users get no tokens
+  if (grant.delegation) return refreshDelegation(req, record, grant, grant.delegation); // RFC 8693: same chain, re-checked
   const narrowed = narrowGrant(req.params, record, req.ctx.config); // RFC 6749 §6 scope, RFC 8707 resource, RFC 9396
   return rotateAndIssue(req, record, narrowed); // OAuth 2.1 §4.3.1 rotation
 };

@@ -4,6 +4,7 @@
  * the new access token and the audit event. Losing the compare-and-set to a concurrent request
  * is reuse as well.
  */
+import type { ServerContext } from '../../context.ts';
 import type { RefreshTokenRecord } from '../../storage/records.ts';
 import { successorOf } from '../../tokens/refresh-token.ts';
 import { inTransaction } from '../shared/commit.ts';
@@ -18,38 +19,48 @@ import { refuseReuse } from './load.ts';
 /** Thrown inside the transaction when the compare-and-set is lost, so the transaction rolls back. */
 class RotationLost extends Error {}
 
-export async function rotateAndIssue(req: TokenRequest, record: RefreshTokenRecord, narrowed: Narrowed): Promise<TokenResponseBody> {
-  const user = refreshTokenUser(record);
-  const signed = await signUserTokens(req.ctx, req, { grantId: record.grantId, user, narrowed, idTokenNonce: null });
+/**
+ * Runs `issue` in one transaction with the rotation of the presented token; if another request
+ * rotated it first, everything rolls back and the grant family is revoked as for any reuse.
+ */
+export async function withRotation<T>(req: TokenRequest, record: RefreshTokenRecord, issue: (txCtx: ServerContext) => Promise<T>): Promise<T> {
   try {
     return await inTransaction(req.ctx, async (txCtx) => {
       const rotated = await txCtx.storage.refreshTokens.rotate(record.tokenHash, txCtx.now());
       if (!rotated?.first) throw new RotationLost();
-      const issued = await issueUserTokens(txCtx, req, {
-        grantId: record.grantId,
-        user,
-        narrowed,
-        // OIDC Core §12.2: a refreshed ID token carries no nonce (there is no new authorization request).
-        idTokenNonce: null,
-        refreshToken: successorOf(record, refreshTokenJkt(req.client, req.dpop, record.dpopJkt)),
-      }, signed);
-      await auditIssuance(txCtx.audit, req, {
-        event: TokenAuditEvent.Refreshed,
-        userId: record.userId,
-        requestedScope: narrowed.requestedScope ?? record.scope,
-        grantedScope: narrowed.scope,
-        resources: narrowed.resources,
-        data: {
-          grant_id: record.grantId,
-          jti: issued.jti,
-          previous_refresh_token_id: record.id,
-          ...(issued.refreshToken ? { refresh_token_id: issued.refreshToken.record.id } : {}),
-        },
-      });
-      return issued.body;
+      return issue(txCtx);
     });
   } catch (err) {
     if (err instanceof RotationLost) return refuseReuse(req, record);
     throw err;
   }
+}
+
+export async function rotateAndIssue(req: TokenRequest, record: RefreshTokenRecord, narrowed: Narrowed): Promise<TokenResponseBody> {
+  const user = refreshTokenUser(record);
+  const signed = await signUserTokens(req.ctx, req, { grantId: record.grantId, user, narrowed, idTokenNonce: null });
+  return withRotation(req, record, async (txCtx) => {
+    const issued = await issueUserTokens(txCtx, req, {
+      grantId: record.grantId,
+      user,
+      narrowed,
+      // OIDC Core §12.2: a refreshed ID token carries no nonce (there is no new authorization request).
+      idTokenNonce: null,
+      refreshToken: successorOf(record, refreshTokenJkt(req.client, req.dpop, record.dpopJkt)),
+    }, signed);
+    await auditIssuance(txCtx.audit, req, {
+      event: TokenAuditEvent.Refreshed,
+      userId: record.userId,
+      requestedScope: narrowed.requestedScope ?? record.scope,
+      grantedScope: narrowed.scope,
+      resources: narrowed.resources,
+      data: {
+        grant_id: record.grantId,
+        jti: issued.jti,
+        previous_refresh_token_id: record.id,
+        ...(issued.refreshToken ? { refresh_token_id: issued.refreshToken.record.id } : {}),
+      },
+    });
+    return issued.body;
+  });
 }

@@ -3,7 +3,7 @@
  * Granted scope is the intersection of the request, the subject token, the agent and the client's
  * policy for the target; the actor chain grows by one per hop with loops and excess depth
  * refused; every exchange and every refusal is audited with the chain (AU-2).
- * README.md in this directory describes the two profiles and the ID-JAG issuance.
+ * README.md in this directory describes the two profiles, the ID-JAG issuance and vault releases.
  */
 import { InvalidRequestError, TokenTypeUri } from '@mandate/protocol';
 import type { GrantHandler, TokenRequest, TokenResponseBody } from '../types.ts';
@@ -23,6 +23,8 @@ import { issueIdJag } from './id-jag.ts';
 import { auditRefusal, type RefusalContext } from './audit.ts';
 import type { AgentRecord } from '../../storage/records.ts';
 import { userLookup } from './users.ts';
+import { vaultTarget } from './vault-policy.ts';
+import { releaseFromVault } from './vault-release.ts';
 
 export const tokenExchangeGrant: GrantHandler = async (req) => {
   const known: RefusalContext = { userId: null, agentId: null, chain: null, subjectJti: null, requestedTokenType: null };
@@ -39,13 +41,15 @@ async function exchange(req: TokenRequest, known: RefusalContext): Promise<Token
   const request = readExchangeRequest(req.params); // §2.1 parameters, actor_token_type iff actor_token
   known.requestedTokenType = request.requestedTokenType;
   const users = userLookup(ctx); // the subject's user and the agent's owner, read once each
-  const subject = await verifySubjectToken(ctx, client, request.subjectToken, request.subjectTokenType, users); // §2.1, §2.2.2
+  const subject = await verifySubjectToken(ctx, client, request, users); // §2.1, §2.2.2
   Object.assign(known, { userId: subject.userId, chain: subject.chain, subjectJti: subject.jti });
   checkSubjectKeyBinding(subject, client, req.dpop); // RFC 9449 §6.1: a bound token is exchanged with its key
   const agent = await actingAgent(ctx, client, request, users); // §2.1 actor_token; suspended agent or owner refused
   known.agentId = agent?.id ?? null;
   const actor: Actor | null = agent ? { sub: agent.id } : null;
   checkMayAct(subject.claims.may_act, actor, ctx.config.issuer); // §4.4 may_act
+  const vaultConnection = vaultTarget(request); // VA-2: audience urn:mandate:vault:<connection>, the only target
+  if (vaultConnection !== null) return releaseFromVault(req, request, subject, agent, vaultConnection); // policy, then the provider's token
   if (request.requestedTokenType === TokenTypeUri.IdJag) return exchangeForIdJag(req, request, subject, agent, actor, known);
 
   const targets = accessTokenTargets(request, ctx.config); // §2.1 audience / resource, RFC 8707

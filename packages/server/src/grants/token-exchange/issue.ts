@@ -4,21 +4,24 @@
  * (parentGrantId = the subject token's grant, agentId = the actor) so that revoking anything
  * upstream — consent, user, agent, the subject token's grant — revokes this token too (CO-1);
  * the RFC 9068 access token with the profile's identity claims; the audit event (AU-2).
- * No refresh token is issued: an exchanged token lives at most as long as its subject token,
- * and a new one is obtained by exchanging again.
+ * The access token lives at most as long as its subject token. A refresh token is added only when
+ * offline access was asked for and allowed (offline.ts); the grant then keeps the chain, profile
+ * and authentication so that grants/refresh-token rebuilds the same token on refresh.
  */
 import { InvalidRequestError, TokenTypeUri } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
-import type { AgentRecord } from '../../storage/records.ts';
+import type { AgentRecord, GrantDelegation } from '../../storage/records.ts';
 import { randomId, randomToken } from '../../crypto/hash.ts';
 import { agentClaims } from '../../agents/identity.ts';
 import { ACCESS_TOKEN_TYP, accessTokenClaims, type AccessTokenInput } from '../../tokens/access-token.ts';
 import { inTransaction } from '../shared/commit.ts';
 import { tokenResponseBody } from '../shared/issue.ts';
+import { issueRefreshToken, type IssuedRefreshToken } from '../../tokens/refresh-token.ts';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
 import { profileClaims, type Chain, type Profile } from './act-chain.ts';
 import { auditExchange } from './audit.ts';
 import type { SubjectToken } from './subject-token.ts';
+import { OFFLINE_ACCESS, offlineAccess, type OfflineDecision } from './offline.ts';
 
 export interface ExchangeDecision {
   subject: SubjectToken;
@@ -54,6 +57,7 @@ export async function issueExchangedAccessToken(req: TokenRequest, d: ExchangeDe
     // AU-2 attribution and EN-4 attestation of the acting agent, as every agent token carries them.
     extraClaims: { ...identity, ...(d.agent ? agentClaims(d.agent) : {}) },
   };
+  const offline = await offlineAccess(ctx, req.client, d.subject, d.requestedScope);
   // Signed before the transaction, so signatures run concurrently while the writes stay serialized;
   // a token whose records then fail to commit is never returned and never recorded, so never live.
   const token = await ctx.keys.sign(accessTokenClaims(input, { iss: ctx.config.issuer, jti, iat: now, exp: now + ttl, audience: d.targets }), { typ: ACCESS_TOKEN_TYP });
@@ -72,9 +76,11 @@ export async function issueExchangedAccessToken(req: TokenRequest, d: ExchangeDe
       createdAt: now,
       revokedAt: null,
       revokedReason: null,
+      delegation: delegationOf(d),
     });
     await txCtx.storage.accessTokens.create({ jti, grantId, clientId: req.client.clientId, userId: d.subject.userId, scope: d.scope, expiresAt: now + ttl, createdAt: now, revokedAt: null });
     const access = { token, jti, expiresIn: ttl };
+    const refresh = offline.refresh ? await issueExchangeRefreshToken(txCtx, req, d, grantId) : null;
     await auditExchange(txCtx.audit, req, {
       userId: d.subject.userId,
       agentId: d.agent?.id ?? null,
@@ -83,19 +89,59 @@ export async function issueExchangedAccessToken(req: TokenRequest, d: ExchangeDe
       targets: d.targets,
       chain: d.chain,
       profile: d.profile,
-      narrowed: d.narrowed,
+      narrowed: narrowedWithOffline(d.narrowed, offline),
       data: {
         jti: access.jti,
         grant_id: grantId,
         parent_grant_id: d.subject.grantId,
         subject_jti: d.subject.jti,
         subject_token_type: d.subject.type,
+        ...d.subject.origin, // another issuer's token: subject_iss, subject_sub, subject_origin_jti
         issued_token_type: TokenTypeUri.AccessToken,
+        ...(refresh ? { refresh_token_id: refresh.record.id } : {}),
       },
     });
-    // §2.2.1: issued_token_type is REQUIRED.
-    return { ...tokenResponseBody(req, access, { scope: d.scope, authorizationDetails: null }), issued_token_type: TokenTypeUri.AccessToken };
+    // §2.2.1: issued_token_type is REQUIRED; refresh_token is OPTIONAL.
+    const body = { ...tokenResponseBody(req, access, { scope: d.scope, authorizationDetails: null }), issued_token_type: TokenTypeUri.AccessToken };
+    return refresh ? { ...body, refresh_token: refresh.token } : body;
   });
+}
+
+/** What grants/refresh-token needs to rebuild this token: stored on every exchanged grant. */
+function delegationOf(d: ExchangeDecision): GrantDelegation {
+  return { chain: d.chain, profile: d.profile, authTime: d.subject.authTime, acr: d.subject.acr, amr: d.subject.amr };
+}
+
+/**
+ * The refresh token of an exchanged grant: the grant's scope and targets, the subject's
+ * authentication. RFC 9449 §5: a token exchanged with a DPoP proof is sender-constrained, so its
+ * refresh token is bound to that key whatever the client type — a refresh must not turn a
+ * DPoP-bound delegation into a bearer one.
+ */
+function issueExchangeRefreshToken(txCtx: ServerContext, req: TokenRequest, d: ExchangeDecision, grantId: string): Promise<IssuedRefreshToken> {
+  return issueRefreshToken(txCtx, {
+    grantId,
+    clientId: req.client.clientId,
+    userId: d.subject.userId,
+    scope: d.scope,
+    resources: d.targets,
+    authorizationDetails: null,
+    dpopJkt: req.dpop?.jkt ?? null,
+    authTime: d.subject.authTime,
+    acr: d.subject.acr,
+    amr: d.subject.amr,
+    nonce: null,
+  });
+}
+
+/**
+ * scope.ts always drops offline_access from the token's scope and notes it; when the request was
+ * honoured with a refresh token that note is wrong, and when it was not the audit says why.
+ */
+function narrowedWithOffline(narrowed: string[], offline: OfflineDecision): string[] {
+  const others = narrowed.filter((n) => !n.startsWith(`${OFFLINE_ACCESS}:`));
+  if (offline.refresh) return others;
+  return offline.reason !== null ? [...others, offline.reason] : narrowed;
 }
 
 /**

@@ -1,8 +1,16 @@
 /**
- * The subject token (RFC 8693 §2.1): whom the new token is about. Accepted: this server's own
- * access tokens (RFC 9068, live per endpoints/token-state.ts) and ID tokens (OIDC Core §2) issued
- * to the requesting client. §2.2.2: a subject token that is invalid "for any reason, or
- * unacceptable based on policy" is `invalid_request`, with the reason in the description.
+ * The subject token (RFC 8693 §2.1): whom the new token is about. This file dispatches on
+ * `subject_token_type` (and, for ID tokens, on the issuer) and verifies this server's own tokens:
+ *
+ * | subject_token_type | issuer | verified by |
+ * |---|---|---|
+ * | `access_token` | this server (RFC 9068, live per endpoints/token-state.ts) | this file |
+ * | `id_token` | this server, issued to the requesting client (OIDC Core §2) | this file |
+ * | `id_token` | a trusted OpenID Provider (`federation.idTokenIssuers`) | subject-federated-id-token.ts |
+ * | `id-jag` | a trusted ID-JAG issuer (`federation.idJagIssuers`), never this server | subject-id-jag.ts |
+ *
+ * §2.2.2: a subject token that is invalid "for any reason, or unacceptable based on policy" is
+ * `invalid_request`, with the reason in the description.
  */
 import type { JWTPayload } from 'jose';
 import { InvalidRequestError, isOAuthError, TokenTypeUri } from '@mandate/protocol';
@@ -12,8 +20,12 @@ import { ACCESS_TOKEN_TYP } from '../../tokens/access-token.ts';
 import { ID_TOKEN_TYP } from '../../tokens/id-token.ts';
 import { chainOf, type Chain } from './act-chain.ts';
 import { resourcePolicy } from './profile.ts';
-import { truncate } from './request.ts';
+import { truncate, type ExchangeRequest } from './request.ts';
 import type { UserLookup } from './users.ts';
+import { authentication } from './subject-claims.ts';
+import { unverifiedIssuer } from './subject-federated.ts';
+import { verifyFederatedIdToken } from './subject-federated-id-token.ts';
+import { verifyIdJagSubject } from './subject-id-jag.ts';
 
 export interface SubjectToken {
   type: string;
@@ -21,23 +33,61 @@ export interface SubjectToken {
   chain: Chain;
   /** The user the token is about, or null for a service's own token. */
   userId: string | null;
-  /** The most the subject token allows (its `scope`); for ID tokens, the user's live consents to the client. */
+  /**
+   * The most the subject token allows: its `scope`; for our ID tokens, the user's live consents
+   * to the client; for federated tokens, the issuer policy's scopes for the client (∩ an ID-JAG's `scope`).
+   */
   scope: Set<string>;
   /** The grant it derives from: the exchanged token's grant becomes a child of it (CO-1). */
   grantId: string | null;
+  /** Our jti of the subject token (custody walk); null for tokens of other issuers. */
   jti: string | null;
   expiresAt: number;
+  /**
+   * Another issuer's token (ID token, ID-JAG): who vouched for the subject, for the audit (AU-2) —
+   * the custody walk ends at such a token (no subject_jti, no parent grant), so the event itself
+   * names its origin, as the jwt-bearer grant records `assertion_iss` / `_sub` / `_jti`.
+   */
+  origin?: FederatedOrigin;
   authTime: number | null;
   acr: string | null;
   amr: string[];
 }
 
-export const SUBJECT_TOKEN_TYPES: readonly string[] = [TokenTypeUri.AccessToken, TokenTypeUri.IdToken];
+/** Audit data keys of a federated subject token's origin (issue.ts spreads them into the event). */
+export interface FederatedOrigin {
+  subject_iss: string;
+  subject_sub: string;
+  subject_origin_jti: string | null;
+}
 
-export async function verifySubjectToken(ctx: ServerContext, client: ClientRecord, token: string, type: string, users: UserLookup): Promise<SubjectToken> {
+export const SUBJECT_TOKEN_TYPES: readonly string[] = [TokenTypeUri.AccessToken, TokenTypeUri.IdToken, TokenTypeUri.IdJag];
+
+export async function verifySubjectToken(ctx: ServerContext, client: ClientRecord, request: ExchangeRequest, users: UserLookup): Promise<SubjectToken> {
+  const { subjectToken: token, subjectTokenType: type } = request;
   if (type === TokenTypeUri.AccessToken) return verifyAccessTokenSubject(ctx, client, token, users);
-  if (type === TokenTypeUri.IdToken) return verifyIdTokenSubject(ctx, client, token, users);
-  throw new InvalidRequestError(`The subject_token_type '${truncate(type)}' is not accepted: send an access token or ID token issued by this server.`);
+  if (type === TokenTypeUri.IdToken) {
+    const iss = unverifiedIssuer(token); // only chooses the verifier; each one checks iss itself
+    if (iss === null || iss === ctx.config.issuer) return verifyIdTokenSubject(ctx, client, token, users);
+    refuseRelay(request);
+    return verifyFederatedIdToken(ctx, client, request);
+  }
+  if (type === TokenTypeUri.IdJag) {
+    refuseRelay(request);
+    return verifyIdJagSubject(ctx, client, request);
+  }
+  throw new InvalidRequestError(`The subject_token_type '${truncate(type)}' is not accepted: send an access token, an ID token or an ID-JAG.`);
+}
+
+/**
+ * An ID-JAG we issue asserts a login this server vouches for. A federated subject's login happened
+ * at another domain: re-asserting it to a third one would launder that trust (the third domain
+ * should trust the user's home domain directly), so federated subjects buy access tokens only.
+ */
+function refuseRelay(request: ExchangeRequest): void {
+  if (request.requestedTokenType === TokenTypeUri.IdJag) {
+    throw new InvalidRequestError("An ID-JAG is issued only for a subject authenticated by this server: a federated subject_token (another issuer's ID token or an ID-JAG) is exchanged for access tokens only.");
+  }
 }
 
 async function verifyAccessTokenSubject(ctx: ServerContext, client: ClientRecord, token: string, users: UserLookup): Promise<SubjectToken> {
@@ -111,12 +161,4 @@ async function checkUserActive(users: UserLookup, userId: string | null): Promis
   if (userId === null) return;
   const user = await users(userId);
   if (!user || user.disabled) throw new InvalidRequestError('The user of the subject_token is disabled or no longer exists.');
-}
-
-function authentication(claims: JWTPayload): { authTime: number | null; acr: string | null; amr: string[] } {
-  return {
-    authTime: typeof claims.auth_time === 'number' ? claims.auth_time : null,
-    acr: typeof claims.acr === 'string' ? claims.acr : null,
-    amr: Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string') : [],
-  };
 }

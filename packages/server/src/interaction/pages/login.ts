@@ -1,5 +1,6 @@
 import { html } from './html.ts';
 import { layout } from './layout.ts';
+import { ssoSection, type SsoOptions } from './sso.ts';
 
 export interface LoginPageInput {
   action: string;
@@ -9,6 +10,8 @@ export interface LoginPageInput {
   error: string | null;
   /** The passkey sign-in page of this interaction (HU-1: passkeys preferred). */
   passkeyUrl?: string;
+  /** Upstream OpenID Providers (SSO), when any are configured. */
+  sso?: SsoOptions;
 }
 
 /** Step one: email and password. Field ids and names are stable (`email`, `password`) for automation. */
@@ -26,6 +29,7 @@ ${input.error ? html`<div class="alert error" role="alert" id="error">${input.er
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <div class="actions"><button type="submit" id="sign-in">Continue</button></div>
 </form>
-${input.passkeyUrl ? html`<p><a href="${input.passkeyUrl}" id="passkey-sign-in">Sign in with a passkey instead</a></p>` : ''}`,
+${input.passkeyUrl ? html`<p><a href="${input.passkeyUrl}" id="passkey-sign-in">Sign in with a passkey instead</a></p>` : ''}
+${input.sso ? ssoSection(input.sso) : ''}`,
   });
 }

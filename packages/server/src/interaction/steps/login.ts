@@ -1,8 +1,9 @@
 /**
  * POST /interaction/:id/login — the password step (HU-1). Unknown accounts are verified against a
  * dummy hash so the response time does not reveal which emails exist; the answer is the same for
- * every failure. Users with TOTP enrolled continue to the code step; the session is only created
- * once every factor is proven.
+ * every failure. A password never signs in alone: users with TOTP continue to the code step, users
+ * with only a passkey to the passkey step, users without a second factor to TOTP enrolment
+ * (totp-enrollment.ts); the session is only created once every factor is proven.
  */
 import type { Context } from 'hono';
 import type { ServerContext } from '../../context.ts';
@@ -47,11 +48,14 @@ export async function postLogin(c: Context, ctx: ServerContext, throttle: LoginT
     await auditLoginFailure(ctx, { userId: user?.id ?? null, clientId: loaded.request.clientId, ip, reason: reason ?? 'unknown_account' });
     return seeOther(c, `${interactionUrl(ctx, id)}?error=credentials`);
   }
-  if (hasTotp(user)) {
-    await setPendingLogin(c, ctx, id, user.id);
-    return seeOther(c, interactionUrl(ctx, id));
+  // An account protected by a passkey and no TOTP signs in with the passkey: a phished password
+  // must not be able to add a second factor of the attacker's choosing to it.
+  if (!hasTotp(user) && (await ctx.storage.passkeys.listForUser(user.id)).length > 0) {
+    return seeOther(c, `${interactionUrl(ctx, id, 'passkey')}?error=passkey_required`);
   }
-  return completeLogin(c, ctx, throttle, loaded, user, ['pwd']);
+  // The page then asks for the code, or for setting up TOTP when there is none (steps/show.ts).
+  await setPendingLogin(c, ctx, id, user.id);
+  return seeOther(c, interactionUrl(ctx, id));
 }
 
 /** Every factor proven: a new session (RFC 8176 amr), bound to this interaction. */

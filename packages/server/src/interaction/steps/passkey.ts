@@ -33,6 +33,7 @@ const MESSAGES: Record<string, string> = {
   passkey: 'The passkey could not be verified. Try again, or use another passkey.',
   passkey_expired: 'The passkey request expired or was already used. Try again.',
   passkey_user: 'That passkey belongs to another account. Use a passkey of the account you are signed in with.',
+  passkey_required: 'This account signs in with a passkey. Use your passkey to continue.',
 };
 
 /** Renders the passkey page; `stepUpUser` set when the session's user must prove their own passkey. */

@@ -1,7 +1,8 @@
 /**
- * GET /interaction/:id — the next page of a pending authorization: login (password), then TOTP,
- * then consent. When the browser's session already fits the request and a remembered consent
- * covers it (and prompt≠consent), no page is shown: the browser goes straight back to the client.
+ * GET /interaction/:id — the next page of a pending authorization: login (password), then TOTP
+ * (or setting TOTP up, for an account without it), then consent. When the browser's session
+ * already fits the request and a remembered consent covers it (and prompt≠consent), no page is
+ * shown: the browser goes straight back to the client.
  * A session that only lacks the passkey factor gets the passkey step alone (step-up.ts);
  * `?method=password` chooses the password page instead.
  */
@@ -15,11 +16,15 @@ import type { LoadedInteraction } from '../load.ts';
 import { consentPage } from '../pages/consent.ts';
 import { loginPage } from '../pages/login.ts';
 import { totpPage } from '../pages/totp.ts';
+import { totpEnrollmentPage } from '../pages/totp-enrollment.ts';
 import { readPendingLogin } from '../pending-login.ts';
 import { sendPage } from '../respond.ts';
 import { currentSession } from '../session.ts';
 import { authenticationStep } from '../step-up.ts';
+import { beginEnrollment } from '../totp-enrollment.ts';
+import { hasTotp } from '../totp.ts';
 import { interactionUrl } from '../urls.ts';
+import { upstreamClients } from '../../federation/upstream/clients.ts';
 import { renderPasskeyStep } from './passkey.ts';
 
 /** Messages for the `error` query parameter set by the form posts (codes only, never user input). */
@@ -28,21 +33,27 @@ const MESSAGES: Record<string, string> = {
   totp: 'That code is not valid. Check your authenticator app and try again.',
   totp_reused: 'That code was already used. Wait for the next code and try again.',
   expired: 'Your sign-in took too long. Please enter your email and password again.',
+  sso_domain: 'Single sign-on is not set up for that email address. Sign in with your password instead.',
 };
 
 export async function showInteraction(c: Context, ctx: ServerContext, loaded: LoadedInteraction): Promise<Response> {
   const { record, request, client } = loaded;
   const csrf = csrfToken(ctx, record.id);
   const error = MESSAGES[c.req.query('error') ?? ''] ?? null;
-  const page = (html: string) => sendPage(c, html, { formTargets: [request.redirectUri] });
+  const upstream = upstreamClients(ctx);
+  const ssoTargets = upstream.providers.length > 0 ? upstream.formTargets() : [];
+  const page = (html: string) => sendPage(c, html, { formTargets: [request.redirectUri, ...ssoTargets] });
 
   const session = await currentSession(c, ctx);
   const step = await authenticationStep(ctx, session, request, record);
   if (!session || step.kind !== 'none') {
     const pending = await readPendingLogin(c, ctx, record.id);
     const user = pending ? await ctx.storage.users.get(pending.userId) : null;
-    if (user && !user.disabled) {
-      return page(totpPage({ action: interactionUrl(ctx, record.id, 'totp'), csrf, email: user.email, error }));
+    if (pending && user && !user.disabled) {
+      if (hasTotp(user)) return page(totpPage({ action: interactionUrl(ctx, record.id, 'totp'), csrf, email: user.email, error }));
+      // HU-1: no second factor yet — set one up before the password counts (totp-enrollment.ts).
+      const { secret, uri } = await beginEnrollment(ctx, record, pending, user.email);
+      return page(totpEnrollmentPage({ action: interactionUrl(ctx, record.id, 'totp-enrollment'), csrf, email: user.email, secret, uri, error }));
     }
     if (step.kind === 'passkey' && c.req.query('method') !== 'password') return renderPasskeyStep(c, ctx, loaded, step.user);
     return page(
@@ -53,6 +64,17 @@ export async function showInteraction(c: Context, ctx: ServerContext, loaded: Lo
         email: request.loginHint,
         error,
         passkeyUrl: interactionUrl(ctx, record.id, 'passkey'),
+        ...(upstream.providers.length > 0
+          ? {
+              sso: {
+                action: interactionUrl(ctx, record.id, 'sso'),
+                csrf,
+                providers: upstream.providers.map((p) => ({ id: p.id, displayName: p.displayName })),
+                emailDiscovery: upstream.providers.some((p) => p.emailDomains.length > 0),
+                email: request.loginHint,
+              },
+            }
+          : {}),
       }),
     );
   }

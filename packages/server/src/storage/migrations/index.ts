@@ -8,12 +8,22 @@ import type { StorageKind } from '../context.ts';
 import { initialMigration } from './0001-initial.ts';
 import { agentsMigration } from './0002-agents.ts';
 import { passkeysMigration } from './0003-passkeys.ts';
+import { grantDelegationMigration } from './0004-grant-delegation.ts';
+import { vaultMigration } from './0005-vault.ts';
+import { scimMigration } from './0006-scim.ts';
+import { upstreamIdentitiesMigration } from './0007-upstream-identities.ts';
+import { totpEnrollmentsMigration } from './0008-totp-enrollments.ts';
 
 export function migrationProvider(kind: StorageKind): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001-initial': initialMigration(kind),
     '0002-agents': agentsMigration(kind),
     '0003-passkeys': passkeysMigration(),
+    '0004-grant-delegation': grantDelegationMigration(),
+    '0005-vault': vaultMigration(),
+    '0006-scim': scimMigration(),
+    '0007-upstream-identities': upstreamIdentitiesMigration(),
+    '0008-totp-enrollments': totpEnrollmentsMigration(),
   };
   return { getMigrations: async () => migrations };
 }

@@ -4,6 +4,7 @@ import type { AgentsTable } from '../db-types.ts';
 import type { AgentRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
 import { changed, fromJson, fromJsonOrNull, pageOf, toJson, toJsonOrNull, type RepoContext } from '../context.ts';
+import { first } from '../statements.ts';
 
 function toRow(r: AgentRecord): AgentsTable {
   return {
@@ -45,12 +46,13 @@ function fromRow(row: Selectable<AgentsTable>): AgentRecord {
 
 export function agentsRepository(ctx: RepoContext): Storage['agents'] {
   return {
+    /** Read on every token exchange, twice (verification, then the issuing transaction): precompiled (statements.ts). */
     async get(id) {
-      const row = await ctx.db.selectFrom('agents').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = await first<Selectable<AgentsTable>>(ctx, 'select * from agents where id = ?', [id]);
       return row ? fromRow(row) : null;
     },
     async getByClientId(clientId) {
-      const row = await ctx.db.selectFrom('agents').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+      const row = await first<Selectable<AgentsTable>>(ctx, 'select * from agents where client_id = ?', [clientId]);
       return row ? fromRow(row) : null;
     },
     /** Throws on a duplicate id or a client already bound to another agent (unique index). */

@@ -66,7 +66,7 @@ function appendPostgres(ctx: RepoContext, event: AuditEventInput, time: number, 
 }
 
 function appendSqlite(ctx: RepoContext, event: AuditEventInput, time: number, data: string | null): Promise<AuditEventRecord> {
-  return runSynchronously(ctx.db, (conn) => {
+  return runSynchronously(ctx, (conn) => {
     const record = buildRecord(event, time, data, conn.get<Head>(HEAD, []));
     conn.run(INSERT, values(record, data));
     return record;

@@ -1,7 +1,7 @@
 /** Grants: one authorization that codes, refresh and access tokens derive from, and its revocation. */
 import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { Database, GrantsTable } from '../db-types.ts';
-import type { GrantRecord } from '../records.ts';
+import type { GrantDelegation, GrantRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
 import { execute, first } from '../statements.ts';
 import { appendRevocationEvents, type RevocationEventInput } from './revocations.ts';
@@ -21,6 +21,18 @@ function fromRow(row: Selectable<GrantsTable>): GrantRecord {
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
     revokedReason: row.revoked_reason,
+    // Left out rather than null on other grants, so a record reads back exactly as it was written.
+    ...(row.delegation_chain !== null ? { delegation: delegationOf(row, row.delegation_chain) } : {}),
+  };
+}
+
+function delegationOf(row: Selectable<GrantsTable>, chain: string): GrantDelegation {
+  return {
+    chain: fromJson(chain),
+    profile: row.delegation_profile === 'delegation' ? 'delegation' : 'impersonation',
+    authTime: row.auth_time === null ? null : Number(row.auth_time),
+    acr: row.acr,
+    amr: row.amr === null ? [] : fromJson(row.amr),
   };
 }
 
@@ -117,9 +129,15 @@ function agentClientTokens(agentId: string, at: number): ExtraRevocation {
       .execute();
 }
 
+/** delegation_chain, delegation_profile, auth_time, acr, amr: all null on grants that are no exchange's. */
+function delegationColumns(d: GrantDelegation | null): [string | null, string | null, number | null, string | null, string | null] {
+  if (d === null) return [null, null, null, null, null];
+  return [toJson(d.chain), d.profile, d.authTime, d.acr, toJson(d.amr)];
+}
+
 /** Grants are created and checked on every token request: precompiled (statements.ts). */
 const INSERT =
-  'insert into grants (id, user_id, client_id, agent_id, parent_grant_id, scope, resources, authorization_details, consent_id, created_at, revoked_at, revoked_reason) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  'insert into grants (id, user_id, client_id, agent_id, parent_grant_id, scope, resources, authorization_details, consent_id, created_at, revoked_at, revoked_reason, delegation_chain, delegation_profile, auth_time, acr, amr) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 export function grantsRepository(ctx: RepoContext): Storage['grants'] {
   return {
@@ -137,6 +155,7 @@ export function grantsRepository(ctx: RepoContext): Storage['grants'] {
         r.createdAt,
         r.revokedAt,
         r.revokedReason,
+        ...delegationColumns(r.delegation ?? null),
       ]);
     },
     async get(id) {

@@ -1,9 +1,15 @@
 /** Replay caches for one-time JWT ids: private_key_jwt assertions (RFC 7523 §3) and DPoP proofs (RFC 9449 §11.1). */
 import type { Storage } from '../storage.ts';
 import type { RepoContext } from '../context.ts';
+import { execute, first } from '../statements.ts';
 
 /** Expired rows are swept at most once a minute per process; the upsert below never depends on it. */
 const SWEEP_INTERVAL_SECONDS = 60;
+
+/** Every actor assertion, client assertion and DPoP proof is one upsert here: precompiled (statements.ts). */
+const REMEMBER =
+  'insert into replay_cache (namespace, "key", expires_at) values (?, ?, ?) on conflict (namespace, "key") do update set expires_at = ? where replay_cache.expires_at <= ? returning "key"';
+const SWEEP = 'delete from replay_cache where expires_at <= ?';
 
 export function replayRepository(ctx: RepoContext): Storage['replay'] {
   return {
@@ -15,20 +21,9 @@ export function replayRepository(ctx: RepoContext): Storage['replay'] {
     async remember(namespace, key, expiresAt, now) {
       if (now - ctx.shared.replaySweptAt >= SWEEP_INTERVAL_SECONDS) {
         ctx.shared.replaySweptAt = now;
-        await ctx.db.deleteFrom('replay_cache').where('expires_at', '<=', now).execute();
+        await execute(ctx, SWEEP, [now]);
       }
-      const row = await ctx.db
-        .insertInto('replay_cache')
-        .values({ namespace, key, expires_at: expiresAt })
-        .onConflict((oc) =>
-          oc
-            .columns(['namespace', 'key'])
-            .doUpdateSet({ expires_at: expiresAt })
-            .where('replay_cache.expires_at', '<=', now),
-        )
-        .returning('key')
-        .executeTakeFirst();
-      return row !== undefined;
+      return (await first(ctx, REMEMBER, [namespace, key, expiresAt, expiresAt, now])) !== undefined;
     },
   };
 }

@@ -4,6 +4,7 @@ import type { UsersTable } from '../db-types.ts';
 import type { UserRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
 import { changed, pageOf, toFlag, type RepoContext } from '../context.ts';
+import { first } from '../statements.ts';
 
 /**
  * The unique key behind case-insensitive email lookups. Lower-casing happens in JS, not SQL,
@@ -44,8 +45,9 @@ function fromRow(row: Selectable<UsersTable>): UserRecord {
 
 export function usersRepository(ctx: RepoContext): Storage['users'] {
   return {
+    /** Read on every token request (the user must still be enabled): precompiled (statements.ts). */
     async get(id) {
-      const row = await ctx.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = await first<Selectable<UsersTable>>(ctx, 'select * from users where id = ?', [id]);
       return row ? fromRow(row) : null;
     },
     async getByEmail(email) {

@@ -8,6 +8,9 @@ import { generate, generateSecret } from 'otplib';
 import type { ServerContext } from '../../../src/context.ts';
 import { hashPassword } from '../../../src/crypto/password.ts';
 import type { ClientRecord, UserRecord } from '../../../src/storage/records.ts';
+import { randomToken, sha256 } from '../../../src/crypto/hash.ts';
+import { Acr } from '@mandate/protocol';
+import type { TestBrowser } from './browser.ts';
 import { clientRecord } from '../../helpers/client-record.ts';
 
 export interface TestUser {
@@ -69,6 +72,9 @@ export function pkce(): Pkce {
 /** A TOTP code for the user at the given time step offset (0 = now, -1 = previous step). */
 export async function totpCode(user: TestUser, stepOffset = 0): Promise<string> {
   if (user.totpSecret === null) throw new Error('user has no TOTP');
+  // The server accepts one step of drift: a previous-step code generated just before a step
+  // boundary would be two steps old when it arrives. Start early in a step so it cannot be.
+  if (stepOffset < 0) while (Math.floor(Date.now() / 1000) % 30 >= 20) await new Promise((r) => setTimeout(r, 200));
   return generate({ secret: user.totpSecret, epoch: Math.floor(Date.now() / 1000) + stepOffset * 30 });
 }
 
@@ -93,4 +99,25 @@ export function validParams(client: ClientRecord, challenge: string, extra: Reco
     scope: 'openid profile',
     ...extra,
   };
+}
+
+/**
+ * Puts a password-only session (acr pwd, amr [pwd]) into the browser, as one started before HU-1
+ * required a second factor at every password login would still be live: no login can create one
+ * any more, yet the checks that look at a session's class must still refuse it.
+ */
+export async function legacyPasswordSession(ctx: ServerContext, browser: TestBrowser, user: TestUser): Promise<void> {
+  const token = randomToken();
+  const now = ctx.now();
+  await ctx.storage.sessions.create({
+    idHash: sha256(token),
+    userId: user.record.id,
+    authTime: now,
+    acr: Acr.Password,
+    amr: ['pwd'],
+    createdAt: now,
+    expiresAt: now + ctx.config.ttl.session,
+    revokedAt: null,
+  });
+  browser.jar.set('__Host-mandate_session', { name: '__Host-mandate_session', value: token, attributes: [] });
 }

@@ -1,8 +1,9 @@
 /**
- * Drives the authorization flow the way a browser does: /authorize, the login, TOTP and consent
- * pages, following each 303 by hand so tests can assert on every hop.
+ * Drives the authorization flow the way a browser does: /authorize, the login, TOTP (or TOTP
+ * enrolment) and consent pages, following each 303 by hand so tests can assert on every hop.
  */
 import { expect } from 'vitest';
+import { generate } from 'otplib';
 import { formAction, inputValue, type TestBrowser } from './browser.ts';
 import { totpCode, type TestUser } from './fixtures.ts';
 
@@ -51,12 +52,34 @@ export async function submitTotp(browser: TestBrowser, interactionUrl: string, c
   return browser.post(page.action, { csrf: page.csrf, totp: code });
 }
 
-/** Password, then TOTP when enrolled; returns the final 303 (back to the interaction). */
+/** The setup key shown on the TOTP enrolment page (HU-1: an account without a second factor). */
+export function enrollmentSecret(html: string): string {
+  const m = /<code id="totp-secret"[^>]*>([A-Z2-7]+)<\/code>/.exec(html);
+  if (!m?.[1]) throw new Error(`no TOTP setup key in page: ${html.slice(0, 300)}`);
+  return m[1];
+}
+
+/**
+ * After the password of a user without TOTP: reads the setup key, proves it with its current code
+ * and records it on the TestUser (the server now holds the same secret); returns the final 303.
+ */
+export async function enrollTotp(browser: TestBrowser, interactionUrl: string, user: TestUser): Promise<Response> {
+  const page = await openPage(browser, interactionUrl);
+  expect(page.html).toContain('id="totp-secret"');
+  const secret = enrollmentSecret(page.html);
+  const res = await browser.post(page.action, { csrf: page.csrf, totp: await generate({ secret, epoch: Math.floor(Date.now() / 1000) }) });
+  expect(res.status).toBe(303);
+  expect(location(res)).toBe(interactionUrl);
+  user.totpSecret = secret;
+  return res;
+}
+
+/** Password, then TOTP (set up first when the user has none); returns the final 303 (back to the interaction). */
 export async function signIn(browser: TestBrowser, interactionUrl: string, user: TestUser): Promise<Response> {
   const afterPassword = await submitPassword(browser, interactionUrl, user.email, user.password);
   expect(afterPassword.status).toBe(303);
   expect(location(afterPassword)).toBe(interactionUrl);
-  if (user.totpSecret === null) return afterPassword;
+  if (user.totpSecret === null) return enrollTotp(browser, interactionUrl, user);
   const afterTotp = await submitTotp(browser, interactionUrl, await totpCode(user));
   expect(afterTotp.status).toBe(303);
   expect(location(afterTotp)).toBe(interactionUrl);

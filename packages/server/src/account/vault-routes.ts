@@ -1,0 +1,157 @@
+/**
+ * The signed-in user's linked accounts (issue 5, VA-1), at the authorization server's origin:
+ *
+ *   GET  /account/vault           connections, the user's entries and their status (never a token)
+ *   POST /account/vault/link      starts a link: PKCE + state (vault/link.ts), 303 to the provider
+ *   GET  /account/vault/callback  the provider's redirect: state checked, code spent, tokens sealed
+ *   POST /account/vault/unlink    unlinks, revoking at the provider (RFC 7009)
+ *
+ * The pending link (it holds the PKCE verifier) travels in a short-lived cookie encrypted and
+ * authenticated with the secret key and bound to the login session that started it — the pattern
+ * of the pending login and the WebAuthn challenge — so a callback is accepted only in the same
+ * browser session, for the same user (RFC 6749 §10.12, RFC 9700 §4.7). The posts carry the
+ * session's CSRF token. Link and unlink, succeeded or refused, are audited (no token, no code).
+ */
+import type { Context, Hono } from 'hono';
+import type { ServerContext } from '../context.ts';
+import { constantTimeEqual } from '../crypto/hash.ts';
+import { clientIp } from '../http/client-ip.ts';
+import { readForm } from '../http/params.ts';
+import { InteractionPageError, renderPageError } from '../interaction/errors.ts';
+import { mac } from '../interaction/keys.ts';
+import { CookieName, clearCookie, readCookie, writeCookie } from '../interaction/cookies.ts';
+import { seeOther, sendPage } from '../interaction/respond.ts';
+import { currentSession, type ActiveSession } from '../interaction/session.ts';
+import { LINK_TTL_SECONDS, type PendingLink } from '../vault/link.ts';
+import { VaultError, VaultProviderError } from '../vault/errors.ts';
+import { linkedAccountsPage } from './vault-page.ts';
+
+export const VaultPaths = {
+  page: '/account/vault',
+  link: '/account/vault/link',
+  callback: '/account/vault/callback',
+  unlink: '/account/vault/unlink',
+} as const;
+
+export const VaultAuditEvent = { Linked: 'vault_linked', Unlinked: 'vault_unlinked' } as const;
+
+const PURPOSE = 'vault-link';
+
+interface StoredLink {
+  pending: PendingLink;
+  /** SHA-256 of the session cookie that started the link. */
+  sessionIdHash: string;
+}
+
+function csrfToken(ctx: ServerContext, session: ActiveSession): string {
+  return mac(ctx.config, 'csrf', `account-vault:${session.record.idHash}`);
+}
+
+async function signedIn(c: Context, ctx: ServerContext): Promise<ActiveSession> {
+  const session = await currentSession(c, ctx);
+  if (!session) throw new InteractionPageError(401, 'Sign in first', 'Sign in through an application that uses this server, then open this page again in the same browser.');
+  return session;
+}
+
+/** A post of the signed-in user's own page: the CSRF token must match the session. */
+async function postedForm(c: Context, ctx: ServerContext): Promise<{ session: ActiveSession; connection: string }> {
+  const session = await signedIn(c, ctx);
+  const form = await readForm(c);
+  const csrf = form.get('csrf');
+  if (csrf === undefined || !constantTimeEqual(csrf, csrfToken(ctx, session))) {
+    throw new InteractionPageError(403, 'This form has expired', 'The form could not be verified (missing or wrong security token). Reload the page and try again.');
+  }
+  return { session, connection: (form.get('connection') ?? '').slice(0, 200) };
+}
+
+function pageUrl(ctx: ServerContext, query = ''): string {
+  return `${ctx.config.issuer}${VaultPaths.page}${query}`;
+}
+
+async function audit(c: Context, ctx: ServerContext, event: string, userId: string, connection: string, result: 'success' | 'failure', reason: string | null, data: Record<string, unknown> = {}): Promise<void> {
+  await ctx.audit.record({ event, userId, ip: clientIp(c), result, reason, resource: `urn:mandate:vault:${connection}`, data: { connection, ...data } });
+}
+
+async function showPage(c: Context, ctx: ServerContext): Promise<Response> {
+  const session = await signedIn(c, ctx);
+  const connections = await ctx.vault.listConnections({ limit: 200 });
+  const entries = await ctx.vault.listForUser(session.user.id);
+  const page = linkedAccountsPage({ email: session.user.email, csrf: csrfToken(ctx, session), connections, entries, paths: VaultPaths, query: { linked: c.req.query('linked'), unlinked: c.req.query('unlinked'), error: c.req.query('error') } });
+  // The link form's 303 goes to the provider: CSP form-action must allow its origin.
+  const targets = connections.flatMap((x) => (x.provider ? [x.provider.authorizationEndpoint] : []));
+  return sendPage(c, page, { formTargets: targets });
+}
+
+async function startLink(c: Context, ctx: ServerContext): Promise<Response> {
+  const { session, connection } = await postedForm(c, ctx);
+  let started;
+  try {
+    started = await ctx.vault.beginLink(session.user.id, connection, `${ctx.config.issuer}${VaultPaths.callback}`);
+  } catch (err) {
+    if (!(err instanceof VaultError)) throw err;
+    return seeOther(c, pageUrl(ctx, '?error=unknown_connection'));
+  }
+  const stored: StoredLink = { pending: started.pending, sessionIdHash: session.record.idHash };
+  writeCookie(c, ctx, CookieName.vaultLink, await ctx.envelope.encrypt(JSON.stringify(stored), PURPOSE), LINK_TTL_SECONDS);
+  return seeOther(c, started.authorizationUrl);
+}
+
+async function takeLink(c: Context, ctx: ServerContext, session: ActiveSession): Promise<PendingLink | null> {
+  const value = readCookie(c, ctx, CookieName.vaultLink);
+  clearCookie(c, ctx, CookieName.vaultLink); // one callback per link, whatever its outcome
+  if (value === undefined) return null;
+  try {
+    const stored = JSON.parse(await ctx.envelope.decrypt(value, PURPOSE)) as StoredLink;
+    if (stored.sessionIdHash !== session.record.idHash || stored.pending?.userId !== session.user.id) return null;
+    return stored.pending;
+  } catch {
+    return null; // tampered, truncated or from another secret key
+  }
+}
+
+async function callback(c: Context, ctx: ServerContext): Promise<Response> {
+  const session = await signedIn(c, ctx);
+  const pending = await takeLink(c, ctx, session);
+  if (!pending) {
+    await audit(c, ctx, VaultAuditEvent.Linked, session.user.id, '', 'failure', 'no_pending_link');
+    return seeOther(c, pageUrl(ctx, '?error=link'));
+  }
+  try {
+    const entry = await ctx.vault.completeLink(session.user.id, pending, { state: c.req.query('state') ?? null, code: c.req.query('code') ?? null, error: c.req.query('error') ?? null });
+    await audit(c, ctx, VaultAuditEvent.Linked, session.user.id, pending.connectionId, 'success', null, { entry_id: entry.id });
+    return seeOther(c, pageUrl(ctx, `?linked=${encodeURIComponent(pending.connectionId)}`));
+  } catch (err) {
+    if (!(err instanceof VaultError)) throw err;
+    // The provider's error code or the vault's error code; the description may name the cause, never a secret.
+    const reason = err instanceof VaultProviderError ? `${err.error}: ${err.message}` : err.code;
+    await audit(c, ctx, VaultAuditEvent.Linked, session.user.id, pending.connectionId, 'failure', reason.slice(0, 300));
+    return seeOther(c, pageUrl(ctx, '?error=link'));
+  }
+}
+
+async function unlink(c: Context, ctx: ServerContext): Promise<Response> {
+  const { session, connection } = await postedForm(c, ctx);
+  try {
+    const { providerRevocation } = await ctx.vault.unlink(session.user.id, connection);
+    await audit(c, ctx, VaultAuditEvent.Unlinked, session.user.id, connection, 'success', null, { provider_revocation: providerRevocation });
+    return seeOther(c, pageUrl(ctx, `?unlinked=${encodeURIComponent(connection)}`));
+  } catch (err) {
+    if (!(err instanceof VaultError)) throw err;
+    await audit(c, ctx, VaultAuditEvent.Unlinked, session.user.id, connection, 'failure', err.code);
+    return seeOther(c, pageUrl(ctx, '?error=unlink'));
+  }
+}
+
+export function registerVaultAccountRoutes(app: Hono, ctx: ServerContext): void {
+  const handle = (fn: (c: Context, ctx: ServerContext) => Promise<Response>) => async (c: Context) => {
+    try {
+      return await fn(c, ctx);
+    } catch (err) {
+      return renderPageError(c, err);
+    }
+  };
+  app.get(VaultPaths.page, handle(showPage));
+  app.post(VaultPaths.link, handle(startLink));
+  app.get(VaultPaths.callback, handle(callback));
+  app.post(VaultPaths.unlink, handle(unlink));
+}

@@ -1,0 +1,103 @@
+/**
+ * The fetch openid-client uses to talk to upstream providers (discovery, JWKS, token, UserInfo),
+ * under the same SSRF rules as every other outbound request (clients/ssrf-fetch.ts, AS-6): https
+ * only, every resolved address public and the socket pinned to it, no redirects, one deadline,
+ * a body limit. The development allowance (federation.devAllowedHosts) admits loopback http
+ * providers in tests. clients/ssrf-fetch.ts only does GETs; the token endpoint needs a POST.
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
+import type { CustomFetch } from 'openid-client';
+import { OutboundFetchError, isDevAllowedHost, resolveVettedAddresses } from '../../clients/ssrf-fetch.ts';
+
+export interface UpstreamFetchOptions {
+  devAllowedHosts: readonly string[];
+  timeoutMs: number;
+  maxBytes: number;
+}
+
+type Vetted = Awaited<ReturnType<typeof resolveVettedAddresses>>;
+
+function pinnedLookup(vetted: Vetted): LookupFunction {
+  return ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+    if (options?.all) callback(null, vetted.map((v) => ({ address: v.address, family: v.family })));
+    else callback(null, vetted[0]!.address, vetted[0]!.family);
+  }) as unknown as LookupFunction;
+}
+
+async function bodyBytes(body: unknown): Promise<Buffer | undefined> {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return Buffer.from(body);
+  if (body instanceof URLSearchParams) return Buffer.from(body.toString());
+  if (body instanceof Uint8Array) return Buffer.from(body);
+  if (body instanceof ArrayBuffer) return Buffer.from(new Uint8Array(body));
+  // openid-client sends forms and JSON only; a stream would be a new, unreviewed use.
+  throw new OutboundFetchError('ERR_URL_INVALID', 'Unsupported request body.');
+}
+
+function toResponse(res: IncomingMessage, body: Buffer): Response {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
+  }
+  const status = res.statusCode ?? 502;
+  return new Response(status === 204 || status === 304 ? null : new Uint8Array(body), { status, headers });
+}
+
+export function upstreamFetch(options: UpstreamFetchOptions): CustomFetch {
+  return async (rawUrl, init) => {
+    const url = new URL(rawUrl);
+    const devAllowed = isDevAllowedHost(url, options.devAllowedHosts);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && devAllowed)) throw new OutboundFetchError('ERR_URL_SCHEME', 'Only https URLs may be fetched.');
+    if (url.username || url.password) throw new OutboundFetchError('ERR_URL_INVALID', 'The URL must not contain credentials.');
+    const deadline = AbortSignal.any([AbortSignal.timeout(options.timeoutMs), ...(init.signal ? [init.signal] : [])]);
+    const vetted = await resolveVettedAddresses(url, devAllowed);
+    const body = await bodyBytes(init.body);
+    return new Promise<Response>((resolve, reject) => {
+      let settled = false;
+      const fail = (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        reject(err instanceof OutboundFetchError ? err : new OutboundFetchError(deadline.aborted ? 'ERR_TIMEOUT' : 'ERR_NETWORK', 'The request to the identity provider failed.'));
+      };
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const req = send(url, {
+        method: init.method,
+        headers: { 'user-agent': 'Mandate', ...init.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+        lookup: pinnedLookup(vetted),
+        signal: deadline,
+        agent: false, // a pooled socket could outlive the address check
+      });
+      req.on('error', fail);
+      req.on('response', (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 300 && status < 400 && status !== 304) {
+          res.destroy();
+          return fail(new OutboundFetchError('ERR_REDIRECT', `The identity provider answered ${status}; redirects are not followed.`));
+        }
+        if (Number(res.headers['content-length'] ?? NaN) > options.maxBytes) {
+          res.destroy();
+          return fail(new OutboundFetchError('ERR_TOO_LARGE', 'The response is too large.'));
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > options.maxBytes) {
+            res.destroy();
+            return fail(new OutboundFetchError('ERR_TOO_LARGE', 'The response is too large.'));
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          resolve(toResponse(res, Buffer.concat(chunks)));
+        });
+        res.on('error', fail);
+      });
+      req.end(body);
+    });
+  };
+}

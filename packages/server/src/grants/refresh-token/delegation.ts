@@ -1,0 +1,57 @@
+/**
+ * Refreshing an exchanged grant (RFC 8693 §2.2.1 refresh_token, issue 3). The refresh token stands
+ * for the derived grant, so the chain is re-checked as strictly as a new exchange would be, and
+ * the new access token is rebuilt from the grant: same profile claims (sub / act / on_behalf_of),
+ * same agent claims, scope ≤ the grant's, audience = the grant's targets.
+ * The checks, in order (index.ts has already checked the token, its client, its DPoP key, the
+ * grant itself and the user):
+ *   - every ancestor grant is still unrevoked and its agent active: a refresh token never lets
+ *     the delegation outlive a revoked parent, even one revoked in a race with the exchange;
+ *   - the acting agent is active and its owner enabled (ID-2), re-read inside the transaction;
+ *   - scope and targets within the grant (RFC 6749 §6, RFC 8707) and within the agent's current
+ *     allowedScopes / allowedAudiences (DL-4): an owner's narrowing applies at the next refresh.
+ */
+import { formatScope, InvalidGrantError, InvalidScopeError } from '@mandate/protocol';
+import type { ServerContext } from '../../context.ts';
+import { loadActiveAgent } from '../../agents/identity.ts';
+import type { AgentRecord, GrantDelegation, GrantRecord, RefreshTokenRecord } from '../../storage/records.ts';
+import { narrowGrant, type Narrowed } from '../shared/narrow.ts';
+import { isBroken, liveAncestors } from '../token-exchange/grant-tree.ts';
+import { checkAgentAudiences } from '../token-exchange/target.ts';
+import type { TokenRequest, TokenResponseBody } from '../types.ts';
+import { issueDelegatedTokens } from './delegation-issue.ts';
+
+export interface DelegatedRefresh {
+  grant: GrantRecord;
+  delegation: GrantDelegation;
+  agent: AgentRecord | null;
+  narrowed: Narrowed;
+  /** Scopes the agent may no longer hold, dropped from this token (for the audit). */
+  dropped: string[];
+}
+
+export async function refreshDelegation(req: TokenRequest, record: RefreshTokenRecord, grant: GrantRecord, delegation: GrantDelegation): Promise<TokenResponseBody> {
+  const { ctx } = req;
+  await checkAncestorsLive(ctx, grant);
+  const agent = grant.agentId === null ? null : await loadActiveAgent(ctx, grant.agentId); // ID-2: invalid_grant
+  const narrowed = narrowGrant(req.params, record, ctx.config); // RFC 6749 §6 scope, RFC 8707 resource
+  checkAgentAudiences(agent, narrowed.resources); // DL-4: the agent's audiences today
+  const { scope, dropped } = withinAgentScopes(narrowed.scope, agent);
+  return issueDelegatedTokens(req, record, { grant, delegation, agent, narrowed: { ...narrowed, scope }, dropped });
+}
+
+async function checkAncestorsLive(ctx: ServerContext, grant: GrantRecord): Promise<void> {
+  const walk = await liveAncestors(ctx, grant.parentGrantId);
+  if (isBroken(walk)) throw new InvalidGrantError('The grant this delegation derives from has been revoked.', { detail: walk.broken });
+}
+
+/** DL-4: the agent's allowedScopes bound every token it holds; what it lost since the exchange is dropped. */
+function withinAgentScopes(scope: string, agent: AgentRecord | null): { scope: string; dropped: string[] } {
+  const asked = scope.split(' ').filter(Boolean);
+  if (agent === null) return { scope, dropped: [] };
+  const allowed = new Set(agent.allowedScopes);
+  const kept = asked.filter((s) => allowed.has(s));
+  const dropped = asked.filter((s) => !allowed.has(s));
+  if (kept.length === 0) throw new InvalidScopeError(`The agent '${agent.id}' may no longer hold any of the scopes of this grant.`);
+  return { scope: formatScope(new Set(kept)), dropped };
+}

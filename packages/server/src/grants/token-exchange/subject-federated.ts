@@ -1,0 +1,93 @@
+/**
+ * What the two federated subject tokens — ID tokens of trusted OpenID Providers and ID-JAGs of
+ * trusted authorization servers — share. Their checks are the jwt-bearer grant's
+ * (grants/jwt-bearer), where a failure is invalid_grant (RFC 7521 §4.1.1); a subject token that
+ * is "invalid for any reason, or is unacceptable based on policy" is invalid_request here
+ * (RFC 8693 §2.2.2), so the code changes and the reason stays. Target and scope refusals keep
+ * their own codes (invalid_target, invalid_scope).
+ */
+import { decodeJwt, decodeProtectedHeader, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { InvalidRequestError, InvalidTargetError, isOAuthError } from '@mandate/protocol';
+import type { IdJagClientPolicy } from '../../federation/schema.ts';
+import { MAX_ASSERTION_LENGTH } from '../jwt-bearer/assertion.ts';
+import type { Chain } from './act-chain.ts';
+import type { FederatedOrigin } from './subject-token.ts';
+import type { ExchangeRequest } from './request.ts';
+import { truncate } from './request.ts';
+
+/** Codes of the shared checks that mean "this subject token is not acceptable". */
+const SUBJECT_REFUSALS = new Set(['invalid_grant', 'unauthorized_client']);
+
+/**
+ * `iss` is the (trusted, exactly matched) issuer whose keys were used: named in the description,
+ * and so in the refusal's audit event (AU-2), which otherwise could not tell which of several
+ * trusted issuers a bad signature or an unknown user came from.
+ */
+export async function asSubjectRefusal<T>(what: string, iss: string, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (err) {
+    if (isOAuthError(err) && SUBJECT_REFUSALS.has(err.error)) {
+      throw new InvalidRequestError(`The subject_token is not an acceptable ${what} of ${truncate(iss)}: ${err.description}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+export interface UnverifiedJwt {
+  header: JWTHeaderParameters;
+  /** The claimed issuer: only used to pick the trust-list entry whose keys then verify it. */
+  iss: string;
+}
+
+/** Decoded without verification only to learn which trusted issuer's keys verify it (nothing here is trusted yet). */
+export function decodeUnverified(token: string, what: string): UnverifiedJwt {
+  if (token.length > MAX_ASSERTION_LENGTH) throw new InvalidRequestError(`The subject_token is longer than ${MAX_ASSERTION_LENGTH} characters.`);
+  try {
+    const header = decodeProtectedHeader(token) as JWTHeaderParameters;
+    const claims = decodeJwt(token);
+    if (typeof claims.iss === 'string' && claims.iss !== '') return { header, iss: claims.iss };
+  } catch {
+    // fall through: malformed
+  }
+  throw new InvalidRequestError(`The subject_token is not a well-formed signed ${what} with an "iss" claim.`);
+}
+
+/** The issuer's `iss`, only when the token is a well-formed JWT: the dispatcher's routing hint. */
+export function unverifiedIssuer(token: string): string | null {
+  if (token.length > MAX_ASSERTION_LENGTH) return null;
+  try {
+    const iss = decodeJwt(token).iss;
+    return typeof iss === 'string' && iss !== '' ? iss : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The policy of the issuer's trust-list entry names the targets (RFC 8707) the requesting client
+ * may obtain tokens for through that issuer's tokens; empty = any the server serves.
+ */
+export function checkPolicyTargets(request: ExchangeRequest, policy: IdJagClientPolicy): void {
+  if (policy.resources.length === 0) return;
+  for (const target of [...request.resources, ...request.audiences]) {
+    if (!policy.resources.includes(target)) throw new InvalidTargetError(`The target '${truncate(target)}' is not allowed for tokens exchanged from this issuer's tokens by this client.`);
+  }
+}
+
+/**
+ * The subject is our mapped user and the chain starts empty: another domain's `act` names actors
+ * of that domain, which mean nothing here (they are kept in the verified claims, not in our chain).
+ */
+export function federatedChain(userId: string): Chain {
+  return { principal: userId, actors: [] };
+}
+
+/** The verified token's issuer, subject and jti, bounded (they are the other domain's values). */
+export function federatedOrigin(claims: JWTPayload): FederatedOrigin {
+  return {
+    subject_iss: truncate(String(claims.iss), 200),
+    subject_sub: truncate(String(claims.sub), 200),
+    subject_origin_jti: typeof claims.jti === 'string' ? truncate(claims.jti, 256) : null,
+  };
+}

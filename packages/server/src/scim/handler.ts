@@ -1,0 +1,46 @@
+/**
+ * The frame every SCIM route runs in: errors answered in the SCIM Error schema (errors.ts),
+ * SCIM JSON responses, writes in one storage transaction with their audit events, and reads
+ * audited too (listing users is access to personal data, as in the admin API).
+ */
+import type { Context } from 'hono';
+import type { ServerContext } from '../context.ts';
+import { inTransaction } from '../clients/lifecycle.ts';
+import { clientIp } from '../http/client-ip.ts';
+import { authenticateScim, type ScimPrincipal } from './auth.ts';
+import { ERROR_SCHEMA, isUniqueViolation, scimErrorResponse, scimJson, uniqueness } from './errors.ts';
+import type { WriteContext } from './user-service.ts';
+
+export function scimHandler(ctx: ServerContext, fn: (c: Context) => Promise<Response>) {
+  return async (c: Context): Promise<Response> => {
+    try {
+      return await fn(c);
+    } catch (err) {
+      const known = scimErrorResponse(isUniqueViolation(err) ? uniqueness('The userName or displayName was taken by a concurrent request.') : err);
+      if (known) return known;
+      ctx.logger.error({ err, path: c.req.path, method: c.req.method }, 'unhandled SCIM error');
+      return scimJson({ schemas: [ERROR_SCHEMA], status: '500', detail: 'An unexpected error occurred.' }, 500);
+    }
+  };
+}
+
+/** Authenticates, then runs `fn` in one transaction whose audit log writes in it; then its after-commit tasks. */
+export async function write<T>(ctx: ServerContext, c: Context, fn: (w: WriteContext) => Promise<T>): Promise<T> {
+  const principal = await authenticateScim(c, ctx);
+  const tasks: (() => Promise<void>)[] = [];
+  const result = await inTransaction(ctx, (tx) => fn({ ctx: tx, c, principal, afterCommit: (task) => tasks.push(task) }));
+  for (const task of tasks) await task();
+  return result;
+}
+
+/** Authenticates a read and audits it. */
+export async function read(ctx: ServerContext, c: Context, event: string, data: Record<string, unknown> = {}): Promise<ScimPrincipal> {
+  const principal = await authenticateScim(c, ctx);
+  await ctx.audit.record({ event, clientId: principal.clientId, userId: principal.userId, ip: clientIp(c), result: 'success', data: { jti: principal.jti, ...data } });
+  return principal;
+}
+
+/** A path parameter of the matched route (always present when the route matched). */
+export function param(c: Context, name: string): string {
+  return c.req.param(name) ?? '';
+}

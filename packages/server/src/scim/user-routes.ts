@@ -1,0 +1,62 @@
+/** /Users (RFC 7644 §3.3–3.6): list and filter, read, create, replace, patch, delete. */
+import type { Hono } from 'hono';
+import type { ServerContext } from '../context.ts';
+import { readScimBody } from './body.ts';
+import { scimJson } from './errors.ts';
+import { param, read, scimHandler, write } from './handler.ts';
+import { listResponse, parseListQuery, project, userNameEquals } from './list.ts';
+import { applyPatch } from './patch-apply.ts';
+import { parsePatchRequest } from './patch-request.ts';
+import { SCIM_BASE } from './paths.ts';
+import { USER } from './resource-schemas.ts';
+import { parseUserInput } from './user-input.ts';
+import { userResource } from './user-resource.ts';
+import { allUsers, createUser, deleteUser, loadUser, loadWritableUser, replaceUser } from './user-service.ts';
+
+export function registerUserRoutes(app: Hono, ctx: ServerContext): void {
+  const base = `${SCIM_BASE}/Users`;
+  const issuer = ctx.config.issuer;
+  const ok = (resource: Record<string, unknown>, status = 200) =>
+    scimJson(resource, status, status === 201 ? { location: String((resource.meta as { location: string }).location) } : {});
+
+  app.get(base, scimHandler(ctx, async (c) => {
+    await read(ctx, c, 'scim.user.list', { filter: c.req.query('filter') ?? null });
+    const q = parseListQuery(c.req.query(), USER);
+    const users = await allUsers(ctx, userNameEquals(q.filter));
+    return scimJson(listResponse(users.map((u) => userResource(issuer, u)), q, USER), 200);
+  }));
+
+  app.get(`${base}/:id`, scimHandler(ctx, async (c) => {
+    const id = param(c, 'id');
+    await read(ctx, c, 'scim.user.read', { user_id: id });
+    const q = parseListQuery({ attributes: c.req.query('attributes') ?? '', excludedAttributes: c.req.query('excludedAttributes') ?? '' }, USER);
+    return scimJson(project(userResource(issuer, await loadUser(ctx, id)), q), 200);
+  }));
+
+  app.post(base, scimHandler(ctx, async (c) => {
+    const body = await readScimBody(c);
+    const created = await write(ctx, c, (w) => createUser(w, parseUserInput(body)));
+    return ok(userResource(issuer, created), 201);
+  }));
+
+  app.put(`${base}/:id`, scimHandler(ctx, async (c) => {
+    const body = await readScimBody(c);
+    const updated = await write(ctx, c, async (w) => replaceUser(w, await loadWritableUser(w.ctx, param(c, 'id')), parseUserInput(body)));
+    return ok(userResource(issuer, updated));
+  }));
+
+  app.patch(`${base}/:id`, scimHandler(ctx, async (c) => {
+    const operations = parsePatchRequest(await readScimBody(c));
+    const updated = await write(ctx, c, async (w) => {
+      const current = await loadWritableUser(w.ctx, param(c, 'id'));
+      const patched = applyPatch(userResource(issuer, current), operations, USER);
+      return replaceUser(w, current, parseUserInput(patched));
+    });
+    return ok(userResource(issuer, updated));
+  }));
+
+  app.delete(`${base}/:id`, scimHandler(ctx, async (c) => {
+    await write(ctx, c, async (w) => deleteUser(w, await loadWritableUser(w.ctx, param(c, 'id'))));
+    return new Response(null, { status: 204 });
+  }));
+}

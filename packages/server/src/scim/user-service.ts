@@ -1,0 +1,182 @@
+/**
+ * Reading and writing SCIM users through Mandate's storage. Every write runs in the caller's
+ * transaction and is audited there. Deactivation (active=false, DELETE) goes through
+ * account/deprovision.ts — the path the admin API's disable takes — so both leave the same state.
+ * Re-activation lets the user sign in again; their agents stay suspended and revoked grants stay
+ * revoked (as with the admin API's enable): the owner re-activates agents deliberately.
+ * What SCIM may not do at all (administrators, re-enabling others' disablements) and what a new
+ * password or email ends: user-guards.ts.
+ */
+import type { Context } from 'hono';
+import type { ServerContext } from '../context.ts';
+import { randomId } from '../crypto/hash.ts';
+import { hashPassword } from '../crypto/password.ts';
+import { clientIp } from '../http/client-ip.ts';
+import { deprovisionUser } from '../account/deprovision.ts';
+import { revokeVaultAfterDeprovisioning } from '../account/vault-deprovision.ts';
+import type { ScimUserAttributes, UserRecord } from '../storage/records.ts';
+import type { ScimPrincipal } from './auth.ts';
+import { notFound, uniqueness } from './errors.ts';
+import type { UserInput } from './user-input.ts';
+import type { UserParts } from './user-resource.ts';
+import { assertMayReactivate, assertNotAdministrator, endSessionsAndGrants } from './user-guards.ts';
+
+export interface WriteContext {
+  ctx: ServerContext;
+  c: Context;
+  principal: ScimPrincipal;
+  /** Runs `task` once the write's transaction has committed (never after a rollback): network I/O. */
+  afterCommit(task: () => Promise<void>): void;
+}
+
+const PAGE = 500;
+const MAX_PAGES = 10_000;
+
+function emptyAttributes(userId: string): ScimUserAttributes {
+  return { userId, externalId: null, name: null, emails: null, deletedAt: null, disabledAt: null };
+}
+
+export async function userParts(ctx: ServerContext, user: UserRecord, attributes?: ScimUserAttributes | null): Promise<UserParts> {
+  return {
+    user,
+    attributes: attributes ?? (await ctx.storage.scim.getUser(user.id)) ?? emptyAttributes(user.id),
+    agents: await ctx.storage.agents.list({ ownerUserId: user.id }),
+    groups: await ctx.storage.scim.listGroupsOfUser(user.id),
+  };
+}
+
+/** 404 for unknown users and users deleted through SCIM. */
+export async function loadUser(ctx: ServerContext, id: string): Promise<UserParts> {
+  const user = await ctx.storage.users.get(id);
+  const attributes = user ? await ctx.storage.scim.getUser(id) : null;
+  if (!user || !attributes || attributes.deletedAt !== null) throw notFound(`No user ${id}.`);
+  return userParts(ctx, user, attributes);
+}
+
+/** loadUser for PUT, PATCH and DELETE: administrators are read-only to SCIM (user-guards.ts). */
+export async function loadWritableUser(ctx: ServerContext, id: string): Promise<UserParts> {
+  const parts = await loadUser(ctx, id);
+  assertNotAdministrator(parts.user);
+  return parts;
+}
+
+/** Every user SCIM shows (deleted ones excluded), or only the one whose userName is given. */
+export async function allUsers(ctx: ServerContext, userName: string | null): Promise<UserParts[]> {
+  const out: UserParts[] = [];
+  const add = async (user: UserRecord) => {
+    const attributes = await ctx.storage.scim.getUser(user.id);
+    if (attributes && attributes.deletedAt === null) out.push(await userParts(ctx, user, attributes));
+  };
+  if (userName !== null) {
+    const user = await ctx.storage.users.getByEmail(userName);
+    if (user) await add(user);
+    return out;
+  }
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const users = await ctx.storage.users.list({ limit: PAGE, offset: page * PAGE });
+    for (const user of users) await add(user);
+    if (users.length < PAGE) break;
+  }
+  return out;
+}
+
+async function assertUserNameFree(ctx: ServerContext, userName: string, selfId: string | null): Promise<void> {
+  const holder = await ctx.storage.users.getByEmail(userName);
+  if (holder && holder.id !== selfId) throw uniqueness(`userName ${userName} is already taken.`);
+}
+
+function displayNameOf(input: UserInput): string {
+  const n = input.name;
+  const joined = n ? [n.givenName, n.familyName].filter(Boolean).join(' ') : '';
+  return (input.displayName ?? n?.formatted ?? (joined || input.userName)).slice(0, 200);
+}
+
+async function audit(w: WriteContext, event: string, userId: string, data: Record<string, unknown> = {}): Promise<void> {
+  await w.ctx.audit.record({ event, userId, clientId: w.principal.clientId, ip: clientIp(w.c), result: 'success', data: { jti: w.principal.jti, ...data } });
+}
+
+export async function createUser(w: WriteContext, input: UserInput): Promise<UserParts> {
+  const { ctx } = w;
+  await assertUserNameFree(ctx, input.userName, null);
+  const t = ctx.now();
+  const user: UserRecord = {
+    id: randomId('usr'),
+    email: input.userName,
+    name: displayNameOf(input),
+    passwordHash: input.password !== null ? await hashPassword(input.password) : null,
+    totpSecretEncrypted: null,
+    // SCIM never makes administrators: that stays with the admin API.
+    isAdmin: false,
+    disabled: false,
+    createdAt: t,
+    updatedAt: t,
+  };
+  await ctx.storage.users.create(user);
+  const attributes: ScimUserAttributes = { userId: user.id, externalId: input.externalId, name: input.name, emails: input.emails, deletedAt: null, disabledAt: null };
+  await ctx.storage.scim.setUser(attributes);
+  await audit(w, 'scim.user.created', user.id, { external_id: input.externalId });
+  if (input.active === false) {
+    const disabled = (await deactivate(w, user, 'deactivated by SCIM provisioning')).user;
+    const marked = { ...attributes, disabledAt: ctx.now() };
+    await ctx.storage.scim.setUser(marked);
+    return userParts(ctx, disabled, marked);
+  }
+  return userParts(ctx, user, attributes);
+}
+
+/** PUT, and PATCH after its operations are applied: the input replaces every writable attribute. */
+export async function replaceUser(w: WriteContext, current: UserParts, input: UserInput): Promise<UserParts> {
+  const { ctx } = w;
+  assertNotAdministrator(current.user);
+  const reactivate = input.active === true && current.user.disabled;
+  if (reactivate) assertMayReactivate(current.user, current.attributes);
+  if (input.userName.toLowerCase() !== current.user.email.toLowerCase()) await assertUserNameFree(ctx, input.userName, current.user.id);
+  const passwordChanged = input.password !== null;
+  const emailChanged = input.userName !== current.user.email;
+  let user: UserRecord = {
+    ...current.user,
+    email: input.userName,
+    name: displayNameOf(input),
+    ...(input.password !== null ? { passwordHash: await hashPassword(input.password) } : {}),
+    updatedAt: ctx.now(),
+  };
+  await ctx.storage.users.update(user);
+  let attributes: ScimUserAttributes = { ...current.attributes, externalId: input.externalId, name: input.name, emails: input.emails };
+  await audit(w, 'scim.user.updated', user.id, { password_changed: passwordChanged, email_changed: emailChanged });
+  const deactivateNow = input.active === false && !user.disabled;
+  if (deactivateNow) {
+    user = (await deactivate(w, user, 'deactivated by SCIM provisioning')).user;
+    attributes = { ...attributes, disabledAt: ctx.now() };
+  } else if (reactivate) {
+    user = { ...user, disabled: false, updatedAt: ctx.now() };
+    await ctx.storage.users.update(user);
+    attributes = { ...attributes, disabledAt: null };
+    await audit(w, 'scim.user.reactivated', user.id);
+  }
+  // Deactivation already ended everything; otherwise the old credential's sessions and tokens end here.
+  if ((passwordChanged || emailChanged) && !deactivateNow) {
+    const ended = await endSessionsAndGrants(ctx, user.id, 'user credentials changed by SCIM provisioning');
+    await audit(w, 'scim.user.credentials_changed', user.id, { password_changed: passwordChanged, email_changed: emailChanged, ended_sessions: ended.endedSessions, revoked_grants: ended.revokedGrants });
+  }
+  await ctx.storage.scim.setUser(attributes);
+  return userParts(ctx, user, attributes);
+}
+
+/** RFC 7644 §3.6: gone for SCIM. Mandate keeps the disabled user for the audit trail. */
+export async function deleteUser(w: WriteContext, current: UserParts): Promise<void> {
+  assertNotAdministrator(current.user);
+  await deactivate(w, current.user, 'deleted by SCIM provisioning', 'scim.user.deleted');
+  await w.ctx.storage.scim.setUser({ ...current.attributes, deletedAt: w.ctx.now() });
+  for (const group of current.groups) {
+    const members = await w.ctx.storage.scim.listGroupMembers(group.id);
+    await w.ctx.storage.scim.setGroupMembers(group.id, members.filter((id) => id !== current.user.id));
+  }
+}
+
+async function deactivate(w: WriteContext, user: UserRecord, reason: string, event = 'scim.user.deactivated') {
+  const done = await deprovisionUser(w.ctx, user, reason);
+  w.afterCommit(() => revokeVaultAfterDeprovisioning(w.ctx, user.id)); // ID-2: revoke linked accounts at their providers
+  // ID-2: one event names everything the deactivation switched off.
+  await audit(w, event, user.id, { suspended_agents: done.suspendedAgents, revoked_grants: done.revokedGrants });
+  return done;
+}

@@ -1,0 +1,88 @@
+/**
+ * The pending TOTP enrolments section of Storage (HU-1; migrations/0008-totp-enrollments.ts).
+ * The table is typed here rather than in db-types.ts so the feature stays one self-contained
+ * addition, like upstream-identity-storage.ts.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import type { Storage } from './storage.ts';
+import { changed, type RepoContext } from './context.ts';
+
+/** A TOTP secret shown to a user whose password was just proven, waiting for its first code. */
+export interface TotpEnrollmentRecord {
+  interactionId: string;
+  userId: string;
+  /** `at` of the pending password login (interaction/pending-login.ts) the secret belongs to. */
+  loginAt: number;
+  /** crypto/envelope.ts, purpose bound to interaction, user and login (interaction/totp-enrollment.ts). */
+  secretEncrypted: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+interface TotpEnrollmentsTable {
+  interaction_id: string;
+  user_id: string;
+  login_at: number;
+  secret_encrypted: string;
+  created_at: number;
+  expires_at: number;
+}
+
+interface EnrollmentDatabase {
+  totp_enrollments: TotpEnrollmentsTable;
+}
+
+function record(row: Selectable<TotpEnrollmentsTable>): TotpEnrollmentRecord {
+  return {
+    interactionId: row.interaction_id,
+    userId: row.user_id,
+    loginAt: Number(row.login_at),
+    secretEncrypted: row.secret_encrypted,
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+  };
+}
+
+export function totpEnrollmentsRepository(ctx: RepoContext): Storage['totpEnrollments'] {
+  // The same connection or transaction, viewed through this feature's table.
+  const db = () => ctx.db as unknown as Kysely<EnrollmentDatabase>;
+  return {
+    async put(r) {
+      // Abandoned enrolments are swept here, so no secret outlives its login by more than the next enrolment.
+      await db().deleteFrom('totp_enrollments').where('expires_at', '<=', r.createdAt).execute();
+      const values = {
+        interaction_id: r.interactionId,
+        user_id: r.userId,
+        login_at: r.loginAt,
+        secret_encrypted: r.secretEncrypted,
+        created_at: r.createdAt,
+        expires_at: r.expiresAt,
+      };
+      const { interaction_id: _key, ...rest } = values;
+      await db()
+        .insertInto('totp_enrollments')
+        .values(values)
+        .onConflict((oc) => oc.column('interaction_id').doUpdateSet(rest))
+        .execute();
+    },
+    async get(interactionId, now) {
+      const row = await db().selectFrom('totp_enrollments').selectAll().where('interaction_id', '=', interactionId).where('expires_at', '>', now).executeTakeFirst();
+      return row ? record(row) : null;
+    },
+    /** One DELETE … RETURNING: exactly one caller completes a given enrolment. */
+    async consume(interactionId, userId, loginAt, now) {
+      const row = await db()
+        .deleteFrom('totp_enrollments')
+        .where('interaction_id', '=', interactionId)
+        .where('user_id', '=', userId)
+        .where('login_at', '=', loginAt)
+        .where('expires_at', '>', now)
+        .returningAll()
+        .executeTakeFirst();
+      return row ? record(row) : null;
+    },
+    async purgeExpired(now) {
+      return changed(await db().deleteFrom('totp_enrollments').where('expires_at', '<=', now).executeTakeFirst());
+    },
+  };
+}

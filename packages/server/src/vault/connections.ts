@@ -1,0 +1,135 @@
+/**
+ * Connections (issue 5): the admin-configured third-party providers the vault links accounts
+ * at. The public view never carries the client secret, only whether one is set.
+ *
+ * Integrity of the provider metadata: the endpoints, client id, authentication method and
+ * scopes are stored in the clear (admins and the account page show them), so an attacker who
+ * can write the database but holds no key could point the token or revocation endpoint at
+ * themselves and collect refresh tokens and the client secret at the next refresh or unlink.
+ * Every OAuth connection therefore has a sealed *client credential* — the client secret, or the
+ * empty string for a public client — whose associated data carries a digest of that metadata.
+ * `providerClientFor` and `verifiedProvider` open it with the digest of the metadata as stored
+ * now: a changed endpoint fails GCM authentication and nothing is sent. Admin updates re-seal.
+ */
+import { createHash } from 'node:crypto';
+import type { Storage } from '../storage/storage.ts';
+import type { VaultConnectionRecord, VaultProviderMetadata } from '../storage/records.ts';
+import type { KeyEncryptionKeys } from './kek.ts';
+import { open, seal, sealedPlaintextLength, type Binding } from './envelope.ts';
+import { VaultConflictError, VaultConnectionIntegrityError, VaultDecryptError, VaultNotFoundError } from './errors.ts';
+import type { Fetch, ProviderClient } from './provider-client.ts';
+
+export interface ConnectionInput {
+  id: string;
+  displayName: string;
+  kind: 'oauth' | 'static';
+  provider?: VaultProviderMetadata | null;
+  clientSecret?: string | null;
+}
+
+/** What admin APIs and users see of a connection. */
+export interface ConnectionView {
+  id: string;
+  kind: 'oauth' | 'static';
+  displayName: string;
+  provider: VaultProviderMetadata | null;
+  hasClientSecret: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * SHA-256 of the metadata as a JSON array in a fixed order: no key order or separator an admin
+ * could vary, and every field that decides where a secret goes or what is asked for.
+ */
+export function providerDigest(p: VaultProviderMetadata): string {
+  const canonical = [p.authorizationEndpoint, p.tokenEndpoint, p.revocationEndpoint, p.clientId, p.tokenEndpointAuthMethod, p.scopes];
+  return createHash('sha256').update(JSON.stringify(canonical), 'utf8').digest('base64url');
+}
+
+/** The binding of a connection's client credential: its id and its provider metadata. */
+export function connectionBinding(c: Pick<VaultConnectionRecord, 'id' | 'provider'>): Binding {
+  if (c.provider === null) throw new VaultConnectionIntegrityError(c.id);
+  return { kind: 'connection-secret', connectionId: c.id, providerDigest: providerDigest(c.provider) };
+}
+
+export function connectionView(r: VaultConnectionRecord): ConnectionView {
+  // An empty sealed credential is a public client; the length is readable without the key (GCM keeps it).
+  const hasClientSecret = r.clientSecret !== null && sealedPlaintextLength(r.clientSecret) > 0;
+  return { id: r.id, kind: r.kind, displayName: r.displayName, provider: r.provider, hasClientSecret, createdAt: r.createdAt, updatedAt: r.updatedAt };
+}
+
+export async function createConnection(storage: Storage, keys: KeyEncryptionKeys, input: ConnectionInput, now: number): Promise<ConnectionView> {
+  const provider = input.kind === 'oauth' ? (input.provider ?? null) : null;
+  if (input.kind === 'oauth' && provider === null) throw new TypeError('An oauth connection needs provider metadata.');
+  const credential = provider !== null ? await seal(keys, connectionBinding({ id: input.id, provider }), input.clientSecret ?? '') : null;
+  const record: VaultConnectionRecord = { id: input.id, kind: input.kind, displayName: input.displayName, provider, clientSecret: credential, createdAt: now, updatedAt: now };
+  if (await storage.vault.connections.get(input.id)) throw new VaultConflictError(`Connection ${input.id} already exists.`);
+  try {
+    await storage.vault.connections.create(record);
+  } catch (err) {
+    // Lost a race with another create of the same id (primary key); any other failure is not ours to rename.
+    if (await storage.vault.connections.get(input.id)) throw new VaultConflictError(`Connection ${input.id} already exists.`);
+    throw err;
+  }
+  return connectionView(record);
+}
+
+/** The client secret ('' for none) after checking the stored metadata against its seal. */
+async function openCredential(connection: VaultConnectionRecord, keys: KeyEncryptionKeys): Promise<string> {
+  if (connection.kind !== 'oauth' || connection.provider === null) throw new VaultNotFoundError(`Connection ${connection.id} is not an OAuth connection.`);
+  // An OAuth connection without its sealed credential has lost its binding: as suspect as a changed endpoint.
+  if (connection.clientSecret === null) throw new VaultConnectionIntegrityError(connection.id);
+  try {
+    return await open(keys, connectionBinding(connection), connection.clientSecret);
+  } catch (err) {
+    if (err instanceof VaultDecryptError) throw new VaultConnectionIntegrityError(connection.id);
+    throw err; // an unknown KEK is a key-management fault, not tampering
+  }
+}
+
+/**
+ * Changes display name, provider metadata and (when given) the client secret. `clientSecret`
+ * undefined keeps the stored one; null removes it. The credential is re-sealed whenever the
+ * metadata or the secret changes, so it is always bound to the metadata saved with it. Carrying
+ * anything stored over (the secret, or the metadata when only the secret changes) first passes
+ * the integrity check: a connection whose row was rewritten is restored only by giving both the
+ * provider metadata and the client secret again.
+ */
+export async function updateConnection(
+  storage: Storage,
+  keys: KeyEncryptionKeys,
+  id: string,
+  change: { displayName?: string; provider?: VaultProviderMetadata; clientSecret?: string | null },
+  now: number,
+): Promise<ConnectionView> {
+  const current = await storage.vault.connections.get(id);
+  if (!current) throw new VaultNotFoundError(`Connection ${id} does not exist.`);
+  const provider = current.kind === 'oauth' ? (change.provider ?? current.provider) : null;
+  let credential = current.kind === 'oauth' ? current.clientSecret : null;
+  if (provider !== null && (change.provider !== undefined || change.clientSecret !== undefined)) {
+    // Opened (so verified) whenever stored state is carried over: a new secret alone must not bless rewritten metadata.
+    const stored = change.provider === undefined || change.clientSecret === undefined ? await openCredential(current, keys) : '';
+    const secret = change.clientSecret === undefined ? stored : (change.clientSecret ?? '');
+    credential = await seal(keys, connectionBinding({ id, provider }), secret);
+  }
+  const next: VaultConnectionRecord = { ...current, displayName: change.displayName ?? current.displayName, provider, clientSecret: credential, updatedAt: now };
+  if (!(await storage.vault.connections.update(next))) throw new VaultNotFoundError(`Connection ${id} does not exist.`);
+  return connectionView(next);
+}
+
+/** The provider metadata after its integrity check: what beginLink may send the user's browser to. */
+export async function verifiedProvider(connection: VaultConnectionRecord, keys: KeyEncryptionKeys): Promise<VaultProviderMetadata> {
+  await openCredential(connection, keys);
+  return connection.provider!; // openCredential refused a connection without one
+}
+
+/**
+ * The connection's provider client with its metadata verified and its secret opened; only for
+ * the duration of one provider call. Every outbound request that carries a secret or a token
+ * (code exchange, refresh, revocation) is built here.
+ */
+export async function providerClientFor(connection: VaultConnectionRecord, keys: KeyEncryptionKeys, fetchImpl: Fetch): Promise<ProviderClient> {
+  const secret = await openCredential(connection, keys);
+  return { metadata: connection.provider!, clientSecret: secret === '' ? null : secret, fetch: fetchImpl };
+}

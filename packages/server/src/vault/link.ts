@@ -1,0 +1,70 @@
+/**
+ * Account linking (issue 5, VA-1): Mandate sends the user to the provider with PKCE (RFC 7636,
+ * S256) and a state value, and on the callback checks that state before spending the code.
+ * The pending link is kept by the caller in the user's server-side session and never sent to
+ * the browser except its `state`: a callback is accepted only in the session that started it
+ * (RFC 6749 §10.12, CSRF) and only for the user who started it.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { VaultProviderMetadata } from '../storage/records.ts';
+import { VaultProviderError } from './errors.ts';
+
+/** A pending link: what the callback needs; holds the PKCE verifier, so it stays server-side. */
+export interface PendingLink {
+  userId: string;
+  connectionId: string;
+  state: string;
+  codeVerifier: string;
+  redirectUri: string;
+  /** Epoch seconds after which the callback is refused. */
+  expiresAt: number;
+}
+
+/** Ten minutes: long enough for a consent screen, short enough that a leaked state is soon useless. */
+export const LINK_TTL_SECONDS = 600;
+
+export function beginLink(
+  provider: VaultProviderMetadata,
+  input: { userId: string; connectionId: string; redirectUri: string; scopes?: string[] },
+  now: number,
+): { authorizationUrl: string; pending: PendingLink } {
+  const state = randomBytes(32).toString('base64url');
+  const codeVerifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(codeVerifier).digest('base64url');
+  const url = new URL(provider.authorizationEndpoint);
+  url.searchParams.set('response_type', 'code');
+  url.searchParams.set('client_id', provider.clientId);
+  url.searchParams.set('redirect_uri', input.redirectUri);
+  url.searchParams.set('scope', (input.scopes ?? provider.scopes).join(' '));
+  url.searchParams.set('state', state);
+  url.searchParams.set('code_challenge', challenge);
+  url.searchParams.set('code_challenge_method', 'S256');
+  return {
+    authorizationUrl: url.toString(),
+    pending: { userId: input.userId, connectionId: input.connectionId, state, codeVerifier, redirectUri: input.redirectUri, expiresAt: now + LINK_TTL_SECONDS },
+  };
+}
+
+export class LinkCallbackError extends VaultProviderError {}
+
+function sameString(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Checks the callback against the pending link and returns the code to exchange. The provider's
+ * own error (RFC 6749 §4.1.2.1) is reported as such, but only after the state matched: an
+ * unauthenticated error redirect is no reason to tell the user anything.
+ */
+export function checkCallback(pending: PendingLink, userId: string, params: { state?: string | null; code?: string | null; error?: string | null }, now: number): string {
+  if (pending.userId !== userId) throw new LinkCallbackError('invalid_request', null, 'link started by another user');
+  if (now > pending.expiresAt) throw new LinkCallbackError('invalid_request', null, 'link expired');
+  if (typeof params.state !== 'string' || !sameString(params.state, pending.state)) throw new LinkCallbackError('invalid_request', null, 'state mismatch');
+  if (typeof params.error === 'string' && params.error.length > 0) {
+    throw new LinkCallbackError(/^[\x21-\x7e]{1,64}$/.test(params.error) ? params.error : 'invalid_request', null);
+  }
+  if (typeof params.code !== 'string' || params.code.length === 0) throw new LinkCallbackError('invalid_request', null, 'no code');
+  return params.code;
+}

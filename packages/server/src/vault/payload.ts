@@ -1,0 +1,49 @@
+/**
+ * What an entry's ciphertext holds. OAuth entries keep the provider's tokens and absolute expiry
+ * (epoch seconds); static entries keep the API key. Parsed strictly: a value that decrypts but
+ * does not have this shape is treated as corrupted, never half-used.
+ */
+import { VaultDecryptError } from './errors.ts';
+
+export interface OAuthPayload {
+  kind: 'oauth';
+  access_token: string;
+  refresh_token: string | null;
+  /** Epoch seconds; null when the provider gave no expires_in. */
+  expires_at: number | null;
+  scope: string | null;
+}
+
+export interface StaticPayload {
+  kind: 'static';
+  api_key: string;
+}
+
+export type EntryPayload = OAuthPayload | StaticPayload;
+
+export function encodePayload(payload: EntryPayload): string {
+  return JSON.stringify(payload);
+}
+
+const isStringOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
+
+export function decodePayload(text: string): EntryPayload {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new VaultDecryptError();
+  }
+  const p = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  if (p.kind === 'static' && typeof p.api_key === 'string') return { kind: 'static', api_key: p.api_key };
+  if (
+    p.kind === 'oauth' &&
+    typeof p.access_token === 'string' &&
+    isStringOrNull(p.refresh_token) &&
+    (p.expires_at === null || typeof p.expires_at === 'number') &&
+    isStringOrNull(p.scope)
+  ) {
+    return { kind: 'oauth', access_token: p.access_token, refresh_token: p.refresh_token, expires_at: p.expires_at, scope: p.scope };
+  }
+  throw new VaultDecryptError();
+}

@@ -1,0 +1,130 @@
+/**
+ * Admin API for vault connections (issue 5): validated by the route schemas, the client secret
+ * write-only and sealed, and a delete that unlinks every account with revocation at the real
+ * provider on loopback.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { TestServer } from '../helpers/test-server.ts';
+import { admin, mintToken, startAdminServer } from '../admin/support.ts';
+import { CLIENT_ID, CLIENT_SECRET } from './support/third-party-provider.ts';
+import { startCaptureServer } from './support/capture-server.ts';
+import { linkThroughProvider, userinfo, useThirdPartyProvider } from './support/vault-fixture.ts';
+
+const tp = useThirdPartyProvider();
+let s: TestServer;
+let token: string;
+beforeAll(async () => {
+  // The provider is on loopback: a development allowance of the vault's SSRF guard.
+  s = await startAdminServer({ federation: { devAllowedHosts: [tp.provider.hostPort] } });
+  token = (await mintToken(s)).token;
+});
+afterAll(() => s.close());
+
+const call = (method: string, path: string, body?: unknown) => admin(s, token, method, path, body);
+
+describe('Admin API: vault connections', () => {
+
+  const oauthBody = () => ({
+    id: 'tp',
+    display_name: 'Third party',
+    kind: 'oauth',
+    provider: {
+      authorization_endpoint: `${tp.provider.issuer}/auth`,
+      token_endpoint: `${tp.provider.issuer}/token`,
+      revocation_endpoint: `${tp.provider.issuer}/token/revocation`,
+      client_id: CLIENT_ID,
+      scopes: ['openid', 'offline_access', 'repo'],
+    },
+    client_secret: CLIENT_SECRET,
+  });
+
+  it('creates, reads, lists and updates connections; the client secret is never returned nor stored in the clear', async () => {
+    const created = await call('POST', '/vault/connections', oauthBody());
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ id: 'tp', kind: 'oauth', has_client_secret: true, provider: { token_endpoint_auth_method: 'client_secret_basic', client_id: CLIENT_ID } });
+    expect(JSON.stringify(created.json)).not.toContain(CLIENT_SECRET);
+    expect(JSON.stringify(await s.server.ctx.storage.vault.connections.get('tp'))).not.toContain(CLIENT_SECRET);
+    const stat = await call('POST', '/vault/connections', { id: 'openai', display_name: 'OpenAI', kind: 'static' });
+    expect(stat.json).toMatchObject({ kind: 'static', provider: null, has_client_secret: false });
+    expect((await call('GET', '/vault/connections/tp')).json).toEqual(created.json);
+    expect((await call('GET', '/vault/connections')).json.items.map((c: { id: string }) => c.id).sort()).toEqual(['openai', 'tp']);
+    const renamed = await call('PUT', '/vault/connections/tp', { display_name: 'TP', client_secret: null });
+    expect(renamed.json).toMatchObject({ display_name: 'TP', has_client_secret: false, provider: created.json.provider });
+    const restored = await call('PUT', '/vault/connections/tp', { client_secret: CLIENT_SECRET });
+    expect(restored.json.has_client_secret).toBe(true);
+    expect((await call('GET', '/vault/connections/none')).status).toBe(404);
+    expect((await call('PUT', '/vault/connections/none', { display_name: 'x' })).status).toBe(404);
+  });
+
+  it('refuses bad input with 400, never 500', async () => {
+    const bad = [
+      { ...oauthBody(), id: 'UPPER case' },
+      { ...oauthBody(), provider: undefined },
+      { ...oauthBody(), client_secret: undefined },
+      { ...oauthBody(), provider: { ...oauthBody().provider, token_endpoint: 'http://provider.example/token' } },
+      { ...oauthBody(), provider: { ...oauthBody().provider, authorization_endpoint: 'not a url' } },
+      { ...oauthBody(), provider: { ...oauthBody().provider, scopes: ['two words'] } },
+      { ...oauthBody(), kind: 'ldap' },
+      { ...oauthBody(), id: 'tp' },
+    ];
+    for (const body of bad) {
+      const res = await call('POST', '/vault/connections', body);
+      expect(res.status).toBe(400);
+      expect(res.json.error).toBe('invalid_request');
+    }
+    expect((await call('POST', '/vault/connections', { ...oauthBody(), id: 'public', client_secret: undefined, provider: { ...oauthBody().provider, token_endpoint_auth_method: 'none' } })).status).toBe(201);
+  });
+
+  it('lists linked accounts with their status, and deletes a connection unlinking them with revocation at the provider', async () => {
+    const vault = s.server.ctx.vault;
+    await linkThroughProvider(vault, tp.provider, 'usr_alice', 'alice');
+    const { accessToken } = await vault.accessToken('usr_alice', 'tp');
+    const entries = await call('GET', '/vault/connections/tp/entries');
+    expect(entries.json.items).toEqual([expect.objectContaining({ user_id: 'usr_alice', connection_id: 'tp', status: 'ok', last_error: null })]);
+    expect(JSON.stringify(entries.json)).not.toContain(accessToken);
+    const deleted = await call('DELETE', '/vault/connections/tp');
+    expect(deleted.json).toEqual({ unlinked: 1, revocation_failed: 0 });
+    expect((await userinfo(tp.provider, accessToken)).status).toBe(401);
+    expect((await call('GET', '/vault/connections/tp')).status).toBe(404);
+    expect((await call('DELETE', '/vault/connections/tp')).status).toBe(404);
+    const audited = await s.server.ctx.storage.audit.list({ event: 'admin.deleteVaultConnection' });
+    expect(audited.at(-1)?.data).toMatchObject({ connectionId: 'tp', unlinked: 1 });
+  });
+
+  it("goes through the server's vault (ctx.vault): its SSRF guard refuses a provider outside the development allowance", async () => {
+    const outside = await startCaptureServer(); // loopback, not in federation.devAllowedHosts
+    try {
+      const body = oauthBody();
+      const endpoints = { authorization_endpoint: `${outside.origin}/auth`, token_endpoint: `${outside.origin}/token`, revocation_endpoint: `${outside.origin}/revoke` };
+      expect((await call('POST', '/vault/connections', { ...body, id: 'outside', provider: { ...body.provider, ...endpoints } })).status).toBe(201);
+      await s.server.ctx.vault.linkTokens('usr_bob', 'outside', { accessToken: 'at', refreshToken: 'rt', expiresIn: 3600, scope: null });
+      const viaServerVault = vi.spyOn(s.server.ctx.vault, 'getConnection');
+      expect((await call('DELETE', '/vault/connections/outside')).json).toEqual({ unlinked: 1, revocation_failed: 1 });
+      expect(viaServerVault).toHaveBeenCalledWith('outside');
+      expect(outside.requests).toEqual([]);
+    } finally {
+      await outside.close();
+    }
+  });
+});
+
+describe('Admin API: vault connections in production mode', () => {
+  let prod: TestServer;
+  let prodToken: string;
+  beforeAll(async () => {
+    prod = await startAdminServer({ mode: 'production' });
+    prodToken = (await mintToken(prod)).token;
+  });
+  afterAll(() => prod?.close());
+
+  it('refuses http provider endpoints, even on loopback', async () => {
+    const provider = { authorization_endpoint: 'https://tp.example/auth', token_endpoint: 'http://127.0.0.1:9/token', client_id: CLIENT_ID };
+    const res = await admin(prod, prodToken, 'POST', '/vault/connections', { id: 'tp', display_name: 'TP', kind: 'oauth', provider, client_secret: CLIENT_SECRET });
+    expect(res.status).toBe(400);
+    expect(res.json.error_description).toMatch(/https/);
+    const ok = await admin(prod, prodToken, 'POST', '/vault/connections', { id: 'tp', display_name: 'TP', kind: 'oauth', provider: { ...provider, token_endpoint: 'https://tp.example/token' }, client_secret: CLIENT_SECRET });
+    expect(ok.status).toBe(201);
+    const put = await admin(prod, prodToken, 'PUT', '/vault/connections/tp', { provider: { ...provider, revocation_endpoint: 'http://localhost:9/revoke', token_endpoint: 'https://tp.example/token' } });
+    expect(put.status).toBe(400);
+  });
+});
