@@ -8,15 +8,15 @@
 import { mkdtempSync, rmSync, writeFileSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Session } from 'node:inspector/promises';
 import pino from 'pino';
-import { ConfigSchema } from '../packages/server/src/config/config.ts';
 import { createServer, type MandateServer } from '../packages/server/src/server.ts';
 import { randomId, randomToken, sha256 } from '../packages/server/src/crypto/hash.ts';
 import { issueRefreshToken } from '../packages/server/src/tokens/refresh-token.ts';
 import type { ClientRecord } from '../packages/server/src/storage/records.ts';
 import { serveCommands } from './lib/child.ts';
+import { benchConfig } from './lib/in-process.ts';
 import { freePort } from './lib/free-port.ts';
 import { memoryFigures } from './lib/memory.ts';
 import { API_SCOPE, BENCH_USER_ID, CC_BODY, CC_CLIENT, FORM, PKCE_VERIFIER, REDIRECT_URI, RESOURCE, RS_CLIENT, WEB_CLIENT, basicAuth, type BenchClient } from './lib/fixtures.ts';
@@ -37,13 +37,7 @@ async function start(): Promise<{ port: number; issuer: string; startMs: number 
   dir = mkdtempSync(join(tmpdir(), 'mandate-bench-'));
   const port = await freePort();
   issuer = `http://127.0.0.1:${port}`;
-  const config = ConfigSchema.parse({
-    mode: 'development',
-    issuer,
-    port,
-    dataDir: dir,
-    databaseUrl: join(dir, 'mandate.sqlite'),
-    secretKey: randomBytes(32).toString('base64url'),
+  const config = benchConfig(dir, port, {
     logLevel: 'info',
     scopesSupported: ['openid', 'profile', 'email', 'offline_access', API_SCOPE],
     // Pre-made codes must outlive the seeding and the run (the default is 60 s).

@@ -8,27 +8,18 @@
  * `measureTokenExchange()` returns the figures (bench/run.ts can call it); run directly
  * (`npx tsx bench/token-exchange.ts [--quick]`) it prints them and writes bench/results/token-exchange.json.
  */
-import { generateKeyPairSync, randomBytes, randomUUID, sign, verify } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, randomUUID, sign, verify } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { ConfigSchema } from '../packages/server/src/config/config.ts';
-import { createServer } from '../packages/server/src/server.ts';
 import { randomId } from '../packages/server/src/crypto/hash.ts';
-import { issueAccessToken } from '../packages/server/src/tokens/access-token.ts';
+import { GrantType, TokenTypeUri } from '@mandate/protocol';
+import { printAndWriteResult, runClosedLoop, seedSubjectTokens, SUBJECT_TOKENS, tokenRequest, withInProcessServer } from './lib/in-process.ts';
 
-const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
-const JWT = 'urn:ietf:params:oauth:token-type:jwt';
 const UPSTREAM = 'https://orchestrator.example/api';
 const TARGET = 'https://mcp.example/mcp';
 const SECRET = 'bench-orchestrator-secret-0123456789abcdefgh';
-/** Above the 1,000 entries of keys/verified-tokens.ts, so the bench never measures cache hits. */
-const SUBJECT_TOKENS = 3000;
 
 export interface TokenExchangeFigures {
   exchangesPerSecond: number;
@@ -56,41 +47,20 @@ export async function measureTokenExchange(options: { durationMs?: number; concu
   const durationMs = options.durationMs ?? 5000;
   const concurrency = options.concurrency ?? 32;
   const rawBefore = rawVerifySignPerSecond(Math.min(durationMs, 1500));
-  const dir = mkdtempSync(join(tmpdir(), 'mandate-bench-te-'));
-  const port = 4400;
-  const issuer = `http://127.0.0.1:${port}`;
-  const config = ConfigSchema.parse({
-    mode: 'development',
-    issuer,
-    port,
-    dataDir: dir,
-    databaseUrl: join(dir, 'mandate.sqlite'),
-    secretKey: randomBytes(32).toString('base64url'),
-    logLevel: 'silent',
+  const settings = {
     scopesSupported: ['openid', 'mcp:read', 'mcp:write'],
     ttl: { accessToken: 3600 },
     tokenExchange: { resources: [{ resource: UPSTREAM, exchangers: ['orchestrator'] }] },
     clients: [
       { client_id: 'host', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types: ['authorization_code'], redirect_uris: ['https://host.example/cb'] },
-      { client_id: 'orchestrator', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types: [TOKEN_EXCHANGE] },
+      { client_id: 'orchestrator', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types: [GrantType.TokenExchange] },
     ],
-  });
-  const server = await createServer(config, { logger: pino({ level: 'silent' }) });
-  try {
-    const { ctx, app } = server;
+  };
+  return withInProcessServer('mandate-bench-te-', settings, async ({ ctx, app }, config) => {
+    const issuer = config.issuer;
     const now = ctx.now();
-    const userId = randomId('usr');
-    await ctx.storage.users.create({ id: userId, email: 'bench@example.com', name: 'Bench', passwordHash: null, totpSecretEncrypted: null, isAdmin: false, disabled: false, createdAt: now, updatedAt: now });
-    // The subjects: user access tokens as the authorization code grant issues them (signed, recorded
-    // under one grant). More distinct tokens than the server's verified-token cache holds, used round
-    // robin, so every exchange really verifies its subject token's signature.
-    const grantId = randomId('grt');
-    await ctx.storage.grants.create({ id: grantId, userId, clientId: 'host', agentId: null, parentGrantId: null, scope: 'mcp:read mcp:write', resources: [UPSTREAM], authorizationDetails: null, consentId: null, createdAt: now, revokedAt: null, revokedReason: null });
-    const subjectTokens: string[] = [];
-    for (let i = 0; i < SUBJECT_TOKENS; i++) {
-      const issued = await issueAccessToken(ctx, { subject: userId, clientId: 'host', userId, grantId, scope: 'mcp:read mcp:write', audience: [UPSTREAM], authTime: now, acr: 'urn:mandate:acr:pwd', amr: ['pwd'] });
-      subjectTokens.push(issued.token);
-    }
+    // The subjects: user access tokens as the authorization code grant issues them.
+    const { userId, subjectTokens } = await seedSubjectTokens(ctx, { clientId: 'host', resource: UPSTREAM, scope: 'mcp:read mcp:write', count: SUBJECT_TOKENS });
     // The actor: an agent with its own key; every exchange presents a fresh single-use assertion, signed beforehand.
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     const agentId = randomId('agt');
@@ -109,16 +79,16 @@ export async function measureTokenExchange(options: { durationMs?: number; concu
       const assertion = assertions[next++];
       if (assertion === undefined) return false;
       const subjectToken = subjectTokens[next % SUBJECT_TOKENS] as string;
-      const body = new URLSearchParams({ grant_type: TOKEN_EXCHANGE, subject_token: subjectToken, subject_token_type: ACCESS_TOKEN, actor_token: assertion, actor_token_type: JWT, resource: TARGET, scope: 'mcp:read' });
-      const res = await app.fetch(post(issuer, orchestrator, body));
+      const body = new URLSearchParams({ grant_type: GrantType.TokenExchange, subject_token: subjectToken, subject_token_type: TokenTypeUri.AccessToken, actor_token: assertion, actor_token_type: TokenTypeUri.Jwt, resource: TARGET, scope: 'mcp:read' });
+      const res = await app.fetch(tokenRequest(issuer, orchestrator, body));
       await res.arrayBuffer();
       return res.status === 200;
     };
     // Warm-up (JIT, statement cache), then the measured window.
-    await run(one, concurrency, 300);
+    await runClosedLoop(one, concurrency, 300);
     const profiler = options.profilePath !== undefined ? await startProfiler() : null;
     const cpuBefore = process.cpuUsage();
-    const measured = await run(one, concurrency, durationMs);
+    const measured = await runClosedLoop(one, concurrency, durationMs);
     const cpu = process.cpuUsage(cpuBefore);
     if (profiler && options.profilePath !== undefined) writeFileSync(options.profilePath, JSON.stringify(await profiler.stop()));
     // Measured before and after the window and averaged: on a shared machine the load drifts.
@@ -138,28 +108,7 @@ export async function measureTokenExchange(options: { durationMs?: number; concu
       goalPerSecond: 3000,
       goalMet: exchangesPerSecond >= 3000,
     };
-  } finally {
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function post(issuer: string, authorization: string, body: URLSearchParams): Request {
-  return new Request(`${issuer}/token`, { method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
-}
-
-async function run(one: () => Promise<boolean>, concurrency: number, durationMs: number): Promise<{ ok: number; failed: number; ms: number }> {
-  let ok = 0;
-  let failed = 0;
-  const t0 = performance.now();
-  const worker = async () => {
-    while (performance.now() - t0 < durationMs) {
-      if (await one()) ok++;
-      else failed++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { ok, failed, ms: performance.now() - t0 };
+  });
 }
 
 /** A V8 CPU profile of the main thread over the measured window only (setup signs thousands of tokens). */
@@ -205,8 +154,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   // --profile=<file>: a .cpuprofile of the measured window (open in Chrome DevTools or speedscope).
   const profilePath = process.argv.find((a) => a.startsWith('--profile='))?.slice('--profile='.length);
   const figures = await measureTokenExchange({ durationMs: quick ? 1500 : 5000, ...(profilePath ? { profilePath } : {}) });
-  // The load average says how busy the machine was: absolute rates depend on it, the ratio much less.
-  const out = { date: new Date().toISOString(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', loadAverage1m: Math.round(loadavg()[0]! * 100) / 100, node: process.version, quick, ...figures };
-  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-  writeFileSync(fileURLToPath(new URL('./results/token-exchange.json', import.meta.url)), `${JSON.stringify(out, null, 2)}\n`);
+  printAndWriteResult(new URL('./results/token-exchange.json', import.meta.url), quick, figures);
 }

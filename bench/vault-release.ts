@@ -12,26 +12,16 @@
  * (`npx tsx bench/vault-release.ts [--quick]`) it prints them and writes bench/results/vault-release.json.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
-import { ConfigSchema } from '../packages/server/src/config/config.ts';
-import { createServer } from '../packages/server/src/server.ts';
-import { randomId } from '../packages/server/src/crypto/hash.ts';
-import { issueAccessToken } from '../packages/server/src/tokens/access-token.ts';
 import { open } from '../packages/server/src/vault/envelope.ts';
 import { vaultKeys } from '../packages/server/src/vault/kek.ts';
 import { entryBinding } from '../packages/server/src/vault/refresh.ts';
+import { GrantType, TokenTypeUri } from '@mandate/protocol';
+import { printAndWriteResult, runClosedLoop, seedSubjectTokens, SUBJECT_TOKENS, tokenRequest, withInProcessServer } from './lib/in-process.ts';
 
-const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 const MCP = 'https://mcp.example/mcp';
 const VAULT = 'urn:mandate:vault:github';
 const SECRET = 'bench-mcp-server-secret-0123456789abcdefghij';
-/** Above the 1,000 entries of keys/verified-tokens.ts, so every release verifies its subject token's signature. */
-const SUBJECT_TOKENS = 3000;
 const GOAL = 2000;
 
 export interface VaultReleaseFigures {
@@ -58,32 +48,19 @@ export interface VaultReleaseFigures {
 export async function measureVaultRelease(options: { durationMs?: number; concurrency?: number } = {}): Promise<VaultReleaseFigures> {
   const durationMs = options.durationMs ?? 5000;
   const concurrency = options.concurrency ?? 32;
-  const dir = mkdtempSync(join(tmpdir(), 'mandate-bench-vault-'));
-  const port = 4400;
-  const issuer = `http://127.0.0.1:${port}`;
-  const config = ConfigSchema.parse({
-    mode: 'development',
-    issuer,
-    port,
-    dataDir: dir,
-    databaseUrl: join(dir, 'mandate.sqlite'),
-    secretKey: randomBytes(32).toString('base64url'),
-    logLevel: 'silent',
+  const settings = {
     scopesSupported: ['openid', 'mcp:read'],
     ttl: { accessToken: 3600 },
     tokenExchange: { resources: [{ resource: MCP, exchangers: ['mcp-server'] }] },
     vault: { release: [{ connection: 'github', clients: ['mcp-server'], scope: ['mcp:read'] }] },
     clients: [
       { client_id: 'host', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types: ['authorization_code'], redirect_uris: ['https://host.example/cb'] },
-      { client_id: 'mcp-server', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types: [TOKEN_EXCHANGE] },
+      { client_id: 'mcp-server', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types: [GrantType.TokenExchange] },
     ],
-  });
-  const server = await createServer(config, { logger: pino({ level: 'silent' }) });
-  try {
-    const { ctx, app } = server;
-    const now = ctx.now();
-    const userId = randomId('usr');
-    await ctx.storage.users.create({ id: userId, email: 'bench@example.com', name: 'Bench', passwordHash: null, totpSecretEncrypted: null, isAdmin: false, disabled: false, createdAt: now, updatedAt: now });
+  };
+  return withInProcessServer('mandate-bench-vault-', settings, async ({ ctx, app }, config) => {
+    const issuer = config.issuer;
+    const { userId, subjectTokens } = await seedSubjectTokens(ctx, { clientId: 'host', resource: MCP, scope: 'mcp:read', count: SUBJECT_TOKENS });
     // The linked account: provider endpoints that are never called (the token stays fresh for a day).
     await ctx.vault.createConnection({
       id: 'github',
@@ -93,25 +70,19 @@ export async function measureVaultRelease(options: { durationMs?: number; concur
       clientSecret: 'github-client-secret-0123456789',
     });
     await ctx.vault.linkTokens(userId, 'github', { accessToken: `gho_${randomBytes(27).toString('base64url')}`, refreshToken: `ghr_${randomBytes(54).toString('base64url')}`, expiresIn: 86_400, scope: 'repo' });
-    const grantId = randomId('grt');
-    await ctx.storage.grants.create({ id: grantId, userId, clientId: 'host', agentId: null, parentGrantId: null, scope: 'mcp:read', resources: [MCP], authorizationDetails: null, consentId: null, createdAt: now, revokedAt: null, revokedReason: null });
-    const subjectTokens: string[] = [];
-    for (let i = 0; i < SUBJECT_TOKENS; i++) {
-      subjectTokens.push((await issueAccessToken(ctx, { subject: userId, clientId: 'host', userId, grantId, scope: 'mcp:read', audience: [MCP], authTime: now, acr: 'urn:mandate:acr:pwd', amr: ['pwd'] })).token);
-    }
     const authorization = `Basic ${Buffer.from(`mcp-server:${SECRET}`).toString('base64')}`;
     let next = 0;
     const one = async (): Promise<boolean> => {
-      const body = new URLSearchParams({ grant_type: TOKEN_EXCHANGE, subject_token: subjectTokens[next++ % SUBJECT_TOKENS]!, subject_token_type: ACCESS_TOKEN, requested_token_type: ACCESS_TOKEN, audience: VAULT });
-      const res = await app.fetch(new Request(`${issuer}/token`, { method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() }));
+      const body = new URLSearchParams({ grant_type: GrantType.TokenExchange, subject_token: subjectTokens[next++ % SUBJECT_TOKENS]!, subject_token_type: TokenTypeUri.AccessToken, requested_token_type: TokenTypeUri.AccessToken, audience: VAULT });
+      const res = await app.fetch(tokenRequest(issuer, authorization, body));
       await res.arrayBuffer();
       return res.status === 200;
     };
     if (!(await one())) throw new Error('vault release bench: the first release was refused');
 
-    await run(one, concurrency, 300); // warm-up: JIT, statement cache
+    await runClosedLoop(one, concurrency, 300); // warm-up: JIT, statement cache
     const cpuBefore = process.cpuUsage();
-    const measured = await run(one, concurrency, durationMs);
+    const measured = await runClosedLoop(one, concurrency, durationMs);
     const cpu = process.cpuUsage(cpuBefore);
 
     // The decrypt, alone and against raw AES-256-GCM, on the very entry the releases opened.
@@ -137,10 +108,7 @@ export async function measureVaultRelease(options: { durationMs?: number; concur
       goalPerSecond: GOAL,
       goalMet: releasesPerSecond >= GOAL,
     };
-  } finally {
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
@@ -192,24 +160,8 @@ async function timeAsync(fn: () => Promise<unknown>, ms: number): Promise<number
   return rounds.sort((a, b) => a - b)[2]!;
 }
 
-async function run(one: () => Promise<boolean>, concurrency: number, durationMs: number): Promise<{ ok: number; failed: number; ms: number }> {
-  let ok = 0;
-  let failed = 0;
-  const t0 = performance.now();
-  const worker = async () => {
-    while (performance.now() - t0 < durationMs) {
-      if (await one()) ok++;
-      else failed++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { ok, failed, ms: performance.now() - t0 };
-}
-
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const quick = process.argv.includes('--quick');
   const figures = await measureVaultRelease({ durationMs: quick ? 1500 : 5000 });
-  const out = { date: new Date().toISOString(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', loadAverage1m: Math.round(loadavg()[0]! * 100) / 100, node: process.version, quick, ...figures };
-  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-  writeFileSync(fileURLToPath(new URL('./results/vault-release.json', import.meta.url)), `${JSON.stringify(out, null, 2)}\n`);
+  printAndWriteResult(new URL('./results/vault-release.json', import.meta.url), quick, figures);
 }

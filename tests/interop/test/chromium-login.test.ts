@@ -7,48 +7,31 @@
  * It also proves the session cookie works on http://127.0.0.1 as configured: `__Host-` prefix,
  * Secure, HttpOnly, SameSite=Lax — Chromium treats loopback as a secure context and accepts it.
  */
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
-import { launchChromium, type ChromiumSession } from '../src/browser/chromium.ts';
-import { INTEROP_SCOPES, nativeClient } from '../src/clients.ts';
-import { startLoopbackCallback, type LoopbackCallback } from '../src/loopback-callback.ts';
-import { createUser, startAuthorizationServer, type TestServer } from '../src/server.ts';
+import type { ChromiumSession } from '../src/browser/chromium.ts';
+import { beginAuthorization, BROWSER_SHOTS as SHOTS, startNativeAppInBrowser, type NativeAppInBrowser } from '../src/browser/native-app-login.ts';
+import type { LoopbackCallback } from '../src/loopback-callback.ts';
+import { createUser, type TestServer } from '../src/server.ts';
 import { totpCode } from '../src/totp.ts';
 
-const SHOTS = fileURLToPath(new URL('../../../test-artifacts/browser/', import.meta.url));
-
+let rig: NativeAppInBrowser;
 let as: TestServer;
 let app: LoopbackCallback;
 let browser: ChromiumSession;
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  app = await startLoopbackCallback();
-  const registration = { ...nativeClient('interop-browser-app', [app.redirectUri]), client_name: 'Interop Browser App' };
-  as = await startAuthorizationServer({ scopesSupported: INTEROP_SCOPES, clients: [registration] });
-  browser = await launchChromium();
+  rig = await startNativeAppInBrowser('interop-browser-app', 'Interop Browser App');
+  ({ as, app, browser } = rig);
 });
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await as?.close();
+  await rig?.close();
 });
 
 describe('Chromium: password + TOTP login, consent, code at the loopback redirect (HU-1, AS-8, RFC 8252)', () => {
   it('signs in, shows who asks and where the answer goes, and delivers a code that redeems', async () => {
     const user = await createUser(as.server.ctx, 'Browser User');
-    const config = await client.discovery(new URL(as.issuer), 'interop-browser-app', undefined, client.None(), { execute: [client.allowInsecureRequests] });
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const authorizationUrl = client.buildAuthorizationUrl(config, {
-      redirect_uri: app.redirectUri,
-      scope: 'openid email mcp:tools',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
+    const { config, verifier, state, authorizationUrl } = await beginAuthorization(rig, 'interop-browser-app', 'openid email mcp:tools');
 
     const page = await browser.context.newPage();
     await page.goto(authorizationUrl.href);

@@ -1,14 +1,14 @@
 /**
  * openid-client v6 `genericGrantRequest` for every token exchange variant (RFC 8693): impersonation
  * with an agent's signed actor token, delegation, an agent's client credentials token as actor, a
- * DPoP-bound exchange, an ID-JAG, and a refusal — and oauth4webapi's `validateJwtAccessToken`
+ * DPoP-bound exchange, an ID-JAG, a refresh of an exchanged grant (the chain kept), and a refusal — and oauth4webapi's `validateJwtAccessToken`
  * accepting the exchanged token at a resource server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair } from 'jose';
 import { postForm, type TokenServer } from '../../../packages/server/test/token/fixtures.ts';
-import { auth, createAgent, CRM, EXCHANGE_SECRET, startExchangeServer, TT, userToken, PARTNER_AS, type TestAgent } from '../../../packages/server/test/token-exchange/fixtures.ts';
+import { auth, createAgent, CRM, EXCHANGE_CLIENTS, EXCHANGE_SECRET, startExchangeServer, TT, userToken, PARTNER_AS, type TestAgent } from '../../../packages/server/test/token-exchange/fixtures.ts';
 import { discoverWithOauth4webapi, startOauth4webapiResourceServer, type Oauth4webapiResourceServer } from '../src/oauth4webapi-resource-server.ts';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -21,7 +21,8 @@ let orchestrator: client.Configuration;
 let host: client.Configuration;
 
 beforeAll(async () => {
-  as = await startExchangeServer();
+  // The orchestrator may also hold refresh tokens for what it exchanges (offline_access).
+  as = await startExchangeServer({ clients: EXCHANGE_CLIENTS.map((c) => (c.client_id === 'orchestrator' ? { ...c, grant_types: [...c.grant_types, 'refresh_token'] } : c)) });
   rs = await startOauth4webapiResourceServer(await discoverWithOauth4webapi(as.issuer));
   agent = await createAgent(as, as.alice);
   await as.ctx.storage.agents.update({ ...agent.record, allowedAudiences: [...agent.record.allowedAudiences, rs.resource] });
@@ -87,6 +88,25 @@ describe('openid-client genericGrantRequest: RFC 8693 token exchange', () => {
     expect(res.token_type.toLowerCase()).toBe('n_a');
     expect(decodeProtectedHeader(res.access_token).typ).toBe('oauth-id-jag+jwt');
     expect(decodeJwt(res.access_token)).toMatchObject({ iss: as.issuer, aud: PARTNER_AS, sub: as.alice.id, client_id: 'host-at-partner' });
+  });
+
+  it('offline_access: a refresh token, and openid-client refreshTokenGrant keeps the act chain (oauth4webapi validates)', async () => {
+    const { token } = await userToken(as);
+    const res = await client.genericGrantRequest(orchestrator, TOKEN_EXCHANGE, {
+      subject_token: token,
+      subject_token_type: TT.accessToken,
+      actor_token: await agent.assertion(),
+      actor_token_type: TT.jwt,
+      resource: rs.resource,
+      scope: 'mcp:read offline_access',
+    });
+    expect(res.scope).toBe('mcp:read');
+    expect(typeof res.refresh_token).toBe('string');
+    const refreshed = await client.refreshTokenGrant(orchestrator, res.refresh_token!);
+    expect(refreshed.refresh_token).not.toBe(res.refresh_token); // rotated
+    const seen = await fetch(rs.resource, { headers: { authorization: `Bearer ${refreshed.access_token}` } });
+    expect(seen.status).toBe(200);
+    expect(await seen.json()).toMatchObject({ sub: as.alice.id, aud: rs.resource, act: { sub: agent.record.id }, scope: 'mcp:read' });
   });
 
   it('a refusal reaches openid-client as the RFC error', async () => {

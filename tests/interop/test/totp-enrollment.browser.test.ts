@@ -5,36 +5,28 @@
  * to a session; the setup key read off the page and one code from it complete the login, and
  * the tokens say password + one-time code. Screenshots under test-artifacts/browser/.
  */
-import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import { hashPassword } from '../../../packages/server/src/crypto/password.ts';
 import { randomId } from '../../../packages/server/src/crypto/hash.ts';
-import { launchChromium, type ChromiumSession } from '../src/browser/chromium.ts';
-import { INTEROP_SCOPES, nativeClient } from '../src/clients.ts';
-import { startLoopbackCallback, type LoopbackCallback } from '../src/loopback-callback.ts';
-import { startAuthorizationServer, type TestServer } from '../src/server.ts';
+import type { ChromiumSession } from '../src/browser/chromium.ts';
+import { beginAuthorization, BROWSER_SHOTS as SHOTS, startNativeAppInBrowser, type NativeAppInBrowser } from '../src/browser/native-app-login.ts';
+import type { LoopbackCallback } from '../src/loopback-callback.ts';
+import type { TestServer } from '../src/server.ts';
 import { totpCode } from '../src/totp.ts';
 
-const SHOTS = fileURLToPath(new URL('../../../test-artifacts/browser/', import.meta.url));
-
+let rig: NativeAppInBrowser;
 let as: TestServer;
 let app: LoopbackCallback;
 let browser: ChromiumSession;
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  app = await startLoopbackCallback();
-  const registration = { ...nativeClient('interop-enrolment-app', [app.redirectUri]), client_name: 'Interop Enrolment App' };
-  as = await startAuthorizationServer({ scopesSupported: INTEROP_SCOPES, clients: [registration] });
-  browser = await launchChromium();
+  rig = await startNativeAppInBrowser('interop-enrolment-app', 'Interop Enrolment App');
+  ({ as, app, browser } = rig);
 });
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await as?.close();
+  await rig?.close();
 });
 
 describe('Chromium: password, then TOTP set up at login, consent, code (HU-1)', () => {
@@ -46,16 +38,7 @@ describe('Chromium: password, then TOTP set up at login, consent, code (HU-1)', 
     const t = ctx.now();
     await ctx.storage.users.create({ id, email, name: 'No Second Factor', passwordHash: await hashPassword(password), totpSecretEncrypted: null, isAdmin: false, disabled: false, createdAt: t, updatedAt: t });
 
-    const config = await client.discovery(new URL(as.issuer), 'interop-enrolment-app', undefined, client.None(), { execute: [client.allowInsecureRequests] });
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const authorizationUrl = client.buildAuthorizationUrl(config, {
-      redirect_uri: app.redirectUri,
-      scope: 'openid email',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
+    const { config, verifier, state, authorizationUrl } = await beginAuthorization(rig, 'interop-enrolment-app', 'openid email');
 
     const page = await browser.context.newPage();
     await page.goto(authorizationUrl.href);

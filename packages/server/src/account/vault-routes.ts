@@ -4,13 +4,16 @@
  *   GET  /account/vault           connections, the user's entries and their status (never a token)
  *   POST /account/vault/link      starts a link: PKCE + state (vault/link.ts), 303 to the provider
  *   GET  /account/vault/callback  the provider's redirect: state checked, code spent, tokens sealed
- *   POST /account/vault/unlink    unlinks, revoking at the provider (RFC 7009)
+ *   POST /account/vault/unlink    unlinks, revoking at the provider (RFC 7009); removes a static key
+ *   POST /account/vault/key       stores or replaces the user's own key at a static-key connection (VA-2)
  *
  * The pending link (it holds the PKCE verifier) travels in a short-lived cookie encrypted and
  * authenticated with the secret key and bound to the login session that started it — the pattern
  * of the pending login and the WebAuthn challenge — so a callback is accepted only in the same
  * browser session, for the same user (RFC 6749 §10.12, RFC 9700 §4.7). The posts carry the
  * session's CSRF token. Link and unlink, succeeded or refused, are audited (no token, no code).
+ * A static key arrives only in a POST body, is never rendered, put in a URL, logged or audited
+ * (the audit says stored or replaced), and is sealed like OAuth tokens.
  */
 import type { Context, Hono } from 'hono';
 import type { ServerContext } from '../context.ts';
@@ -23,7 +26,8 @@ import { CookieName, clearCookie, readCookie, writeCookie } from '../interaction
 import { seeOther, sendPage } from '../interaction/respond.ts';
 import { currentSession, type ActiveSession } from '../interaction/session.ts';
 import { LINK_TTL_SECONDS, type PendingLink } from '../vault/link.ts';
-import { VaultError, VaultProviderError } from '../vault/errors.ts';
+import { VaultConflictError, VaultError, VaultNotFoundError, VaultProviderError } from '../vault/errors.ts';
+import type { Params } from '../http/params.ts';
 import { linkedAccountsPage } from './vault-page.ts';
 
 export const VaultPaths = {
@@ -31,9 +35,10 @@ export const VaultPaths = {
   link: '/account/vault/link',
   callback: '/account/vault/callback',
   unlink: '/account/vault/unlink',
+  key: '/account/vault/key',
 } as const;
 
-export const VaultAuditEvent = { Linked: 'vault_linked', Unlinked: 'vault_unlinked' } as const;
+export const VaultAuditEvent = { Linked: 'vault_linked', Unlinked: 'vault_unlinked', KeyStored: 'vault_key_stored', KeyRemoved: 'vault_key_removed' } as const;
 
 const PURPOSE = 'vault-link';
 
@@ -54,14 +59,14 @@ async function signedIn(c: Context, ctx: ServerContext): Promise<ActiveSession> 
 }
 
 /** A post of the signed-in user's own page: the CSRF token must match the session. */
-async function postedForm(c: Context, ctx: ServerContext): Promise<{ session: ActiveSession; connection: string }> {
+async function postedForm(c: Context, ctx: ServerContext): Promise<{ session: ActiveSession; connection: string; form: Params }> {
   const session = await signedIn(c, ctx);
   const form = await readForm(c);
   const csrf = form.get('csrf');
   if (csrf === undefined || !constantTimeEqual(csrf, csrfToken(ctx, session))) {
     throw new InteractionPageError(403, 'This form has expired', 'The form could not be verified (missing or wrong security token). Reload the page and try again.');
   }
-  return { session, connection: (form.get('connection') ?? '').slice(0, 200) };
+  return { session, connection: (form.get('connection') ?? '').slice(0, 200), form };
 }
 
 function pageUrl(ctx: ServerContext, query = ''): string {
@@ -76,7 +81,7 @@ async function showPage(c: Context, ctx: ServerContext): Promise<Response> {
   const session = await signedIn(c, ctx);
   const connections = await ctx.vault.listConnections({ limit: 200 });
   const entries = await ctx.vault.listForUser(session.user.id);
-  const page = linkedAccountsPage({ email: session.user.email, csrf: csrfToken(ctx, session), connections, entries, paths: VaultPaths, query: { linked: c.req.query('linked'), unlinked: c.req.query('unlinked'), error: c.req.query('error') } });
+  const page = linkedAccountsPage({ email: session.user.email, csrf: csrfToken(ctx, session), connections, entries, paths: VaultPaths, query: { linked: c.req.query('linked'), unlinked: c.req.query('unlinked'), stored: c.req.query('stored'), removed: c.req.query('removed'), error: c.req.query('error') } });
   // The link form's 303 goes to the provider: CSP form-action must allow its origin.
   const targets = connections.flatMap((x) => (x.provider ? [x.provider.authorizationEndpoint] : []));
   return sendPage(c, page, { formTargets: targets });
@@ -89,7 +94,7 @@ async function startLink(c: Context, ctx: ServerContext): Promise<Response> {
     started = await ctx.vault.beginLink(session.user.id, connection, `${ctx.config.issuer}${VaultPaths.callback}`);
   } catch (err) {
     if (!(err instanceof VaultError)) throw err;
-    return seeOther(c, pageUrl(ctx, '?error=unknown_connection'));
+    return seeOther(c, pageUrl(ctx, err instanceof VaultConflictError ? '?error=unlink_pending' : '?error=unknown_connection'));
   }
   const stored: StoredLink = { pending: started.pending, sessionIdHash: session.record.idHash };
   writeCookie(c, ctx, CookieName.vaultLink, await ctx.envelope.encrypt(JSON.stringify(stored), PURPOSE), LINK_TTL_SECONDS);
@@ -131,14 +136,34 @@ async function callback(c: Context, ctx: ServerContext): Promise<Response> {
 
 async function unlink(c: Context, ctx: ServerContext): Promise<Response> {
   const { session, connection } = await postedForm(c, ctx);
+  // Removing a static key is an unlink too (no provider to revoke at), audited as what the user did.
+  const isKey = (await ctx.vault.getConnection(connection))?.kind === 'static';
+  const event = isKey ? VaultAuditEvent.KeyRemoved : VaultAuditEvent.Unlinked;
   try {
     const { providerRevocation } = await ctx.vault.unlink(session.user.id, connection);
-    await audit(c, ctx, VaultAuditEvent.Unlinked, session.user.id, connection, 'success', null, { provider_revocation: providerRevocation });
-    return seeOther(c, pageUrl(ctx, `?unlinked=${encodeURIComponent(connection)}`));
+    await audit(c, ctx, event, session.user.id, connection, 'success', null, isKey ? {} : { provider_revocation: providerRevocation });
+    return seeOther(c, pageUrl(ctx, `?${isKey ? 'removed' : 'unlinked'}=${encodeURIComponent(connection)}`));
   } catch (err) {
     if (!(err instanceof VaultError)) throw err;
-    await audit(c, ctx, VaultAuditEvent.Unlinked, session.user.id, connection, 'failure', err.code);
+    await audit(c, ctx, event, session.user.id, connection, 'failure', err.code);
     return seeOther(c, pageUrl(ctx, '?error=unlink'));
+  }
+}
+
+/** VA-2: the user's own API key for a static-key connection; a second post replaces it. */
+async function storeKey(c: Context, ctx: ServerContext): Promise<Response> {
+  const { session, connection, form } = await postedForm(c, ctx);
+  // A pasted key often brings a trailing newline; anything else is checked by the vault (payload.ts).
+  const apiKey = (form.get('api_key') ?? '').trim();
+  try {
+    const stored = await ctx.vault.storeStaticKey(session.user.id, connection, apiKey);
+    await audit(c, ctx, VaultAuditEvent.KeyStored, session.user.id, connection, 'success', null, { entry_id: stored.id, replaced: stored.replaced });
+    return seeOther(c, pageUrl(ctx, `?stored=${encodeURIComponent(connection)}`));
+  } catch (err) {
+    if (!(err instanceof VaultError)) throw err;
+    await audit(c, ctx, VaultAuditEvent.KeyStored, session.user.id, connection, 'failure', err.code);
+    const error = err instanceof VaultNotFoundError ? 'unknown_connection' : err instanceof VaultConflictError ? 'unlink_pending' : 'key';
+    return seeOther(c, pageUrl(ctx, `?error=${error}`));
   }
 }
 
@@ -154,4 +179,5 @@ export function registerVaultAccountRoutes(app: Hono, ctx: ServerContext): void 
   app.post(VaultPaths.link, handle(startLink));
   app.get(VaultPaths.callback, handle(callback));
   app.post(VaultPaths.unlink, handle(unlink));
+  app.post(VaultPaths.key, handle(storeKey));
 }

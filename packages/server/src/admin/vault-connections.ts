@@ -7,17 +7,17 @@
  * fetch, its single-flight refreshes) on the server's storage, so writes are not transactional:
  * each is one row (or, for deletes and rewraps, one row at a time), and the audit event follows.
  * POST /vault/rewrap re-wraps every sealed value with the current key-encryption key (rotation).
+ * Users' static keys set by an admin: vault-static-keys.ts (appended to these routes).
  */
 import { z } from 'zod';
 import { InvalidRequestError, NotFoundError } from '@mandate/protocol';
 import type { ServerContext } from '../context.ts';
-import type { VaultEntryRecord, VaultProviderMetadata } from '../storage/records.ts';
-import { VaultConflictError, VaultConnectionIntegrityError, VaultNotFoundError } from '../vault/errors.ts';
+import type { VaultProviderMetadata } from '../storage/records.ts';
 import type { ConnectionView } from '../vault/connections.ts';
 import { defineRoute } from './route.ts';
 import { listOf, Pagination } from './schemas.ts';
-
-const epoch = z.number().int().describe('Unix time, seconds');
+import { ConnectionId, ConnectionIdParam, entryView, EntryViewSchema, epoch, mapped } from './vault-schemas.ts';
+import { vaultStaticKeyRoutes } from './vault-static-keys.ts';
 
 /** Provider endpoints are https; plain http only on loopback (development and tests). */
 const endpoint = z
@@ -41,8 +41,6 @@ const Provider = z.object({
   scopes: z.array(scopeToken).max(100).default([]),
 });
 
-const ConnectionId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, ".", "_" or "-", at most 64');
-const ConnectionIdParam = z.object({ connectionId: ConnectionId });
 const clientSecret = z.string().min(1).max(4096).describe('Write-only: stored sealed, never returned.');
 
 const CreateBody = z
@@ -67,16 +65,6 @@ const ConnectionViewSchema = z.object({
   display_name: z.string(),
   provider: ProviderView.nullable(),
   has_client_secret: z.boolean(),
-  created_at: epoch,
-  updated_at: epoch,
-});
-
-const EntryViewSchema = z.object({
-  id: z.string(),
-  user_id: z.string(),
-  connection_id: z.string(),
-  status: z.enum(['ok', 'refresh_failed', 'revoked']),
-  last_error: z.string().nullable().describe("The provider's error code of the last failed refresh or revocation; never a token."),
   created_at: epoch,
   updated_at: epoch,
 });
@@ -111,21 +99,6 @@ function view(c: ConnectionView): z.output<typeof ConnectionViewSchema> {
     created_at: c.createdAt,
     updated_at: c.updatedAt,
   };
-}
-
-function entryView(e: VaultEntryRecord): z.output<typeof EntryViewSchema> {
-  return { id: e.id, user_id: e.userId, connection_id: e.connectionId, status: e.status, last_error: e.lastError, created_at: e.createdAt, updated_at: e.updatedAt };
-}
-
-/** Vault errors as the admin API's OAuth-style errors. */
-async function mapped<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof VaultNotFoundError) throw new NotFoundError(err.message);
-    if (err instanceof VaultConflictError || err instanceof VaultConnectionIntegrityError) throw new InvalidRequestError(err.message);
-    throw err;
-  }
 }
 
 async function found(ctx: ServerContext, id: string): Promise<ConnectionView> {
@@ -256,4 +229,5 @@ export const vaultConnectionRoutes = [
       return { ...report, current_kek: currentKek };
     },
   }),
+  ...vaultStaticKeyRoutes,
 ];

@@ -5,12 +5,11 @@
  */
 import type { Context } from 'hono';
 import { InvalidRequestError } from '@mandate/protocol';
+import { decodeUtf8, readStreamedText, type BodyRefusals } from './bounded-body.ts';
 import { requestHeader } from './request-header.ts';
 
 const REPEATABLE = new Set(['resource', 'audience']);
 export const MAX_FORM_BYTES = 64 * 1024;
-/** Fatal: a body that is not UTF-8 is refused, not repaired. Stateless between calls (no `stream`), so one serves every request. */
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export class Params {
   private readonly values: Map<string, string[]>;
@@ -85,37 +84,17 @@ export function queryParams(c: Context): Params {
 }
 
 async function readBodyText(c: Context, maxBytes: number): Promise<string> {
+  const refuse: BodyRefusals = {
+    tooLarge: () => new InvalidRequestError(`The request body is larger than ${maxBytes} bytes.`),
+    notUtf8: () => new InvalidRequestError('The request body is not valid UTF-8.'),
+  };
   const length = requestHeader(c, 'content-length');
   const declared = Number(length ?? '0');
-  if (declared > maxBytes) throw new InvalidRequestError(`The request body is larger than ${maxBytes} bytes.`);
+  if (declared > maxBytes) throw refuse.tooLarge();
   if (length !== undefined && requestHeader(c, 'transfer-encoding') === undefined) {
     // HTTP/1.1 framing (RFC 9112 §6.3): with a Content-Length the body is exactly that long, so
     // the size check above suffices and the adapter's fast path reads it without a web stream.
-    const buf = Buffer.from(await c.req.raw.arrayBuffer());
-    try {
-      return UTF8.decode(buf);
-    } catch {
-      throw new InvalidRequestError('The request body is not valid UTF-8.');
-    }
+    return decodeUtf8(Buffer.from(await c.req.raw.arrayBuffer()), refuse);
   }
-  const body = c.req.raw.body;
-  if (!body) return '';
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new InvalidRequestError(`The request body is larger than ${maxBytes} bytes.`);
-    }
-    chunks.push(value);
-  }
-  try {
-    return UTF8.decode(Buffer.concat(chunks));
-  } catch {
-    throw new InvalidRequestError('The request body is not valid UTF-8.');
-  }
+  return readStreamedText(c, maxBytes, refuse);
 }

@@ -3,6 +3,7 @@
  * object, at most MAX_BODY_BYTES — counted while reading, so a chunked body cannot grow unbounded.
  */
 import type { Context } from 'hono';
+import { readStreamedText, type BodyRefusals } from '../http/bounded-body.ts';
 import { invalidSyntax, ScimError } from './errors.ts';
 import { isObject } from './filter/resolve.ts';
 
@@ -13,7 +14,7 @@ export async function readScimBody(c: Context): Promise<Record<string, unknown>>
   const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/scim+json' && type !== 'application/json') throw invalidSyntax('The request body must be application/scim+json.');
   if (Number(c.req.header('content-length') ?? '0') > MAX_BODY_BYTES) throw tooLarge();
-  const text = await readText(c);
+  const text = await readStreamedText(c, MAX_BODY_BYTES, refuse);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -28,25 +29,4 @@ function tooLarge(): ScimError {
   return new ScimError(413, null, `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
 }
 
-async function readText(c: Context): Promise<string> {
-  const body = c.req.raw.body;
-  if (!body) return '';
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
-  } catch {
-    throw invalidSyntax('The request body is not valid UTF-8.');
-  }
-}
+const refuse: BodyRefusals = { tooLarge, notUtf8: () => invalidSyntax('The request body is not valid UTF-8.') };

@@ -11,7 +11,8 @@ export type VaultErrorCode =
   | 'ERR_VAULT_CONFLICT'
   | 'ERR_VAULT_ENTRY_UNUSABLE'
   | 'ERR_VAULT_CONNECTION_INTEGRITY'
-  | 'ERR_VAULT_PROVIDER';
+  | 'ERR_VAULT_PROVIDER'
+  | 'ERR_VAULT_INVALID_KEY';
 
 export abstract class VaultError extends Error {
   abstract readonly code: VaultErrorCode;
@@ -95,5 +96,16 @@ export class VaultProviderError extends VaultError {
     description?: string,
   ) {
     super(description ? `Provider error ${error}: ${description}` : `Provider error ${error}`);
+  }
+}
+
+export const MAX_STATIC_KEY_LENGTH = 4096;
+
+/** A static API key that cannot be stored (empty, too long, control characters). The message never quotes the key. */
+export class VaultInvalidKeyError extends VaultError {
+  readonly code = 'ERR_VAULT_INVALID_KEY' as const;
+  override readonly name = 'VaultInvalidKeyError';
+  constructor() {
+    super(`A static API key must be 1 to ${MAX_STATIC_KEY_LENGTH} characters, without spaces at either end or control characters.`);
   }
 }

@@ -3,7 +3,7 @@
  * (epoch seconds); static entries keep the API key. Parsed strictly: a value that decrypts but
  * does not have this shape is treated as corrupted, never half-used.
  */
-import { VaultDecryptError } from './errors.ts';
+import { MAX_STATIC_KEY_LENGTH, VaultDecryptError, VaultInvalidKeyError } from './errors.ts';
 
 export interface OAuthPayload {
   kind: 'oauth';
@@ -20,6 +20,16 @@ export interface StaticPayload {
 }
 
 export type EntryPayload = OAuthPayload | StaticPayload;
+
+/**
+ * A static key as a provider would accept it in a header: bounded, and no control characters
+ * (a CR/LF would split the header it is later sent in). Surrounding spaces are refused rather
+ * than trimmed here, so what is stored is exactly what was checked; the form trims a paste.
+ */
+export function checkStaticKey(apiKey: string): string {
+  if (apiKey.length === 0 || apiKey.length > MAX_STATIC_KEY_LENGTH || /[\u0000-\u001f\u007f]/.test(apiKey) || apiKey.trim() !== apiKey) throw new VaultInvalidKeyError();
+  return apiKey;
+}
 
 export function encodePayload(payload: EntryPayload): string {
   return JSON.stringify(payload);

@@ -11,7 +11,7 @@ import type { VaultEntryRecord, VaultEntryStatus } from '../storage/records.ts';
 import type { KeyEncryptionKeys } from './kek.ts';
 import { open, seal } from './envelope.ts';
 import { VaultConflictError, VaultConnectionIntegrityError, VaultEntryUnusableError, VaultError, VaultNotFoundError, VaultProviderError } from './errors.ts';
-import { decodePayload, encodePayload, type EntryPayload, type OAuthPayload } from './payload.ts';
+import { checkStaticKey, decodePayload, encodePayload, type EntryPayload, type OAuthPayload } from './payload.ts';
 import { connectionView, createConnection, providerClientFor, updateConnection, verifiedProvider, type ConnectionInput, type ConnectionView } from './connections.ts';
 import { exchangeCode, revokeToken, type Fetch, type ProviderTokens } from './provider-client.ts';
 import { beginLink, checkCallback, type PendingLink } from './link.ts';
@@ -53,6 +53,11 @@ export type ProviderRevocation = 'revoked' | 'not_supported' | 'failed';
 
 function entryView(e: VaultEntryRecord): EntryView {
   return { id: e.id, userId: e.userId, connectionId: e.connectionId, status: e.status, lastError: e.lastError, createdAt: e.createdAt, updatedAt: e.updatedAt };
+}
+
+/** A revoked entry still holds tokens whose revocation at the provider failed: overwriting them would leave them live there for good. */
+function unlinkPending(connectionId: string): VaultConflictError {
+  return new VaultConflictError(`The account at ${connectionId} is being unlinked; unlink it again before linking.`);
 }
 
 export class TokenVault {
@@ -111,6 +116,7 @@ export class TokenVault {
     if (!c || c.kind !== 'oauth' || c.provider === null) throw new VaultNotFoundError(`OAuth connection ${connectionId} does not exist.`);
     // The user's browser (and so the code) goes to the authorization endpoint: only to one an admin saved.
     const provider = await verifiedProvider(c, this.deps.keys);
+    await this.refuseIfRevoking(userId, connectionId);
     return beginLink(provider, { userId, connectionId, redirectUri, ...(scopes ? { scopes } : {}) }, this.deps.now());
   }
 
@@ -124,18 +130,28 @@ export class TokenVault {
   }
 
   /** Stores provider tokens for the user at the connection (a first link, or a re-link that replaces the old tokens). */
-  linkTokens(userId: string, connectionId: string, tokens: ProviderTokens): Promise<EntryView> {
+  async linkTokens(userId: string, connectionId: string, tokens: ProviderTokens): Promise<EntryView> {
     const now = this.deps.now();
     const payload: OAuthPayload = { kind: 'oauth', access_token: tokens.accessToken, refresh_token: tokens.refreshToken, expires_at: tokens.expiresIn === null ? null : now + tokens.expiresIn, scope: tokens.scope };
-    return this.put(userId, connectionId, 'oauth', payload);
+    return (await this.put(userId, connectionId, 'oauth', payload)).entry;
   }
 
-  /** VA-2: a static API key, kept by the server and released only through token exchange. */
-  storeStaticKey(userId: string, connectionId: string, apiKey: string): Promise<EntryView> {
-    return this.put(userId, connectionId, 'static', { kind: 'static', api_key: apiKey });
+  /**
+   * VA-2: a static API key, kept by the server and released only through token exchange. Stores
+   * a first key or replaces the current one (`replaced`); removing it is `unlink`.
+   */
+  async storeStaticKey(userId: string, connectionId: string, apiKey: string): Promise<EntryView & { replaced: boolean }> {
+    const { entry, replaced } = await this.put(userId, connectionId, 'static', { kind: 'static', api_key: checkStaticKey(apiKey) });
+    return { ...entry, replaced };
   }
 
-  private async put(userId: string, connectionId: string, kind: 'oauth' | 'static', payload: EntryPayload): Promise<EntryView> {
+  /** Before the user is sent to the provider: the link could not be stored (see unlinkPending). */
+  private async refuseIfRevoking(userId: string, connectionId: string): Promise<void> {
+    const existing = await this.storage.vault.entries.getFor(userId, connectionId);
+    if (existing?.status === 'revoked') throw unlinkPending(connectionId);
+  }
+
+  private async put(userId: string, connectionId: string, kind: 'oauth' | 'static', payload: EntryPayload): Promise<{ entry: EntryView; replaced: boolean }> {
     const c = await this.storage.vault.connections.get(connectionId);
     if (!c || c.kind !== kind) throw new VaultNotFoundError(`${kind === 'oauth' ? 'OAuth' : 'Static'} connection ${connectionId} does not exist.`);
     // Two attempts: a concurrent first link of the same account turns our create into a replace.
@@ -143,16 +159,18 @@ export class TokenVault {
       const now = this.deps.now();
       const existing = await this.storage.vault.entries.getFor(userId, connectionId);
       if (existing) {
+        if (existing.status === 'revoked') throw unlinkPending(connectionId);
         const sealed = await seal(this.deps.keys, entryBinding(existing), encodePayload(payload));
         const next = { sealed, status: 'ok' as const, lastError: null, updatedAt: now };
-        if (await this.storage.vault.entries.replaceSealed(existing.id, existing.sealed.ciphertext, next)) return entryView({ ...existing, ...next });
+        // Status required unchanged: an unlink that marked the entry revoked meanwhile is not undone.
+        if (await this.storage.vault.entries.replaceSealed(existing.id, existing.sealed.ciphertext, next, existing.status)) return { entry: entryView({ ...existing, ...next }), replaced: true };
         continue;
       }
       const id = `vle_${randomBytes(16).toString('base64url')}`;
       const record: VaultEntryRecord = { id, userId, connectionId, sealed: await seal(this.deps.keys, { kind: 'entry', entryId: id, userId, connectionId }, encodePayload(payload)), status: 'ok', lastError: null, refreshLeaseUntil: null, createdAt: now, updatedAt: now };
       try {
         await this.storage.vault.entries.create(record);
-        return entryView(record);
+        return { entry: entryView(record), replaced: false };
       } catch (err) {
         // Unique (user_id, connection_id): another link won; replace its value on the next attempt.
         if (!(await this.storage.vault.entries.getFor(userId, connectionId))) throw err;

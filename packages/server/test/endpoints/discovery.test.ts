@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tmpdir } from 'node:os';
-import { randomBytes } from 'node:crypto';
-import pino from 'pino';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { buildDiscoveryUrls, discoverAuthorizationServerMetadata } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Acr, ASYMMETRIC_JWS_ALGS } from '@mandate/protocol';
-import { freePort, isolatedDatabaseUrl, startTestServer, type TestServer } from '../helpers/test-server.ts';
-import { ConfigSchema, type MandateConfigInput } from '../../src/config/config.ts';
-import { createServer } from '../../src/server.ts';
+import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import type { MandateConfigInput } from '../../src/config/config.ts';
 
 type Metadata = Record<string, unknown>;
 
@@ -18,22 +14,8 @@ async function getMetadata(url: string): Promise<{ response: Response; body: Met
 }
 
 /** A server whose issuer has a path (MANDATE_ISSUER=https://host/tenant), on its own port and database. */
-async function startPathIssuerServer(path: string, overrides: Partial<MandateConfigInput> = {}): Promise<TestServer> {
-  const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}${path}`;
-  const db = isolatedDatabaseUrl('sqlite');
-  const config = ConfigSchema.parse({ mode: 'development', issuer, port, dataDir: tmpdir(), databaseUrl: db.url, secretKey: randomBytes(32).toString('base64url'), logLevel: 'silent', ...overrides });
-  const server = await createServer(config, { logger: pino({ level: 'silent' }) });
-  await server.listen(port, '127.0.0.1');
-  return {
-    server,
-    issuer,
-    port,
-    async close() {
-      await server.close();
-      db.cleanup();
-    },
-  };
+function startPathIssuerServer(path: string, overrides: Partial<MandateConfigInput> = {}): Promise<TestServer> {
+  return startTestServer(overrides, 'sqlite', { issuerPath: path });
 }
 
 describe('RFC 8414 §3 and OpenID Connect Discovery 1.0 §4: metadata at every C-2 path (issuer without a path)', () => {

@@ -39,12 +39,14 @@ export interface TestServerOptions {
    * listens on 127.0.0.1 only.
    */
   hostname?: string;
+  /** A path in the issuer (MANDATE_ISSUER=https://host/tenant; RFC 8414 §3.1 inserts well-known paths before it). */
+  issuerPath?: string;
 }
 
 export async function startTestServer(overrides: Partial<MandateConfigInput> = {}, backend: Backend = 'sqlite', options: TestServerOptions = {}): Promise<TestServer> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const issuer = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
+    const issuer = `http://${options.hostname ?? '127.0.0.1'}:${port}${options.issuerPath ?? ''}`;
     const db = isolatedDatabaseUrl(backend);
     const config = ConfigSchema.parse({
       mode: 'development',

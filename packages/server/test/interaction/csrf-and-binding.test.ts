@@ -1,20 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClientRecord } from '../../src/storage/records.ts';
-import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import type { TestServer } from '../helpers/test-server.ts';
 import { TestBrowser } from './support/browser.ts';
-import { authorizeUrl, createClient, createUser, pkce, validParams } from './support/fixtures.ts';
-import { beginAuthorization, decideConsent, location, openPage, signIn } from './support/flow.ts';
+import { startAuthorization, useLoginServer } from './support/login-server.ts';
+import { createUser } from './support/fixtures.ts';
+import { decideConsent, location, openPage, signIn } from './support/flow.ts';
 
 let ts: TestServer;
 let client: ClientRecord;
 
-beforeAll(async () => {
-  ts = await startTestServer({ login: { maxFailures: 100 } });
-  client = await createClient(ts.server.ctx);
-});
-afterAll(() => ts.close());
+useLoginServer((server, c) => ((ts = server), (client = c)));
 
-const start = (browser: TestBrowser) => beginAuthorization(browser, authorizeUrl(ts.issuer, validParams(client, pkce().challenge)));
+const start = (browser: TestBrowser) => startAuthorization(browser, ts, client);
 
 describe('AS-8 CSRF tokens on every form', () => {
   it('a login post without the token, with a wrong one, or with the token of another interaction → 403, nothing processed', async () => {

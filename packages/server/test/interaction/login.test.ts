@@ -1,23 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Acr } from '@mandate/protocol';
 import { sha256 } from '../../src/crypto/hash.ts';
 import type { ClientRecord } from '../../src/storage/records.ts';
-import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import type { TestServer } from '../helpers/test-server.ts';
 import { TestBrowser } from './support/browser.ts';
-import { authorizeUrl, createClient, createUser, pkce, totpCode, validParams } from './support/fixtures.ts';
+import { startAuthorization, useLoginServer } from './support/login-server.ts';
+import { authorizeUrl, createUser, pkce, totpCode, validParams } from './support/fixtures.ts';
 import { beginAuthorization, enrollTotp, location, openPage, submitPassword, submitTotp } from './support/flow.ts';
 
 let ts: TestServer;
 let client: ClientRecord;
 
-beforeAll(async () => {
-  // Every request of this file comes from 127.0.0.1: leave room for the failures it provokes.
-  ts = await startTestServer({ login: { maxFailures: 100 } });
-  client = await createClient(ts.server.ctx);
-});
-afterAll(() => ts.close());
+useLoginServer((server, c) => ((ts = server), (client = c)));
 
-const start = (browser: TestBrowser) => beginAuthorization(browser, authorizeUrl(ts.issuer, validParams(client, pkce().challenge)));
+const start = (browser: TestBrowser) => startAuthorization(browser, ts, client);
 
 async function loginAudit(userId: string | null) {
   const rows = await ts.server.ctx.storage.audit.list({ event: 'login', limit: 1000 });
@@ -172,13 +168,9 @@ describe('RFC 6238 TOTP step', () => {
 describe('Login rate limits (per account and per IP, ctx.config.login.maxFailures in 15 minutes)', () => {
   let limited: TestServer;
   let limitedClient: ClientRecord;
-  beforeAll(async () => {
-    limited = await startTestServer({ login: { maxFailures: 3 } });
-    limitedClient = await createClient(limited.server.ctx);
-  });
-  afterAll(() => limited.close());
+  useLoginServer((server, c) => ((limited = server), (limitedClient = c)), { maxFailures: 3 });
 
-  const startOn = (browser: TestBrowser) => beginAuthorization(browser, authorizeUrl(limited.issuer, validParams(limitedClient, pkce().challenge)));
+  const startOn = (browser: TestBrowser) => startAuthorization(browser, limited, limitedClient);
 
   it('per account: failures from several IPs lock the account, even for the right password (429, Retry-After)', async () => {
     const user = await createUser(limited.server.ctx);

@@ -1,18 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClientRecord } from '../../src/storage/records.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { TestBrowser } from './support/browser.ts';
+import { useLoginServer } from './support/login-server.ts';
 import { authorizeUrl, createClient, createUser, pkce, totpCode, validParams } from './support/fixtures.ts';
 import { beginAuthorization, openPage } from './support/flow.ts';
 
 let ts: TestServer;
 let client: ClientRecord;
 
-beforeAll(async () => {
-  ts = await startTestServer({ login: { maxFailures: 100 } });
-  client = await createClient(ts.server.ctx, { redirectUris: ['https://app.example.com:8443/callback'] });
-});
-afterAll(() => ts.close());
+useLoginServer((server, c) => ((ts = server), (client = c)), { client: { redirectUris: ['https://app.example.com:8443/callback'] } });
 
 function attributes(header: string): { name: string; attrs: string[] } {
   const [pair = '', ...attrs] = header.split(';').map((s) => s.trim());

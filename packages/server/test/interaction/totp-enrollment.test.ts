@@ -3,16 +3,17 @@
  * who has no TOTP (accounts from the admin API or SCIM) sets TOTP up during the login; the
  * password alone never yields a session.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generate } from 'otplib';
 import { Acr } from '@mandate/protocol';
 import { sha256 } from '../../src/crypto/hash.ts';
 import { PENDING_LOGIN_TTL } from '../../src/interaction/pending-login.ts';
 import type { ClientRecord } from '../../src/storage/records.ts';
-import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import type { TestServer } from '../helpers/test-server.ts';
 import { TestBrowser } from './support/browser.ts';
-import { authorizeUrl, createClient, createUser, legacyPasswordSession, pkce, validParams, type TestUser } from './support/fixtures.ts';
-import { beginAuthorization, enrollmentSecret, enrollTotp, location, openPage, submitPassword, submitTotp } from './support/flow.ts';
+import { startAuthorization, useLoginServer } from './support/login-server.ts';
+import { authorizeUrl, createUser, legacyPasswordSession, pkce, validParams, type TestUser } from './support/fixtures.ts';
+import { enrollmentSecret, enrollTotp, location, openPage, submitPassword, submitTotp } from './support/flow.ts';
 
 const SESSION = '__Host-mandate_session';
 const PENDING = '__Host-mandate_login';
@@ -20,15 +21,10 @@ const PENDING = '__Host-mandate_login';
 let ts: TestServer;
 let client: ClientRecord;
 
-beforeAll(async () => {
-  ts = await startTestServer({ login: { maxFailures: 100 } });
-  client = await createClient(ts.server.ctx);
-});
-afterAll(() => ts.close());
+useLoginServer((server, c) => ((ts = server), (client = c)));
 
 const ctx = () => ts.server.ctx;
-const start = (browser: TestBrowser, server: TestServer = ts, c: ClientRecord = client) =>
-  beginAuthorization(browser, authorizeUrl(server.issuer, validParams(c, pkce().challenge)));
+const start = (browser: TestBrowser, server: TestServer = ts, c: ClientRecord = client) => startAuthorization(browser, server, c);
 /** The code of a secret at the server's clock (step 0 = now). */
 const codeOf = (secret: string, step = 0) => generate({ secret, epoch: ctx().now() + step * 30 });
 const otherThan = (code: string) => (code === '000000' ? '111111' : '000000');
@@ -247,11 +243,7 @@ describe('HU-1 password-only sessions from before enforcement', () => {
 describe('enrolment failures are rate limited like TOTP failures', () => {
   let limited: TestServer;
   let limitedClient: ClientRecord;
-  beforeAll(async () => {
-    limited = await startTestServer({ login: { maxFailures: 3 } });
-    limitedClient = await createClient(limited.server.ctx);
-  });
-  afterAll(() => limited.close());
+  useLoginServer((server, c) => ((limited = server), (limitedClient = c)), { maxFailures: 3 });
 
   it('past maxFailures even the right code is refused with 429 and nothing is stored', async () => {
     const { user, browser, page, secret } = await atEnrollment(limited, limitedClient, new TestBrowser('127.0.0.30'));

@@ -13,7 +13,7 @@ import { createGrant, grantToken } from '../agents/support.ts';
 import { TestBrowser } from '../interaction/support/browser.ts';
 import { authorizeUrl, createClient, createUser, pkce, validParams, type TestUser } from '../interaction/support/fixtures.ts';
 import { beginAuthorization, location, submitPassword } from '../interaction/support/flow.ts';
-import { ADMIN_CLI, clientToken, IDP, patchOps, RS, scim, startScimServer, USER_SCHEMA } from './support.ts';
+import { ADMIN_CLI, clientToken, IDP, introspectsActive, patchOps, scim, startScimServer, USER_SCHEMA } from './support.ts';
 
 const AGENT_EXT = 'urn:mandate:params:scim:schemas:extension:agent:2.0:User';
 
@@ -50,14 +50,7 @@ describe.each(['sqlite', 'postgres'] as const)('ID-2 SCIM deactivation (%s)', (b
     return { user, agent, grants: { own, delegated }, tokens };
   }
 
-  async function active(accessToken: string): Promise<boolean> {
-    const res = await fetch(`${s.issuer}/introspect`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${RS.id}:${RS.secret}`).toString('base64')}` },
-      body: new URLSearchParams({ token: accessToken }).toString(),
-    });
-    return ((await res.json()) as { active: boolean }).active;
-  }
+  const active = (accessToken: string) => introspectsActive(s, accessToken);
 
   async function login(user: TestUser): Promise<string> {
     const browser = new TestBrowser();

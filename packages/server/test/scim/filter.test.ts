@@ -11,6 +11,7 @@ import { matches } from '../../src/scim/filter/evaluate.ts';
 import { parseFilter, parsePatchPath } from '../../src/scim/filter/parser.ts';
 import { resourceScope } from '../../src/scim/filter/resolve.ts';
 import { AGENT_EXTENSION, GROUP, USER } from '../../src/scim/resource-schemas.ts';
+import { scimTypeOf } from './scim-type.ts';
 
 const alice = {
   schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', AGENT_EXTENSION],
@@ -32,16 +33,6 @@ function userMatches(filter: string, resource: Record<string, unknown> = alice):
   const parsed = parseFilter(filter);
   checkFilter(parsed, resourceScope(USER));
   return matches(parsed, resource, resourceScope(USER));
-}
-
-function scimTypeOf(fn: () => unknown): string | null {
-  try {
-    fn();
-    return null;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ScimError);
-    return (err as ScimError).scimType;
-  }
 }
 
 describe('RFC 7644 §3.4.2.2 filter operators', () => {

@@ -12,7 +12,7 @@ import type { UserRecord } from '../../src/storage/records.ts';
 import type { TestServer } from '../helpers/test-server.ts';
 import { createGrant, grantToken } from '../agents/support.ts';
 import { createUser } from '../interaction/support/fixtures.ts';
-import { ADMIN_CLI, clientToken, ERROR, IDP, patchOps, RS, scim, startScimServer, USER_SCHEMA } from './support.ts';
+import { ADMIN_CLI, clientToken, ERROR, IDP, introspectsActive, patchOps, scim, startScimServer, USER_SCHEMA } from './support.ts';
 
 describe.each(['sqlite', 'postgres'] as const)('SCIM guards (%s)', (backend) => {
   let s: TestServer;
@@ -41,14 +41,7 @@ describe.each(['sqlite', 'postgres'] as const)('SCIM guards (%s)', (backend) => 
     return idHash;
   }
 
-  async function active(accessToken: string): Promise<boolean> {
-    const res = await fetch(`${s.issuer}/introspect`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${RS.id}:${RS.secret}`).toString('base64')}` },
-      body: new URLSearchParams({ token: accessToken }).toString(),
-    });
-    return ((await res.json()) as { active: boolean }).active;
-  }
+  const active = (accessToken: string) => introspectsActive(s, accessToken);
 
   describe('administrators are read-only to SCIM', () => {
     it('PUT, PATCH (password, userName, active) and DELETE → 403 mutability; nothing changes; GET still works', async () => {

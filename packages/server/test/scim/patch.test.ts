@@ -3,10 +3,10 @@
  * a path, sub-attributes, value filters, URN-qualified paths, and the errors each case gives.
  */
 import { describe, expect, it } from 'vitest';
-import { ScimError } from '../../src/scim/errors.ts';
 import { applyPatch } from '../../src/scim/patch-apply.ts';
 import { parsePatchRequest } from '../../src/scim/patch-request.ts';
 import { AGENT_EXTENSION, GROUP, PATCH_SCHEMA, USER } from '../../src/scim/resource-schemas.ts';
+import { scimTypeOf } from './scim-type.ts';
 
 const user = {
   schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
@@ -22,16 +22,6 @@ const group = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], id: 'g
 
 function patch(resource: Record<string, unknown>, operations: unknown[], schema = USER): Record<string, any> {
   return applyPatch(resource, parsePatchRequest({ schemas: [PATCH_SCHEMA], Operations: operations }), schema);
-}
-
-function scimTypeOf(fn: () => unknown): string | null {
-  try {
-    fn();
-    return null;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ScimError);
-    return (err as ScimError).scimType;
-  }
 }
 
 describe('RFC 7644 §3.5.2 PATCH', () => {

@@ -79,3 +79,13 @@ export function newUser(userName: string, extra: Record<string, unknown> = {}): 
 export function patchOps(...Operations: unknown[]): Record<string, unknown> {
   return { schemas: [PATCH_OP], Operations };
 }
+
+/** Whether the resource server, introspecting (RFC 7662 §2), is told the token is active. */
+export async function introspectsActive(s: TestServer, accessToken: string): Promise<boolean> {
+  const res = await fetch(`${s.issuer}/introspect`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${RS.id}:${RS.secret}`).toString('base64')}` },
+    body: new URLSearchParams({ token: accessToken }).toString(),
+  });
+  return ((await res.json()) as { active: boolean }).active;
+}

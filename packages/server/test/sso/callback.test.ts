@@ -3,24 +3,17 @@
  * provider did not really give (RFC 6749 §10.12 state, OIDC Core §15.5.2 nonce, RFC 9207 iss,
  * RFC 7636 PKCE, error responses): a clear page, an audit entry, and no session.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { TestBrowser } from '../interaction/support/browser.ts';
 import { location } from '../interaction/support/flow.ts';
-import { beginClientAuthorization, chooseUpstream, ssoLogin, startSsoWorld, throughIdp, type SsoWorld } from './support/sso-flow.ts';
+import { beginClientAuthorization, chooseUpstream, freshName, SESSION_COOKIE, ssoLogin, throughIdp, useSsoWorld, type SsoWorld } from './support/sso-flow.ts';
 
 let world: SsoWorld;
-let n = 0;
-const fresh = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++n}`;
-const SESSION = '__Host-mandate_session';
-
-beforeAll(async () => {
-  world = await startSsoWorld();
-});
-afterAll(() => world.close());
+useSsoWorld((w) => (world = w));
 
 async function account(): Promise<string> {
-  const sub = fresh('eve');
+  const sub = freshName('eve');
   world.idp.setAccount(sub, { email: `${sub}@corp.example`, email_verified: true });
   return sub;
 }
@@ -51,12 +44,12 @@ describe('state (RFC 6749 §10.12): single use, bound to the browser and the int
     const first = await browser.get(callback.href);
     expect(first.status).toBe(303);
     expect(location(first)).toBe(interactionUrl);
-    const session = browser.cookie(SESSION)?.value;
+    const session = browser.cookie(SESSION_COOKIE)?.value;
 
     const replay = await browser.get(callback.href);
     expect(replay.status).toBe(400);
     expect(await replay.text()).toContain('This sign-in response cannot be used');
-    expect(browser.cookie(SESSION)?.value).toBe(session); // no new session from the replay
+    expect(browser.cookie(SESSION_COOKIE)?.value).toBe(session); // no new session from the replay
     expect(await failureReasons()).toContain('upstream_invalid_state');
   });
 
@@ -66,7 +59,7 @@ describe('state (RFC 6749 §10.12): single use, bound to the browser and the int
     callback.searchParams.set('state', randomBytes(32).toString('base64url'));
     const res = await browser.get(callback.href);
     expect(res.status).toBe(400);
-    expect(browser.cookie(SESSION)).toBeUndefined();
+    expect(browser.cookie(SESSION_COOKIE)).toBeUndefined();
   });
 
   it('a missing state is refused', async () => {
@@ -75,7 +68,7 @@ describe('state (RFC 6749 §10.12): single use, bound to the browser and the int
     callback.searchParams.delete('state');
     const res = await browser.get(callback.href);
     expect(res.status).toBe(400);
-    expect(browser.cookie(SESSION)).toBeUndefined();
+    expect(browser.cookie(SESSION_COOKIE)).toBeUndefined();
   });
 
   it('a callback carried to another browser is refused (login CSRF) and stays usable for its own browser', async () => {
@@ -84,7 +77,7 @@ describe('state (RFC 6749 §10.12): single use, bound to the browser and the int
     const attacker = new TestBrowser();
     const res = await attacker.get(callback.href);
     expect(res.status).toBe(403);
-    expect(attacker.cookie(SESSION)).toBeUndefined();
+    expect(attacker.cookie(SESSION_COOKIE)).toBeUndefined();
     // The binding is checked before the state is spent.
     const own = await victim.get(callback.href);
     expect(own.status).toBe(303);
@@ -101,7 +94,7 @@ describe('the provider’s answer is verified', () => {
     expect(res.status).toBe(400);
     expect(await lastFailureDetail()).toContain('OAUTH_INVALID_RESPONSE');
     expect(await res.text()).toContain('could not be verified');
-    expect(browser.cookie(SESSION)).toBeUndefined();
+    expect(browser.cookie(SESSION_COOKIE)).toBeUndefined();
     expect(await failureReasons()).toContain('upstream_invalid_response');
   });
 
@@ -112,7 +105,7 @@ describe('the provider’s answer is verified', () => {
     const res = await browser.get(callback.href);
     expect(res.status).toBe(400);
     expect(await lastFailureDetail()).toContain('OAUTH_INVALID_RESPONSE');
-    expect(browser.cookie(SESSION)).toBeUndefined();
+    expect(browser.cookie(SESSION_COOKIE)).toBeUndefined();
   });
 
   it('a nonce other than the one stored for this state is refused (ID token injection)', async () => {
@@ -127,7 +120,7 @@ describe('the provider’s answer is verified', () => {
     const res = await browser.get(callback.href);
     expect(res.status).toBe(400);
     expect(await lastFailureDetail()).toContain('JWT_CLAIM_COMPARISON'); // the nonce claim
-    expect(browser.cookie(SESSION)).toBeUndefined();
+    expect(browser.cookie(SESSION_COOKIE)).toBeUndefined();
   });
 
   it('RFC 7636: a code obtained with another code_challenge cannot be redeemed', async () => {
@@ -137,7 +130,7 @@ describe('the provider’s answer is verified', () => {
     const res = await browser.get(callback.href);
     expect(res.status).toBe(400);
     expect(await lastFailureDetail()).toContain('invalid_grant');
-    expect(browser.cookie(SESSION)).toBeUndefined();
+    expect(browser.cookie(SESSION_COOKIE)).toBeUndefined();
   });
 
   it('an error response from the provider (access_denied) is shown, audited, and signs nobody in', async () => {
@@ -150,7 +143,7 @@ describe('the provider’s answer is verified', () => {
     expect(html).toContain('refused the sign-in');
     expect(html).toContain('access_denied');
     expect(html).not.toContain('The user refused'); // the provider's free text is not echoed
-    expect(browser.cookie(SESSION)).toBeUndefined();
+    expect(browser.cookie(SESSION_COOKIE)).toBeUndefined();
     expect(await failureReasons()).toContain('upstream_provider_error');
   });
 
@@ -160,7 +153,7 @@ describe('the provider’s answer is verified', () => {
     const res = await chooseUpstream(browser, started.interactionUrl, { provider: 'down' });
     expect(res.status).toBe(502);
     expect(await res.text()).toContain('Single sign-on is unavailable');
-    expect(browser.cookie(SESSION)).toBeUndefined();
+    expect(browser.cookie(SESSION_COOKIE)).toBeUndefined();
   });
 
   it('an unknown provider id in the form is refused with a page, not a 500', async () => {

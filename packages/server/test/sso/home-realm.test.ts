@@ -2,17 +2,14 @@
  * Email-first home-realm discovery (issue 5, HU-1): the work email's domain picks the provider;
  * the provider gets it as login_hint (OIDC Core §3.1.2.1). Unknown domains go back to the page.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/crypto/hash.ts';
 import { TestBrowser } from '../interaction/support/browser.ts';
 import { location, openPage } from '../interaction/support/flow.ts';
-import { beginClientAuthorization, chooseUpstream, finishAtMandate, startSsoWorld, throughIdp, type SsoWorld } from './support/sso-flow.ts';
+import { beginClientAuthorization, chooseUpstream, finishAtMandate, throughIdp, useSsoWorld, type SsoWorld } from './support/sso-flow.ts';
 
 let world: SsoWorld;
-beforeAll(async () => {
-  world = await startSsoWorld();
-});
-afterAll(() => world.close());
+useSsoWorld((w) => (world = w));
 
 describe('home-realm discovery by email domain', () => {
   it('an email at a configured domain goes to that provider, with the email as login_hint, and signs in', async () => {

@@ -3,31 +3,23 @@
  * company's IdP; Mandate is its client. The browser goes Mandate → IdP → Mandate, then consent,
  * then the client redeems the code at Mandate's token endpoint.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Acr } from '@mandate/protocol';
 import { TestBrowser } from '../interaction/support/browser.ts';
 import { location, openPage } from '../interaction/support/flow.ts';
-import { beginClientAuthorization, finishAtMandate, ssoLogin, startSsoWorld, type SsoWorld } from './support/sso-flow.ts';
+import { beginClientAuthorization, finishAtMandate, freshName, SESSION_COOKIE, ssoLogin, useSsoWorld, type SsoWorld } from './support/sso-flow.ts';
 
 let world: SsoWorld;
-let n = 0;
-const fresh = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++n}`;
-
-beforeAll(async () => {
-  world = await startSsoWorld();
-});
-afterAll(() => world.close());
+useSsoWorld((w) => (world = w));
 
 const storage = () => world.ts.server.ctx.storage;
-const SESSION = '__Host-mandate_session';
-
 async function loginAudit(filter: (r: { reason: string | null; data: unknown }) => boolean) {
   return (await storage().audit.list({ event: 'login', limit: 10_000 })).filter(filter);
 }
 
 describe('HU-1 / EN-1 login through the upstream OpenID Provider', () => {
   it('"Continue with" → IdP → callback → consent → code → tokens for a just-in-time provisioned user', async () => {
-    const sub = fresh('alice');
+    const sub = freshName('alice');
     const email = `${sub}@corp.example`;
     world.idp.setAccount(sub, { email, email_verified: true, name: 'Alice Upstream' });
     const browser = new TestBrowser();
@@ -44,7 +36,7 @@ describe('HU-1 / EN-1 login through the upstream OpenID Provider', () => {
     expect(callback.searchParams.get('iss')).toBe(world.idp.issuer); // RFC 9207, advertised by the IdP
     expect(res.status, await res.clone().text()).toBe(303);
     expect(location(res)).toBe(started.interactionUrl);
-    expect(browser.cookie(SESSION)).toBeDefined();
+    expect(browser.cookie(SESSION_COOKIE)).toBeDefined();
 
     const user = await storage().users.getByEmail(email);
     expect(user).toMatchObject({ email, name: 'Alice Upstream', passwordHash: null, disabled: false });
@@ -61,7 +53,7 @@ describe('HU-1 / EN-1 login through the upstream OpenID Provider', () => {
   });
 
   it('a second login of the same upstream account finds the linked user (by sub, not email)', async () => {
-    const sub = fresh('bob');
+    const sub = freshName('bob');
     world.idp.setAccount(sub, { email: `${sub}@corp.example`, email_verified: true });
     const first = new TestBrowser();
     const s1 = await beginClientAuthorization(world, first);
@@ -80,7 +72,7 @@ describe('HU-1 / EN-1 login through the upstream OpenID Provider', () => {
   });
 
   it('an upstream acr mapped in the configuration becomes the session class', async () => {
-    const sub = fresh('mfa');
+    const sub = freshName('mfa');
     world.idp.setAccount(sub, { email: `${sub}@corp.example`, email_verified: true });
     const browser = new TestBrowser();
     const started = await beginClientAuthorization(world, browser);
@@ -93,7 +85,7 @@ describe('HU-1 / EN-1 login through the upstream OpenID Provider', () => {
 
 describe('just-in-time provisioning', () => {
   it('off: an unknown upstream account is refused with a clear page; no user, no link, no session', async () => {
-    const sub = fresh('stranger');
+    const sub = freshName('stranger');
     const email = `${sub}@strict.example`;
     world.idp.setAccount(sub, { email, email_verified: true });
     const browser = new TestBrowser();
@@ -101,14 +93,14 @@ describe('just-in-time provisioning', () => {
     const { res } = await ssoLogin(browser, started.interactionUrl, { provider: 'strict' }, { login: sub });
     expect(res.status).toBe(403);
     expect(await res.text()).toContain('There is no account for you here yet');
-    expect(browser.cookie(SESSION)).toBeUndefined();
+    expect(browser.cookie(SESSION_COOKIE)).toBeUndefined();
     expect(await storage().users.getByEmail(email)).toBeNull();
     expect(await storage().upstreamIdentities.get('strict', sub)).toBeNull();
     expect(await loginAudit((r) => r.reason === 'upstream_not_provisioned')).not.toHaveLength(0);
   });
 
   it('on, but the email is not verified: refused, nothing created', async () => {
-    const sub = fresh('unverified-new');
+    const sub = freshName('unverified-new');
     const email = `${sub}@corp.example`;
     world.idp.setAccount(sub, { email, email_verified: false });
     const browser = new TestBrowser();
@@ -117,11 +109,11 @@ describe('just-in-time provisioning', () => {
     expect(res.status).toBe(403);
     expect(await res.text()).toContain('No verified email address');
     expect(await storage().users.getByEmail(email)).toBeNull();
-    expect(browser.cookie(SESSION)).toBeUndefined();
+    expect(browser.cookie(SESSION_COOKIE)).toBeUndefined();
   });
 
   it('on, but the provider asserts an email outside its domains: refused (no cross-tenant takeover)', async () => {
-    const sub = fresh('foreign');
+    const sub = freshName('foreign');
     const email = `${sub}@elsewhere.example`;
     world.idp.setAccount(sub, { email, email_verified: true });
     const browser = new TestBrowser();

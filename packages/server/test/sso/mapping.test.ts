@@ -2,15 +2,12 @@
  * Claim → role and group mapping (issue 5, EN-1), applied on every login: the company IdP is the
  * authority, so a change there (someone leaves the admins) takes effect at the next sign-in.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TestBrowser } from '../interaction/support/browser.ts';
-import { beginClientAuthorization, finishAtMandate, ssoLogin, startSsoWorld, type SsoWorld } from './support/sso-flow.ts';
+import { beginClientAuthorization, finishAtMandate, ssoLogin, useSsoWorld, type SsoWorld } from './support/sso-flow.ts';
 
 let world: SsoWorld;
-beforeAll(async () => {
-  world = await startSsoWorld();
-});
-afterAll(() => world.close());
+useSsoWorld((w) => (world = w));
 
 const storage = () => world.ts.server.ctx.storage;
 

@@ -1,14 +1,11 @@
 /** The SSO login end to end on PostgreSQL storage (the other files run on SQLite). */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TestBrowser } from '../interaction/support/browser.ts';
 import { location } from '../interaction/support/flow.ts';
-import { beginClientAuthorization, finishAtMandate, ssoLogin, startSsoWorld, type SsoWorld } from './support/sso-flow.ts';
+import { beginClientAuthorization, finishAtMandate, ssoLogin, useSsoWorld, type SsoWorld } from './support/sso-flow.ts';
 
 let world: SsoWorld;
-beforeAll(async () => {
-  world = await startSsoWorld('postgres');
-});
-afterAll(() => world.close());
+useSsoWorld((w) => (world = w), 'postgres');
 
 describe('SSO on PostgreSQL', () => {
   it('provisions, maps groups, and a replayed callback is refused', async () => {

@@ -4,32 +4,17 @@
  * issued it — never in whichever transaction happens to hold the connection, never after its own
  * transaction ended — and a context copied with a transaction's handle runs in that transaction.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { openStorage } from '../../src/storage/open.ts';
 import type { Storage } from '../../src/storage/storage.ts';
-import { isolatedDatabaseUrl } from '../helpers/isolated-database.ts';
 import { accessToken, grant } from './fixtures.ts';
+import { useObservedSqlite } from './observed-sqlite.ts';
 
 describe('SQLite hand-written statements without Kysely (storage/sqlite-direct.ts)', () => {
-  let url: string;
-  let cleanup: () => Promise<void>;
   let storage: Storage;
   let observer: Database.Database;
-
-  beforeEach(async () => {
-    ({ url, cleanup } = isolatedDatabaseUrl('sqlite'));
-    storage = await openStorage(url);
-    await storage.migrate();
-    observer = new Database(url, { readonly: true });
-  });
-  afterEach(async () => {
-    observer.close();
-    await storage.close();
-    await cleanup();
-  });
-
-  const committed = (jti: string) => observer.prepare('select jti from access_tokens where jti = ?').get(jti) !== undefined;
+  let committed: (jti: string) => boolean;
+  useObservedSqlite((db) => ({ storage, observer, committed } = db));
 
   it("a transaction's storage kept past its commit refuses to write, even while another transaction is open", async () => {
     let leaked: Storage | undefined;

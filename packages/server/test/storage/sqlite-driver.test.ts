@@ -3,32 +3,18 @@
  * committed, a failing statement fails alone, a transaction never absorbs outside statements,
  * and a write lock held by another connection is waited for without blocking the event loop.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { openStorage } from '../../src/storage/open.ts';
 import type { Storage } from '../../src/storage/storage.ts';
-import { isolatedDatabaseUrl } from '../helpers/isolated-database.ts';
 import { accessToken, grant } from './fixtures.ts';
+import { useObservedSqlite } from './observed-sqlite.ts';
 
 describe('SQLite group commit (storage/sqlite-driver.ts)', () => {
   let url: string;
-  let cleanup: () => Promise<void>;
   let storage: Storage;
-  let observer: Database.Database;
-
-  beforeEach(async () => {
-    ({ url, cleanup } = isolatedDatabaseUrl('sqlite'));
-    storage = await openStorage(url);
-    await storage.migrate();
-    observer = new Database(url, { readonly: true });
-  });
-  afterEach(async () => {
-    observer.close();
-    await storage.close();
-    await cleanup();
-  });
-
-  const committed = (jti: string) => observer.prepare('select jti from access_tokens where jti = ?').get(jti) !== undefined;
+  let committed: (jti: string) => boolean;
+  useObservedSqlite((db) => ({ url, storage, committed } = db));
 
   it('a write is visible to another connection as soon as its promise settles', async () => {
     const writes = Array.from({ length: 50 }, (_, i) => storage.accessTokens.create(accessToken({ jti: `at_${i}` })).then(() => committed(`at_${i}`)));

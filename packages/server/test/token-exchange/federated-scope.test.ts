@@ -10,17 +10,14 @@
  * scope-intersection.test.ts proves the same for the pure intersection with our own tokens.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { accessTokenClaims } from '../token/fixtures.ts';
 import { auth, exchange, FILES, MCP, TT } from './fixtures.ts';
-import { JAG_ISSUER, OP, OP_NATIVE_CLIENT_ID, PUBLIC_CLIENT, startFederatedExchangeServer, type FederatedExchangeServer } from './federation-fixtures.ts';
+import { JAG_ISSUER, OP, OP_NATIVE_CLIENT_ID, PUBLIC_CLIENT, useFederatedExchangeServer, type FederatedExchangeServer } from './federation-fixtures.ts';
 
 let f: FederatedExchangeServer;
-beforeAll(async () => {
-  f = await startFederatedExchangeServer();
-});
-afterAll(async () => {
-  await f?.close();
+useFederatedExchangeServer((server) => {
+  f = server;
 });
 
 const UNIVERSE = ['openid', 'offline_access', 'mcp:read', 'mcp:write', 'mcp:admin', 'files:read', 'files:write', 'crm:read', 'crm:write', 'not:supported'];

@@ -11,7 +11,7 @@
  * - a public client redeems only ID tokens issued to the client id it stands for at the issuer;
  * - config: an issuer trusted for workloads and ID tokens with the same audience is refused.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { accessTokenClaims, type JsonResponse } from '../token/fixtures.ts';
 import { signAssertion } from '../jwt-bearer/support.ts';
 import { auth, exchange, MCP, TT } from './fixtures.ts';
@@ -19,14 +19,11 @@ import { FederationSchema, IdTokenIssuerSchema } from '../../src/federation/sche
 import { checkIdTokenAudience, checkIssuedToClient } from '../../src/grants/token-exchange/subject-id-token-audience.ts';
 import type { ClientRecord } from '../../src/storage/records.ts';
 import { sameEmail } from '../../src/grants/jwt-bearer/id-jag-subject.ts';
-import { expectRefused, OP, OP_CLIENT_ID, OP_NATIVE_CLIENT_ID, PUBLIC_CLIENT, startFederatedExchangeServer, type FederatedExchangeServer } from './federation-fixtures.ts';
+import { expectRefused, OP, OP_CLIENT_ID, OP_NATIVE_CLIENT_ID, PUBLIC_CLIENT, useFederatedExchangeServer, type FederatedExchangeServer } from './federation-fixtures.ts';
 
 let f: FederatedExchangeServer;
-beforeAll(async () => {
-  f = await startFederatedExchangeServer();
-});
-afterAll(async () => {
-  await f?.close();
+useFederatedExchangeServer((server) => {
+  f = server;
 });
 
 const KELVIN_KATE = '\u212Aate@example.com'; // "Kate" with the Kelvin sign: another mailbox, lowercases to kate@example.com

@@ -9,12 +9,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { UserRecord } from '../../src/storage/records.ts';
 import type { Backend } from '../helpers/test-server.ts';
 import type { JsonResponse, TokenServer } from '../token/fixtures.ts';
 import { issuerKey, signAssertion, type IssuerKey } from '../jwt-bearer/support.ts';
-import { EXCHANGE_CLIENTS, FILES, MCP, startExchangeServer, TOKEN_EXCHANGE } from './fixtures.ts';
+import { auth, exchange, EXCHANGE_CLIENTS, FILES, MCP, startExchangeServer, TOKEN_EXCHANGE } from './fixtures.ts';
 
 export const OP = 'https://login.company-a.example';
 export const OP_REMOTE = 'https://accounts.company-c.example';
@@ -49,6 +49,24 @@ export interface FederatedExchangeServer {
   idJag(extra?: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>;
   jwksFetches(): number;
   close(): Promise<void>;
+}
+
+/** Exchanges a subject token of `subjectTokenType` for MCP, by the orchestrator unless `options` names another client. */
+export function subjectTokenSender(server: () => TokenServer, subjectTokenType: string) {
+  return (token: string, form: Record<string, string> = {}, options = auth.orchestrator): Promise<JsonResponse> =>
+    exchange(server(), { subject_token: token, subject_token_type: subjectTokenType, resource: MCP, ...form }, options);
+}
+
+/** One FederatedExchangeServer (SQLite) for the whole test file, handed to `ready` (which may add its own set-up). */
+export function useFederatedExchangeServer(ready: (f: FederatedExchangeServer) => void | Promise<void>): void {
+  let f: FederatedExchangeServer | undefined;
+  beforeAll(async () => {
+    f = await startFederatedExchangeServer();
+    await ready(f);
+  });
+  afterAll(async () => {
+    await f?.close();
+  });
 }
 
 export async function startFederatedExchangeServer(backend: Backend = 'sqlite'): Promise<FederatedExchangeServer> {

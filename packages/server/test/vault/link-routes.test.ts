@@ -3,7 +3,8 @@
  * (PKCE + state, pending link in a cookie bound to the session), the real loopback provider
  * (oidc-provider) logs in and consents, and the callback stores the tokens; unlinking revokes
  * them at the provider. Wrong state, another session, a missing CSRF token or no session are
- * refused and audited; no token or code reaches the audit log.
+ * refused and audited; no token or code reaches the audit log. A refresh the provider refuses
+ * is shown on the page, and "Link again" repairs the entry.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomToken, sha256 } from '../../src/crypto/hash.ts';
@@ -12,7 +13,12 @@ import { freePort, startTestServer, type TestServer } from '../helpers/test-serv
 import { inputValue, TestBrowser } from '../interaction/support/browser.ts';
 import { createUser } from '../token/fixtures.ts';
 import { authorize, startThirdPartyProvider, type ThirdPartyProvider } from './support/third-party-provider.ts';
-import { createGithubLike, userinfo } from './support/vault-fixture.ts';
+import { open } from '../../src/vault/envelope.ts';
+import { vaultKeys } from '../../src/vault/kek.ts';
+import { decodePayload } from '../../src/vault/payload.ts';
+import { entryBinding } from '../../src/vault/refresh.ts';
+import { itemOf } from './support/account-browser.ts';
+import { createGithubLike, directRefresh, userinfo } from './support/vault-fixture.ts';
 
 const SESSION = '__Host-mandate_session';
 const LINK = '__Host-mandate_vault_link';
@@ -128,5 +134,31 @@ describe.each(['sqlite', 'postgres'] as const)('linked accounts pages (%s)', (ba
     expect(browser.cookie(LINK)).toBeUndefined();
     const unlink = await browser.post(`${ts.issuer}/account/vault/unlink`, { csrf: 'wrong', connection: 'tp' });
     expect(unlink.status).toBe(403);
+  });
+
+  it('a refresh the provider refuses is shown on the page; "Link again" links anew and the entry is usable again', async () => {
+    const ctx = ts.server.ctx;
+    const browser = await signedIn(bob);
+    expect((await callback(browser, await startLink(browser, 'bob-at-tp'))).status).toBe(303);
+    // Spend the stored refresh token behind the vault's back (the provider rotates: the vault's copy is now dead).
+    const entry = (await ctx.storage.vault.entries.getFor(bob.id, 'tp'))!;
+    const stored = decodePayload(await open(vaultKeys(ctx.config), entryBinding(entry), entry.sealed));
+    if (stored.kind !== 'oauth' || stored.refresh_token === null) throw new Error('expected refreshable OAuth tokens');
+    expect((await directRefresh(provider, stored.refresh_token)).status).toBe(200);
+    await expect(ctx.vault.refresh(bob.id, 'tp')).rejects.toMatchObject({ code: 'ERR_VAULT_ENTRY_UNUSABLE' });
+
+    const broken = itemOf((await csrfOf(browser)).html, 'tp');
+    expect(broken).toContain('data-status="refresh_failed"');
+    expect(broken).toContain('data-error="invalid_grant"');
+    expect(broken).toContain('The provider no longer accepts this link');
+    expect(broken).toContain('Link again');
+    expect(broken).not.toContain(stored.refresh_token);
+
+    const done = await callback(browser, await startLink(browser, 'bob-at-tp'));
+    expect(done.headers.get('location')).toBe(`${ts.issuer}/account/vault?linked=tp`);
+    const repaired = itemOf((await csrfOf(browser)).html, 'tp');
+    expect(repaired).toContain('data-status="ok"');
+    expect(repaired).not.toContain('data-error');
+    expect(await userinfo(provider, (await ctx.vault.refresh(bob.id, 'tp')).accessToken)).toEqual({ status: 200, sub: 'bob-at-tp' });
   });
 });

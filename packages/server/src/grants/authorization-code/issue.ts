@@ -11,7 +11,7 @@
 import { GrantType } from '@mandate/protocol';
 import type { AuthorizationCodeRecord } from '../../storage/records.ts';
 import { inTransaction } from '../shared/commit.ts';
-import { auditIssuance, TokenAuditEvent } from '../shared/audit.ts';
+import { auditIssuance, narrowedIssuance, TokenAuditEvent } from '../shared/audit.ts';
 import { refreshTokenJkt } from '../shared/dpop.ts';
 import { issueUserTokens, signUserTokens } from '../shared/issue.ts';
 import type { Narrowed } from '../shared/narrow.ts';
@@ -47,9 +47,7 @@ export async function issueFromCode(req: TokenRequest, code: AuthorizationCodeRe
     await auditIssuance(txCtx.audit, req, {
       event: TokenAuditEvent.Issued,
       userId: code.userId,
-      requestedScope: narrowed.requestedScope ?? code.scope,
-      grantedScope: narrowed.scope,
-      resources: narrowed.resources,
+      ...narrowedIssuance(narrowed, code.scope),
       data: { grant_id: code.grantId, jti: issued.jti, ...(issued.refreshToken ? { refresh_token_id: issued.refreshToken.record.id } : {}) },
     });
     return issued.body;

@@ -13,30 +13,14 @@ import { inTransaction } from '../shared/commit.ts';
 import { auditIssuance, TokenAuditEvent } from '../shared/audit.ts';
 import { tokenResponseBody } from '../shared/issue.ts';
 import type { UnverifiedAssertion } from './assertion.ts';
-import { ID_JAG_TYP } from './trusted-issuer.ts';
-import { checkAssertionAlg } from './alg.ts';
-import { verifyAssertion } from './verify.ts';
-import { checkAssertionLifetime } from './lifetime.ts';
 import { checkAssertionReplay } from './replay.ts';
-import { checkIdJagClientAuthenticated, idJagClientPolicy } from './id-jag-client.ts';
-import { idJagSubject } from './id-jag-subject.ts';
+import { verifyIdJag } from './id-jag-verify.ts';
 import { idJagResources } from './id-jag-target.ts';
 import { assertionScope, requestedScope } from './scope.ts';
 
 export async function idJagGrant(req: TokenRequest, assertion: UnverifiedAssertion, issuer: IdJagIssuer): Promise<TokenResponseBody> {
   const { ctx, params, client } = req;
-  checkIdJagClientAuthenticated(client); // the client_id binding needs an authenticated client
-  checkAssertionAlg(assertion.header, issuer.algorithms); // RFC 8725 §3.1: asymmetric only
-  const payload = await verifyAssertion(ctx, assertion.jwt, {
-    source: issuer,
-    algorithms: issuer.algorithms,
-    audience: [ctx.config.issuer], // draft §4.3: aud is this AS's issuer identifier, exactly
-    typ: ID_JAG_TYP, // draft §3
-    requiredClaims: ['client_id', 'iat'],
-  });
-  checkAssertionLifetime(payload, ctx.now(), issuer.maxLifetime); // draft §3: short-lived
-  const policy = idJagClientPolicy(issuer, payload, client); // draft §4.3: client_id = the authenticated client
-  const user = await idJagSubject(ctx, issuer, payload); // draft §4.3: the user, by issuer policy
+  const { claims: payload, policy, user } = await verifyIdJag(ctx, client, assertion.jwt, assertion.header, issuer);
   const assertedScope = typeof payload.scope === 'string' ? (parseScope(payload.scope) ?? new Set<string>()) : null;
   const asked = params.get('scope') !== undefined ? requestedScope(params.get('scope')) : (assertedScope ?? new Set<string>());
   const ceiling = assertedScope === null ? policy.scopes : policy.scopes.filter((s) => assertedScope.has(s));

@@ -9,7 +9,7 @@ import { agentClaims } from '../../agents/identity.ts';
 import type { AgentRecord, RefreshTokenRecord } from '../../storage/records.ts';
 import { signAccessToken } from '../../tokens/access-token.ts';
 import { issueRefreshToken, successorOf } from '../../tokens/refresh-token.ts';
-import { auditIssuance, TokenAuditEvent } from '../shared/audit.ts';
+import { auditIssuance, narrowedIssuance, TokenAuditEvent } from '../shared/audit.ts';
 import { refreshTokenJkt } from '../shared/dpop.ts';
 import { tokenResponseBody } from '../shared/issue.ts';
 import { nestActors, profileClaims } from '../token-exchange/act-chain.ts';
@@ -45,9 +45,7 @@ export async function issueDelegatedTokens(req: TokenRequest, record: RefreshTok
     await auditIssuance(txCtx.audit, req, {
       event: TokenAuditEvent.Refreshed,
       userId: record.userId,
-      requestedScope: narrowed.requestedScope ?? record.scope,
-      grantedScope: narrowed.scope,
-      resources: narrowed.resources,
+      ...narrowedIssuance(narrowed, record.scope),
       data: {
         grant_id: grant.id,
         parent_grant_id: grant.parentGrantId,

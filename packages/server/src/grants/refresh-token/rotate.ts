@@ -8,7 +8,7 @@ import type { ServerContext } from '../../context.ts';
 import type { RefreshTokenRecord } from '../../storage/records.ts';
 import { successorOf } from '../../tokens/refresh-token.ts';
 import { inTransaction } from '../shared/commit.ts';
-import { auditIssuance, TokenAuditEvent } from '../shared/audit.ts';
+import { auditIssuance, narrowedIssuance, TokenAuditEvent } from '../shared/audit.ts';
 import { refreshTokenJkt } from '../shared/dpop.ts';
 import { issueUserTokens, signUserTokens } from '../shared/issue.ts';
 import type { Narrowed } from '../shared/narrow.ts';
@@ -51,9 +51,7 @@ export async function rotateAndIssue(req: TokenRequest, record: RefreshTokenReco
     await auditIssuance(txCtx.audit, req, {
       event: TokenAuditEvent.Refreshed,
       userId: record.userId,
-      requestedScope: narrowed.requestedScope ?? record.scope,
-      grantedScope: narrowed.scope,
-      resources: narrowed.resources,
+      ...narrowedIssuance(narrowed, record.scope),
       data: {
         grant_id: record.grantId,
         jti: issued.jti,

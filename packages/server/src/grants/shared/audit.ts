@@ -6,6 +6,7 @@
 import { isOAuthError } from '@mandate/protocol';
 import type { AuditLog, ServerContext } from '../../context.ts';
 import type { TokenRequest } from '../types.ts';
+import type { Narrowed } from './narrow.ts';
 
 export const TokenAuditEvent = {
   Issued: 'token_issued',
@@ -23,6 +24,15 @@ export interface IssuanceAudit {
   grantedScope: string;
   resources: string[];
   data: Record<string, unknown>;
+}
+
+/**
+ * The scope and resources an issuance records when the token was cut from a grant (narrow.ts):
+ * what the client asked for — the whole granted scope when it named none (RFC 6749 §6) — and
+ * what it got.
+ */
+export function narrowedIssuance(narrowed: Narrowed, grantedScope: string): Pick<IssuanceAudit, 'requestedScope' | 'grantedScope' | 'resources'> {
+  return { requestedScope: narrowed.requestedScope ?? grantedScope, grantedScope: narrowed.scope, resources: narrowed.resources };
 }
 
 export function auditIssuance(audit: AuditLog, req: TokenRequest, entry: IssuanceAudit): Promise<void> {

@@ -11,7 +11,6 @@
 import { InvalidRequestError, TokenTypeUri } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
 import type { AgentRecord, GrantDelegation } from '../../storage/records.ts';
-import { randomId, randomToken } from '../../crypto/hash.ts';
 import { agentClaims } from '../../agents/identity.ts';
 import { ACCESS_TOKEN_TYP, accessTokenClaims, type AccessTokenInput } from '../../tokens/access-token.ts';
 import { inTransaction } from '../shared/commit.ts';
@@ -20,6 +19,7 @@ import { issueRefreshToken, type IssuedRefreshToken } from '../../tokens/refresh
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
 import { profileClaims, type Chain, type Profile } from './act-chain.ts';
 import { auditExchange } from './audit.ts';
+import { sortableId, sortableJti } from './record-ids.ts';
 import type { SubjectToken } from './subject-token.ts';
 import { OFFLINE_ACCESS, offlineAccess, type OfflineDecision } from './offline.ts';
 
@@ -41,8 +41,8 @@ export async function issueExchangedAccessToken(req: TokenRequest, d: ExchangeDe
   const ttl = Math.min(ctx.config.tokenExchange.ttl, d.subject.expiresAt - now);
   if (ttl < 1) throw new InvalidRequestError('The subject_token has expired.');
   const { sub, ...identity } = profileClaims(d.chain, d.profile);
-  const grantId = randomId('grt');
-  const jti = randomToken(16);
+  const grantId = sortableId('grt');
+  const jti = sortableJti();
   const input: AccessTokenInput = {
     subject: sub,
     clientId: req.client.clientId,

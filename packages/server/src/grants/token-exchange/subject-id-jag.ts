@@ -19,14 +19,9 @@ import type { ServerContext } from '../../context.ts';
 import type { ClientRecord } from '../../storage/records.ts';
 import type { IdJagClientPolicy } from '../../federation/schema.ts';
 import { findIdJagIssuer } from '../../federation/issuers.ts';
-import { checkAssertionAlg } from '../jwt-bearer/alg.ts';
-import { verifyAssertion } from '../jwt-bearer/verify.ts';
-import { checkAssertionLifetime } from '../jwt-bearer/lifetime.ts';
 import { checkAssertionReplay } from '../jwt-bearer/replay.ts';
-import { checkIdJagClientAuthenticated, idJagClientPolicy } from '../jwt-bearer/id-jag-client.ts';
-import { idJagSubject } from '../jwt-bearer/id-jag-subject.ts';
+import { verifyIdJag } from '../jwt-bearer/id-jag-verify.ts';
 import { idJagResources } from '../jwt-bearer/id-jag-target.ts';
-import { ID_JAG_TYP } from '../jwt-bearer/trusted-issuer.ts';
 import type { ExchangeRequest } from './request.ts';
 import { truncate } from './request.ts';
 import type { SubjectToken } from './subject-token.ts';
@@ -43,18 +38,7 @@ export async function verifyIdJagSubject(ctx: ServerContext, client: ClientRecor
   const issuer = findIdJagIssuer(ctx.config.federation, iss);
   if (!issuer) throw new InvalidRequestError(`The subject_token issuer '${truncate(iss)}' is not a trusted identity assertion issuer of this server.`);
   return asSubjectRefusal(WHAT, issuer.issuer, async () => {
-    checkIdJagClientAuthenticated(client); // the client_id binding needs an authenticated client
-    checkAssertionAlg(header, issuer.algorithms); // RFC 8725 §3.1
-    const claims = await verifyAssertion(ctx, request.subjectToken, {
-      source: issuer,
-      algorithms: issuer.algorithms,
-      audience: [ctx.config.issuer], // draft §4.3: aud is this AS's issuer identifier, exactly
-      typ: ID_JAG_TYP, // draft §3
-      requiredClaims: ['client_id', 'iat'],
-    });
-    checkAssertionLifetime(claims, ctx.now(), issuer.maxLifetime); // draft §3: short-lived
-    const policy = idJagClientPolicy(issuer, claims, client); // draft §4.3: client_id = the requesting client
-    const user = await idJagSubject(ctx, issuer, claims); // draft §4.3: the user, by issuer policy
+    const { claims, policy, user } = await verifyIdJag(ctx, client, request.subjectToken, header, issuer);
     idJagResources([...request.resources, ...request.audiences], claims, policy, ctx.config); // RFC 8707, within the ID-JAG and the policy
     const scope = subjectScope(claims.scope, policy);
     await checkAssertionReplay(ctx, 'id_jag', claims); // draft §4.3: jti not replayed

@@ -3,7 +3,7 @@
  * the company IdP (its authorize endpoint, its login interaction, its redirect back) → the
  * callback URL at Mandate, returned unfollowed so tests can replay or alter it.
  */
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { Acr } from '@mandate/protocol';
 import type { MandateConfigInput } from '../../../src/config/config.ts';
 import type { ClientRecord } from '../../../src/storage/records.ts';
@@ -18,6 +18,23 @@ export interface SsoWorld {
   ts: TestServer;
   client: ClientRecord;
   close(): Promise<void>;
+}
+
+/** The login session cookie Mandate sets once a login is complete. */
+export const SESSION_COOKIE = '__Host-mandate_session';
+
+let made = 0;
+/** An upstream subject (or email local part) that no other test of the run has used. */
+export const freshName = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${++made}`;
+
+/** One SsoWorld for the whole test file (beforeAll/afterAll); `ready` receives it once started. */
+export function useSsoWorld(ready: (world: SsoWorld) => void, backend: 'sqlite' | 'postgres' = 'sqlite'): void {
+  let world: SsoWorld | undefined;
+  beforeAll(async () => {
+    world = await startSsoWorld(backend);
+    ready(world);
+  });
+  afterAll(() => world?.close());
 }
 
 /**
