@@ -22,7 +22,7 @@ let host: client.Configuration;
 
 beforeAll(async () => {
   // The orchestrator may also hold refresh tokens for what it exchanges (offline_access).
-  as = await startExchangeServer({ clients: EXCHANGE_CLIENTS.map((c) => (c.client_id === 'orchestrator' ? { ...c, grant_types: [...c.grant_types, 'refresh_token'] } : c)) });
+  as = await startExchangeServer({ clients: EXCHANGE_CLIENTS.map((c) => (c.client_id === 'orchestrator' ? { ...c, grant_types: [...(c.grant_types as string[]), 'refresh_token'] } : c)) });
   rs = await startOauth4webapiResourceServer(await discoverWithOauth4webapi(as.issuer));
   agent = await createAgent(as, as.alice);
   await as.ctx.storage.agents.update({ ...agent.record, allowedAudiences: [...agent.record.allowedAudiences, rs.resource] });
