@@ -49,6 +49,13 @@ export const UpstreamProviderSchema = z.object({
    * (see below); with neither, the provider only signs in identities already linked.
    */
   emailDomains: z.array(z.string().toLowerCase().regex(DOMAIN)).default([]),
+  /**
+   * Home-realm discovery without the extra click: an authorization request whose OIDC `login_hint`
+   * (Core §3.1.2.1) is an email at one of `emailDomains` skips the login page and goes straight to
+   * this provider, the hint passed on. Off by default: it hides the password form from everyone
+   * whose client sends such a hint (`?method=password` still shows it).
+   */
+  autoRedirectOnLoginHint: z.boolean().default(false),
   /** Create a local user on the first login of an unknown account (needs a verified email in `emailDomains`). */
   jitProvisioning: z.boolean().default(false),
   /**

@@ -9,7 +9,10 @@
  *
  * Only `sub` identifies the upstream account (OIDC Core §5.7); email is consulted once, at the
  * first login, and an unverified email never reaches an existing account. Everything runs in
- * one transaction, so two first logins at once cannot both link or both create.
+ * one transaction, so two first logins at once cannot both link or both create: on PostgreSQL
+ * both may read "nothing there" and the second insert then meets a unique index (users' email,
+ * the (provider, sub) key). That loser starts over once, after the winner committed, and takes
+ * the ordinary path with the winner's rows in view (see resolveUpstreamAccount).
  */
 import type { ServerContext } from '../../context.ts';
 import { randomId } from '../../crypto/hash.ts';
@@ -18,6 +21,7 @@ import type { UpstreamProvider } from '../upstream-schema.ts';
 import { assertedEmail, type AssertedEmail } from './email.ts';
 import { sameEmail } from '../email-match.ts';
 import { UpstreamLoginError } from './errors.ts';
+import { isUniqueViolation } from '../../scim/errors.ts';
 import { applyMappedAccess, mappedAccess } from './mapping.ts';
 import type { UpstreamClaims } from './token.ts';
 
@@ -84,9 +88,7 @@ async function findOrCreate(ctx: ServerContext, provider: UpstreamProvider, clai
   return { user, outcome: 'provisioned' };
 }
 
-/** The local user for this upstream login, with the provider's roles and groups applied. */
-export async function resolveUpstreamAccount(ctx: ServerContext, provider: UpstreamProvider, claims: UpstreamClaims): Promise<ResolvedAccount> {
-  const access = mappedAccess(provider, claims);
+async function resolveOnce(ctx: ServerContext, provider: UpstreamProvider, claims: UpstreamClaims, access: ReturnType<typeof mappedAccess>): Promise<ResolvedAccount> {
   return ctx.storage.transaction(async (storage) => {
     const tx: ServerContext = { ...ctx, storage };
     const resolved = await findOrCreate(tx, provider, claims);
@@ -97,4 +99,26 @@ export async function resolveUpstreamAccount(ctx: ServerContext, provider: Upstr
     await storage.upstreamIdentities.touch(provider.id, claims.sub, email, ctx.now());
     return { user, outcome: resolved.outcome };
   });
+}
+
+/** The local user for this upstream login, with the provider's roles and groups applied. */
+export async function resolveUpstreamAccount(ctx: ServerContext, provider: UpstreamProvider, claims: UpstreamClaims): Promise<ResolvedAccount> {
+  const access = mappedAccess(provider, claims);
+  try {
+    return await resolveOnce(ctx, provider, claims, access);
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    // A concurrent first login committed the row we were about to write (its transaction is over,
+    // ours rolled back; PostgreSQL cannot go on inside an aborted one). Starting over reads its
+    // rows: the same (provider, sub) is now simply 'existing'; a user created for another
+    // identity meets the linking rules, exactly as if the two logins had come one after the other.
+    // The database's message names the key's value (an email): only the fact is logged.
+    ctx.logger.info({ provider: provider.id }, 'upstream login raced another; resolving again');
+  }
+  try {
+    return await resolveOnce(ctx, provider, claims, access);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new UpstreamLoginError('concurrent_login', 'unique violation twice in a row');
+    throw err;
+  }
 }

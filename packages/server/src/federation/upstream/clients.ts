@@ -16,6 +16,8 @@ const DISCOVERY_TTL_SECONDS = 600;
 /** After a failed discovery, page views wait this long before trying again in the background. */
 const BACKGROUND_RETRY_SECONDS = 30;
 const TIMEOUT_MS = 10_000;
+/** The longest a login page waits for a provider's first discovery (its CSP needs the result). */
+const FORM_TARGET_WAIT_MS = 2_000;
 const MAX_BYTES = 256 * 1024;
 
 /** Reads a secret where it is given; null when the environment variable is unset or empty. */
@@ -39,9 +41,16 @@ interface Cached {
   until: number;
 }
 
+interface InFlight {
+  promise: Promise<oidc.Configuration>;
+  /** Date.now() at the start: the login page's wait budget counts from here. */
+  startedAt: number;
+}
+
 export class UpstreamClients {
   private readonly cache = new Map<string, Cached>();
   private readonly failedAt = new Map<string, number>();
+  private readonly inFlight = new Map<string, InFlight>();
   private readonly fetch: oidc.CustomFetch;
 
   constructor(private readonly ctx: ServerContext) {
@@ -61,6 +70,21 @@ export class UpstreamClients {
   async configuration(provider: UpstreamProvider): Promise<oidc.Configuration> {
     const cached = this.cache.get(provider.id);
     if (cached && cached.until > this.ctx.now()) return cached.config;
+    return this.discovery(provider).promise;
+  }
+
+  /** One discovery per provider at a time: concurrent page views and logins share it. */
+  private discovery(provider: UpstreamProvider): InFlight {
+    const running = this.inFlight.get(provider.id);
+    if (running) return running;
+    const started: InFlight = { promise: this.discover(provider), startedAt: Date.now() };
+    this.inFlight.set(provider.id, started);
+    const done = () => void this.inFlight.delete(provider.id);
+    started.promise.then(done, done);
+    return started;
+  }
+
+  private async discover(provider: UpstreamProvider): Promise<oidc.Configuration> {
     let config: oidc.Configuration;
     try {
       const issuer = new URL(provider.issuer);
@@ -83,18 +107,56 @@ export class UpstreamClients {
   }
 
   /**
-   * Origins the login page's forms may lead to (CSP form-action): a form post answered with a
-   * redirect to the provider is checked against it. The discovered authorization endpoint when
-   * known, else the issuer's origin; discovery is started in the background meanwhile.
+   * Origins the login page's forms may lead to (CSP form-action): the SSO form post is answered
+   * with a 303 to the provider's authorization endpoint, and browsers (Chrome) check that redirect
+   * against form-action. The endpoint may live on another origin than the issuer, and is only
+   * known from discovery — so the page waits for it (shared, at most FORM_TARGET_WAIT_MS per
+   * discovery attempt), or the first click after a restart would be blocked. A provider that is
+   * down, slow, or failed recently falls back to the issuer's origin: the page never fails or
+   * hangs for an IdP, and the click then gets the provider_unavailable page anyway.
    */
-  formTargets(): string[] {
-    return this.providers.map((p) => {
-      const cached = this.cache.get(p.id);
-      const recentlyFailed = this.ctx.now() - (this.failedAt.get(p.id) ?? -Infinity) < BACKGROUND_RETRY_SECONDS;
-      if (!cached && !recentlyFailed) this.configuration(p).catch(() => undefined);
-      const endpoint = cached?.config.serverMetadata().authorization_endpoint;
-      return new URL(endpoint ?? p.issuer).origin;
-    });
+  formTargets(): Promise<string[]> {
+    return Promise.all(this.providers.map((p) => this.formTarget(p)));
+  }
+
+  private async formTarget(provider: UpstreamProvider): Promise<string> {
+    const fallback = new URL(provider.issuer).origin;
+    const cached = this.cache.get(provider.id);
+    const recentlyFailed = this.ctx.now() - (this.failedAt.get(provider.id) ?? -Infinity) < BACKGROUND_RETRY_SECONDS;
+    if (cached) {
+      // Stale metadata is still the best guess for the page; it is refreshed in the background.
+      if (cached.until <= this.ctx.now() && !recentlyFailed) this.discovery(provider).promise.catch(() => undefined);
+      return authorizationOrigin(cached.config) ?? fallback;
+    }
+    if (recentlyFailed) return fallback;
+    const { promise, startedAt } = this.discovery(provider);
+    const config = await within(promise.catch(() => null), startedAt + FORM_TARGET_WAIT_MS - Date.now());
+    return (config && authorizationOrigin(config)) ?? fallback;
+  }
+}
+
+/** The origin of a discovered http(s) authorization endpoint; null for anything else. */
+function authorizationOrigin(config: oidc.Configuration): string | null {
+  try {
+    const url = new URL(config.serverMetadata().authorization_endpoint ?? '');
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The promise's value, or null once `ms` have passed (the promise itself runs on). */
+async function within<T>(promise: Promise<T | null>, ms: number): Promise<T | null> {
+  if (ms <= 0) return null;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -19,9 +19,10 @@ export type UpstreamLoginFailure =
   | 'link_admin_refused'
   | 'not_provisioned'
   | 'identity_user_missing'
-  | 'account_disabled';
+  | 'account_disabled'
+  | 'concurrent_login';
 
-const PAGES: Record<UpstreamLoginFailure, { status: 400 | 403 | 502; title: string; message: string }> = {
+const PAGES: Record<UpstreamLoginFailure, { status: 400 | 403 | 409 | 502; title: string; message: string }> = {
   provider_unavailable: { status: 502, title: 'Single sign-on is unavailable', message: 'Your organisation’s sign-in service cannot be reached right now. Try again later, or sign in another way.' },
   unknown_provider: { status: 400, title: 'Single sign-on is not available', message: 'This sign-in service is not configured here.' },
   invalid_state: { status: 400, title: 'This sign-in response cannot be used', message: 'The answer from your organisation’s sign-in service has expired, was already used, or does not belong to this sign-in. Start again from the application.' },
@@ -36,6 +37,7 @@ const PAGES: Record<UpstreamLoginFailure, { status: 400 | 403 | 502; title: stri
   not_provisioned: { status: 403, title: 'No account', message: 'There is no account for you here yet. Ask your administrator to create one.' },
   identity_user_missing: { status: 403, title: 'No account', message: 'The account connected to this sign-in no longer exists. Ask your administrator.' },
   account_disabled: { status: 403, title: 'Account disabled', message: 'This account is disabled. Ask your administrator.' },
+  concurrent_login: { status: 409, title: 'Sign-in interrupted', message: 'Another sign-in of the same account was completing at the same moment. Start again from the application.' },
 };
 
 export class UpstreamLoginError extends Error {

@@ -26,6 +26,7 @@ import { hasTotp } from '../totp.ts';
 import { interactionUrl } from '../urls.ts';
 import { upstreamClients } from '../../federation/upstream/clients.ts';
 import { renderPasskeyStep } from './passkey.ts';
+import { redirectForLoginHint } from './upstream-login-hint.ts';
 
 /** Messages for the `error` query parameter set by the form posts (codes only, never user input). */
 const MESSAGES: Record<string, string> = {
@@ -41,7 +42,7 @@ export async function showInteraction(c: Context, ctx: ServerContext, loaded: Lo
   const csrf = csrfToken(ctx, record.id);
   const error = MESSAGES[c.req.query('error') ?? ''] ?? null;
   const upstream = upstreamClients(ctx);
-  const ssoTargets = upstream.providers.length > 0 ? upstream.formTargets() : [];
+  const ssoTargets = upstream.providers.length > 0 ? await upstream.formTargets() : [];
   const page = (html: string) => sendPage(c, html, { formTargets: [request.redirectUri, ...ssoTargets] });
 
   const session = await currentSession(c, ctx);
@@ -56,6 +57,8 @@ export async function showInteraction(c: Context, ctx: ServerContext, loaded: Lo
       return page(totpEnrollmentPage({ action: interactionUrl(ctx, record.id, 'totp-enrollment'), csrf, email: user.email, secret, uri, error }));
     }
     if (step.kind === 'passkey' && c.req.query('method') !== 'password') return renderPasskeyStep(c, ctx, loaded, step.user);
+    const hinted = upstream.providers.length > 0 ? await redirectForLoginHint(c, ctx, loaded) : null;
+    if (hinted) return hinted;
     return page(
       loginPage({
         action: interactionUrl(ctx, record.id, 'login'),

@@ -12,7 +12,7 @@
  * seq is head.seq + 1, assigned under that serialisation, so it has no gaps.
  */
 import type { AuditEventInput, AuditEventRecord } from '../records.ts';
-import { auditRowHash, GENESIS_HASH } from '../../audit/chain.ts';
+import { auditRowHash, auditRowHashOfSortedData, GENESIS_HASH, sortedJsonCopy } from '../../audit/chain.ts';
 import { randomId } from '../../crypto/hash.ts';
 import { fromJsonOrNull, toJsonOrNull, withTransaction, type RepoContext } from '../context.ts';
 import { execute, first } from '../statements.ts';
@@ -29,7 +29,10 @@ const PLACEHOLDERS = COLUMNS.split(', ').map(() => '?').join(', ');
 const HEAD = 'select seq, hash from audit_events order by seq desc limit 1';
 const INSERT = `insert into audit_events (${COLUMNS}) values (${PLACEHOLDERS})`;
 
-function buildRecord(event: AuditEventInput, time: number, data: string | null, head: Head | undefined): AuditEventRecord {
+/** The data column's text, and its canonical form when sortedJsonCopy could make it. */
+type Data = { text: string | null; sorted: unknown };
+
+function buildRecord(event: AuditEventInput, time: number, { text: data, sorted }: Data, head: Head | undefined): AuditEventRecord {
   const unhashed = {
     id: randomId('aud'),
     time,
@@ -43,32 +46,33 @@ function buildRecord(event: AuditEventInput, time: number, data: string | null, 
     ip: event.ip ?? null,
     result: event.result,
     reason: event.reason ?? null,
-    data: fromJsonOrNull<Record<string, unknown>>(data),
+    data: sorted !== undefined ? (sorted as Record<string, unknown>) : fromJsonOrNull<Record<string, unknown>>(data),
     prevHash: head?.hash ?? GENESIS_HASH,
   };
-  return { seq: (head?.seq ?? 0) + 1, ...unhashed, hash: auditRowHash(unhashed) };
+  const hash = sorted !== undefined ? auditRowHashOfSortedData(unhashed) : auditRowHash(unhashed);
+  return { seq: (head?.seq ?? 0) + 1, ...unhashed, hash };
 }
 
 function values(r: AuditEventRecord, data: string | null): unknown[] {
   return [r.seq, r.id, r.time, r.event, r.userId, r.clientId, r.agentId, r.requestedScope, r.grantedScope, r.resource, r.ip, r.result, r.reason, data, r.prevHash, r.hash];
 }
 
-function appendPostgres(ctx: RepoContext, event: AuditEventInput, time: number, data: string | null): Promise<AuditEventRecord> {
+function appendPostgres(ctx: RepoContext, event: AuditEventInput, time: number, data: Data): Promise<AuditEventRecord> {
   return withTransaction(ctx, async (db) => {
     const tx = { ...ctx, db, inTransaction: true };
     // Separate statements: under READ COMMITTED a statement's snapshot is taken when it starts,
     // so the head must be read by a statement that starts after the lock is held.
     await execute(tx, 'select pg_advisory_xact_lock(?::int4, ?::int4)', [AUDIT_LOCK_CLASS, ctx.shared.auditLockKey]);
     const record = buildRecord(event, time, data, await first<Head>(tx, HEAD, []));
-    await execute(tx, INSERT, values(record, data));
+    await execute(tx, INSERT, values(record, data.text));
     return record;
   });
 }
 
-function appendSqlite(ctx: RepoContext, event: AuditEventInput, time: number, data: string | null): Promise<AuditEventRecord> {
+function appendSqlite(ctx: RepoContext, event: AuditEventInput, time: number, data: Data): Promise<AuditEventRecord> {
   return runSynchronously(ctx, (conn) => {
     const record = buildRecord(event, time, data, conn.get<Head>(HEAD, []));
-    conn.run(INSERT, values(record, data));
+    conn.run(INSERT, values(record, data.text));
     return record;
   });
 }
@@ -76,6 +80,9 @@ function appendSqlite(ctx: RepoContext, event: AuditEventInput, time: number, da
 export function appendAuditEvent(ctx: RepoContext, event: AuditEventInput, time: number): Promise<AuditEventRecord> {
   // Hash exactly what a reader will get back: the JSON round trip drops undefined and turns
   // Dates and the like into their JSON form before the hash is computed.
-  const data = toJsonOrNull(event.data);
+  // For plain data, one sorted copy of event.data is that, without parsing the text back; it is
+  // taken now, with the text, so a caller changing event.data later cannot make them differ.
+  const text = toJsonOrNull(event.data);
+  const data: Data = { text, sorted: text === null ? undefined : sortedJsonCopy(event.data) };
   return ctx.kind === 'postgres' ? appendPostgres(ctx, event, time, data) : appendSqlite(ctx, event, time, data);
 }

@@ -38,7 +38,7 @@ export function useSsoWorld(ready: (world: SsoWorld) => void, backend: 'sqlite' 
 }
 
 /**
- * Mandate with three providers (and one that is down), all the same company IdP (same client registration) under
+ * Mandate with four providers (and one that is down), all the same company IdP (same client registration) under
  * different policies; identities are per provider id, so they do not interfere.
  */
 export async function startSsoWorld(backend: 'sqlite' | 'postgres' = 'sqlite'): Promise<SsoWorld> {
@@ -68,6 +68,8 @@ export async function startSsoWorld(backend: 'sqlite' | 'postgres' = 'sqlite'): 
         { ...base, id: 'strict', displayName: 'Strict SSO', clientSecret: IDP_CLIENT_SECRET, emailDomains: ['strict.example'] },
         // example.com: the domain of the local users test/interaction/support/fixtures.ts creates.
         { ...base, id: 'linker', displayName: 'Linking SSO', clientSecret: IDP_CLIENT_SECRET, emailDomains: ['example.com'], linkByVerifiedEmail: true },
+        // Home-realm discovery from the client's login_hint, without the login page.
+        { ...base, id: 'hinted', displayName: 'Hinted SSO', clientSecret: IDP_CLIENT_SECRET, emailDomains: ['hinted.example'], jitProvisioning: true, autoRedirectOnLoginHint: true },
         // Nothing listens on port 1: an IdP that is down.
         { ...base, issuer: 'http://127.0.0.1:1', id: 'down', displayName: 'Down SSO', clientSecret: IDP_CLIENT_SECRET },
       ],
