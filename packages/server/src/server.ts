@@ -17,6 +17,7 @@ import { registerStaticClients } from './clients/static.ts';
 import { createApp } from './http/app.ts';
 import { setSecurityHeaders } from './http/security-headers.ts';
 import { createTokenVault } from './vault/from-config.ts';
+import { startMaintenance, type Maintenance } from './storage/maintenance.ts';
 
 export interface MandateServer {
   ctx: ServerContext;
@@ -24,6 +25,8 @@ export interface MandateServer {
   /** Starts listening; resolves with the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   close(): Promise<void>;
+  /** The periodic purge of expired rows (storage/maintenance.ts); stopped by close(). */
+  maintenance: Maintenance;
 }
 
 export function createLogger(level: string): Logger {
@@ -85,10 +88,12 @@ async function assemble(config: MandateConfig, storage: Storage, logger: Logger,
   await registerStaticClients(ctx);
   const app = createApp(ctx);
   let server: ServerType | undefined;
+  const maintenance = startMaintenance(ctx.storage, config.maintenance, logger, () => ctx.now());
 
   return {
     ctx,
     app,
+    maintenance,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         const s = serve({ fetch: app.fetch, port, hostname: host }, (info) => resolve(info.port));
@@ -98,6 +103,7 @@ async function assemble(config: MandateConfig, storage: Storage, logger: Logger,
       });
     },
     async close() {
+      await maintenance.stop();
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       await ctx.storage.close();
     },

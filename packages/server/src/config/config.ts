@@ -81,6 +81,15 @@ export const ConfigSchema = z.object({
       maxFailures: z.number().int().positive().default(10),
     })
     .prefault({}),
+  /** Periodic purge of expired rows (storage/maintenance.ts); the audit log is never purged. */
+  maintenance: z
+    .object({
+      /** Seconds between sweeps; 0 disables the sweep. */
+      purgeIntervalSeconds: z.number().int().nonnegative().default(300),
+      /** Rows stay this long past their expiry: covers clock skew of anyone still checking them. */
+      graceSeconds: z.number().int().nonnegative().default(3600),
+    })
+    .prefault({}),
   /** Trusted external JWT issuers of the jwt-bearer grant: workload identity (CL-8) and ID-JAG (DL-3). */
   federation: FederationSchema,
   /**

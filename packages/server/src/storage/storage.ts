@@ -81,12 +81,16 @@ export interface Storage {
     setSession(id: string, sessionIdHash: string): Promise<boolean>;
     /** Atomic: returns the record the first time, null when used, expired (per `now`) or absent. */
     consume(id: string, now: number): Promise<InteractionRecord | null>;
+    /** Deletes rows with expires_at < before (storage/maintenance.ts); returns how many. */
+    purgeExpired(before: number): Promise<number>;
   };
 
   par: {
     create(record: ParRecord): Promise<void>;
     /** Atomic single use (RFC 9126 §4: one-time use recommended). */
     consume(id: string, now: number): Promise<ParRecord | null>;
+    /** Deletes rows with expires_at < before (storage/maintenance.ts); returns how many. */
+    purgeExpired(before: number): Promise<number>;
   };
 
   grants: {
@@ -176,6 +180,8 @@ export interface Storage {
   revocations: {
     append(events: Omit<RevocationEventRecord, 'seq'>[]): Promise<void>;
     list(filter: { afterSeq?: number; limit?: number; now?: number }): Promise<RevocationEventRecord[]>;
+    /** Deletes events with expires_at < before: every token they concern is dead by then. Returns how many. */
+    purgeExpired(before: number): Promise<number>;
   };
 
   /** WebAuthn credentials (passkeys, issue 4). */

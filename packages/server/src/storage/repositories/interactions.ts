@@ -59,5 +59,9 @@ export function interactionsRepository(ctx: RepoContext): Storage['interactions'
         .executeTakeFirst();
       return row ? fromRow(row) : null;
     },
+    /** Expired interactions can no longer be consumed; deleting them twice is harmless (idempotent). */
+    async purgeExpired(before) {
+      return changed(await ctx.db.deleteFrom('interactions').where('expires_at', '<', before).executeTakeFirst());
+    },
   };
 }

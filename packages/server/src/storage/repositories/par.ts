@@ -3,7 +3,7 @@ import type { Selectable } from 'kysely';
 import type { ParRequestsTable } from '../db-types.ts';
 import type { ParRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
-import { fromJson, toJson, type RepoContext } from '../context.ts';
+import { changed, fromJson, toJson, type RepoContext } from '../context.ts';
 
 function fromRow(row: Selectable<ParRequestsTable>): ParRecord {
   return {
@@ -44,6 +44,10 @@ export function parRepository(ctx: RepoContext): Storage['par'] {
         .returningAll()
         .executeTakeFirst();
       return row ? fromRow(row) : null;
+    },
+    /** Expired requests can no longer be consumed; deleting them twice is harmless (idempotent). */
+    async purgeExpired(before) {
+      return changed(await ctx.db.deleteFrom('par_requests').where('expires_at', '<', before).executeTakeFirst());
     },
   };
 }

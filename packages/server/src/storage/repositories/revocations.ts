@@ -8,7 +8,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database, RevocationEventsTable } from '../db-types.ts';
 import type { RevocationEventRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
-import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, withTransaction, type RepoContext } from '../context.ts';
+import { changed, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, withTransaction, type RepoContext } from '../context.ts';
 import { execute } from '../statements.ts';
 import { AUDIT_LOCK_CLASS } from './audit-append.ts';
 
@@ -55,6 +55,10 @@ export function revocationsRepository(ctx: RepoContext): Storage['revocations'] 
       if (filter.now !== undefined) q = q.where('expires_at', '>', filter.now);
       const rows = await q.orderBy('seq').limit(limit).execute();
       return rows.map(fromRow);
+    },
+    /** Readers page by seq, so gaps left by deleted rows are harmless; identities are never reused. */
+    async purgeExpired(before) {
+      return changed(await ctx.db.deleteFrom('revocation_events').where('expires_at', '<', before).executeTakeFirst());
     },
   };
 }
