@@ -34,17 +34,22 @@ afterAll(async () => {
   await as?.close();
 });
 
+/** A fresh user access token exchanged under the impersonation profile, the agent acting, for the resource server. */
+async function impersonate(scope: string) {
+  const { token } = await userToken(as);
+  return client.genericGrantRequest(orchestrator, TOKEN_EXCHANGE, {
+    subject_token: token,
+    subject_token_type: TT.accessToken,
+    actor_token: await agent.assertion(),
+    actor_token_type: TT.jwt,
+    resource: rs.resource,
+    scope,
+  });
+}
+
 describe('openid-client genericGrantRequest: RFC 8693 token exchange', () => {
   it('impersonation with an agent actor token; oauth4webapi validates the exchanged token at the resource server', async () => {
-    const { token } = await userToken(as);
-    const res = await client.genericGrantRequest(orchestrator, TOKEN_EXCHANGE, {
-      subject_token: token,
-      subject_token_type: TT.accessToken,
-      actor_token: await agent.assertion(),
-      actor_token_type: TT.jwt,
-      resource: rs.resource,
-      scope: 'mcp:read',
-    });
+    const res = await impersonate('mcp:read');
     expect(res).toMatchObject({ issued_token_type: TT.accessToken, scope: 'mcp:read' });
     expect(res.token_type.toLowerCase()).toBe('bearer');
     expect(decodeProtectedHeader(res.access_token).typ).toBe('at+jwt');
@@ -91,15 +96,7 @@ describe('openid-client genericGrantRequest: RFC 8693 token exchange', () => {
   });
 
   it('offline_access: a refresh token, and openid-client refreshTokenGrant keeps the act chain (oauth4webapi validates)', async () => {
-    const { token } = await userToken(as);
-    const res = await client.genericGrantRequest(orchestrator, TOKEN_EXCHANGE, {
-      subject_token: token,
-      subject_token_type: TT.accessToken,
-      actor_token: await agent.assertion(),
-      actor_token_type: TT.jwt,
-      resource: rs.resource,
-      scope: 'mcp:read offline_access',
-    });
+    const res = await impersonate('mcp:read offline_access');
     expect(res.scope).toBe('mcp:read');
     expect(typeof res.refresh_token).toBe('string');
     const refreshed = await client.refreshTokenGrant(orchestrator, res.refresh_token!);

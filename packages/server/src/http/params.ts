@@ -55,7 +55,7 @@ export class Params {
 
 /** Reads an application/x-www-form-urlencoded body (RFC 6749 §4.1.3 and friends) with a size limit. */
 export async function readForm(c: Context, maxBytes = MAX_FORM_BYTES): Promise<Params> {
-  const type = (requestHeader(c, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  const type = mediaType(c);
   if (type !== 'application/x-www-form-urlencoded') {
     throw new InvalidRequestError('The request body must be application/x-www-form-urlencoded.');
   }
@@ -65,7 +65,7 @@ export async function readForm(c: Context, maxBytes = MAX_FORM_BYTES): Promise<P
 
 /** Reads a JSON object body (RFC 7591 registration, admin API) with a size limit. */
 export async function readJsonObject(c: Context, maxBytes = MAX_FORM_BYTES): Promise<Record<string, unknown>> {
-  const type = (requestHeader(c, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  const type = mediaType(c);
   if (type !== 'application/json') throw new InvalidRequestError('The request body must be application/json.');
   const text = await readBodyText(c, maxBytes);
   let value: unknown;
@@ -81,6 +81,11 @@ export async function readJsonObject(c: Context, maxBytes = MAX_FORM_BYTES): Pro
 /** Query parameters of a GET (authorization endpoint), with the same duplicate rule. */
 export function queryParams(c: Context): Params {
   return new Params(new URL(c.req.url).searchParams);
+}
+
+/** The Content-Type's media type, lowercased, without parameters (RFC 9110 §8.3.1). */
+function mediaType(c: Context): string | undefined {
+  return (requestHeader(c, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
 }
 
 async function readBodyText(c: Context, maxBytes: number): Promise<string> {

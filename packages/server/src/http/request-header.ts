@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { IncomingMessage } from 'node:http';
+import { nodeBindings } from './node-bindings.ts';
 
 /**
  * One request header, as `Headers.get` would give it (several fields of that name joined with
@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
  * field must stay visible (a doubled Basic header must fail, not pick one).
  */
 export function requestHeader(c: Context, name: Lowercase<string>): string | undefined {
-  const raw = nodeRawHeaders(c);
+  const raw = nodeBindings(c)?.incoming?.rawHeaders;
   if (raw === undefined) return c.req.raw.headers.get(name) ?? undefined;
   let value: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -21,11 +21,4 @@ export function requestHeader(c: Context, name: Lowercase<string>): string | und
     value = value === undefined ? (raw[i + 1] as string) : `${value}, ${raw[i + 1] as string}`;
   }
   return value;
-}
-
-/** The fields Node parsed, when `app.fetch` was called by the Node server (not in-process). */
-function nodeRawHeaders(c: Context): string[] | undefined {
-  // The same two shapes client-ip.ts accepts: the adapter's own env, or one nested under `server`.
-  const env = c.env as { server?: { incoming?: IncomingMessage }; incoming?: IncomingMessage } | undefined;
-  return (env?.server ? env.server : env)?.incoming?.rawHeaders;
 }

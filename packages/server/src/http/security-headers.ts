@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
+import { nodeBindings } from './node-bindings.ts';
 
 /**
  * Headers on every response: no framing (clickjacking of login and consent, AS-8), no sniffing,
@@ -44,7 +45,6 @@ export function securityHeaders(): MiddlewareHandler {
  * gets false and adds them itself.
  */
 export function securityHeadersSent(c: Context): boolean {
-  const env = c.env as { server?: { outgoing?: unknown }; outgoing?: unknown } | undefined;
-  const outgoing = (env?.server ? env.server : env)?.outgoing as ServerResponse | undefined;
+  const outgoing = nodeBindings(c)?.outgoing;
   return typeof outgoing?.hasHeader === 'function' && outgoing.hasHeader('X-Content-Type-Options');
 }

@@ -43,12 +43,9 @@ export const forbidden = (detail: string) => new ScimError(403, 'mutability', de
 
 /**
  * A unique index refused the write: two clients created the same userName or displayName at once,
- * after both passed the explicit check. SQLite says SQLITE_CONSTRAINT_UNIQUE, PostgreSQL 23505.
+ * after both passed the explicit check (storage/unique-violation.ts knows both backends' codes).
  */
-export function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown } | null;
-  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || (typeof e?.message === 'string' && /UNIQUE constraint failed/i.test(e.message));
-}
+export { isUniqueViolation } from '../storage/unique-violation.ts';
 
 export function isScimError(value: unknown): value is ScimError {
   return value instanceof ScimError;

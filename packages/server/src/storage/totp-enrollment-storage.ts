@@ -46,10 +46,11 @@ function record(row: Selectable<TotpEnrollmentsTable>): TotpEnrollmentRecord {
 export function totpEnrollmentsRepository(ctx: RepoContext): Storage['totpEnrollments'] {
   // The same connection or transaction, viewed through this feature's table.
   const db = () => ctx.db as unknown as Kysely<EnrollmentDatabase>;
+  const purgeExpired = async (now: number) => changed(await db().deleteFrom('totp_enrollments').where('expires_at', '<=', now).executeTakeFirst());
   return {
     async put(r) {
       // Abandoned enrolments are swept here, so no secret outlives its login by more than the next enrolment.
-      await db().deleteFrom('totp_enrollments').where('expires_at', '<=', r.createdAt).execute();
+      await purgeExpired(r.createdAt);
       const values = {
         interaction_id: r.interactionId,
         user_id: r.userId,
@@ -81,8 +82,6 @@ export function totpEnrollmentsRepository(ctx: RepoContext): Storage['totpEnroll
         .executeTakeFirst();
       return row ? record(row) : null;
     },
-    async purgeExpired(now) {
-      return changed(await db().deleteFrom('totp_enrollments').where('expires_at', '<=', now).executeTakeFirst());
-    },
+    purgeExpired,
   };
 }

@@ -115,8 +115,8 @@ async function awaitOtherRefresh(deps: RefreshDeps, entry: VaultEntryRecord, cur
 }
 
 /** The stored value changed under us: another instance's refresh (or a re-link) is the current one. */
-async function winnerOrThrow(deps: RefreshDeps, entry: VaultEntryRecord): Promise<OAuthPayload> {
-  const latest = await deps.storage.vault.entries.get(entry.id);
+async function winnerOrThrow(deps: RefreshDeps, entry: VaultEntryRecord, known?: VaultEntryRecord): Promise<OAuthPayload> {
+  const latest = known ?? (await deps.storage.vault.entries.get(entry.id));
   if (!latest) throw new VaultNotFoundError(`Entry ${entry.id} does not exist.`);
   if (latest.status !== 'ok') throw new VaultEntryUnusableError(latest.id, latest.status);
   return openOAuth(deps, latest);
@@ -126,7 +126,7 @@ async function failed(deps: RefreshDeps, entry: VaultEntryRecord, current: OAuth
   const now = deps.now();
   const latest = await deps.storage.vault.entries.get(entry.id);
   // With rotation, losing a race to another instance shows up as invalid_grant for the spent refresh token.
-  if (latest && latest.sealed.ciphertext !== entry.sealed.ciphertext) return winnerOrThrow(deps, entry);
+  if (latest && latest.sealed.ciphertext !== entry.sealed.ciphertext) return winnerOrThrow(deps, entry, latest);
   if (isPermanent(err)) {
     await deps.storage.vault.entries.setStatus(entry.id, 'refresh_failed', err.error, now, 'ok');
     throw new VaultEntryUnusableError(entry.id, 'refresh_failed');

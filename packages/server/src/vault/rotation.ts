@@ -10,6 +10,7 @@ import type { KeyEncryptionKeys } from './kek.ts';
 import { rewrap } from './envelope.ts';
 import { VaultError } from './errors.ts';
 import { connectionBinding } from './connections.ts';
+import { entryBinding } from './refresh.ts';
 
 export interface RewrapReport {
   /** Entries and connection secrets moved to the current KEK. */
@@ -28,7 +29,7 @@ async function rewrapEntries(storage: Storage, keys: KeyEncryptionKeys, report: 
     const batch = await storage.vault.entries.listNotUnderKek(keys.currentKeyId, { limit: BATCH, ...(afterId !== undefined ? { afterId } : {}) });
     for (const e of batch) {
       try {
-        const next = await rewrap(keys, { kind: 'entry', entryId: e.id, userId: e.userId, connectionId: e.connectionId }, e.sealed);
+        const next = await rewrap(keys, entryBinding(e), e.sealed);
         const swapped = await storage.vault.entries.rewrap(e.id, e.sealed, { kekId: next.kekId, wrappedKey: next.wrappedKey });
         if (swapped) report.rewrapped++;
         else report.skipped++;

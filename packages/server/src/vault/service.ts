@@ -167,7 +167,7 @@ export class TokenVault {
         continue;
       }
       const id = `vle_${randomBytes(16).toString('base64url')}`;
-      const record: VaultEntryRecord = { id, userId, connectionId, sealed: await seal(this.deps.keys, { kind: 'entry', entryId: id, userId, connectionId }, encodePayload(payload)), status: 'ok', lastError: null, refreshLeaseUntil: null, createdAt: now, updatedAt: now };
+      const record: VaultEntryRecord = { id, userId, connectionId, sealed: await seal(this.deps.keys, entryBinding({ id, userId, connectionId }), encodePayload(payload)), status: 'ok', lastError: null, refreshLeaseUntil: null, createdAt: now, updatedAt: now };
       try {
         await this.storage.vault.entries.create(record);
         return { entry: entryView(record), replaced: false };

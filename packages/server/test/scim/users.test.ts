@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { verifyPassword } from '../../src/crypto/password.ts';
 import type { TestServer } from '../helpers/test-server.ts';
-import { clientToken, ERROR, IDP, newUser, patchOps, scim, startScimServer, USER_SCHEMA } from './support.ts';
+import { clientToken, ERROR, IDP, newUser, PATCH_OP, patchOps, scim, startScimServer, USER_SCHEMA } from './support.ts';
 
 describe.each(['sqlite', 'postgres'] as const)('SCIM /Users (%s)', (backend) => {
   let s: TestServer;
@@ -79,6 +79,14 @@ describe.each(['sqlite', 'postgres'] as const)('SCIM /Users (%s)', (backend) => 
         expect(res.status).toBe(400);
         expect(res.json.scimType).toBe('invalidSyntax');
       }
+    });
+
+    it('400 invalidSyntax, not a 500: a body nested thousands of levels deep (a PATCH value once overflowed the stack)', async () => {
+      const created = (await call('POST', '/Users', newUser(unique('deep')))).json;
+      const deep = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
+      const res = await call('PATCH', `/Users/${created.id}`, `{"schemas":["${PATCH_OP}"],"Operations":[{"op":"add","path":"emails","value":${deep}}]}`);
+      expect(res.status).toBe(400);
+      expect(res.json).toMatchObject({ schemas: [ERROR], status: '400', scimType: 'invalidSyntax' });
     });
   });
 

@@ -5,6 +5,7 @@
  * user access token obtained through the real authorization code grant.
  */
 import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import type { MandateConfigInput } from '../../src/config/config.ts';
 import type { AgentRecord, UserRecord } from '../../src/storage/records.ts';
@@ -137,4 +138,20 @@ export function exchange(server: TokenServer, form: Form, options: PostOptions):
 
 export function startExchangeServer(overrides: Partial<MandateConfigInput> = {}, backend: Backend = 'sqlite'): Promise<TokenServer> {
   return startTokenServer(exchangeConfig(overrides), backend);
+}
+
+/**
+ * A suite's exchange server and one agent of alice's, started before its tests and closed after:
+ * read `env.server` / `env.agent` inside the tests.
+ */
+export function useExchangeServer(): { server: TokenServer; agent: TestAgent } {
+  const env = {} as { server: TokenServer; agent: TestAgent };
+  beforeAll(async () => {
+    env.server = await startExchangeServer();
+    env.agent = await createAgent(env.server, env.server.alice);
+  });
+  afterAll(async () => {
+    await env.server?.close();
+  });
+  return env;
 }

@@ -3,10 +3,10 @@
  * consecutive inserts append to their primary-key index instead of landing on a random page, and
  * still carrying 128 random bits so an id is no easier to guess than a plain random one.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sortableId, sortableJti } from '../../src/grants/token-exchange/record-ids.ts';
-import { accessTokenClaims, type TokenServer } from '../token/fixtures.ts';
-import { auth, createAgent, exchange, MCP, startExchangeServer, TT, userToken, type TestAgent } from './fixtures.ts';
+import { accessTokenClaims } from '../token/fixtures.ts';
+import { auth, exchange, MCP, TT, useExchangeServer, userToken } from './fixtures.ts';
 
 describe('sortable record ids of the token exchange', () => {
   afterEach(() => {
@@ -39,17 +39,10 @@ describe('sortable record ids of the token exchange', () => {
 });
 
 describe('an exchange records its grant and access token under sortable ids', () => {
-  let server: TokenServer;
-  let agent: TestAgent;
-  beforeAll(async () => {
-    server = await startExchangeServer();
-    agent = await createAgent(server, server.alice);
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const env = useExchangeServer();
 
   it('the jti and the derived grant id lead with the time, and a later exchange sorts after an earlier one', async () => {
+    const { server, agent } = env;
     const issued: { jti: string; grantId: string }[] = [];
     for (let i = 0; i < 2; i++) {
       const { token } = await userToken(server);

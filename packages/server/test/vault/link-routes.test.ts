@@ -7,7 +7,6 @@
  * is shown on the page, and "Link again" repairs the entry.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomToken, sha256 } from '../../src/crypto/hash.ts';
 import type { UserRecord } from '../../src/storage/records.ts';
 import { freePort, startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { inputValue, TestBrowser } from '../interaction/support/browser.ts';
@@ -17,10 +16,9 @@ import { open } from '../../src/vault/envelope.ts';
 import { vaultKeys } from '../../src/vault/kek.ts';
 import { decodePayload } from '../../src/vault/payload.ts';
 import { entryBinding } from '../../src/vault/refresh.ts';
-import { itemOf } from './support/account-browser.ts';
+import { itemOf, signedInBrowser } from './support/account-browser.ts';
 import { createGithubLike, directRefresh, userinfo } from './support/vault-fixture.ts';
 
-const SESSION = '__Host-mandate_session';
 const LINK = '__Host-mandate_vault_link';
 
 describe.each(['sqlite', 'postgres'] as const)('linked accounts pages (%s)', (backend) => {
@@ -42,17 +40,6 @@ describe.each(['sqlite', 'postgres'] as const)('linked accounts pages (%s)', (ba
     await provider?.close();
     await ts?.close();
   });
-
-  /** A browser signed in as `user` (a live session record and its cookie). */
-  async function signedIn(user: UserRecord): Promise<TestBrowser> {
-    const ctx = ts.server.ctx;
-    const token = randomToken();
-    const now = ctx.now();
-    await ctx.storage.sessions.create({ idHash: sha256(token), userId: user.id, authTime: now, acr: 'urn:mandate:acr:mfa', amr: ['pwd', 'otp'], createdAt: now, expiresAt: now + 3600, revokedAt: null });
-    const browser = new TestBrowser();
-    browser.jar.set(SESSION, { name: SESSION, value: token, attributes: [] });
-    return browser;
-  }
 
   async function csrfOf(browser: TestBrowser): Promise<{ csrf: string; html: string; csp: string }> {
     const res = await browser.get(`${ts.issuer}/account/vault`);
@@ -77,7 +64,7 @@ describe.each(['sqlite', 'postgres'] as const)('linked accounts pages (%s)', (ba
   const events = (event: string) => ts.server.ctx.storage.audit.list({ event, limit: 1000 });
 
   it('links through the provider, shows the status, unlinks with revocation at the provider; all audited', async () => {
-    const browser = await signedIn(alice);
+    const browser = await signedInBrowser(ts, alice);
     const page = await csrfOf(browser);
     expect(page.html).toContain('Not linked');
     expect(page.csp).toContain(`form-action 'self' ${provider.issuer}`);
@@ -104,7 +91,7 @@ describe.each(['sqlite', 'postgres'] as const)('linked accounts pages (%s)', (ba
   });
 
   it('a wrong state is refused before the code is spent, and audited', async () => {
-    const browser = await signedIn(alice);
+    const browser = await signedInBrowser(ts, alice);
     const params = await startLink(browser, 'alice-at-tp');
     params.set('state', 'forged');
     const res = await callback(browser, params);
@@ -115,9 +102,9 @@ describe.each(['sqlite', 'postgres'] as const)('linked accounts pages (%s)', (ba
   });
 
   it("another session (even holding the first browser's link cookie) cannot complete the link", async () => {
-    const aliceBrowser = await signedIn(alice);
+    const aliceBrowser = await signedInBrowser(ts, alice);
     const params = await startLink(aliceBrowser, 'alice-at-tp');
-    const bobBrowser = await signedIn(bob);
+    const bobBrowser = await signedInBrowser(ts, bob);
     bobBrowser.jar.set(LINK, aliceBrowser.cookie(LINK)!);
     const res = await callback(bobBrowser, params);
     expect(res.headers.get('location')).toBe(`${ts.issuer}/account/vault?error=link`);
@@ -128,7 +115,7 @@ describe.each(['sqlite', 'postgres'] as const)('linked accounts pages (%s)', (ba
 
   it('no session → 401 page; a post without the CSRF token → 403, nothing started', async () => {
     expect((await new TestBrowser().get(`${ts.issuer}/account/vault`)).status).toBe(401);
-    const browser = await signedIn(alice);
+    const browser = await signedInBrowser(ts, alice);
     const res = await browser.post(`${ts.issuer}/account/vault/link`, { connection: 'tp' });
     expect(res.status).toBe(403);
     expect(browser.cookie(LINK)).toBeUndefined();
@@ -138,7 +125,7 @@ describe.each(['sqlite', 'postgres'] as const)('linked accounts pages (%s)', (ba
 
   it('a refresh the provider refuses is shown on the page; "Link again" links anew and the entry is usable again', async () => {
     const ctx = ts.server.ctx;
-    const browser = await signedIn(bob);
+    const browser = await signedInBrowser(ts, bob);
     expect((await callback(browser, await startLink(browser, 'bob-at-tp'))).status).toBe(303);
     // Spend the stored refresh token behind the vault's back (the provider rotates: the vault's copy is now dead).
     const entry = (await ctx.storage.vault.entries.getFor(bob.id, 'tp'))!;

@@ -21,7 +21,7 @@ import type { UpstreamProvider } from '../upstream-schema.ts';
 import { assertedEmail, type AssertedEmail } from './email.ts';
 import { sameEmail } from '../email-match.ts';
 import { UpstreamLoginError } from './errors.ts';
-import { isUniqueViolation } from '../../scim/errors.ts';
+import { isUniqueViolation } from '../../storage/unique-violation.ts';
 import { applyMappedAccess, mappedAccess } from './mapping.ts';
 import type { UpstreamClaims } from './token.ts';
 

@@ -4,18 +4,17 @@
  * event with the whole chain (AU-2) — one transaction, with the refresh token's rotation.
  */
 import { InvalidGrantError } from '@mandate/protocol';
-import type { ServerContext } from '../../context.ts';
 import { agentClaims } from '../../agents/identity.ts';
-import type { AgentRecord, RefreshTokenRecord } from '../../storage/records.ts';
+import type { RefreshTokenRecord } from '../../storage/records.ts';
 import { signAccessToken } from '../../tokens/access-token.ts';
 import { issueRefreshToken, successorOf } from '../../tokens/refresh-token.ts';
-import { auditIssuance, narrowedIssuance, TokenAuditEvent } from '../shared/audit.ts';
 import { refreshTokenJkt } from '../shared/dpop.ts';
 import { tokenResponseBody } from '../shared/issue.ts';
 import { nestActors, profileClaims } from '../token-exchange/act-chain.ts';
+import { checkAgentStillActive } from '../token-exchange/issue.ts';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
 import type { DelegatedRefresh } from './delegation.ts';
-import { withRotation } from './rotate.ts';
+import { auditRefreshed, withRotation } from './rotate.ts';
 
 export async function issueDelegatedTokens(req: TokenRequest, record: RefreshTokenRecord, r: DelegatedRefresh): Promise<TokenResponseBody> {
   const { ctx } = req;
@@ -38,28 +37,23 @@ export async function issueDelegatedTokens(req: TokenRequest, record: RefreshTok
     extraClaims: { ...identity, ...(agent ? agentClaims(agent) : {}) },
   });
   return withRotation(req, record, async (txCtx) => {
-    await checkAgentStillActive(txCtx, agent);
+    await checkAgentStillActive(txCtx, agent, InvalidGrantError); // ID-2, as the exchange re-reads it
     await txCtx.storage.accessTokens.create(access.record);
     // A DPoP-bound exchange's refresh token stays bound to its key; otherwise the usual rule (public clients).
     const successor = await issueRefreshToken(txCtx, successorOf(record, record.dpopJkt ?? refreshTokenJkt(req.client, req.dpop)));
-    await auditIssuance(txCtx.audit, req, {
-      event: TokenAuditEvent.Refreshed,
-      userId: record.userId,
-      ...narrowedIssuance(narrowed, record.scope),
-      data: {
-        grant_id: grant.id,
-        parent_grant_id: grant.parentGrantId,
-        jti: access.jti,
-        previous_refresh_token_id: record.id,
-        refresh_token_id: successor.record.id,
-        // AU-2: the chain, as token_exchanged records it.
-        profile: d.profile,
-        principal: d.chain.principal,
-        act: nestActors(d.chain.actors) ?? null,
-        actors: d.chain.actors.map((a) => a.sub),
-        agent_id: agent?.id ?? null,
-        ...(r.dropped.length > 0 ? { scope_dropped: r.dropped.map((s) => `${s}: no longer in the agent's allowed scopes`) } : {}),
-      },
+    await auditRefreshed(txCtx, req, record, narrowed, {
+      grant_id: grant.id,
+      parent_grant_id: grant.parentGrantId,
+      jti: access.jti,
+      previous_refresh_token_id: record.id,
+      refresh_token_id: successor.record.id,
+      // AU-2: the chain, as token_exchanged records it.
+      profile: d.profile,
+      principal: d.chain.principal,
+      act: nestActors(d.chain.actors) ?? null,
+      actors: d.chain.actors.map((a) => a.sub),
+      agent_id: agent?.id ?? null,
+      ...(r.dropped.length > 0 ? { scope_dropped: r.dropped.map((s) => `${s}: no longer in the agent's allowed scopes`) } : {}),
     });
     const body = tokenResponseBody(req, access, { scope: narrowed.scope, authorizationDetails: null });
     body.refresh_token = successor.token;
@@ -67,13 +61,3 @@ export async function issueDelegatedTokens(req: TokenRequest, record: RefreshTok
   });
 }
 
-/**
- * ID-2: suspension marks the agent, then revokes its grants. Re-reading it inside the transaction
- * closes the gap — either this refresh commits before the revocation (and is revoked by it) or
- * the suspension is seen here.
- */
-async function checkAgentStillActive(txCtx: ServerContext, agent: AgentRecord | null): Promise<void> {
-  if (agent === null) return;
-  const current = await txCtx.storage.agents.get(agent.id);
-  if (!current || current.status !== 'active') throw new InvalidGrantError(`The agent '${agent.id}' was suspended: it cannot act.`);
-}

@@ -48,17 +48,17 @@ export async function rotateAndIssue(req: TokenRequest, record: RefreshTokenReco
       idTokenNonce: null,
       refreshToken: successorOf(record, refreshTokenJkt(req.client, req.dpop, record.dpopJkt)),
     }, signed);
-    await auditIssuance(txCtx.audit, req, {
-      event: TokenAuditEvent.Refreshed,
-      userId: record.userId,
-      ...narrowedIssuance(narrowed, record.scope),
-      data: {
-        grant_id: record.grantId,
-        jti: issued.jti,
-        previous_refresh_token_id: record.id,
-        ...(issued.refreshToken ? { refresh_token_id: issued.refreshToken.record.id } : {}),
-      },
+    await auditRefreshed(txCtx, req, record, narrowed, {
+      grant_id: record.grantId,
+      jti: issued.jti,
+      previous_refresh_token_id: record.id,
+      ...(issued.refreshToken ? { refresh_token_id: issued.refreshToken.record.id } : {}),
     });
     return issued.body;
   });
+}
+
+/** The `token_refreshed` event (AU-1) of any refresh, plain or delegated: scope as narrowed from the presented token's. */
+export function auditRefreshed(txCtx: ServerContext, req: TokenRequest, record: RefreshTokenRecord, narrowed: Narrowed, data: Record<string, unknown>): Promise<void> {
+  return auditIssuance(txCtx.audit, req, { event: TokenAuditEvent.Refreshed, userId: record.userId, ...narrowedIssuance(narrowed, record.scope), data });
 }

@@ -148,9 +148,10 @@ function narrowedWithOffline(narrowed: string[], offline: OfflineDecision): stri
  * ID-2 "suspending an agent stops it at once": suspension marks the agent, then revokes its grants.
  * Re-reading the agent inside the issuing transaction closes the gap between the two — either this
  * grant is written before the revocation (and revoked by it) or the suspension is seen here.
+ * An exchange refuses with invalid_request (RFC 8693 §2.2.2), a refresh with invalid_grant.
  */
-async function checkAgentStillActive(txCtx: ServerContext, agent: AgentRecord | null): Promise<void> {
+export async function checkAgentStillActive(txCtx: ServerContext, agent: AgentRecord | null, Refusal: new (message: string) => Error = InvalidRequestError): Promise<void> {
   if (agent === null) return;
   const current = await txCtx.storage.agents.get(agent.id);
-  if (!current || current.status !== 'active') throw new InvalidRequestError(`The agent '${agent.id}' was suspended: it cannot act.`);
+  if (!current || current.status !== 'active') throw new Refusal(`The agent '${agent.id}' was suspended: it cannot act.`);
 }

@@ -41,9 +41,7 @@ export async function showInteraction(c: Context, ctx: ServerContext, loaded: Lo
   const { record, request, client } = loaded;
   const csrf = csrfToken(ctx, record.id);
   const error = MESSAGES[c.req.query('error') ?? ''] ?? null;
-  const upstream = upstreamClients(ctx);
-  const ssoTargets = upstream.providers.length > 0 ? await upstream.formTargets() : [];
-  const page = (html: string) => sendPage(c, html, { formTargets: [request.redirectUri, ...ssoTargets] });
+  const page = (html: string, extraTargets: string[] = []) => sendPage(c, html, { formTargets: [request.redirectUri, ...extraTargets] });
 
   const session = await currentSession(c, ctx);
   const step = await authenticationStep(ctx, session, request, record);
@@ -57,8 +55,12 @@ export async function showInteraction(c: Context, ctx: ServerContext, loaded: Lo
       return page(totpEnrollmentPage({ action: interactionUrl(ctx, record.id, 'totp-enrollment'), csrf, email: user.email, secret, uri, error }));
     }
     if (step.kind === 'passkey' && c.req.query('method') !== 'password') return renderPasskeyStep(c, ctx, loaded, step.user);
-    const hinted = upstream.providers.length > 0 ? await redirectForLoginHint(c, ctx, loaded) : null;
+    const upstream = upstreamClients(ctx);
+    const sso = upstream.providers.length > 0;
+    const hinted = sso ? await redirectForLoginHint(c, ctx, loaded) : null;
     if (hinted) return hinted;
+    // Only the login page posts to a provider (its SSO forms): only it waits for their origins.
+    const ssoTargets = sso ? await upstream.formTargets() : [];
     return page(
       loginPage({
         action: interactionUrl(ctx, record.id, 'login'),
@@ -67,7 +69,7 @@ export async function showInteraction(c: Context, ctx: ServerContext, loaded: Lo
         email: request.loginHint,
         error,
         passkeyUrl: interactionUrl(ctx, record.id, 'passkey'),
-        ...(upstream.providers.length > 0
+        ...(sso
           ? {
               sso: {
                 action: interactionUrl(ctx, record.id, 'sso'),
@@ -79,6 +81,7 @@ export async function showInteraction(c: Context, ctx: ServerContext, loaded: Lo
             }
           : {}),
       }),
+      ssoTargets,
     );
   }
 
