@@ -22,6 +22,7 @@ import type { LoadOptions, LoadResult, RequestSource } from './lib/http-load.ts'
 import type { MemoryFigures } from './lib/memory.ts';
 import { summarizeProfile, type ProfileSummary } from './lib/profile-summary.ts';
 import { consoleTable, judge, writeResults, type BenchResults, type Figure } from './lib/report.ts';
+import { ORCHESTRATOR_AUTH } from './lib/exchange-fixture.ts';
 import { API_SCOPE, CC_BODY, CC_CLIENT, FORM, PKCE_VERIFIER, REDIRECT_URI, RESOURCE, RS_CLIENT, WEB_CLIENT, basicAuth, form } from './lib/fixtures.ts';
 
 const args = new Set(process.argv.slice(2));
@@ -112,6 +113,7 @@ interface MandateFigures {
   ccInProcess: { okPerSecond: number } | null;
   code: LoadResult | null;
   refresh: LoadResult | null;
+  exchangeHttp: LoadResult | null;
   introspect: LoadResult | null;
   idle: MemoryFigures | null;
   idlePlainJs: MemoryFigures | null;
@@ -140,7 +142,7 @@ async function benchOidcProvider(loadgen: ChildHandle): Promise<{ cc: LoadResult
 }
 
 async function benchMandate(loadgen: ChildHandle): Promise<MandateFigures> {
-  const out: MandateFigures = { ccHttp: null, ccInProcess: null, code: null, refresh: null, introspect: null, idle: null, idlePlainJs: null, afterTokens: null, startMs: null };
+  const out: MandateFigures = { ccHttp: null, ccInProcess: null, code: null, refresh: null, exchangeHttp: null, introspect: null, idle: null, idlePlainJs: null, afterTokens: null, startMs: null };
   log('Mandate: starting the server process');
   noteLoad('mandate');
   const server = forkTs(new URL('./server-child.ts', import.meta.url), { execArgv: ['--expose-gc'] });
@@ -196,6 +198,18 @@ async function benchMandate(loadgen: ChildHandle): Promise<MandateFigures> {
       return profiled(server, 'refresh_token', async () => checkLoad('Mandate refresh_token (HTTP)', await measuredLoad(server, loadgen, source, loadOptions(port, WINDOW.otherMs))));
     });
     issued += out.refresh?.ok ?? 0;
+
+    out.exchangeHttp = await attempt('Mandate token exchange (HTTP)', async () => {
+      // Issue 3's exchange over HTTP, one server process (the in-process figure is the goal's; see tokenExchangeFigures).
+      const expected = 4000;
+      const count = Math.ceil((expected * (WINDOW.otherMs + WINDOW.warmupMs)) / 1000) + 2000;
+      const t0 = performance.now();
+      const bodies = await server.call<string[]>('seedExchange', { count });
+      log(`seeded ${bodies.length} token exchange requests in ${Math.round(performance.now() - t0)} ms`);
+      const source: RequestSource = { kind: 'list', base: { method: 'POST', path: '/token', headers: { Authorization: ORCHESTRATOR_AUTH, 'Content-Type': FORM }, body: '' }, bodies };
+      return profiled(server, 'token_exchange', async () => checkLoad('Mandate token exchange (HTTP)', await measuredLoad(server, loadgen, source, loadOptions(port, WINDOW.otherMs))));
+    });
+    issued += out.exchangeHttp?.ok ?? 0;
 
     out.introspect = await attempt('Mandate introspection (HTTP)', async () => {
       const pool = await server.call<string[]>('issueAccessTokens', { count: 500 });
@@ -316,9 +330,11 @@ function buildFigures(b: Baselines | null, m: MandateFigures, op: { cc: LoadResu
   ];
 }
 
-function tokenExchangeFigures(t: TokenExchangeFigures | null): Figure[] {
+function tokenExchangeFigures(t: TokenExchangeFigures | null, http: LoadResult | null): Figure[] {
   return [
     judge({ id: 'mandate.token_exchange', label: 'Mandate token exchanges/s (RFC 8693, in one process: subject verify + actor verify + sign + audit)', value: t?.exchangesPerSecond ?? null, unit: '/s', goal: { op: '>=', value: 3000 } }),
+    rateFigure('mandate.token_exchange.http', 'Mandate token exchanges/s over HTTP (the same exchange; one server process, load generator in another)', http, undefined, `${CONNECTIONS} keep-alive connections over loopback`),
+    cpuFigure('mandate.token_exchange.http.cpu_ms', 'Mandate server CPU per token exchange over HTTP (all threads)', http),
     { id: 'baseline.es256_verify_sign', label: 'Baseline: raw ES256 verify + sign pairs/s (node:crypto, same process)', value: t?.rawEs256VerifySignPerSecond ?? null, unit: '/s' },
     { id: 'ratio.token_exchange_to_raw', label: 'Mandate token exchange / raw ES256 verify + sign', value: t?.ratioToRawVerifySign ?? null, unit: '×' },
   ];
@@ -354,7 +370,7 @@ async function main(): Promise<void> {
 
   const loadgen = forkTs(new URL('./loadgen-child.ts', import.meta.url));
   let op: { cc: LoadResult | null; idle: MemoryFigures | null } = { cc: null, idle: null };
-  let mandate: MandateFigures = { ccHttp: null, ccInProcess: null, code: null, refresh: null, introspect: null, idle: null, idlePlainJs: null, afterTokens: null, startMs: null };
+  let mandate: MandateFigures = { ccHttp: null, ccInProcess: null, code: null, refresh: null, exchangeHttp: null, introspect: null, idle: null, idlePlainJs: null, afterTokens: null, startMs: null };
   try {
     if (runs('oidc-provider')) op = await benchOidcProvider(loadgen);
     if (runs('mandate')) mandate = await benchMandate(loadgen);
@@ -393,7 +409,7 @@ async function main(): Promise<void> {
       quick: QUICK,
       durationSeconds: Math.round((performance.now() - began) / 1000),
     },
-    figures: [...buildFigures(baselines, mandate, op, startup), ...tokenExchangeFigures(tokenExchange), ...vaultReleaseFigures(vaultRelease)],
+    figures: [...buildFigures(baselines, mandate, op, startup), ...tokenExchangeFigures(tokenExchange, mandate.exchangeHttp), ...vaultReleaseFigures(vaultRelease)],
     details,
     errors,
     ...(PROFILE ? { profiles } : {}),

@@ -20,6 +20,7 @@ import { benchConfig } from './lib/in-process.ts';
 import { freePort } from './lib/free-port.ts';
 import { memoryFigures } from './lib/memory.ts';
 import { API_SCOPE, BENCH_USER_ID, CC_BODY, CC_CLIENT, FORM, PKCE_VERIFIER, REDIRECT_URI, RESOURCE, RS_CLIENT, WEB_CLIENT, basicAuth, type BenchClient } from './lib/fixtures.ts';
+import { EXCHANGE_SCOPES, EXCHANGE_SETTINGS, seedExchangeBodies } from './lib/exchange-fixture.ts';
 import { clientRecord as testClientRecord } from '../packages/server/test/helpers/client-record.ts';
 
 let server: MandateServer | undefined;
@@ -39,9 +40,12 @@ async function start(): Promise<{ port: number; issuer: string; startMs: number 
   issuer = `http://127.0.0.1:${port}`;
   const config = benchConfig(dir, port, {
     logLevel: 'info',
-    scopesSupported: ['openid', 'profile', 'email', 'offline_access', API_SCOPE],
-    // Pre-made codes must outlive the seeding and the run (the default is 60 s).
-    ttl: { authorizationCode: 600 },
+    scopesSupported: ['openid', 'profile', 'email', 'offline_access', API_SCOPE, ...EXCHANGE_SCOPES],
+    // The token exchange's clients and policy (lib/exchange-fixture.ts); other phases ignore them.
+    ...EXCHANGE_SETTINGS,
+    // Pre-made codes must outlive the seeding and the run (the default is 60 s); subject tokens
+    // for the exchange too (an exchanged token never outlives its subject token).
+    ttl: { ...EXCHANGE_SETTINGS.ttl, authorizationCode: 600 },
   });
   const logger = pino({ level: config.logLevel }, pino.destination({ fd: openSync(join(dir, 'server.log'), 'a'), sync: false }));
   server = await createServer(config, { logger });
@@ -258,8 +262,14 @@ async function stop(): Promise<void> {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }
 
+/** Token exchange request bodies, each with its own single-use actor assertion (lib/exchange-fixture.ts). */
+function seedExchange(args: { count: number }): Promise<string[]> {
+  return seedExchangeBodies(must(), args.count);
+}
+
 serveCommands({
   start,
+  seedExchange,
   seedCodes,
   seedRefreshTokens,
   issueAccessTokens,

@@ -8,18 +8,12 @@
  * `measureTokenExchange()` returns the figures (bench/run.ts can call it); run directly
  * (`npx tsx bench/token-exchange.ts [--quick]`) it prints them and writes bench/results/token-exchange.json.
  */
-import { generateKeyPairSync, randomUUID, sign, verify } from 'node:crypto';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { fileURLToPath } from 'node:url';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { randomId } from '../packages/server/src/crypto/hash.ts';
-import { GrantType, TokenTypeUri } from '@mandate/protocol';
-import { printAndWriteResult, runClosedLoop, seedSubjectTokens, SUBJECT_TOKENS, tokenRequest, withInProcessServer } from './lib/in-process.ts';
-
-const UPSTREAM = 'https://orchestrator.example/api';
-const TARGET = 'https://mcp.example/mcp';
-const SECRET = 'bench-orchestrator-secret-0123456789abcdefgh';
+import { printAndWriteResult, runClosedLoop, tokenRequest, withInProcessServer } from './lib/in-process.ts';
+import { EXCHANGE_SCOPES, EXCHANGE_SETTINGS, ORCHESTRATOR_AUTH, seedExchangeBodies } from './lib/exchange-fixture.ts';
 
 export interface TokenExchangeFigures {
   exchangesPerSecond: number;
@@ -47,40 +41,17 @@ export async function measureTokenExchange(options: { durationMs?: number; concu
   const durationMs = options.durationMs ?? 5000;
   const concurrency = options.concurrency ?? 32;
   const rawBefore = rawVerifySignPerSecond(Math.min(durationMs, 1500));
-  const settings = {
-    scopesSupported: ['openid', 'mcp:read', 'mcp:write'],
-    ttl: { accessToken: 3600 },
-    tokenExchange: { resources: [{ resource: UPSTREAM, exchangers: ['orchestrator'] }] },
-    clients: [
-      { client_id: 'host', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types: ['authorization_code'], redirect_uris: ['https://host.example/cb'] },
-      { client_id: 'orchestrator', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types: [GrantType.TokenExchange] },
-    ],
-  };
-  return withInProcessServer('mandate-bench-te-', settings, async ({ ctx, app }, config) => {
+  const settings = { scopesSupported: ['openid', ...EXCHANGE_SCOPES], ...EXCHANGE_SETTINGS };
+  return withInProcessServer('mandate-bench-te-', settings, async (server, config) => {
+    const { app } = server;
     const issuer = config.issuer;
-    const now = ctx.now();
-    // The subjects: user access tokens as the authorization code grant issues them.
-    const { userId, subjectTokens } = await seedSubjectTokens(ctx, { clientId: 'host', resource: UPSTREAM, scope: 'mcp:read mcp:write', count: SUBJECT_TOKENS });
-    // The actor: an agent with its own key; every exchange presents a fresh single-use assertion, signed beforehand.
-    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-    const agentId = randomId('agt');
-    await ctx.storage.agents.create({
-      id: agentId, name: 'bench agent', description: '', ownerUserId: userId, allowedScopes: ['mcp:read'], allowedAudiences: [TARGET], allowedTools: [],
-      maxDelegationDepth: 5, status: 'active', attestation: null, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] }, clientId: null, createdAt: now, updatedAt: now,
-    });
-    const needed = Math.ceil((durationMs / 1000) * 12_000) + 2000;
-    const assertions: string[] = [];
-    for (let i = 0; i < needed; i++) {
-      assertions.push(await new SignJWT({ iss: agentId, sub: agentId, aud: issuer, jti: randomUUID(), iat: now, exp: now + 280 }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(privateKey));
-    }
-    const orchestrator = `Basic ${Buffer.from(`orchestrator:${SECRET}`).toString('base64')}`;
+    // Bodies (fresh single-use actor assertion each) are built ahead, outside the measured window.
+    const bodies = await seedExchangeBodies(server, Math.ceil((durationMs / 1000) * 12_000) + 2000);
     let next = 0;
     const one = async (): Promise<boolean> => {
-      const assertion = assertions[next++];
-      if (assertion === undefined) return false;
-      const subjectToken = subjectTokens[next % SUBJECT_TOKENS] as string;
-      const body = new URLSearchParams({ grant_type: GrantType.TokenExchange, subject_token: subjectToken, subject_token_type: TokenTypeUri.AccessToken, actor_token: assertion, actor_token_type: TokenTypeUri.Jwt, resource: TARGET, scope: 'mcp:read' });
-      const res = await app.fetch(tokenRequest(issuer, orchestrator, body));
+      const body = bodies[next++];
+      if (body === undefined) return false;
+      const res = await app.fetch(tokenRequest(issuer, ORCHESTRATOR_AUTH, body));
       await res.arrayBuffer();
       return res.status === 200;
     };

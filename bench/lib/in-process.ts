@@ -56,10 +56,10 @@ export async function withInProcessServer<T>(
  * authorization code grant issues them (signed, recorded under that grant). Used round robin
  * with `count` above the verified-token cache, so every request really verifies a signature.
  */
-export async function seedSubjectTokens(ctx: ServerContext, args: { clientId: string; resource: string; scope: string; count: number }): Promise<{ userId: string; subjectTokens: string[] }> {
+export async function seedSubjectTokens(ctx: ServerContext, args: { clientId: string; resource: string; scope: string; count: number; email?: string }): Promise<{ userId: string; subjectTokens: string[] }> {
   const now = ctx.now();
   const userId = randomId('usr');
-  await ctx.storage.users.create({ id: userId, email: 'bench@example.com', name: 'Bench', passwordHash: null, totpSecretEncrypted: null, isAdmin: false, disabled: false, createdAt: now, updatedAt: now });
+  await ctx.storage.users.create({ id: userId, email: args.email ?? 'bench@example.com', name: 'Bench', passwordHash: null, totpSecretEncrypted: null, isAdmin: false, disabled: false, createdAt: now, updatedAt: now });
   const grantId = randomId('grt');
   await ctx.storage.grants.create({ id: grantId, userId, clientId: args.clientId, agentId: null, parentGrantId: null, scope: args.scope, resources: [args.resource], authorizationDetails: null, consentId: null, createdAt: now, revokedAt: null, revokedReason: null });
   const subjectTokens: string[] = [];
@@ -71,8 +71,8 @@ export async function seedSubjectTokens(ctx: ServerContext, args: { clientId: st
 }
 
 /** A token endpoint POST authenticated with client_secret_basic (the value of `authorization`). */
-export function tokenRequest(issuer: string, authorization: string, body: URLSearchParams): Request {
-  return new Request(`${issuer}/token`, { method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+export function tokenRequest(issuer: string, authorization: string, body: URLSearchParams | string): Request {
+  return new Request(`${issuer}/token`, { method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, body: typeof body === 'string' ? body : body.toString() });
 }
 
 /** `concurrency` workers call `one` back to back until `durationMs` has passed (closed loop). */

@@ -12,7 +12,6 @@ import type { AuditEventRecord } from '../storage/records.ts';
 const ISSUING_EVENTS = ['token_exchanged', 'token_issued', 'token_refreshed'] as const;
 /** A chain never has more hops than this (the exchange depth limit is far lower). */
 const MAX_HOPS = 64;
-const PAGE = 1000;
 
 export interface CustodyHop {
   jti: string | null;
@@ -35,7 +34,7 @@ export async function custodyOfToken(storage: Storage, jti: string): Promise<Cus
 }
 
 export async function custodyOfEvent(storage: Storage, eventId: string): Promise<Custody | null> {
-  const event = await findEvent(storage, {}, (e) => e.id === eventId);
+  const event = await storage.audit.findById(eventId);
   if (!event) return null;
   const jti = stringField(event.data, 'jti');
   const first: CustodyHop = { jti, event, subjectJti: stringField(event.data, 'subject_jti'), revoked: jti ? await isRevoked(storage, jti) : null };
@@ -55,13 +54,17 @@ async function walkBack(storage: Storage, first: CustodyHop): Promise<CustodyHop
   return hops;
 }
 
-/** The issuance event of a jti (found among the events of its user, or its client). */
+/**
+ * The issuance event of a jti, by the indexed audit_events.jti column — also when the token's
+ * row is gone (the maintenance sweep purges expired tokens). A jti is minted by exactly one
+ * issuing event, so the oldest match is it.
+ */
 async function hopForJti(storage: Storage, jti: string): Promise<CustodyHop | null> {
   const record = await storage.accessTokens.get(jti);
-  const filter = record?.userId ? { userId: record.userId } : record ? { clientId: record.clientId } : {};
-  for (const event of ISSUING_EVENTS) {
-    const found = await findEvent(storage, { ...filter, event }, (e) => stringField(e.data, 'jti') === jti);
-    if (found) return { jti, event: found, subjectJti: stringField(found.data, 'subject_jti'), revoked: record ? await isRevoked(storage, jti) : null };
+  const found = await storage.audit.findIssuance(jti, ISSUING_EVENTS);
+  // The column is an unhashed copy: trust only what the hashed data says.
+  if (found && stringField(found.data, 'jti') === jti) {
+    return { jti, event: found, subjectJti: stringField(found.data, 'subject_jti'), revoked: record ? await isRevoked(storage, jti) : null };
   }
   return record ? { jti, event: null, subjectJti: null, revoked: await isRevoked(storage, jti) } : null;
 }
@@ -73,18 +76,6 @@ async function isRevoked(storage: Storage, jti: string): Promise<boolean | null>
   if (record.grantId === null) return false;
   const grant = await storage.grants.get(record.grantId);
   return grant === null || grant.revokedAt !== null;
-}
-
-/** Pages through the audit log (filtered by the indexed columns) until `match`. */
-async function findEvent(storage: Storage, filter: { userId?: string; clientId?: string; event?: string }, match: (e: AuditEventRecord) => boolean): Promise<AuditEventRecord | null> {
-  let afterSeq: number | undefined;
-  for (;;) {
-    const page = await storage.audit.list({ ...filter, ...(afterSeq !== undefined ? { afterSeq } : {}), limit: PAGE });
-    const found = page.find(match);
-    if (found) return found;
-    if (page.length < PAGE) return null;
-    afterSeq = page.at(-1)!.seq;
-  }
 }
 
 function stringField(data: Record<string, unknown> | null, name: string): string | null {

@@ -201,6 +201,8 @@ export interface AuditEventsTable {
   data: string | null;
   prev_hash: string;
   hash: string;
+  /** Migration 0009: an unhashed, indexed copy of a string data.jti (custody lookups re-check it against data). */
+  jti: string | null;
 }
 
 export interface AgentsTable {

@@ -41,56 +41,61 @@ export interface KyselyStorageOptions {
   direct?: DirectConnection;
 }
 
+type Repositories = Omit<Storage, 'kind' | 'migrate' | 'close' | 'transaction'>;
+
+const REPOSITORIES: { [K in keyof Repositories]: (ctx: RepoContext) => Repositories[K] } = {
+  clients: clientsRepository,
+  users: usersRepository,
+  sessions: sessionsRepository,
+  interactions: interactionsRepository,
+  par: parRepository,
+  grants: grantsRepository,
+  codes: codesRepository,
+  refreshTokens: refreshTokensRepository,
+  accessTokens: accessTokensRepository,
+  consents: consentsRepository,
+  signingKeys: signingKeysRepository,
+  cimdCache: cimdCacheRepository,
+  replay: replayRepository,
+  agents: agentsRepository,
+  revocations: revocationsRepository,
+  passkeys: passkeysRepository,
+  audit: auditRepository,
+  scim: scimRepository,
+  vault: vaultRepository,
+  upstreamIdentities: upstreamIdentitiesRepository,
+  totpEnrollments: totpEnrollmentsRepository,
+};
+
 class KyselyStorage implements Storage {
   readonly kind: StorageKind;
-  readonly clients: Storage['clients'];
-  readonly users: Storage['users'];
-  readonly sessions: Storage['sessions'];
-  readonly interactions: Storage['interactions'];
-  readonly par: Storage['par'];
-  readonly grants: Storage['grants'];
-  readonly codes: Storage['codes'];
-  readonly refreshTokens: Storage['refreshTokens'];
-  readonly accessTokens: Storage['accessTokens'];
-  readonly consents: Storage['consents'];
-  readonly signingKeys: Storage['signingKeys'];
-  readonly cimdCache: Storage['cimdCache'];
-  readonly replay: Storage['replay'];
-  readonly agents: Storage['agents'];
-  readonly revocations: Storage['revocations'];
-  readonly passkeys: Storage['passkeys'];
-  readonly audit: Storage['audit'];
-  readonly scim: Storage['scim'];
-  readonly vault: Storage['vault'];
-  readonly upstreamIdentities: Storage['upstreamIdentities'];
-  readonly totpEnrollments: Storage['totpEnrollments'];
+  declare readonly clients: Storage['clients'];
+  declare readonly users: Storage['users'];
+  declare readonly sessions: Storage['sessions'];
+  declare readonly interactions: Storage['interactions'];
+  declare readonly par: Storage['par'];
+  declare readonly grants: Storage['grants'];
+  declare readonly codes: Storage['codes'];
+  declare readonly refreshTokens: Storage['refreshTokens'];
+  declare readonly accessTokens: Storage['accessTokens'];
+  declare readonly consents: Storage['consents'];
+  declare readonly signingKeys: Storage['signingKeys'];
+  declare readonly cimdCache: Storage['cimdCache'];
+  declare readonly replay: Storage['replay'];
+  declare readonly agents: Storage['agents'];
+  declare readonly revocations: Storage['revocations'];
+  declare readonly passkeys: Storage['passkeys'];
+  declare readonly audit: Storage['audit'];
+  declare readonly scim: Storage['scim'];
+  declare readonly vault: Storage['vault'];
+  declare readonly upstreamIdentities: Storage['upstreamIdentities'];
+  declare readonly totpEnrollments: Storage['totpEnrollments'];
 
   constructor(
-    private readonly ctx: RepoContext,
+    readonly ctx: RepoContext,
     private readonly options: KyselyStorageOptions,
   ) {
     this.kind = ctx.kind;
-    this.clients = clientsRepository(ctx);
-    this.users = usersRepository(ctx);
-    this.sessions = sessionsRepository(ctx);
-    this.interactions = interactionsRepository(ctx);
-    this.par = parRepository(ctx);
-    this.grants = grantsRepository(ctx);
-    this.codes = codesRepository(ctx);
-    this.refreshTokens = refreshTokensRepository(ctx);
-    this.accessTokens = accessTokensRepository(ctx);
-    this.consents = consentsRepository(ctx);
-    this.signingKeys = signingKeysRepository(ctx);
-    this.cimdCache = cimdCacheRepository(ctx);
-    this.replay = replayRepository(ctx);
-    this.agents = agentsRepository(ctx);
-    this.revocations = revocationsRepository(ctx);
-    this.passkeys = passkeysRepository(ctx);
-    this.audit = auditRepository(ctx);
-    this.scim = scimRepository(ctx);
-    this.vault = vaultRepository(ctx);
-    this.upstreamIdentities = upstreamIdentitiesRepository(ctx);
-    this.totpEnrollments = totpEnrollmentsRepository(ctx);
   }
 
   /** Kysely's migrator takes its lock (an advisory lock on PostgreSQL), so concurrent starts are safe. */
@@ -113,6 +118,27 @@ class KyselyStorage implements Storage {
     const { direct } = this.options;
     return this.ctx.db.transaction().execute((trx) => fn(new KyselyStorage({ ...this.ctx, db: trx, inTransaction: true, ...(direct ? { direct: direct.forTransaction(trx) } : {}) }, this.options)));
   }
+}
+
+/**
+ * Repositories are built on first use: every transaction gets a fresh KyselyStorage, and a
+ * transaction touches two or three of the tables (a client_credentials grant: access_tokens and
+ * audit), so building all of them each time was ~2% of a grant's CPU. The first read defines the
+ * repository as an own property; assigning one (tests wrap a repository) does the same.
+ */
+for (const [name, build] of Object.entries(REPOSITORIES) as [keyof Repositories, (ctx: RepoContext) => unknown][]) {
+  const own = (target: object, value: unknown) => Object.defineProperty(target, name, { value, writable: true, enumerable: true, configurable: true });
+  Object.defineProperty(KyselyStorage.prototype, name, {
+    get(this: KyselyStorage) {
+      const repository = build(this.ctx);
+      own(this, repository);
+      return repository;
+    },
+    set(this: KyselyStorage, value: unknown) {
+      own(this, value);
+    },
+    configurable: true,
+  });
 }
 
 /**

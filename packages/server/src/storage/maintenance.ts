@@ -1,15 +1,28 @@
 /**
- * Periodic retention sweep: deletes rows whose expiry passed more than `graceSeconds` ago, so the
- * database does not grow without bound. Every delete is a plain `expires_at < cutoff`, so several
- * instances sweeping at once only race to delete the same rows (idempotent).
+ * Periodic retention sweep: deletes rows nobody can use or needs as evidence any more, so the
+ * database does not grow without bound. `before` is now − `graceSeconds`. Every delete is a plain
+ * statement over rows that can no longer change meaning, so several instances sweeping at once
+ * only race to delete the same rows (idempotent). The tables that can hold a large backlog are
+ * deleted in chunks of PURGE_CHUNK rows, each its own short statement, so the SQLite writer is
+ * never held by one long delete.
  *
- * Deliberately NOT purged (docs/storage-schema.md, "Retention"):
+ * Purged (docs/storage-schema.md, "Retention"):
+ * - access_tokens, revocation_events, par_requests, interactions, upstream_login_states,
+ *   totp_enrollments, sessions: expires_at < before (an expired row is refused like an absent one).
+ * - authorization_codes: expires_at < before and either unconsumed, or consumed for a grant whose
+ *   tree holds no unrevoked token expiring at or after `before` (repositories/live-grants.ts): a
+ *   replayed code revokes its grant tree (RFC 6749 §4.1.2, RFC 9700 §4.2.4), so the consumed row is
+ *   kept exactly while there is something to revoke.
+ * - refresh_tokens: expired before `before` and never rotated; expired before `before` in a grant
+ *   tree without live tokens; or of a grant revoked before `before`.
+ *
+ * Deliberately NOT purged:
+ * - a rotated refresh token of a grant that still holds a live token, even past its own expiry:
+ *   presenting it is reuse whatever its expiry (grants/refresh-token/load.ts) and revokes the
+ *   family (RFC 9700 §4.14.2). Refresh tokens slide (each rotation gets a fresh ttl.refreshToken,
+ *   no absolute family lifetime), so a family in use keeps one such row per refresh.
  * - audit_events: append-only hash chain.
- * - refresh_tokens: a rotated token's row is what detects reuse and revokes its grant family
- *   (RFC 9700 §4.14.2); it must live as long as the grant does.
- * - authorization_codes: a consumed code's row is what detects a replayed code and revokes the
- *   grant issued from it (RFC 9700 §4.5), whatever the code's expiry.
- * - sessions, grants, consents: liveness records without (or beyond) a purge-able expiry.
+ * - grants, consents: liveness records without a purge-able expiry.
  */
 import type { Logger } from 'pino';
 import type { Storage } from './storage.ts';
@@ -30,7 +43,23 @@ export interface Maintenance {
   stop(): Promise<void>;
 }
 
-/** Each entry purges rows with expires_at < before; `before` is already now − grace. */
+/** Rows per DELETE of the chunked purges: a short write transaction even on a slow disk. */
+export const PURGE_CHUNK = 1000;
+/** Chunks per table per sweep: a huge backlog is worked off over several sweeps, never in one endless loop. */
+const MAX_CHUNKS = 100;
+
+/** Deletes in chunks until a chunk comes back short (nothing left, or another instance took the rest). */
+async function chunked(purge: (limit: number) => Promise<number>): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < MAX_CHUNKS; i++) {
+    const n = await purge(PURGE_CHUNK);
+    total += n;
+    if (n < PURGE_CHUNK) break;
+  }
+  return total;
+}
+
+/** Each entry purges what its table no longer needs; `before` is already now − grace (see the header). */
 const PURGES: ReadonlyArray<readonly [string, (s: Storage, before: number) => Promise<number>]> = [
   // A JWT access token cannot verify past exp (+ a resource server's small clock tolerance, within grace).
   ['access_tokens', (s, before) => s.accessTokens.purgeExpired(before)],
@@ -41,6 +70,11 @@ const PURGES: ReadonlyArray<readonly [string, (s: Storage, before: number) => Pr
   ['interactions', (s, before) => s.interactions.purgeExpired(before)],
   ['upstream_login_states', (s, before) => s.upstreamIdentities.states.purgeExpired(before)],
   ['totp_enrollments', (s, before) => s.totpEnrollments.purgeExpired(before)],
+  // A row per login, refresh and authorization: chunked. Order does not matter: the code and refresh
+  // rules read which grants hold live tokens, and no purge here deletes a live token.
+  ['sessions', (s, before) => chunked((limit) => s.sessions.purgeExpired(before, limit))],
+  ['authorization_codes', (s, before) => chunked((limit) => s.codes.purgeExpired(before, limit))],
+  ['refresh_tokens', (s, before) => chunked((limit) => s.refreshTokens.purgeExpired(before, limit))],
 ];
 
 export function startMaintenance(storage: Storage, options: MaintenanceOptions, logger: Logger, now: () => number): Maintenance {

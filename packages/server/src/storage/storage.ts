@@ -72,6 +72,8 @@ export interface Storage {
     get(idHash: string): Promise<SessionRecord | null>;
     revoke(idHash: string, at: number): Promise<boolean>;
     revokeAllForUser(userId: string, at: number): Promise<number>;
+    /** Deletes at most `limit` sessions with expires_at < before (storage/maintenance.ts); returns how many. */
+    purgeExpired(before: number, limit: number): Promise<number>;
   };
 
   interactions: {
@@ -117,6 +119,11 @@ export interface Storage {
      * a replayed code returns the record with `first: false` so the caller can revoke its grant.
      */
     consume(codeHash: string, now: number): Promise<{ record: AuthorizationCodeRecord; first: boolean } | null>;
+    /**
+     * Deletes at most `limit` codes with expires_at < before that are unconsumed, or consumed for a
+     * grant whose tree holds no token unrevoked and unexpired at `before` (storage/maintenance.ts).
+     */
+    purgeExpired(before: number, limit: number): Promise<number>;
   };
 
   refreshTokens: {
@@ -128,6 +135,12 @@ export interface Storage {
      */
     rotate(tokenHash: string, now: number): Promise<{ record: RefreshTokenRecord; first: boolean } | null>;
     revoke(tokenHash: string, at: number): Promise<boolean>;
+    /**
+     * Deletes at most `limit` rows: expired before `before` and never rotated, or expired before
+     * `before` in a grant tree holding no live token, or of a grant revoked before `before`.
+     * A rotated row of a live family stays whatever its expiry (storage/maintenance.ts).
+     */
+    purgeExpired(before: number, limit: number): Promise<number>;
   };
 
   accessTokens: {
@@ -204,6 +217,10 @@ export interface Storage {
     /** Appends to the hash chain (audit/chain.ts computes the hash); serialized across instances. */
     append(event: AuditEventInput, time: number): Promise<AuditEventRecord>;
     list(filter: { afterSeq?: number; userId?: string; clientId?: string; event?: string; limit?: number }): Promise<AuditEventRecord[]>;
+    /** The oldest event among `events` whose string data.jti is `jti` (indexed; AU-2 custody), or null. */
+    findIssuance(jti: string, events: readonly string[]): Promise<AuditEventRecord | null>;
+    /** The event with this id (indexed), or null. */
+    findById(id: string): Promise<AuditEventRecord | null>;
   };
 
   /** Token vault (issue 5, VA-1/VA-2): connections and sealed per-user entries; storage/vault-storage.ts. */

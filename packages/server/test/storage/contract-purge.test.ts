@@ -1,12 +1,14 @@
 /**
  * Retention contract, on SQLite and PostgreSQL (storage/maintenance.ts): purgeExpired deletes
  * exactly the rows expired before the cutoff, keeps live and just-expired rows, is idempotent,
- * and the sweep never touches grants, refresh token families, codes or the audit log.
+ * and the sweep never touches grants, the audit log, or the codes and refresh tokens that still
+ * detect a replay; codes, refresh tokens and sessions follow their own rules (maintenance.ts).
  */
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { startMaintenance } from '../../src/storage/maintenance.ts';
 import { BACKENDS, accessToken, code, grant, refreshToken, useStorage } from './fixtures.ts';
+import type { SessionRecord } from '../../src/storage/records.ts';
 
 const T = 1_700_000_000;
 
@@ -51,7 +53,9 @@ describe.each(BACKENDS)('storage contract (%s): purge of expired rows', (backend
 
   it('a sweep purges every expiring table past the grace period and leaves grants, refresh families, codes and audit intact', async () => {
     await h.storage.grants.create(grant());
+    // Consumed, and its grant still holds a live token (at_recent): kept as replay evidence.
     await h.storage.codes.create(code({ expiresAt: T + 60 }));
+    expect((await h.storage.codes.consume('code-hash-1', T + 10))?.first).toBe(true);
     await h.storage.refreshTokens.create(refreshToken({ tokenHash: 'rt_rotated', expiresAt: T + 60 }));
     await h.storage.refreshTokens.rotate('rt_rotated', T + 10);
     await h.storage.audit.append({ event: 'token.issued', clientId: 'client-1', userId: 'usr_alice', result: 'success', data: { grantId: 'grt_root' } }, T);
@@ -72,9 +76,103 @@ describe.each(BACKENDS)('storage contract (%s): purge of expired rows', (backend
     // Reuse detection still works: the rotated refresh token and its grant are there.
     expect((await h.storage.refreshTokens.get('rt_rotated'))?.rotatedAt).toBe(T + 10);
     expect(await h.storage.grants.get('grt_root')).not.toBeNull();
-    // Code replay detection still works: the code is there.
-    expect((await h.storage.codes.consume('code-hash-1', T + 10_000))?.first).toBe(true);
+    // Code replay detection still works: the consumed code is there and reported as a replay.
+    expect((await h.storage.codes.consume('code-hash-1', T + 10_000))?.first).toBe(false);
     expect(await h.storage.audit.list({})).toHaveLength(1);
+    await m.stop();
+  });
+
+  const session = (idHash: string, expiresAt: number): SessionRecord => ({ idHash, userId: 'usr_alice', authTime: T, acr: 'urn:mandate:acr:mfa', amr: ['pwd', 'otp'], createdAt: T, expiresAt, revokedAt: null });
+  const B = T + 10_000;
+
+  it('authorization codes: expired unconsumed codes and consumed codes of dead grants go; live evidence stays', async () => {
+    await h.storage.grants.create(grant({ id: 'grt_live' }));
+    await h.storage.grants.create(grant({ id: 'grt_dead' }));
+    await h.storage.grants.create(grant({ id: 'grt_revoked', revokedAt: T + 20, revokedReason: 'user' }));
+    await h.storage.grants.create(grant({ id: 'grt_parent' }));
+    await h.storage.grants.create(grant({ id: 'grt_child', parentGrantId: 'grt_parent' }));
+    // grt_live holds a refresh token unexpired at the cutoff; grt_child an access token.
+    await h.storage.refreshTokens.create(refreshToken({ tokenHash: 'rt_live', grantId: 'grt_live', expiresAt: B + 5000 }));
+    await h.storage.refreshTokens.create(refreshToken({ tokenHash: 'rt_dead', grantId: 'grt_dead', expiresAt: B - 1 }));
+    await h.storage.accessTokens.create(accessToken({ jti: 'at_child', grantId: 'grt_child', expiresAt: B }));
+    const codes: Array<[string, string, number, boolean]> = [
+      ['c_unused_old', 'grt_live', B - 1, false],
+      ['c_unused_live', 'grt_dead', B + 60, false],
+      ['c_unused_edge', 'grt_dead', B, false],
+      ['c_used_live_grant', 'grt_live', B - 1, true],
+      ['c_used_parent_of_live', 'grt_parent', B - 1, true],
+      ['c_used_dead_grant', 'grt_dead', B - 1, true],
+      ['c_used_revoked_grant', 'grt_revoked', B - 1, true],
+      ['c_used_dead_unexpired', 'grt_dead', B + 60, true],
+    ];
+    for (const [codeHash, grantId, expiresAt, used] of codes) {
+      await h.storage.codes.create(code({ codeHash, grantId, expiresAt }));
+      if (used) await h.storage.codes.consume(codeHash, T + 10);
+    }
+    expect(await h.storage.codes.purgeExpired(B, 1000)).toBe(3);
+    expect(await h.storage.codes.purgeExpired(B, 1000)).toBe(0);
+    for (const gone of ['c_unused_old', 'c_used_dead_grant', 'c_used_revoked_grant']) expect(await h.storage.codes.consume(gone, B)).toBeNull();
+    // The unconsumed live codes are still consumable; the consumed evidence still reports a replay.
+    expect((await h.storage.codes.consume('c_unused_live', B))?.first).toBe(true);
+    expect((await h.storage.codes.consume('c_unused_edge', B))?.first).toBe(true);
+    for (const kept of ['c_used_live_grant', 'c_used_parent_of_live', 'c_used_dead_unexpired']) expect((await h.storage.codes.consume(kept, B))?.first).toBe(false);
+  });
+
+  it('authorization codes: a chunk limit bounds each delete and repeated chunks finish the backlog', async () => {
+    for (let i = 0; i < 5; i++) await h.storage.codes.create(code({ codeHash: `c_${i}`, expiresAt: T + 60 }));
+    expect(await h.storage.codes.purgeExpired(B, 2)).toBe(2);
+    expect(await h.storage.codes.purgeExpired(B, 2)).toBe(2);
+    expect(await h.storage.codes.purgeExpired(B, 2)).toBe(1);
+    expect(await h.storage.codes.purgeExpired(B, 2)).toBe(0);
+  });
+
+  it('refresh tokens: a rotated token of a live family stays past its expiry; dead, unused-expired and revoked-grant rows go', async () => {
+    await h.storage.grants.create(grant({ id: 'grt_live' }));
+    await h.storage.grants.create(grant({ id: 'grt_dead' }));
+    await h.storage.grants.create(grant({ id: 'grt_revoked_old', revokedAt: B - 1, revokedReason: 'user' }));
+    await h.storage.grants.create(grant({ id: 'grt_revoked_recent', revokedAt: B, revokedReason: 'user' }));
+    const rows: Array<[string, string, number, boolean]> = [
+      // grt_live: the family's newest token is live, so its rotated predecessors are reuse evidence.
+      ['rt_live_head', 'grt_live', B + 5000, false],
+      ['rt_live_rotated_expired', 'grt_live', B - 1, true],
+      ['rt_live_rotated_unexpired', 'grt_live', B + 100, true],
+      ['rt_live_unused_expired', 'grt_live', B - 1, false],
+      ['rt_dead_rotated', 'grt_dead', B - 1, true],
+      ['rt_dead_head', 'grt_dead', B - 1, false],
+      ['rt_revoked_old', 'grt_revoked_old', B + 5000, true],
+      ['rt_revoked_recent', 'grt_revoked_recent', B + 5000, true],
+    ];
+    for (const [tokenHash, grantId, expiresAt, rotated] of rows) {
+      await h.storage.refreshTokens.create(refreshToken({ tokenHash, grantId, expiresAt }));
+      if (rotated) await h.storage.refreshTokens.rotate(tokenHash, T + 10);
+    }
+    expect(await h.storage.refreshTokens.purgeExpired(B, 1000)).toBe(4);
+    expect(await h.storage.refreshTokens.purgeExpired(B, 1000)).toBe(0);
+    for (const gone of ['rt_live_unused_expired', 'rt_dead_rotated', 'rt_dead_head', 'rt_revoked_old']) expect(await h.storage.refreshTokens.get(gone)).toBeNull();
+    for (const kept of ['rt_live_head', 'rt_revoked_recent']) expect(await h.storage.refreshTokens.get(kept)).not.toBeNull();
+    // Reuse of a rotated token of the live family is still detected, expired or not.
+    for (const kept of ['rt_live_rotated_expired', 'rt_live_rotated_unexpired']) expect((await h.storage.refreshTokens.rotate(kept, B))?.first).toBe(false);
+  });
+
+  it('sessions: expired past the cutoff go, live and just-expired ones stay', async () => {
+    await h.storage.sessions.create(session('s_old', B - 1));
+    await h.storage.sessions.create(session('s_edge', B));
+    await h.storage.sessions.create(session('s_live', B + 3600));
+    expect(await h.storage.sessions.purgeExpired(B, 1000)).toBe(1);
+    expect(await h.storage.sessions.purgeExpired(B, 1000)).toBe(0);
+    expect(await h.storage.sessions.get('s_old')).toBeNull();
+    expect(await h.storage.sessions.get('s_edge')).not.toBeNull();
+    expect(await h.storage.sessions.get('s_live')).not.toBeNull();
+  });
+
+  it('a sweep reports the chunked tables and deletes past the grace period only', async () => {
+    await h.storage.sessions.create(session('s_old', T + 60));
+    await h.storage.sessions.create(session('s_recent', T + 9_500));
+    await h.storage.codes.create(code({ codeHash: 'c_old', expiresAt: T + 60 }));
+    await h.storage.refreshTokens.create(refreshToken({ tokenHash: 'rt_old', expiresAt: T + 60 }));
+    const m = startMaintenance(h.storage, { purgeIntervalSeconds: 0, graceSeconds: 600 }, pino({ level: 'silent' }), () => T + 10_000);
+    expect(await m.sweep()).toMatchObject({ sessions: 1, authorization_codes: 1, refresh_tokens: 1 });
+    expect(await h.storage.sessions.get('s_recent')).not.toBeNull();
     await m.stop();
   });
 });

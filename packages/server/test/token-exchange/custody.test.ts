@@ -56,6 +56,20 @@ describe('AU-2 chain of custody (admin API)', () => {
     expect(res.json.hops.map((h: { revoked: boolean }) => h.revoked)).toEqual([true, true, true]);
   });
 
+  it('finds every hop by its issuing event after the sweep purged the access token rows (liveness then unknown)', async () => {
+    const { jtis } = await twoHops();
+    // Far enough ahead that every token row, the admin's too, counts as expired.
+    expect(await server.ctx.storage.accessTokens.purgeExpired(server.ctx.now() + 10 * 365 * 86_400)).toBeGreaterThanOrEqual(3);
+    for (const jti of jtis) expect(await server.ctx.storage.accessTokens.get(jti)).toBeNull();
+    adminToken = (await mintToken(server.ts)).token;
+    const res = await admin(server.ts, adminToken, 'GET', `/custody/tokens/${jtis[0]}`);
+    expect(res.status).toBe(200);
+    expect(res.json.hops.map((h: { jti: string }) => h.jti)).toEqual(jtis);
+    expect(res.json.hops.map((h: { event: { event: string } }) => h.event.event)).toEqual(['token_exchanged', 'token_exchanged', 'token_issued']);
+    expect(res.json.hops.map((h: { event: { data: { jti: string } } }) => h.event.data.jti)).toEqual(jtis);
+    expect(res.json.hops.map((h: { revoked: boolean | null }) => h.revoked)).toEqual([null, null, null]);
+  });
+
   it('unknown token or event → 404; without the admin scope → refused', async () => {
     expect((await admin(server.ts, adminToken, 'GET', '/custody/tokens/no-such-jti')).status).toBe(404);
     expect((await admin(server.ts, adminToken, 'GET', '/custody/audit-events/no-such-event')).status).toBe(404);

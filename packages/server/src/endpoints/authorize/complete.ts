@@ -5,7 +5,8 @@
  * redirect; storage keeps its SHA-256.
  */
 import type { ServerContext } from '../../context.ts';
-import { randomId, randomToken, sha256 } from '../../crypto/hash.ts';
+import { randomToken, sha256 } from '../../crypto/hash.ts';
+import { sortableId } from '../../crypto/sortable-ids.ts';
 import type { AuthorizationCodeRecord, GrantRecord } from '../../storage/records.ts';
 import type { AuthorizationRequest } from './request.ts';
 import { authorizationResponseUrl } from './response.ts';
@@ -34,7 +35,7 @@ export async function completeAuthorization(ctx: ServerContext, input: Completio
   const now = ctx.now();
   const code = randomToken();
   const grant: GrantRecord = {
-    id: randomId('grt'),
+    id: sortableId('grt'),
     userId: authentication.userId,
     clientId: request.clientId,
     agentId: null,

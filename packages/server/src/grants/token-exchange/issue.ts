@@ -19,7 +19,7 @@ import { issueRefreshToken, type IssuedRefreshToken } from '../../tokens/refresh
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
 import { profileClaims, type Chain, type Profile } from './act-chain.ts';
 import { auditExchange } from './audit.ts';
-import { sortableId, sortableJti } from './record-ids.ts';
+import { sortableId, sortableJti } from '../../crypto/sortable-ids.ts';
 import type { SubjectToken } from './subject-token.ts';
 import { OFFLINE_ACCESS, offlineAccess, type OfflineDecision } from './offline.ts';
 

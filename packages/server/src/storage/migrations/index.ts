@@ -13,6 +13,7 @@ import { vaultMigration } from './0005-vault.ts';
 import { scimMigration } from './0006-scim.ts';
 import { upstreamIdentitiesMigration } from './0007-upstream-identities.ts';
 import { totpEnrollmentsMigration } from './0008-totp-enrollments.ts';
+import { auditJtiMigration } from './0009-audit-jti.ts';
 
 export function migrationProvider(kind: StorageKind): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ export function migrationProvider(kind: StorageKind): MigrationProvider {
     '0006-scim': scimMigration(),
     '0007-upstream-identities': upstreamIdentitiesMigration(),
     '0008-totp-enrollments': totpEnrollmentsMigration(),
+    '0009-audit-jti': auditJtiMigration(),
   };
   return { getMigrations: async () => migrations };
 }

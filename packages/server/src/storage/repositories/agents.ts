@@ -5,6 +5,20 @@ import type { AgentRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
 import { changed, fromJson, fromJsonOrNull, pageOf, toJson, toJsonOrNull, type RepoContext } from '../context.ts';
 import { first } from '../statements.ts';
+import { deepFreeze, perStorageCache } from './sqlite-read-cache.ts';
+
+/**
+ * Bounds memory; past it the entry cached first is dropped. Entries are agents by id, agents by
+ * client id, and "no agent" for each ordinary client that asked for a token (see getByClientId).
+ */
+export const AGENT_CACHE_MAX_ENTRIES = 2000;
+
+/**
+ * Agent lookups by `id:<agent id>` and `client:<client id>`, SQLite only (sqlite-read-cache.ts).
+ * ID-2 "suspending an agent stops it at once": every agent write clears the whole cache (writes
+ * are rare, and an update can move a client binding between keys), when issued and when settled.
+ */
+const agentCacheFor = perStorageCache<AgentRecord | null>(AGENT_CACHE_MAX_ENTRIES);
 
 function toRow(r: AgentRecord): AgentsTable {
   return {
@@ -45,24 +59,49 @@ function fromRow(row: Selectable<AgentsTable>): AgentRecord {
 }
 
 export function agentsRepository(ctx: RepoContext): Storage['agents'] {
+  // SQLite only; PostgreSQL is shared by several server instances and reads every time.
+  const cache = agentCacheFor(ctx);
+  /** Records are frozen on every backend: a cached one is shared by all callers, and all get the same contract. */
+  const read = async (sql: string, key: string): Promise<AgentRecord | null> => {
+    const row = await first<Selectable<AgentsTable>>(ctx, sql, [key]);
+    return row ? deepFreeze(fromRow(row)) : null;
+  };
+  /**
+   * A cached lookup. A transaction may see its own uncommitted writes (and issue.ts's
+   * checkAgentStillActive must read the row there): it reads past the cache and never fills it.
+   */
+  const lookup = async (sql: string, key: string, cacheKey: string, cacheAbsent: boolean): Promise<AgentRecord | null> => {
+    if (cache === undefined || ctx.inTransaction) return read(sql, key);
+    const seen = await cache.begin(ctx);
+    const hit = cache.peek(cacheKey);
+    if (hit !== undefined) return hit;
+    const record = await read(sql, key);
+    if (seen !== null && (record !== null || cacheAbsent)) cache.store(cacheKey, record, seen);
+    return record;
+  };
+  /** Any agent write: on SQLite it clears the whole agent cache (also from inside a transaction). */
+  const writing = <T>(write: () => Promise<T>): Promise<T> => (cache ? cache.writingAll(write) : write());
   return {
-    /** Read on every token exchange, twice (verification, then the issuing transaction): precompiled (statements.ts). */
+    /** Read on every token exchange, twice (verification, then the issuing transaction): precompiled (statements.ts), cached on SQLite. */
     async get(id) {
-      const row = await first<Selectable<AgentsTable>>(ctx, 'select * from agents where id = ?', [id]);
-      return row ? fromRow(row) : null;
+      // Unknown ids are not cached: an actor token's issuer is anyone's to choose, and would only evict real entries.
+      return lookup('select * from agents where id = ?', id, `id:${id}`, false);
     },
+    /**
+     * Every client_credentials grant asks, and for an ordinary client the answer is null: that
+     * answer is cached too, by client id (callers pass an authenticated client's id; the bound caps the rest).
+     */
     async getByClientId(clientId) {
-      const row = await first<Selectable<AgentsTable>>(ctx, 'select * from agents where client_id = ?', [clientId]);
-      return row ? fromRow(row) : null;
+      return lookup('select * from agents where client_id = ?', clientId, `client:${clientId}`, true);
     },
     /** Throws on a duplicate id or a client already bound to another agent (unique index). */
     async create(record) {
-      await ctx.db.insertInto('agents').values(toRow(record)).execute();
+      await writing(() => ctx.db.insertInto('agents').values(toRow(record)).execute());
     },
     /** Replaces the whole record; false when absent. */
     async update(record) {
       const { id, ...rest } = toRow(record);
-      const result = await ctx.db.updateTable('agents').set(rest).where('id', '=', id).executeTakeFirst();
+      const result = await writing(() => ctx.db.updateTable('agents').set(rest).where('id', '=', id).executeTakeFirst());
       return changed(result) > 0;
     },
     /** Creation order, paged. */

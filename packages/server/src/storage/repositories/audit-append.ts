@@ -13,7 +13,7 @@
  */
 import type { AuditEventInput, AuditEventRecord } from '../records.ts';
 import { auditRowHash, auditRowHashOfSortedData, GENESIS_HASH, sortedJsonCopy } from '../../audit/chain.ts';
-import { randomId } from '../../crypto/hash.ts';
+import { sortableId } from '../../crypto/sortable-ids.ts';
 import { fromJsonOrNull, toJsonOrNull, withTransaction, type RepoContext } from '../context.ts';
 import { execute, first } from '../statements.ts';
 import { runSynchronously } from '../sqlite-sync.ts';
@@ -23,8 +23,9 @@ export const AUDIT_LOCK_CLASS = 0x4d4e4454;
 
 type Head = { seq: number; hash: string };
 
+// `jti` (migration 0009) is an unhashed, indexed copy of a string data.jti, for the custody query.
 const COLUMNS =
-  'seq, id, time, event, user_id, client_id, agent_id, requested_scope, granted_scope, resource, ip, result, reason, data, prev_hash, hash';
+  'seq, id, time, event, user_id, client_id, agent_id, requested_scope, granted_scope, resource, ip, result, reason, data, prev_hash, hash, jti';
 const PLACEHOLDERS = COLUMNS.split(', ').map(() => '?').join(', ');
 const HEAD = 'select seq, hash from audit_events order by seq desc limit 1';
 const INSERT = `insert into audit_events (${COLUMNS}) values (${PLACEHOLDERS})`;
@@ -34,7 +35,7 @@ type Data = { text: string | null; sorted: unknown };
 
 function buildRecord(event: AuditEventInput, time: number, { text: data, sorted }: Data, head: Head | undefined): AuditEventRecord {
   const unhashed = {
-    id: randomId('aud'),
+    id: sortableId('aud'), // crypto/sortable-ids.ts: appends to the audit_events_id index
     time,
     event: event.event,
     userId: event.userId ?? null,
@@ -54,7 +55,8 @@ function buildRecord(event: AuditEventInput, time: number, { text: data, sorted 
 }
 
 function values(r: AuditEventRecord, data: string | null): unknown[] {
-  return [r.seq, r.id, r.time, r.event, r.userId, r.clientId, r.agentId, r.requestedScope, r.grantedScope, r.resource, r.ip, r.result, r.reason, data, r.prevHash, r.hash];
+  const jti = r.data?.['jti'];
+  return [r.seq, r.id, r.time, r.event, r.userId, r.clientId, r.agentId, r.requestedScope, r.grantedScope, r.resource, r.ip, r.result, r.reason, data, r.prevHash, r.hash, typeof jti === 'string' ? jti : null];
 }
 
 function appendPostgres(ctx: RepoContext, event: AuditEventInput, time: number, data: Data): Promise<AuditEventRecord> {

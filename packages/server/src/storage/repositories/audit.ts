@@ -44,5 +44,24 @@ export function auditRepository(ctx: RepoContext): Storage['audit'] {
       const rows = await q.orderBy('seq').limit(limit).execute();
       return rows.map(fromRow);
     },
+    /** Index audit_events_jti (jti, seq): the first entry of the jti among `events` is the oldest. */
+    async findIssuance(jti, events) {
+      if (events.length === 0) return null;
+      // `jti` is migration 0009's unhashed copy; custody.ts re-checks it against the hashed data.
+      const row = await ctx.db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('jti', '=', jti)
+        .where('event', 'in', events)
+        .orderBy('seq')
+        .limit(1)
+        .executeTakeFirst();
+      return row ? fromRow(row) : null;
+    },
+    /** Index audit_events_id. */
+    async findById(id) {
+      const row = await ctx.db.selectFrom('audit_events').selectAll().where('id', '=', id).orderBy('seq').limit(1).executeTakeFirst();
+      return row ? fromRow(row) : null;
+    },
   };
 }

@@ -5,6 +5,13 @@ import type { ClientRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
 import { first } from '../statements.ts';
 import { changed, fromJson, fromJsonOrNull, pageOf, toFlag, toJson, toJsonOrNull, type RepoContext } from '../context.ts';
+import { deepFreeze, perStorageCache } from './sqlite-read-cache.ts';
+
+/** Bounds memory; past it the client cached first is dropped (a few hundred clients is typical). */
+export const CLIENT_CACHE_MAX_ENTRIES = 1000;
+
+/** Parsed client records by client_id, SQLite only (sqlite-read-cache.ts); unknown ids are not cached. */
+const clientCacheFor = perStorageCache<ClientRecord>(CLIENT_CACHE_MAX_ENTRIES);
 
 function toRow(r: ClientRecord): ClientsTable {
   return {
@@ -59,22 +66,38 @@ function fromRow(row: Selectable<ClientsTable>): ClientRecord {
 }
 
 export function clientsRepository(ctx: RepoContext): Storage['clients'] {
+  // SQLite only (sqlite-read-cache.ts); PostgreSQL is shared by several server instances and reads every time.
+  const cache = clientCacheFor(ctx);
+  /** Records are frozen on every backend: a cached one is shared by all callers, and all get the same contract. */
+  const read = async (clientId: string): Promise<ClientRecord | null> => {
+    const row = await first<Selectable<ClientsTable>>(ctx, 'select * from clients where client_id = ?', [clientId]);
+    return row ? deepFreeze(fromRow(row)) : null;
+  };
+  /** A write of `clientId`: on SQLite it invalidates the cached record (also from inside a transaction). */
+  const writing = <T>(clientId: string, write: () => Promise<T>): Promise<T> => (cache ? cache.writing(clientId, write) : write());
   return {
-    /** Every token request looks its client up: precompiled (statements.ts). */
+    /** Every token request looks its client up: precompiled (statements.ts), and cached on SQLite. */
     async get(clientId) {
-      const row = await first<Selectable<ClientsTable>>(ctx, 'select * from clients where client_id = ?', [clientId]);
-      return row ? fromRow(row) : null;
+      // A transaction may see its own uncommitted writes: it reads past the cache and never fills it.
+      if (cache === undefined || ctx.inTransaction) return read(clientId);
+      const lookup = await cache.begin(ctx);
+      const hit = cache.peek(clientId);
+      if (hit !== undefined) return hit;
+      const record = await read(clientId);
+      // Unknown ids are not cached: anyone can send them, and a later create must be seen.
+      if (record !== null && lookup !== null) cache.store(clientId, record, lookup);
+      return record;
     },
     async create(record) {
-      await ctx.db.insertInto('clients').values(toRow(record)).execute();
+      await writing(record.clientId, () => ctx.db.insertInto('clients').values(toRow(record)).execute());
     },
     async update(record) {
       const { client_id, ...rest } = toRow(record);
-      const result = await ctx.db.updateTable('clients').set(rest).where('client_id', '=', client_id).executeTakeFirst();
+      const result = await writing(client_id, () => ctx.db.updateTable('clients').set(rest).where('client_id', '=', client_id).executeTakeFirst());
       return changed(result) > 0;
     },
     async delete(clientId) {
-      const result = await ctx.db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
+      const result = await writing(clientId, () => ctx.db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst());
       return changed(result) > 0;
     },
     async list(page) {

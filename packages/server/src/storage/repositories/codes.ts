@@ -4,7 +4,8 @@ import type { AuthorizationCodesTable } from '../db-types.ts';
 import type { AuthorizationCodeRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
 import { fromJson, fromJsonOrNull, toJson, toJsonOrNull, type RepoContext } from '../context.ts';
-import { execute, first } from '../statements.ts';
+import { affected, execute, first } from '../statements.ts';
+import { LIVE_GRANTS_CTE } from './live-grants.ts';
 
 type Row = Selectable<AuthorizationCodesTable>;
 
@@ -36,6 +37,19 @@ const INSERT =
   'insert into authorization_codes (code_hash, grant_id, client_id, user_id, redirect_uri, code_challenge, code_challenge_method, scope, resources, authorization_details, nonce, auth_time, acr, amr, dpop_jkt, session_id_hash, created_at, expires_at, consumed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const CONSUME = 'update authorization_codes set consumed_at = ? where code_hash = ? and consumed_at is null returning *';
 const SELECT = 'select * from authorization_codes where code_hash = ?';
+/**
+ * Expired past the cutoff and either never consumed (unusable: presenting it is invalid_grant
+ * with or without the row) or consumed for a grant that holds no live token any more (a replay
+ * would have nothing left to revoke). Bounded by `limit` so a large backlog is deleted in short
+ * statements. A code consumed while the DELETE runs was expired, so it issued nothing
+ * (checkCodeExpiry runs before issuance): losing its row loses no replay evidence.
+ */
+const PURGE = `${LIVE_GRANTS_CTE}
+delete from authorization_codes where code_hash in (
+  select code_hash from authorization_codes
+  where expires_at < ? and (consumed_at is null or grant_id not in (select id from live_grants))
+  limit ?
+)`;
 
 /** On the authorization_code grant's path: precompiled (statements.ts). */
 export function codesRepository(ctx: RepoContext): Storage['codes'] {
@@ -73,6 +87,9 @@ export function codesRepository(ctx: RepoContext): Storage['codes'] {
       if (won) return { record: fromRow(won), first: true };
       const row = await first<Row>(ctx, SELECT, [codeHash]);
       return row ? { record: fromRow(row), first: false } : null;
+    },
+    async purgeExpired(before, limit) {
+      return affected(ctx, PURGE, [before, before, before, limit]);
     },
   };
 }

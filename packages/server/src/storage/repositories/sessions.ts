@@ -4,6 +4,7 @@ import type { SessionsTable } from '../db-types.ts';
 import type { SessionRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
 import { changed, fromJson, toJson, type RepoContext } from '../context.ts';
+import { affected } from '../statements.ts';
 
 function fromRow(row: Selectable<SessionsTable>): SessionRecord {
   return {
@@ -47,6 +48,13 @@ export function sessionsRepository(ctx: RepoContext): Storage['sessions'] {
     async revokeAllForUser(userId, at) {
       const result = await ctx.db.updateTable('sessions').set({ revoked_at: at }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
       return changed(result);
+    },
+    /**
+     * An expired session is refused by its expiry (interaction/session.ts) exactly as an absent one,
+     * and nothing else reads the row. Bounded by `limit`.
+     */
+    async purgeExpired(before, limit) {
+      return affected(ctx, 'delete from sessions where id_hash in (select id_hash from sessions where expires_at < ? limit ?)', [before, limit]);
     },
   };
 }

@@ -1,10 +1,10 @@
 /**
- * The ids of what every exchange inserts (grants/token-exchange/record-ids.ts): led by the time so
+ * The ids of what every exchange inserts (crypto/sortable-ids.ts): led by the time so
  * consecutive inserts append to their primary-key index instead of landing on a random page, and
  * still carrying 128 random bits so an id is no easier to guess than a plain random one.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { sortableId, sortableJti } from '../../src/grants/token-exchange/record-ids.ts';
+import { sortableId, sortableJti } from '../../src/crypto/sortable-ids.ts';
 import { accessTokenClaims } from '../token/fixtures.ts';
 import { auth, exchange, MCP, TT, useExchangeServer, userToken } from './fixtures.ts';
 
