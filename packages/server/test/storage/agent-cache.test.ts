@@ -13,27 +13,7 @@ import { openStorage } from '../../src/storage/open.ts';
 import { AGENT_CACHE_MAX_ENTRIES } from '../../src/storage/repositories/agents.ts';
 import type { AgentRecord } from '../../src/storage/records.ts';
 import type { Storage } from '../../src/storage/storage.ts';
-import { useStorage } from './fixtures.ts';
-
-function agent(overrides: Partial<AgentRecord> = {}): AgentRecord {
-  return {
-    id: 'agt_1',
-    name: 'Inbox triage',
-    description: 'Sorts mail',
-    ownerUserId: 'usr_alice',
-    allowedScopes: ['mail:read', 'mail:label'],
-    allowedAudiences: ['https://mcp.example/'],
-    allowedTools: ['list_messages'],
-    maxDelegationDepth: 2,
-    status: 'active',
-    attestation: { model: 'claude-x', runtime: 'node-22' },
-    jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'a1' }] },
-    clientId: 'agent-client',
-    createdAt: 1_700_000_000,
-    updatedAt: 1_700_000_000,
-    ...overrides,
-  };
-}
+import { agent, useStorage } from './fixtures.ts';
 
 /** Extra storages a test opens. Registered after useStorage, so closed before its database is removed. */
 const opened: Storage[] = [];

@@ -3,28 +3,7 @@
  * and by user, and the revocation feed every revocation path appends to (CO-1).
  */
 import { describe, expect, it } from 'vitest';
-import type { AgentRecord } from '../../src/storage/records.ts';
-import { BACKENDS, accessToken, consent, grant, refreshToken, useStorage, type StorageHandle } from './fixtures.ts';
-
-function agent(overrides: Partial<AgentRecord> = {}): AgentRecord {
-  return {
-    id: 'agt_1',
-    name: 'Inbox triage',
-    description: 'Sorts “mail” ✓',
-    ownerUserId: 'usr_alice',
-    allowedScopes: ['mail:read', 'mail:label'],
-    allowedAudiences: ['https://mcp.example/'],
-    allowedTools: ['list_messages'],
-    maxDelegationDepth: 2,
-    status: 'active',
-    attestation: { model: 'claude-x', runtime: 'node-22', publisher: 'example.com' },
-    jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'a1' }] },
-    clientId: 'agent-client',
-    createdAt: 1_700_000_000,
-    updatedAt: 1_700_000_000,
-    ...overrides,
-  };
-}
+import { BACKENDS, accessToken, agent, consent, grant, refreshToken, useStorage, type StorageHandle } from './fixtures.ts';
 
 /** Feed rows without their seq, in seq order. */
 async function feed(h: StorageHandle, now?: number): Promise<{ jti: string | null; grantId: string | null; expiresAt: number; reason: string }[]> {

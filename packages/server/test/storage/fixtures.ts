@@ -9,6 +9,7 @@ import { parsePostgresUrl } from '../../src/storage/postgres.ts';
 import type { Storage } from '../../src/storage/storage.ts';
 import type {
   AccessTokenRecord,
+  AgentRecord,
   AuthorizationCodeRecord,
   ClientRecord,
   ConsentRecord,
@@ -204,3 +205,25 @@ export function consent(overrides: Partial<ConsentRecord> = {}): ConsentRecord {
     ...overrides,
   };
 }
+
+/** An agent (migration 0002) owned by usr_alice, bound to client `agent-client`; strings with non-ASCII text round-trip. */
+export function agent(overrides: Partial<AgentRecord> = {}): AgentRecord {
+  return {
+    id: 'agt_1',
+    name: 'Inbox triage',
+    description: 'Sorts “mail” ✓',
+    ownerUserId: 'usr_alice',
+    allowedScopes: ['mail:read', 'mail:label'],
+    allowedAudiences: ['https://mcp.example/'],
+    allowedTools: ['list_messages'],
+    maxDelegationDepth: 2,
+    status: 'active',
+    attestation: { model: 'claude-x', runtime: 'node-22', publisher: 'example.com' },
+    jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'a1' }] },
+    clientId: 'agent-client',
+    createdAt: 1_700_000_000,
+    updatedAt: 1_700_000_000,
+    ...overrides,
+  };
+}
+
