@@ -29,6 +29,12 @@ export class MandateSqliteDialect implements Dialect {
 export function sqliteDialect(path: string): MandateSqliteDialect {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path);
+  // A new database gets 2 KiB pages (SQLite's default is 4 KiB; an existing file keeps its own).
+  // Every commit copies each page it changed to the WAL, and a token issuance changes one leaf of
+  // each of its ~15 tables and indexes while adding a few hundred bytes: half-size pages halve the
+  // bytes written and checksummed per commit. Measured on the token exchange (bench/token-exchange.ts,
+  // three interleaved pairs on the same tree): 1,876 → 2,053 exchanges/s mean, CPU per exchange −5%.
+  db.pragma('page_size = 2048');
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a commit survives a process crash; only an OS crash may lose the last commits.
   db.pragma('synchronous = NORMAL');
@@ -36,10 +42,11 @@ export function sqliteDialect(path: string): MandateSqliteDialect {
   // Short on purpose: this wait blocks the event loop. Writers keep waiting asynchronously
   // (sqlite-driver.ts WRITE_LOCK_WAIT_MS); readers in WAL mode are almost never blocked.
   db.pragma('busy_timeout = 20');
-  // Checkpoint every ~40 MB of WAL instead of SQLite's 4 MB: a checkpoint runs inside a commit, on
-  // the event loop, and copies each changed page once however often it was rewritten, so ten
-  // times fewer checkpoints copy far fewer pages (token issuance keeps rewriting the same index
-  // and audit pages). Measured on the token exchange's writes: ~8% less storage CPU per exchange.
+  // Checkpoint every 10,000 pages of WAL (~20 MB at 2 KiB) instead of SQLite's 1,000: a
+  // checkpoint runs inside a commit, on the event loop, and copies each changed page once however
+  // often it was rewritten, so ten times fewer checkpoints copy far fewer pages (token issuance
+  // keeps rewriting the same index and audit pages). Measured on the token exchange's writes: ~8%
+  // less storage CPU per exchange. 20,000 (the same bytes as before 2 KiB pages) measured no better.
   db.pragma('wal_autocheckpoint = 10000');
   return new MandateSqliteDialect(db);
 }
