@@ -2,7 +2,7 @@
  * How the token grants see an agent (issue 3): R3-B's token exchange and R3-C's jwt-bearer grant
  * call these, so every path refuses a stopped agent the same way and puts the same claims in.
  */
-import { InvalidGrantError } from '@mandate/protocol';
+import { InvalidGrantError, InvalidRequestError } from '@mandate/protocol';
 import type { ServerContext } from '../context.ts';
 import type { AgentRecord } from '../storage/records.ts';
 
@@ -31,6 +31,18 @@ async function checkAgentActive(ctx: Pick<ServerContext, 'storage'>, agent: Agen
   if (agent.status !== 'active') throw new InvalidGrantError(`The agent ${agent.id} is suspended.`);
   const owner = await ctx.storage.users.get(agent.ownerUserId);
   if (!owner || owner.disabled) throw new InvalidGrantError(`The owner of the agent ${agent.id} is disabled or no longer exists.`);
+}
+
+/**
+ * ID-2 "suspending an agent stops it at once": suspension marks the agent, then revokes its grants.
+ * Re-reading the agent inside the issuing transaction closes the gap between the two — either this
+ * grant is written before the revocation (and revoked by it) or the suspension is seen here.
+ * An exchange refuses with invalid_request (RFC 8693 §2.2.2), a refresh with invalid_grant.
+ */
+export async function checkAgentStillActive(txCtx: Pick<ServerContext, 'storage'>, agent: AgentRecord | null, Refusal: new (message: string) => Error = InvalidRequestError): Promise<void> {
+  if (agent === null) return;
+  const current = await txCtx.storage.agents.get(agent.id);
+  if (!current || current.status !== 'active') throw new Refusal(`The agent '${agent.id}' was suspended: it cannot act.`);
 }
 
 /** The claims naming an agent in a token (docs/architecture.md "Agents"). */

@@ -4,7 +4,10 @@
  * statement over rows that can no longer change meaning, so several instances sweeping at once
  * only race to delete the same rows (idempotent). The tables that can hold a large backlog are
  * deleted in chunks of PURGE_CHUNK rows, each its own short statement, so the SQLite writer is
- * never held by one long delete.
+ * never held by one long delete. Codes and refresh tokens are walked in primary-key order (keyset
+ * chunks): each chunk reads PURGE_CHUNK rows and checks grant liveness for those rows' grants
+ * only, so its cost follows the chunk, not the number of tokens in the database; the walk resumes
+ * where the previous sweep stopped, so a table larger than one sweep's budget is still covered.
  *
  * Purged (docs/storage-schema.md, "Retention"):
  * - access_tokens, revocation_events, par_requests, interactions, upstream_login_states,
@@ -32,6 +35,8 @@ export interface MaintenanceOptions {
   purgeIntervalSeconds: number;
   /** Seconds a row is kept past its expiry. */
   graceSeconds: number;
+  /** Rows per chunk; PURGE_CHUNK unless given (tests use small chunks to cross chunk boundaries). */
+  chunkSize?: number;
 }
 
 export interface Maintenance {
@@ -43,49 +48,79 @@ export interface Maintenance {
   stop(): Promise<void>;
 }
 
-/** Rows per DELETE of the chunked purges: a short write transaction even on a slow disk. */
+/** Rows per DELETE of the chunked purges (and rows read per keyset chunk): a short write transaction even on a slow disk. */
 export const PURGE_CHUNK = 1000;
 /** Chunks per table per sweep: a huge backlog is worked off over several sweeps, never in one endless loop. */
 const MAX_CHUNKS = 100;
 
 /** Deletes in chunks until a chunk comes back short (nothing left, or another instance took the rest). */
-async function chunked(purge: (limit: number) => Promise<number>): Promise<number> {
+async function chunked(purge: (limit: number) => Promise<number>, size: number): Promise<number> {
   let total = 0;
   for (let i = 0; i < MAX_CHUNKS; i++) {
-    const n = await purge(PURGE_CHUNK);
+    const n = await purge(size);
     total += n;
-    if (n < PURGE_CHUNK) break;
+    if (n < size) break;
   }
   return total;
 }
 
-/** Each entry purges what its table no longer needs; `before` is already now − grace (see the header). */
-const PURGES: ReadonlyArray<readonly [string, (s: Storage, before: number) => Promise<number>]> = [
+type KeysetPurge = (before: number, limit: number, after: string | null) => Promise<{ deleted: number; next: string | null }>;
+
+/**
+ * Walks a table in keyset chunks from `cursor.at` until its end or MAX_CHUNKS chunks. A chunk's
+ * size bounds the rows it reads, not only those it deletes, so the budget can end the walk midway:
+ * the cursor then carries over to the next sweep instead of restarting at the top, where rows
+ * that are kept (replay evidence) would otherwise use up every sweep's budget.
+ */
+async function keyset(purge: KeysetPurge, before: number, size: number, cursor: { at: string | null }): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < MAX_CHUNKS; i++) {
+    const { deleted, next } = await purge(before, size, cursor.at);
+    total += deleted;
+    cursor.at = next;
+    if (next === null) break;
+  }
+  return total;
+}
+
+interface PurgeRun {
+  readonly storage: Storage;
+  /** now − grace (see the header). */
+  readonly before: number;
+  readonly chunkSize: number;
+  /** Per table: where its keyset walk resumes (null: from the start). Lives as long as the Maintenance. */
+  readonly cursors: Record<'authorization_codes' | 'refresh_tokens', { at: string | null }>;
+}
+
+/** Each entry purges what its table no longer needs. */
+const PURGES: ReadonlyArray<readonly [string, (run: PurgeRun) => Promise<number>]> = [
   // A JWT access token cannot verify past exp (+ a resource server's small clock tolerance, within grace).
-  ['access_tokens', (s, before) => s.accessTokens.purgeExpired(before)],
+  ['access_tokens', ({ storage, before }) => storage.accessTokens.purgeExpired(before)],
   // An event's expires_at is its token's (or grant's) last possible use: after it nobody needs it.
-  ['revocation_events', (s, before) => s.revocations.purgeExpired(before)],
+  ['revocation_events', ({ storage, before }) => storage.revocations.purgeExpired(before)],
   // Single-use requests that can no longer be consumed once expired.
-  ['par_requests', (s, before) => s.par.purgeExpired(before)],
-  ['interactions', (s, before) => s.interactions.purgeExpired(before)],
-  ['upstream_login_states', (s, before) => s.upstreamIdentities.states.purgeExpired(before)],
-  ['totp_enrollments', (s, before) => s.totpEnrollments.purgeExpired(before)],
+  ['par_requests', ({ storage, before }) => storage.par.purgeExpired(before)],
+  ['interactions', ({ storage, before }) => storage.interactions.purgeExpired(before)],
+  ['upstream_login_states', ({ storage, before }) => storage.upstreamIdentities.states.purgeExpired(before)],
+  ['totp_enrollments', ({ storage, before }) => storage.totpEnrollments.purgeExpired(before)],
   // A row per login, refresh and authorization: chunked. Order does not matter: the code and refresh
   // rules read which grants hold live tokens, and no purge here deletes a live token.
-  ['sessions', (s, before) => chunked((limit) => s.sessions.purgeExpired(before, limit))],
-  ['authorization_codes', (s, before) => chunked((limit) => s.codes.purgeExpired(before, limit))],
-  ['refresh_tokens', (s, before) => chunked((limit) => s.refreshTokens.purgeExpired(before, limit))],
+  ['sessions', ({ storage, before, chunkSize }) => chunked((limit) => storage.sessions.purgeExpired(before, limit), chunkSize)],
+  ['authorization_codes', (r) => keyset((...a) => r.storage.codes.purgeExpired(...a), r.before, r.chunkSize, r.cursors.authorization_codes)],
+  ['refresh_tokens', (r) => keyset((...a) => r.storage.refreshTokens.purgeExpired(...a), r.before, r.chunkSize, r.cursors.refresh_tokens)],
 ];
 
 export function startMaintenance(storage: Storage, options: MaintenanceOptions, logger: Logger, now: () => number): Maintenance {
   let running: Promise<Record<string, number>> | null = null;
+  const cursors: PurgeRun['cursors'] = { authorization_codes: { at: null }, refresh_tokens: { at: null } };
+  const chunkSize = Math.max(1, Math.trunc(options.chunkSize ?? PURGE_CHUNK));
 
   async function runOnce(): Promise<Record<string, number>> {
-    const before = now() - options.graceSeconds;
+    const run: PurgeRun = { storage, before: now() - options.graceSeconds, chunkSize, cursors };
     const deleted: Record<string, number> = {};
     for (const [table, purge] of PURGES) {
       try {
-        deleted[table] = await purge(storage, before);
+        deleted[table] = await purge(run);
       } catch (err) {
         // One failing table (a lock timeout, a closed pool) must not stop the others or the process.
         // Only the table and the error message: rows never reach the log.

@@ -114,10 +114,12 @@ export interface Storage {
      */
     consume(codeHash: string, now: number): Promise<{ record: AuthorizationCodeRecord; first: boolean } | null>;
     /**
-     * Deletes at most `limit` codes with expires_at < before that are unconsumed, or consumed for a
-     * grant whose tree holds no token unrevoked and unexpired at `before` (storage/maintenance.ts).
+     * One keyset chunk of retention: looks at the next `limit` codes after `after` (primary-key
+     * order; null: from the start) and deletes those with expires_at < before that are unconsumed,
+     * or consumed for a grant whose tree holds no token unrevoked and unexpired at `before`
+     * (storage/maintenance.ts). `next` is the cursor of the following chunk, null at the table's end.
      */
-    purgeExpired(before: number, limit: number): Promise<number>;
+    purgeExpired(before: number, limit: number, after?: string | null): Promise<{ deleted: number; next: string | null }>;
   };
 
   refreshTokens: {
@@ -130,11 +132,13 @@ export interface Storage {
     rotate(tokenHash: string, now: number): Promise<{ record: RefreshTokenRecord; first: boolean } | null>;
     revoke(tokenHash: string, at: number): Promise<boolean>;
     /**
-     * Deletes at most `limit` rows: expired before `before` and never rotated, or expired before
-     * `before` in a grant tree holding no live token, or of a grant revoked before `before`.
-     * A rotated row of a live family stays whatever its expiry (storage/maintenance.ts).
+     * One keyset chunk of retention: looks at the next `limit` rows after `after` (primary-key
+     * order; null: from the start) and deletes those expired before `before` and never rotated,
+     * or expired before `before` in a grant tree holding no live token, or of a grant revoked
+     * before `before`. A rotated row of a live family stays whatever its expiry
+     * (storage/maintenance.ts). `next` is the cursor of the following chunk, null at the table's end.
      */
-    purgeExpired(before: number, limit: number): Promise<number>;
+    purgeExpired(before: number, limit: number, after?: string | null): Promise<{ deleted: number; next: string | null }>;
   };
 
   accessTokens: {

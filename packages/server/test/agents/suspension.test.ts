@@ -86,6 +86,24 @@ describe.each(['sqlite', 'postgres'] as const)('agent suspension (%s)', (backend
       expect(refused.json.error_description).toContain('suspended');
     });
 
+    it('a suspension that lands after the agent check and before the token is stored wins: the transaction re-reads the agent', async () => {
+      const holder = await s.ctx.storage.agents.getByClientId('agent-client');
+      if (holder) await s.ctx.storage.agents.update({ ...holder, clientId: null });
+      const stale = await adminCreateAgent(s.alice.id, { client_id: 'agent-client' });
+      await s.ctx.storage.agents.update({ ...stale, status: 'suspended' });
+      // The check before signing still sees the agent active (as if the suspension came right after it).
+      const real = s.ctx.storage.agents;
+      s.ctx.storage.agents = { ...real, getByClientId: async (clientId) => (clientId === 'agent-client' ? stale : real.getByClientId(clientId)) };
+      try {
+        const res = await clientCredentials();
+        expect(res.status).toBe(400);
+        expect(res.json).toMatchObject({ error: 'invalid_grant' });
+        expect(res.json.error_description).toContain('was suspended');
+      } finally {
+        s.ctx.storage.agents = real;
+      }
+    });
+
     it('a token under a grant of a suspended agent is inactive even when the grant itself was never revoked', async () => {
       const agent = await adminCreateAgent(s.bob.id);
       await s.ctx.storage.agents.update({ ...agent, status: 'suspended' });

@@ -48,6 +48,15 @@ describe.each(BACKENDS)('storage contract (%s): AU-2 audit lookup by jti and id'
     expect((await audit.findIssuance('7', ISSUING))?.seq).toBe(5);
   });
 
+  it('skips a row whose unhashed jti copy was altered: the hashed data decides', async () => {
+    const audit = h.storage.audit;
+    const forged = await audit.append(event('token_issued', { jti: 'at_forged' }), 1_000);
+    const genuine = await audit.append(event('token_issued', { jti: 'at_1' }), 1_001);
+    await h.raw(`update audit_events set jti = 'at_1' where seq = ${forged.seq}`);
+    expect((await audit.findIssuance('at_1', ISSUING))?.seq).toBe(genuine.seq);
+    expect(await audit.findIssuance('at_forged', ISSUING)).toBeNull();
+  });
+
   it('finds an event by id, null for an unknown id', async () => {
     const audit = h.storage.audit;
     await audit.append(event('token_issued', { jti: 'at_1' }), 1_000);

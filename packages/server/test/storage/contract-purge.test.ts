@@ -109,8 +109,8 @@ describe.each(BACKENDS)('storage contract (%s): purge of expired rows', (backend
       await h.storage.codes.create(code({ codeHash, grantId, expiresAt }));
       if (used) await h.storage.codes.consume(codeHash, T + 10);
     }
-    expect(await h.storage.codes.purgeExpired(B, 1000)).toBe(3);
-    expect(await h.storage.codes.purgeExpired(B, 1000)).toBe(0);
+    expect((await h.storage.codes.purgeExpired(B, 1000)).deleted).toBe(3);
+    expect((await h.storage.codes.purgeExpired(B, 1000)).deleted).toBe(0);
     for (const gone of ['c_unused_old', 'c_used_dead_grant', 'c_used_revoked_grant']) expect(await h.storage.codes.consume(gone, B)).toBeNull();
     // The unconsumed live codes are still consumable; the consumed evidence still reports a replay.
     expect((await h.storage.codes.consume('c_unused_live', B))?.first).toBe(true);
@@ -120,10 +120,83 @@ describe.each(BACKENDS)('storage contract (%s): purge of expired rows', (backend
 
   it('authorization codes: a chunk limit bounds each delete and repeated chunks finish the backlog', async () => {
     for (let i = 0; i < 5; i++) await h.storage.codes.create(code({ codeHash: `c_${i}`, expiresAt: T + 60 }));
-    expect(await h.storage.codes.purgeExpired(B, 2)).toBe(2);
-    expect(await h.storage.codes.purgeExpired(B, 2)).toBe(2);
-    expect(await h.storage.codes.purgeExpired(B, 2)).toBe(1);
-    expect(await h.storage.codes.purgeExpired(B, 2)).toBe(0);
+    // Each chunk resumes after the previous one's cursor; the short last chunk ends the walk (null).
+    let after: string | null = null;
+    const chunk = async () => {
+      const page = await h.storage.codes.purgeExpired(B, 2, after);
+      after = page.next;
+      return page.deleted;
+    };
+    expect(await chunk()).toBe(2);
+    expect(await chunk()).toBe(2);
+    expect(await chunk()).toBe(1);
+    expect(after).toBeNull();
+    expect(await chunk()).toBe(0);
+  });
+
+  it('a sweep walks codes and refresh tokens past the first chunk, with the same rules in every chunk', async () => {
+    await h.storage.grants.create(grant({ id: 'grt_live' }));
+    await h.storage.grants.create(grant({ id: 'grt_dead' }));
+    // grt_deep's only live token sits two generations down: the tree check must walk to it.
+    await h.storage.grants.create(grant({ id: 'grt_deep' }));
+    await h.storage.grants.create(grant({ id: 'grt_deep_child', parentGrantId: 'grt_deep' }));
+    await h.storage.grants.create(grant({ id: 'grt_deep_grandchild', parentGrantId: 'grt_deep_child' }));
+    await h.storage.accessTokens.create(accessToken({ jti: 'at_grandchild', grantId: 'grt_deep_grandchild', expiresAt: B + 60 }));
+    await h.storage.refreshTokens.create(refreshToken({ tokenHash: 'rt_z_live_head', grantId: 'grt_live', expiresAt: B + 5000 }));
+    // Nine expired unconsumed codes (c_0..c_8) and consumed ones spread over later chunks.
+    for (let i = 0; i < 9; i++) await h.storage.codes.create(code({ codeHash: `c_${i}`, grantId: 'grt_dead', expiresAt: B - 1 }));
+    const consumed: Array<[string, string]> = [['c_5a_deep', 'grt_deep'], ['c_6a_dead', 'grt_dead'], ['c_7a_live', 'grt_live'], ['c_8a_dead', 'grt_dead']];
+    for (const [codeHash, grantId] of consumed) {
+      await h.storage.codes.create(code({ codeHash, grantId, expiresAt: B - 1 }));
+      await h.storage.codes.consume(codeHash, T + 10);
+    }
+    for (let i = 0; i < 9; i++) await h.storage.refreshTokens.create(refreshToken({ tokenHash: `rt_${i}`, grantId: 'grt_dead', expiresAt: B - 1 }));
+    for (const [tokenHash, grantId] of [['rt_6a_live', 'grt_live'], ['rt_7a_dead', 'grt_dead'], ['rt_8a_deep', 'grt_deep']] as const) {
+      await h.storage.refreshTokens.create(refreshToken({ tokenHash, grantId, expiresAt: B - 1 }));
+      await h.storage.refreshTokens.rotate(tokenHash, T + 10);
+    }
+
+    const m = startMaintenance(h.storage, { purgeIntervalSeconds: 0, graceSeconds: 0, chunkSize: 2 }, pino({ level: 'silent' }), () => B);
+    expect(await m.sweep()).toMatchObject({ authorization_codes: 11, refresh_tokens: 10 });
+    for (let i = 0; i < 9; i++) expect(await h.storage.codes.consume(`c_${i}`, B)).toBeNull();
+    for (const gone of ['c_6a_dead', 'c_8a_dead']) expect(await h.storage.codes.consume(gone, B)).toBeNull();
+    for (const kept of ['c_5a_deep', 'c_7a_live']) expect((await h.storage.codes.consume(kept, B))?.first).toBe(false);
+    for (let i = 0; i < 9; i++) expect(await h.storage.refreshTokens.get(`rt_${i}`)).toBeNull();
+    expect(await h.storage.refreshTokens.get('rt_7a_dead')).toBeNull();
+    for (const kept of ['rt_6a_live', 'rt_8a_deep']) expect((await h.storage.refreshTokens.rotate(kept, B))?.first).toBe(false);
+    expect(await h.storage.refreshTokens.get('rt_z_live_head')).not.toBeNull();
+    // The walk reached the end: the next sweep starts over and finds nothing more.
+    expect(await m.sweep()).toMatchObject({ authorization_codes: 0, refresh_tokens: 0 });
+    await m.stop();
+  });
+
+  it('a sweep whose chunk budget ends mid-table resumes there next time instead of rereading kept rows', async () => {
+    await h.storage.grants.create(grant({ id: 'grt_live' }));
+    await h.storage.refreshTokens.create(refreshToken({ tokenHash: 'rt_live', grantId: 'grt_live', expiresAt: B + 5000 }));
+    // 100 kept evidence codes first in key order use up one sweep's budget (100 chunks of 1 row).
+    for (let i = 0; i < 100; i++) {
+      const codeHash = `a_${String(i).padStart(3, '0')}`;
+      await h.storage.codes.create(code({ codeHash, grantId: 'grt_live', expiresAt: B - 1 }));
+      await h.storage.codes.consume(codeHash, T + 10);
+    }
+    for (let i = 0; i < 3; i++) await h.storage.codes.create(code({ codeHash: `b_${i}`, grantId: 'grt_live', expiresAt: B - 1 }));
+    const m = startMaintenance(h.storage, { purgeIntervalSeconds: 0, graceSeconds: 0, chunkSize: 1 }, pino({ level: 'silent' }), () => B);
+    expect((await m.sweep()).authorization_codes).toBe(0);
+    expect((await m.sweep()).authorization_codes).toBe(3);
+    for (let i = 0; i < 3; i++) expect(await h.storage.codes.consume(`b_${i}`, B)).toBeNull();
+    expect((await h.storage.codes.consume('a_000', B))?.first).toBe(false);
+    await m.stop();
+  });
+
+  it('authorization codes: a consumed code of a revoked grant stays while a derived grant still holds an unrevoked token', async () => {
+    await h.storage.grants.create(grant({ id: 'grt_revoked', revokedAt: T + 20, revokedReason: 'user' }));
+    await h.storage.grants.create(grant({ id: 'grt_revoked_child', parentGrantId: 'grt_revoked' }));
+    await h.storage.accessTokens.create(accessToken({ jti: 'at_child', grantId: 'grt_revoked_child', expiresAt: B + 60 }));
+    await h.storage.codes.create(code({ codeHash: 'c_used', grantId: 'grt_revoked', expiresAt: B - 1 }));
+    await h.storage.codes.consume('c_used', T + 10);
+    expect((await h.storage.codes.purgeExpired(B, 1000)).deleted).toBe(0);
+    await h.storage.accessTokens.revoke('at_child', T + 30);
+    expect((await h.storage.codes.purgeExpired(B, 1000)).deleted).toBe(1);
   });
 
   it('refresh tokens: a rotated token of a live family stays past its expiry; dead, unused-expired and revoked-grant rows go', async () => {
@@ -146,8 +219,8 @@ describe.each(BACKENDS)('storage contract (%s): purge of expired rows', (backend
       await h.storage.refreshTokens.create(refreshToken({ tokenHash, grantId, expiresAt }));
       if (rotated) await h.storage.refreshTokens.rotate(tokenHash, T + 10);
     }
-    expect(await h.storage.refreshTokens.purgeExpired(B, 1000)).toBe(4);
-    expect(await h.storage.refreshTokens.purgeExpired(B, 1000)).toBe(0);
+    expect((await h.storage.refreshTokens.purgeExpired(B, 1000)).deleted).toBe(4);
+    expect((await h.storage.refreshTokens.purgeExpired(B, 1000)).deleted).toBe(0);
     for (const gone of ['rt_live_unused_expired', 'rt_dead_rotated', 'rt_dead_head', 'rt_revoked_old']) expect(await h.storage.refreshTokens.get(gone)).toBeNull();
     for (const kept of ['rt_live_head', 'rt_revoked_recent']) expect(await h.storage.refreshTokens.get(kept)).not.toBeNull();
     // Reuse of a rotated token of the live family is still detected, expired or not.

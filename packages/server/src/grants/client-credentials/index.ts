@@ -4,7 +4,8 @@
  * (§4.4.3). Introspection and revocation work by the token's jti.
  *
  * This is the benchmarked hot path: one transaction with one access-token insert and one audit
- * append, nothing read back. Before it, one indexed read: is the client an agent's (issue 3)?
+ * append, nothing read back. Before it, one (cached) read: is the client an agent's (issue 3)? An
+ * agent's client re-reads its agent inside the transaction, as the token exchange does.
  */
 import type { GrantHandler } from '../types.ts';
 import { checkResourceIndicators } from '../../checks/resource-indicators.ts';
@@ -15,7 +16,8 @@ import { auditIssuance, TokenAuditEvent } from '../shared/audit.ts';
 import { tokenResponseBody } from '../shared/issue.ts';
 import { checkConfidentialClient, clientCredentialsScope } from './checks.ts';
 import { clientTokenTtl } from '../../clients/service-identity.ts';
-import { agentClaims, agentForClient } from '../../agents/identity.ts';
+import { agentClaims, agentForClient, checkAgentStillActive } from '../../agents/identity.ts';
+import { InvalidGrantError } from '@mandate/protocol';
 
 export const clientCredentialsGrant: GrantHandler = async (req) => {
   const { ctx, client, params } = req;
@@ -41,6 +43,7 @@ export const clientCredentialsGrant: GrantHandler = async (req) => {
       ...(agent ? { extraClaims: { ...agentClaims(agent) } } : {}), // AU-2, EN-4: the token stands for the agent
     });
   return inTransaction(ctx, async (txCtx) => {
+    await checkAgentStillActive(txCtx, agent, InvalidGrantError); // ID-2: a suspension that landed while signing wins
     await txCtx.storage.accessTokens.create(access.record);
     await auditIssuance(txCtx.audit, req, {
       event: TokenAuditEvent.Issued,

@@ -11,7 +11,7 @@ import { issueRefreshToken, successorOf } from '../../tokens/refresh-token.ts';
 import { refreshTokenJkt } from '../shared/dpop.ts';
 import { tokenResponseBody } from '../shared/issue.ts';
 import { nestActors, profileClaims } from '../token-exchange/act-chain.ts';
-import { checkAgentStillActive } from '../token-exchange/issue.ts';
+import { checkAgentStillActive } from '../../agents/identity.ts';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
 import type { DelegatedRefresh } from './delegation.ts';
 import { auditRefreshed, withRotation } from './rotate.ts';

@@ -11,7 +11,7 @@
 import { InvalidRequestError, TokenTypeUri } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
 import type { AgentRecord, GrantDelegation } from '../../storage/records.ts';
-import { agentClaims } from '../../agents/identity.ts';
+import { agentClaims, checkAgentStillActive } from '../../agents/identity.ts';
 import { ACCESS_TOKEN_TYP, accessTokenClaims, type AccessTokenInput } from '../../tokens/access-token.ts';
 import { inTransaction } from '../shared/commit.ts';
 import { tokenResponseBody } from '../shared/issue.ts';
@@ -142,16 +142,4 @@ function narrowedWithOffline(narrowed: string[], offline: OfflineDecision): stri
   const others = narrowed.filter((n) => !n.startsWith(`${OFFLINE_ACCESS}:`));
   if (offline.refresh) return others;
   return offline.reason !== null ? [...others, offline.reason] : narrowed;
-}
-
-/**
- * ID-2 "suspending an agent stops it at once": suspension marks the agent, then revokes its grants.
- * Re-reading the agent inside the issuing transaction closes the gap between the two — either this
- * grant is written before the revocation (and revoked by it) or the suspension is seen here.
- * An exchange refuses with invalid_request (RFC 8693 §2.2.2), a refresh with invalid_grant.
- */
-export async function checkAgentStillActive(txCtx: ServerContext, agent: AgentRecord | null, Refusal: new (message: string) => Error = InvalidRequestError): Promise<void> {
-  if (agent === null) return;
-  const current = await txCtx.storage.agents.get(agent.id);
-  if (!current || current.status !== 'active') throw new Refusal(`The agent '${agent.id}' was suspended: it cannot act.`);
 }

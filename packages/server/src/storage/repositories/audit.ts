@@ -6,6 +6,9 @@ import type { Storage } from '../storage.ts';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, fromJsonOrNull, type RepoContext } from '../context.ts';
 import { appendAuditEvent } from './audit-append.ts';
 
+/** Rows read per jti lookup: normally one; more only if a jti column was altered. */
+const ISSUANCE_CANDIDATES = 8;
+
 function fromRow(row: Selectable<AuditEventsTable>): AuditEventRecord {
   return {
     seq: row.seq,
@@ -44,19 +47,15 @@ export function auditRepository(ctx: RepoContext): Storage['audit'] {
       const rows = await q.orderBy('seq').limit(limit).execute();
       return rows.map(fromRow);
     },
-    /** Index audit_events_jti (jti, seq): the first entry of the jti among `events` is the oldest. */
+    /**
+     * Index audit_events_jti (jti, seq), oldest first. `jti` is migration 0009's unhashed copy, so
+     * only a row whose hashed data says the same counts: a row whose copy was altered is skipped,
+     * not taken for the answer (a few candidates are read; a jti is issued once).
+     */
     async findIssuance(jti, events) {
       if (events.length === 0) return null;
-      // `jti` is migration 0009's unhashed copy; custody.ts re-checks it against the hashed data.
-      const row = await ctx.db
-        .selectFrom('audit_events')
-        .selectAll()
-        .where('jti', '=', jti)
-        .where('event', 'in', events)
-        .orderBy('seq')
-        .limit(1)
-        .executeTakeFirst();
-      return row ? fromRow(row) : null;
+      const rows = await ctx.db.selectFrom('audit_events').selectAll().where('jti', '=', jti).where('event', 'in', events).orderBy('seq').limit(ISSUANCE_CANDIDATES).execute();
+      return rows.map(fromRow).find((r) => r.data?.['jti'] === jti) ?? null;
     },
     /** Index audit_events_id. */
     async findById(id) {

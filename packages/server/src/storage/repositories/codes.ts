@@ -3,9 +3,9 @@ import type { Selectable } from 'kysely';
 import type { AuthorizationCodesTable } from '../db-types.ts';
 import type { AuthorizationCodeRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
-import { fromJson, fromJsonOrNull, toJson, toJsonOrNull, type RepoContext } from '../context.ts';
+import { fromJson, fromJsonOrNull, toJson, toJsonOrNull, type RepoContext, type StorageKind } from '../context.ts';
 import { affected, execute, first } from '../statements.ts';
-import { LIVE_GRANTS_CTE } from './live-grants.ts';
+import { inJsonList, liveSeedGrantsCte } from './live-grants.ts';
 
 type Row = Selectable<AuthorizationCodesTable>;
 
@@ -38,18 +38,29 @@ const INSERT =
 const CONSUME = 'update authorization_codes set consumed_at = ? where code_hash = ? and consumed_at is null returning *';
 const SELECT = 'select * from authorization_codes where code_hash = ?';
 /**
- * Expired past the cutoff and either never consumed (unusable: presenting it is invalid_grant
- * with or without the row) or consumed for a grant that holds no live token any more (a replay
- * would have nothing left to revoke). Bounded by `limit` so a large backlog is deleted in short
- * statements. A code consumed while the DELETE runs was expired, so it issued nothing
- * (checkCodeExpiry runs before issuance): losing its row loses no replay evidence.
+ * Retention in keyset chunks (storage/maintenance.ts): one chunk is the next `limit` codes after
+ * the cursor in primary-key order, so every statement reads at most `limit` rows and a sweep
+ * walks the table once, whatever the size of the token tables.
  */
-const PURGE = `${LIVE_GRANTS_CTE}
-delete from authorization_codes where code_hash in (
-  select code_hash from authorization_codes
-  where expires_at < ? and (consumed_at is null or grant_id not in (select id from live_grants))
-  limit ?
-)`;
+export const PAGE = 'select code_hash, grant_id, expires_at, consumed_at from authorization_codes where code_hash > ? order by code_hash limit ?';
+/**
+ * Deletes the chunk's codes that expired before the cutoff and are either never consumed
+ * (unusable: presenting it is invalid_grant with or without the row) or consumed for a grant
+ * whose tree holds no live token any more (a replay would have nothing left to revoke). The
+ * whole rule is re-checked here, so several instances sweeping at once only race to delete the
+ * same rows. A code consumed after the chunk was read is deleted only if its grant was seeded
+ * (then the tree check is exact); otherwise it waits for the next sweep. A code consumed while
+ * this runs was expired, so it issued nothing (checkCodeExpiry runs before issuance).
+ */
+export function purgeStatement(kind: StorageKind): string {
+  return `${liveSeedGrantsCte(kind)}
+delete from authorization_codes
+where ${inJsonList(kind, 'code_hash')} and expires_at < ?
+  and (consumed_at is null or (grant_id in (select id from seed) and grant_id not in (select id from live)))`;
+}
+const PURGE = { sqlite: purgeStatement('sqlite'), postgres: purgeStatement('postgres') } as const;
+
+type PageRow = Pick<Row, 'code_hash' | 'grant_id' | 'expires_at' | 'consumed_at'>;
 
 /** On the authorization_code grant's path: precompiled (statements.ts). */
 export function codesRepository(ctx: RepoContext): Storage['codes'] {
@@ -88,8 +99,17 @@ export function codesRepository(ctx: RepoContext): Storage['codes'] {
       const row = await first<Row>(ctx, SELECT, [codeHash]);
       return row ? { record: fromRow(row), first: false } : null;
     },
-    async purgeExpired(before, limit) {
-      return affected(ctx, PURGE, [before, before, before, limit]);
+    async purgeExpired(before, limit, after = null) {
+      const page = (await execute<PageRow>(ctx, PAGE, [after ?? '', limit])).rows;
+      const last = page[page.length - 1];
+      const next = page.length < limit || last === undefined ? null : last.code_hash;
+      const expired = page.filter((r) => Number(r.expires_at) < before);
+      if (expired.length === 0) return { deleted: 0, next };
+      // Only consumed codes need the tree check: their grants seed it.
+      const seeds = [...new Set(expired.filter((r) => r.consumed_at !== null).map((r) => r.grant_id))];
+      const hashes = expired.map((r) => r.code_hash);
+      const deleted = await affected(ctx, PURGE[ctx.kind], [JSON.stringify(seeds), before, before, JSON.stringify(hashes), before]);
+      return { deleted, next };
     },
   };
 }

@@ -1,16 +1,59 @@
 /**
- * Retention (storage/maintenance.ts): the grants that may still hold a live token. A replayed
- * code or a reused refresh token revokes its grant's whole tree (grants.revokeTree), so the row
- * that detects the replay matters exactly while the tree still holds something to revoke.
+ * Retention (storage/maintenance.ts): which grants may still hold a live token. A replayed code
+ * or a reused refresh token revokes its grant's whole tree (grants.revokeTree), so the row that
+ * detects the replay matters exactly while the tree still holds something to revoke.
  *
- * `live_grants(id)` is every grant with an unrevoked refresh or access token whose expiry is not
- * before the cutoff, plus all their ancestors (a derived grant's tokens die with its root).
- * Derived from the rows themselves, not from configured lifetimes: refresh tokens slide (each
- * rotation gets a fresh ttl.refreshToken), so no configured bound exists for a grant's life.
- * Its two `?` take the cutoff (now − grace), refresh tokens first.
+ * A grant is live when it, or a grant derived from it (parent_grant_id, recursively), holds an
+ * unrevoked refresh or access token whose expiry is not before the cutoff. Derived from the rows
+ * themselves, not from configured lifetimes: refresh tokens slide (each rotation gets a fresh
+ * ttl.refreshToken), so no configured bound exists for a grant's life.
+ *
+ * Evaluated only for `seed`, the grants of one chunk of purge candidates, walking DOWN from them
+ * (grants_parent_grant_id, refresh_tokens_grant_id, access_tokens_grant_id): the work follows
+ * the chunk, never the whole token population. Same answer as walking up from every live token
+ * to its ancestors: a seed is live iff some live token's grant is the seed or a descendant.
+ * Deliberately blind to grants.revoked_at: a grant marked revoked can still hold an unrevoked
+ * token (a token issued while revokeTree ran, or a row written revoked), and a replay then
+ * revokes that token; excluding revoked grants would delete that evidence.
+ * `union`, not `union all`: a (corrupt) parent cycle ends the walk instead of looping.
+ * The token checks are scalar subqueries with `limit 1`, not EXISTS: PostgreSQL may turn an
+ * EXISTS under OR into a hashed subplan built from EVERY live token (a scan of the whole table
+ * per statement); a scalar subquery is never hashed, so it stays one index probe per tree node.
  */
-export const LIVE_GRANTS_CTE = `with recursive live_grants(id) as (
-  select grant_id from refresh_tokens where revoked_at is null and expires_at >= ?
-  union select grant_id from access_tokens where grant_id is not null and revoked_at is null and expires_at >= ?
-  union select g.parent_grant_id from grants g join live_grants l on g.id = l.id where g.parent_grant_id is not null
+
+import type { StorageKind } from '../context.ts';
+
+/**
+ * A JSON array parameter as a one-column row set (`value`). One placeholder whatever the
+ * chunk's size, so the statement text is fixed: statements.ts and the SQLite driver cache by text.
+ */
+function jsonList(kind: StorageKind): string {
+  return kind === 'sqlite' ? '(select value from json_each(?))' : '(select value from json_array_elements_text(?::json))';
+}
+
+/**
+ * `column` is one of a JSON array parameter's values, as a primary-key lookup per value. On
+ * PostgreSQL `= any(array(…))`: an index condition; `in (select … from json_array_elements_text)`
+ * was planned as a merge join over the whole primary-key index.
+ */
+export function inJsonList(kind: StorageKind, column: string): string {
+  return kind === 'sqlite' ? `${column} in (select value from json_each(?))` : `${column} = any(array(select json_array_elements_text(?::json)))`;
+}
+
+/**
+ * `seed(id)`: the chunk's grant ids; `live(id)`: those of them that are live. Three `?`: the
+ * seed ids as a JSON array, then the cutoff twice (refresh tokens, access tokens).
+ */
+export function liveSeedGrantsCte(kind: StorageKind): string {
+  return `with recursive seed(id) as ${jsonList(kind)},
+tree(root, id) as (
+  select id, id from seed
+  union select t.root, g.id from grants g join tree t on g.parent_grant_id = t.id
+),
+live(id) as (
+  select t.root from tree t
+  where (select 1 from refresh_tokens r where r.grant_id = t.id and r.revoked_at is null and r.expires_at >= ? limit 1) is not null
+     or (select 1 from access_tokens a where a.grant_id = t.id and a.revoked_at is null and a.expires_at >= ? limit 1) is not null
 )`;
+}
+

@@ -3,9 +3,9 @@ import type { Selectable } from 'kysely';
 import type { RefreshTokensTable } from '../db-types.ts';
 import type { RefreshTokenRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
-import { fromJson, fromJsonOrNull, toJson, toJsonOrNull, type RepoContext } from '../context.ts';
+import { fromJson, fromJsonOrNull, toJson, toJsonOrNull, type RepoContext, type StorageKind } from '../context.ts';
 import { affected, execute, first } from '../statements.ts';
-import { LIVE_GRANTS_CTE } from './live-grants.ts';
+import { inJsonList, liveSeedGrantsCte } from './live-grants.ts';
 
 type Row = Selectable<RefreshTokensTable>;
 
@@ -36,7 +36,18 @@ const INSERT =
 const SELECT = 'select * from refresh_tokens where token_hash = ?';
 const ROTATE = 'update refresh_tokens set rotated_at = ? where token_hash = ? and rotated_at is null returning *';
 /**
- * A row goes when
+ * Retention in keyset chunks (storage/maintenance.ts): one chunk is the next `limit` rows after
+ * the cursor in primary-key order, each with its grant's revocation time (a grants primary-key
+ * lookup), so every statement reads at most `limit` rows and a sweep walks the table once. The
+ * revoked-grant rule applies to unexpired rows too, so every row is a candidate: there is no
+ * index on expiry or grant revocation to narrow the walk, and none is added (token writes stay
+ * as cheap as they are).
+ */
+export const PAGE = `select r.token_hash, r.grant_id, r.expires_at, r.rotated_at, g.revoked_at as grant_revoked_at
+from refresh_tokens r left join grants g on g.id = r.grant_id
+where r.token_hash > ? order by r.token_hash limit ?`;
+/**
+ * A row of the chunk goes when
  * - it expired before the cutoff and was never rotated: presenting it is invalid_grant with or
  *   without the row (grants/refresh-token/checks.ts), and it is no reuse evidence;
  * - it expired before the cutoff and its grant holds no live token: a reuse would revoke nothing;
@@ -44,16 +55,28 @@ const ROTATE = 'update refresh_tokens set rotated_at = ? where token_hash = ? an
  * NOT merely because it expired: a rotated token is reuse whatever its expiry
  * (grants/refresh-token/load.ts checks rotated_at first), and while the family's newest token
  * lives, presenting an old one must still revoke the family (RFC 9700 §4.14.2).
- * Bounded by `limit`. An expired token is refused before rotation (grants/refresh-token/index.ts),
- * so a row selected as unrotated cannot become reuse evidence while the DELETE runs.
+ * The whole rule is re-checked here (several instances may sweep at once). A row rotated after
+ * the chunk was read goes only if its grant was seeded (then the tree check is exact);
+ * otherwise it waits for the next sweep. The grant's revocation is a scalar subquery (a primary-key
+ * probe per row) rather than `grant_id in (revoked grants)`, which PostgreSQL would hash from
+ * every revoked grant on each statement (live-grants.ts).
  */
-const PURGE = `${LIVE_GRANTS_CTE}
-delete from refresh_tokens where token_hash in (
-  select token_hash from refresh_tokens
-  where (expires_at < ? and (rotated_at is null or grant_id not in (select id from live_grants)))
-     or grant_id in (select id from grants where revoked_at is not null and revoked_at < ?)
-  limit ?
-)`;
+export function purgeStatement(kind: StorageKind): string {
+  return `${liveSeedGrantsCte(kind)}
+delete from refresh_tokens
+where ${inJsonList(kind, 'token_hash')}
+  and ((expires_at < ? and (rotated_at is null or (grant_id in (select id from seed) and grant_id not in (select id from live))))
+    or (select g.revoked_at from grants g where g.id = refresh_tokens.grant_id) < ?)`;
+}
+const PURGE = { sqlite: purgeStatement('sqlite'), postgres: purgeStatement('postgres') } as const;
+
+interface PageRow {
+  token_hash: string;
+  grant_id: string;
+  expires_at: number | string;
+  rotated_at: number | string | null;
+  grant_revoked_at: number | string | null;
+}
 
 /** On the refresh grant's path: precompiled (statements.ts). */
 export function refreshTokensRepository(ctx: RepoContext): Storage['refreshTokens'] {
@@ -98,8 +121,19 @@ export function refreshTokensRepository(ctx: RepoContext): Storage['refreshToken
     async revoke(tokenHash, at) {
       return (await affected(ctx, 'update refresh_tokens set revoked_at = ? where token_hash = ? and revoked_at is null', [at, tokenHash])) > 0;
     },
-    async purgeExpired(before, limit) {
-      return affected(ctx, PURGE, [before, before, before, before, limit]);
+    async purgeExpired(before, limit, after = null) {
+      const page = (await execute<PageRow>(ctx, PAGE, [after ?? '', limit])).rows;
+      const last = page[page.length - 1];
+      const next = page.length < limit || last === undefined ? null : last.token_hash;
+      const expired = (r: PageRow) => Number(r.expires_at) < before;
+      const grantRevoked = (r: PageRow) => r.grant_revoked_at !== null && Number(r.grant_revoked_at) < before;
+      const candidates = page.filter((r) => expired(r) || grantRevoked(r));
+      if (candidates.length === 0) return { deleted: 0, next };
+      // Only expired rotated rows of unrevoked grants hinge on the tree check: their grants seed it.
+      const seeds = [...new Set(candidates.filter((r) => expired(r) && r.rotated_at !== null && !grantRevoked(r)).map((r) => r.grant_id))];
+      const hashes = candidates.map((r) => r.token_hash);
+      const deleted = await affected(ctx, PURGE[ctx.kind], [JSON.stringify(seeds), before, before, JSON.stringify(hashes), before, before]);
+      return { deleted, next };
     },
   };
 }
