@@ -5,7 +5,7 @@ import type { AuthorizationCodeRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
 import { fromJson, fromJsonOrNull, toJson, toJsonOrNull, type RepoContext, type StorageKind } from '../context.ts';
 import { affected, execute, first } from '../statements.ts';
-import { inJsonList, liveSeedGrantsCte } from './live-grants.ts';
+import { inJsonList, liveSeedGrantsCte, purgeDelete } from './live-grants.ts';
 
 type Row = Selectable<AuthorizationCodesTable>;
 
@@ -108,7 +108,7 @@ export function codesRepository(ctx: RepoContext): Storage['codes'] {
       // Only consumed codes need the tree check: their grants seed it.
       const seeds = [...new Set(expired.filter((r) => r.consumed_at !== null).map((r) => r.grant_id))];
       const hashes = expired.map((r) => r.code_hash);
-      const deleted = await affected(ctx, PURGE[ctx.kind], [JSON.stringify(seeds), before, before, JSON.stringify(hashes), before]);
+      const deleted = await purgeDelete(ctx, PURGE[ctx.kind], [JSON.stringify(seeds), before, before, JSON.stringify(hashes), before]);
       return { deleted, next };
     },
   };

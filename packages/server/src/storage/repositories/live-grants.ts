@@ -21,7 +21,8 @@
  * per statement); a scalar subquery is never hashed, so it stays one index probe per tree node.
  */
 
-import type { StorageKind } from '../context.ts';
+import { withTransaction, type RepoContext, type StorageKind } from '../context.ts';
+import { affected, execute } from '../statements.ts';
 
 /**
  * A JSON array parameter as a one-column row set (`value`). One placeholder whatever the
@@ -57,3 +58,17 @@ live(id) as (
 )`;
 }
 
+/**
+ * Runs a purge DELETE built on liveSeedGrantsCte. On PostgreSQL without JIT, in its own short
+ * transaction (`set local`): the planner cannot know how deep a chunk's grant trees go, puts the
+ * recursive walk's cost far above `jit_above_cost` (100,000 by default), and would JIT-compile
+ * every purge statement (tens of milliseconds each) for a walk that meets a handful of rows.
+ */
+export function purgeDelete(ctx: RepoContext, text: string, params: readonly unknown[]): Promise<number> {
+  if (ctx.kind !== 'postgres') return affected(ctx, text, params);
+  return withTransaction(ctx, async (db) => {
+    const tx: RepoContext = { ...ctx, db, inTransaction: true };
+    await execute(tx, 'set local jit = off', []);
+    return affected(tx, text, params);
+  });
+}

@@ -5,7 +5,7 @@ import type { RefreshTokenRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
 import { fromJson, fromJsonOrNull, toJson, toJsonOrNull, type RepoContext, type StorageKind } from '../context.ts';
 import { affected, execute, first } from '../statements.ts';
-import { inJsonList, liveSeedGrantsCte } from './live-grants.ts';
+import { inJsonList, liveSeedGrantsCte, purgeDelete } from './live-grants.ts';
 
 type Row = Selectable<RefreshTokensTable>;
 
@@ -132,7 +132,7 @@ export function refreshTokensRepository(ctx: RepoContext): Storage['refreshToken
       // Only expired rotated rows of unrevoked grants hinge on the tree check: their grants seed it.
       const seeds = [...new Set(candidates.filter((r) => expired(r) && r.rotated_at !== null && !grantRevoked(r)).map((r) => r.grant_id))];
       const hashes = candidates.map((r) => r.token_hash);
-      const deleted = await affected(ctx, PURGE[ctx.kind], [JSON.stringify(seeds), before, before, JSON.stringify(hashes), before, before]);
+      const deleted = await purgeDelete(ctx, PURGE[ctx.kind], [JSON.stringify(seeds), before, before, JSON.stringify(hashes), before, before]);
       return { deleted, next };
     },
   };
