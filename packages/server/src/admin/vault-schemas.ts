@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { InvalidRequestError, NotFoundError } from '@mandate/protocol';
 import type { VaultEntryRecord } from '../storage/records.ts';
 import type { EntryView } from '../vault/service.ts';
-import { VaultConflictError, VaultConnectionIntegrityError, VaultInvalidKeyError, VaultNotFoundError } from '../vault/errors.ts';
+import { VaultConflictError, VaultConnectionIntegrityError, VaultInvalidConnectionError, VaultInvalidKeyError, VaultNotFoundError } from '../vault/errors.ts';
 
 export const epoch = z.number().int().describe('Unix time, seconds');
 
@@ -34,7 +34,8 @@ export async function mapped<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (err) {
     if (err instanceof VaultNotFoundError) throw new NotFoundError(err.message);
-    if (err instanceof VaultConflictError || err instanceof VaultConnectionIntegrityError || err instanceof VaultInvalidKeyError) throw new InvalidRequestError(err.message);
+    const refused = err instanceof VaultConflictError || err instanceof VaultConnectionIntegrityError || err instanceof VaultInvalidKeyError || err instanceof VaultInvalidConnectionError;
+    if (refused) throw new InvalidRequestError(err.message);
     throw err;
   }
 }

@@ -61,9 +61,8 @@ async function walkBack(storage: Storage, first: CustodyHop): Promise<CustodyHop
  */
 async function hopForJti(storage: Storage, jti: string): Promise<CustodyHop | null> {
   const record = await storage.accessTokens.get(jti);
-  const found = await storage.audit.findIssuance(jti, ISSUING_EVENTS);
-  // The column is an unhashed copy: trust only what the hashed data says.
-  if (found && stringField(found.data, 'jti') === jti) {
+  const found = await storage.audit.findIssuance(jti, ISSUING_EVENTS); // matched on the hashed data.jti
+  if (found) {
     return { jti, event: found, subjectJti: stringField(found.data, 'subject_jti'), revoked: record ? await isRevoked(storage, jti) : null };
   }
   return record ? { jti, event: null, subjectJti: null, revoked: await isRevoked(storage, jti) } : null;

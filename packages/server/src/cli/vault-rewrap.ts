@@ -19,7 +19,7 @@ import type { Storage } from '../storage/storage.ts';
 import { vaultKeys } from '../vault/kek.ts';
 import { rewrapAll, type RewrapReport } from '../vault/rotation.ts';
 
-export function formatRewrapReport(report: RewrapReport, currentKek: string): string[] {
+function formatRewrapReport(report: RewrapReport, currentKek: string): string[] {
   const lines = [`vault rewrap to key "${currentKek}": ${report.rewrapped} re-wrapped, ${report.skipped} already current (concurrent writes), ${report.failed.length} failed`];
   for (const f of report.failed) lines.push(`  failed ${f.kind} ${f.id}: ${f.code}`);
   return lines;

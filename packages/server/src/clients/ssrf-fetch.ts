@@ -99,7 +99,7 @@ export async function resolveVettedAddresses(url: URL, devAllowed: boolean): Pro
  * whatever DNS says by then. All of them are offered when Node asks for all (Happy Eyeballs,
  * RFC 8305), so a dual-stack host stays reachable from a server without IPv6.
  */
-function pinnedLookup(vetted: VettedAddress[]): LookupFunction {
+export function pinnedLookup(vetted: VettedAddress[]): LookupFunction {
   return ((_hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
     if (options?.all) callback(null, vetted.map((v) => ({ address: v.address, family: v.family })));
     else callback(null, vetted[0]!.address, vetted[0]!.family);
@@ -157,7 +157,11 @@ export async function safeFetch(rawUrl: string, options: SafeFetchOptions): Prom
   });
 }
 
-function readLimited(res: IncomingMessage, maxBytes: number, fail: (err: unknown) => void, done: (body: Buffer) => void): void {
+/**
+ * Reads a response body up to maxBytes, failing early on a declared or actual overrun and on a
+ * connection closed mid-body. Shared with federation/upstream/fetch.ts.
+ */
+export function readLimited(res: IncomingMessage, maxBytes: number, fail: (err: unknown) => void, done: (body: Buffer) => void): void {
   const tooLarge = () => {
     fail(new OutboundFetchError('ERR_TOO_LARGE', `The response is larger than ${maxBytes} bytes.`));
     res.destroy();

@@ -106,7 +106,7 @@ export type IdJagIssuer = z.infer<typeof IdJagIssuerSchema>;
  * Which of our clients may exchange an OpenID Provider's ID tokens (token exchange), and for what:
  * the ID-JAG policy plus the client ids at that provider the client stands for.
  */
-export const IdTokenClientPolicySchema = IdJagClientPolicySchema.extend({
+const IdTokenClientPolicySchema = IdJagClientPolicySchema.extend({
   /**
    * Our client ids at the issuer (among the issuer's `audiences`) whose ID tokens this client may
    * exchange: the token's `azp`, or its only `aud`, must be one. Empty = any of the issuer's

@@ -12,7 +12,7 @@ import { z } from 'zod';
  * A secret given by value or, better, by the name of an environment variable, so it need not sit
  * in a configuration file. Resolved when used (federation/upstream/provider-config.ts); never logged.
  */
-export const SecretValueSchema = z.union([z.string().min(1), z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/) })]);
+const SecretValueSchema = z.union([z.string().min(1), z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/) })]);
 export type SecretValue = z.infer<typeof SecretValueSchema>;
 
 /** When the claim (a string, or an array containing the value) equals `value`, the mapping applies. */
@@ -22,9 +22,9 @@ const ClaimMatchShape = {
 };
 
 /** Roles Mandate knows: `admin` is the user's `isAdmin` flag (the `mandate:admin` scope). */
-export const UpstreamRoleMappingSchema = z.object({ ...ClaimMatchShape, role: z.enum(['admin']) });
+const UpstreamRoleMappingSchema = z.object({ ...ClaimMatchShape, role: z.enum(['admin']) });
 /** Membership of a (SCIM) group by displayName, created when missing. */
-export const UpstreamGroupMappingSchema = z.object({ ...ClaimMatchShape, group: z.string().min(1).max(256) });
+const UpstreamGroupMappingSchema = z.object({ ...ClaimMatchShape, group: z.string().min(1).max(256) });
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 

@@ -26,14 +26,15 @@ export function auditLoginFailure(ctx: ServerContext, input: { userId: string | 
   return ctx.audit.record({ event: 'login', userId: input.userId, clientId: input.clientId, ip: input.ip, result: 'failure', reason: input.reason });
 }
 
-export function auditLoginSuccess(ctx: ServerContext, input: { userId: string; clientId: string; ip: string | null; acr: string; amr: string[] }): Promise<void> {
+/** `data`: what else the login step knows (an upstream login's provider and account); never acr or amr. */
+export function auditLoginSuccess(ctx: ServerContext, input: { userId: string; clientId: string; ip: string | null; acr: string; amr: string[]; data?: Record<string, unknown> }): Promise<void> {
   return ctx.audit.record({
     event: 'login',
     userId: input.userId,
     clientId: input.clientId,
     ip: input.ip,
     result: 'success',
-    data: { acr: input.acr, amr: input.amr },
+    data: { ...input.data, acr: input.acr, amr: input.amr },
   });
 }
 

@@ -7,10 +7,10 @@
 import { isOAuthError } from '@mandate/protocol';
 
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
-export const SCIM_CONTENT_TYPE = 'application/scim+json';
+const SCIM_CONTENT_TYPE = 'application/scim+json';
 
 /** RFC 7644 §3.12 Table 9. */
-export type ScimType = 'invalidFilter' | 'tooMany' | 'uniqueness' | 'mutability' | 'invalidSyntax' | 'invalidPath' | 'noTarget' | 'invalidValue' | 'invalidVers' | 'sensitive';
+type ScimType = 'invalidFilter' | 'tooMany' | 'uniqueness' | 'mutability' | 'invalidSyntax' | 'invalidPath' | 'noTarget' | 'invalidValue' | 'invalidVers' | 'sensitive';
 
 export class ScimError extends Error {
   constructor(
@@ -47,7 +47,7 @@ export const forbidden = (detail: string) => new ScimError(403, 'mutability', de
  */
 export { isUniqueViolation } from '../storage/unique-violation.ts';
 
-export function isScimError(value: unknown): value is ScimError {
+function isScimError(value: unknown): value is ScimError {
   return value instanceof ScimError;
 }
 

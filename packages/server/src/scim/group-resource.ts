@@ -3,6 +3,7 @@
  * users only (type "User"): agents follow their owner and are not provisioned into groups.
  */
 import type { GroupRecord } from '../storage/records.ts';
+import { attribute } from './attribute.ts';
 import { invalidValue } from './errors.ts';
 import { isObject } from './filter/resolve.ts';
 import { isoTime, scimUrl } from './paths.ts';
@@ -14,7 +15,7 @@ export interface GroupMember {
 }
 
 /** Large groups are fine; a single request naming more members than this is not. */
-export const MAX_MEMBERS_PER_REQUEST = 10_000;
+const MAX_MEMBERS_PER_REQUEST = 10_000;
 
 export function groupResource(issuer: string, group: GroupRecord, members: GroupMember[]): Record<string, unknown> {
   return {
@@ -35,7 +36,7 @@ export interface GroupInput {
 }
 
 export function parseGroupInput(doc: Record<string, unknown>): GroupInput {
-  const value = (name: string) => doc[Object.keys(doc).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name];
+  const value = (name: string) => attribute(doc, name);
   const displayName = value('displayName');
   if (typeof displayName !== 'string' || displayName.trim() === '' || displayName.length > 200) throw invalidValue('displayName is required: a string of at most 200 characters.');
   const externalId = value('externalId');
@@ -47,8 +48,11 @@ function parseMembers(raw: unknown): string[] | null {
   if (raw === undefined || raw === null) return null;
   if (!Array.isArray(raw) || raw.length > MAX_MEMBERS_PER_REQUEST) throw invalidValue(`members must be an array of at most ${MAX_MEMBERS_PER_REQUEST} entries.`);
   return raw.map((m, i) => {
-    if (!isObject(m) || typeof m.value !== 'string' || m.value === '' || m.value.length > 200) throw invalidValue(`members[${i}].value must be a user id.`);
-    if (m.type !== undefined && m.type !== null && (typeof m.type !== 'string' || m.type.toLowerCase() !== 'user')) throw invalidValue(`members[${i}]: groups hold users only.`);
-    return m.value;
+    if (!isObject(m)) throw invalidValue(`members[${i}].value must be a user id.`);
+    const value = attribute(m, 'value');
+    const type = attribute(m, 'type');
+    if (typeof value !== 'string' || value === '' || value.length > 200) throw invalidValue(`members[${i}].value must be a user id.`);
+    if (type !== undefined && type !== null && (typeof type !== 'string' || type.toLowerCase() !== 'user')) throw invalidValue(`members[${i}]: groups hold users only.`);
+    return value;
   });
 }

@@ -1,12 +1,11 @@
 /** /Groups (RFC 7644 §3.3–3.6): list and filter, read, create, replace, patch (members), delete. */
 import type { Hono } from 'hono';
 import type { ServerContext } from '../context.ts';
-import { readScimBody } from './body.ts';
 import { scimJson } from './errors.ts';
 import { allGroups, createGroup, deleteGroup, loadGroup, replaceGroup, type GroupParts } from './group-service.ts';
 import { groupResource, parseGroupInput } from './group-resource.ts';
-import { param, read, scimHandler, write } from './handler.ts';
-import { listResponse, parseListQuery, project } from './list.ts';
+import { param, read, scimHandler, write, writeWithBody } from './handler.ts';
+import { listQueryParams, listResponse, parseListQuery, project } from './list.ts';
 import { applyPatch } from './patch-apply.ts';
 import { parsePatchRequest } from './patch-request.ts';
 import { SCIM_BASE } from './paths.ts';
@@ -19,31 +18,30 @@ export function registerGroupRoutes(app: Hono, ctx: ServerContext): void {
 
   app.get(base, scimHandler(ctx, async (c) => {
     await read(ctx, c, 'scim.group.list', { filter: c.req.query('filter') ?? null });
-    const q = parseListQuery(c.req.query(), GROUP);
+    const q = parseListQuery(listQueryParams(c), GROUP);
     return scimJson(listResponse((await allGroups(ctx)).map(resource), q, GROUP), 200);
   }));
 
   app.get(`${base}/:id`, scimHandler(ctx, async (c) => {
     const id = param(c, 'id');
     await read(ctx, c, 'scim.group.read', { group_id: id });
-    const q = parseListQuery({ attributes: c.req.query('attributes') ?? '', excludedAttributes: c.req.query('excludedAttributes') ?? '' }, GROUP);
+    const { attributes, excludedAttributes } = listQueryParams(c);
+    const q = parseListQuery({ ...(attributes !== undefined ? { attributes } : {}), ...(excludedAttributes !== undefined ? { excludedAttributes } : {}) }, GROUP);
     return scimJson(project(resource(await loadGroup(ctx, id)), q), 200);
   }));
 
   app.post(base, scimHandler(ctx, async (c) => {
-    const body = await readScimBody(c);
-    const created = resource(await write(ctx, c, (w) => createGroup(w, parseGroupInput(body))));
+    const created = resource(await writeWithBody(ctx, c, (w, body) => createGroup(w, parseGroupInput(body))));
     return scimJson(created, 201, { location: String((created.meta as { location: string }).location) });
   }));
 
   app.put(`${base}/:id`, scimHandler(ctx, async (c) => {
-    const body = await readScimBody(c);
-    return scimJson(resource(await write(ctx, c, async (w) => replaceGroup(w, await loadGroup(w.ctx, param(c, 'id')), parseGroupInput(body)))), 200);
+    return scimJson(resource(await writeWithBody(ctx, c, async (w, body) => replaceGroup(w, await loadGroup(w.ctx, param(c, 'id')), parseGroupInput(body)))), 200);
   }));
 
   app.patch(`${base}/:id`, scimHandler(ctx, async (c) => {
-    const operations = parsePatchRequest(await readScimBody(c));
-    const updated = await write(ctx, c, async (w) => {
+    const updated = await writeWithBody(ctx, c, async (w, body) => {
+      const operations = parsePatchRequest(body);
       const current = await loadGroup(w.ctx, param(c, 'id'));
       return replaceGroup(w, current, parseGroupInput(applyPatch(resource(current), operations, GROUP)));
     });

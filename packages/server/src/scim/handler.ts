@@ -8,6 +8,7 @@ import type { ServerContext } from '../context.ts';
 import { inTransaction } from '../clients/lifecycle.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { authenticateScim, type ScimPrincipal } from './auth.ts';
+import { readScimBody } from './body.ts';
 import { ERROR_SCHEMA, isUniqueViolation, scimErrorResponse, scimJson, uniqueness } from './errors.ts';
 import type { WriteContext } from './user-service.ts';
 
@@ -26,7 +27,21 @@ export function scimHandler(ctx: ServerContext, fn: (c: Context) => Promise<Resp
 
 /** Authenticates, then runs `fn` in one transaction whose audit log writes in it; then its after-commit tasks. */
 export async function write<T>(ctx: ServerContext, c: Context, fn: (w: WriteContext) => Promise<T>): Promise<T> {
+  return writeAs(ctx, c, await authenticateScim(c, ctx), fn);
+}
+
+/**
+ * Like write, for requests with a body: authenticates first, so an anonymous caller gets its 401
+ * without the server reading (up to MAX_BODY_BYTES) or parsing anything; then reads the body
+ * before the transaction begins, so a slow upload holds no storage transaction open.
+ */
+export async function writeWithBody<T>(ctx: ServerContext, c: Context, fn: (w: WriteContext, body: Record<string, unknown>) => Promise<T>): Promise<T> {
   const principal = await authenticateScim(c, ctx);
+  const body = await readScimBody(c);
+  return writeAs(ctx, c, principal, (w) => fn(w, body));
+}
+
+async function writeAs<T>(ctx: ServerContext, c: Context, principal: ScimPrincipal, fn: (w: WriteContext) => Promise<T>): Promise<T> {
   const tasks: (() => Promise<void>)[] = [];
   const result = await inTransaction(ctx, (tx) => fn({ ctx: tx, c, principal, afterCommit: (task) => tasks.push(task) }));
   for (const task of tasks) await task();

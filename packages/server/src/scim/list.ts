@@ -5,6 +5,8 @@
  * every attribute, extension ones included, at O(resources) per request. `userName eq` (what
  * identity providers send before every create) is answered from the email index instead.
  */
+import type { Context } from 'hono';
+import { queryParams } from '../http/params.ts';
 import { invalidValue } from './errors.ts';
 import type { Filter } from './filter/ast.ts';
 import { checkFilter } from './filter/check.ts';
@@ -36,7 +38,22 @@ function names(raw: string | undefined): string[] | null {
   return raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
 }
 
-export function parseListQuery(query: Record<string, string>, schema: ResourceSchema): ListQuery {
+/**
+ * The list parameters of the request URL. A repeated parameter is refused (400 invalidSyntax, via
+ * the InvalidRequestError of http/params.ts) instead of silently using one of its values; empty
+ * values count as absent.
+ */
+export function listQueryParams(c: Context): Partial<Record<'filter' | 'startIndex' | 'count' | 'attributes' | 'excludedAttributes', string>> {
+  const params = queryParams(c);
+  const out: Partial<Record<'filter' | 'startIndex' | 'count' | 'attributes' | 'excludedAttributes', string>> = {};
+  for (const name of ['filter', 'startIndex', 'count', 'attributes', 'excludedAttributes'] as const) {
+    const value = params.get(name);
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+export function parseListQuery(query: Partial<Record<string, string>>, schema: ResourceSchema): ListQuery {
   const filter = query.filter !== undefined ? parseFilter(query.filter) : null;
   if (filter) checkFilter(filter, resourceScope(schema));
   // §3.4.2.4: startIndex below 1 is read as 1; a negative count as 0.

@@ -73,8 +73,3 @@ export const COMMON_ATTRIBUTES: AttributeDef[] = [
     ],
   }),
 ];
-
-/** Every top-level attribute of the core schema, common ones included. */
-export function coreAttributes(schema: ResourceSchema): AttributeDef[] {
-  return [...COMMON_ATTRIBUTES, ...schema.core.attributes];
-}

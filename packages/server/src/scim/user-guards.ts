@@ -26,7 +26,7 @@ export function assertNotAdministrator(user: UserRecord): void {
 }
 
 /** True while the user's disablement is SCIM's own (nobody disabled them again since). */
-export function disabledByScim(user: UserRecord, attributes: ScimUserAttributes): boolean {
+function disabledByScim(user: UserRecord, attributes: ScimUserAttributes): boolean {
   return user.disabled && attributes.disabledAt !== null;
 }
 

@@ -3,6 +3,7 @@
  * readOnly attributes in the input are ignored (RFC 7643 §7); anything malformed is a 400
  * invalidValue naming the attribute. Unknown attributes are ignored.
  */
+import { attribute } from './attribute.ts';
 import { invalidValue } from './errors.ts';
 import { isObject } from './filter/resolve.ts';
 import type { ScimUserAttributes } from '../storage/records.ts';
@@ -29,7 +30,7 @@ function optionalString(value: unknown, attribute: string, max: number): string 
 }
 
 /** Azure AD sends booleans as "True"/"False" strings; accept both forms. */
-export function booleanValue(value: unknown, attribute: string): boolean | null {
+function booleanValue(value: unknown, attribute: string): boolean | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'boolean') return value;
   if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
@@ -37,7 +38,7 @@ export function booleanValue(value: unknown, attribute: string): boolean | null 
 }
 
 export function parseUserInput(doc: Record<string, unknown>): UserInput {
-  const value = (name: string) => doc[Object.keys(doc).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name];
+  const value = (name: string) => attribute(doc, name);
   const userName = optionalString(value('userName'), 'userName', 320)?.trim();
   if (!userName) throw invalidValue('userName is required.');
   if (!EMAIL.test(userName)) throw invalidValue('userName must be the user’s email address (it is their login at Mandate).');
@@ -58,10 +59,8 @@ function parseName(raw: unknown): Record<string, string> | null {
   if (raw === undefined || raw === null) return null;
   if (!isObject(raw)) throw invalidValue('name must be an object.');
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    const part = NAME_PARTS.find((n) => n.toLowerCase() === k.toLowerCase());
-    if (!part) continue;
-    const s = optionalString(v, `name.${part}`, 200);
+  for (const part of NAME_PARTS) {
+    const s = optionalString(attribute(raw, part), `name.${part}`, 200);
     if (s !== null) out[part] = s;
   }
   return Object.keys(out).length > 0 ? out : null;
@@ -72,7 +71,7 @@ function parseEmails(raw: unknown): UserInput['emails'] {
   if (!Array.isArray(raw) || raw.length > 20) throw invalidValue('emails must be an array of at most 20 entries.');
   const emails = raw.map((e, i) => {
     if (!isObject(e)) throw invalidValue(`emails[${i}] must be an object.`);
-    const get = (n: string) => e[Object.keys(e).find((k) => k.toLowerCase() === n.toLowerCase()) ?? n];
+    const get = (n: string) => attribute(e, n);
     const v = optionalString(get('value'), `emails[${i}].value`, 320);
     if (!v) throw invalidValue(`emails[${i}].value is required.`);
     const type = optionalString(get('type'), `emails[${i}].type`, 50);

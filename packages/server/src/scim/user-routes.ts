@@ -1,10 +1,9 @@
 /** /Users (RFC 7644 §3.3–3.6): list and filter, read, create, replace, patch, delete. */
 import type { Hono } from 'hono';
 import type { ServerContext } from '../context.ts';
-import { readScimBody } from './body.ts';
 import { scimJson } from './errors.ts';
-import { param, read, scimHandler, write } from './handler.ts';
-import { listResponse, parseListQuery, project, userNameEquals } from './list.ts';
+import { param, read, scimHandler, write, writeWithBody } from './handler.ts';
+import { listQueryParams, listResponse, parseListQuery, project, userNameEquals } from './list.ts';
 import { applyPatch } from './patch-apply.ts';
 import { parsePatchRequest } from './patch-request.ts';
 import { SCIM_BASE } from './paths.ts';
@@ -21,7 +20,7 @@ export function registerUserRoutes(app: Hono, ctx: ServerContext): void {
 
   app.get(base, scimHandler(ctx, async (c) => {
     await read(ctx, c, 'scim.user.list', { filter: c.req.query('filter') ?? null });
-    const q = parseListQuery(c.req.query(), USER);
+    const q = parseListQuery(listQueryParams(c), USER);
     const users = await allUsers(ctx, userNameEquals(q.filter));
     return scimJson(listResponse(users.map((u) => userResource(issuer, u)), q, USER), 200);
   }));
@@ -29,25 +28,24 @@ export function registerUserRoutes(app: Hono, ctx: ServerContext): void {
   app.get(`${base}/:id`, scimHandler(ctx, async (c) => {
     const id = param(c, 'id');
     await read(ctx, c, 'scim.user.read', { user_id: id });
-    const q = parseListQuery({ attributes: c.req.query('attributes') ?? '', excludedAttributes: c.req.query('excludedAttributes') ?? '' }, USER);
+    const { attributes, excludedAttributes } = listQueryParams(c);
+    const q = parseListQuery({ ...(attributes !== undefined ? { attributes } : {}), ...(excludedAttributes !== undefined ? { excludedAttributes } : {}) }, USER);
     return scimJson(project(userResource(issuer, await loadUser(ctx, id)), q), 200);
   }));
 
   app.post(base, scimHandler(ctx, async (c) => {
-    const body = await readScimBody(c);
-    const created = await write(ctx, c, (w) => createUser(w, parseUserInput(body)));
+    const created = await writeWithBody(ctx, c, (w, body) => createUser(w, parseUserInput(body)));
     return ok(userResource(issuer, created), 201);
   }));
 
   app.put(`${base}/:id`, scimHandler(ctx, async (c) => {
-    const body = await readScimBody(c);
-    const updated = await write(ctx, c, async (w) => replaceUser(w, await loadWritableUser(w.ctx, param(c, 'id')), parseUserInput(body)));
+    const updated = await writeWithBody(ctx, c, async (w, body) => replaceUser(w, await loadWritableUser(w.ctx, param(c, 'id')), parseUserInput(body)));
     return ok(userResource(issuer, updated));
   }));
 
   app.patch(`${base}/:id`, scimHandler(ctx, async (c) => {
-    const operations = parsePatchRequest(await readScimBody(c));
-    const updated = await write(ctx, c, async (w) => {
+    const updated = await writeWithBody(ctx, c, async (w, body) => {
+      const operations = parsePatchRequest(body);
       const current = await loadWritableUser(w.ctx, param(c, 'id'));
       const patched = applyPatch(userResource(issuer, current), operations, USER);
       return replaceUser(w, current, parseUserInput(patched));

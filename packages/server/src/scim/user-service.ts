@@ -177,6 +177,6 @@ async function deactivate(w: WriteContext, user: UserRecord, reason: string, eve
   const done = await deprovisionUser(w.ctx, user, reason);
   w.afterCommit(() => revokeVaultAfterDeprovisioning(w.ctx, user.id)); // ID-2: revoke linked accounts at their providers
   // ID-2: one event names everything the deactivation switched off.
-  await audit(w, event, user.id, { suspended_agents: done.suspendedAgents, revoked_grants: done.revokedGrants });
+  await audit(w, event, user.id, { suspended_agents: done.suspendedAgents, revoked_grants: done.revokedGrants, revoked_vault_entries: done.revokedVaultEntries });
   return done;
 }

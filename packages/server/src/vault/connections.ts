@@ -16,7 +16,7 @@ import type { Storage } from '../storage/storage.ts';
 import type { VaultConnectionRecord, VaultProviderMetadata } from '../storage/records.ts';
 import type { KeyEncryptionKeys } from './kek.ts';
 import { open, seal, sealedPlaintextLength, type Binding } from './envelope.ts';
-import { VaultConflictError, VaultConnectionIntegrityError, VaultDecryptError, VaultNotFoundError } from './errors.ts';
+import { VaultConflictError, VaultConnectionIntegrityError, VaultDecryptError, VaultInvalidConnectionError, VaultNotFoundError } from './errors.ts';
 import type { Fetch, ProviderClient } from './provider-client.ts';
 
 export interface ConnectionInput {
@@ -59,9 +59,28 @@ export function connectionView(r: VaultConnectionRecord): ConnectionView {
   return { id: r.id, kind: r.kind, displayName: r.displayName, provider: r.provider, hasClientSecret, createdAt: r.createdAt, updatedAt: r.updatedAt };
 }
 
+/**
+ * client_secret_basic and client_secret_post authenticate with the secret: without one
+ * provider-client.ts would send no client authentication at all, so every code exchange,
+ * refresh and revocation would fail at the provider. '' is how a public client is stored.
+ */
+function requireSecretForAuthMethod(id: string, provider: VaultProviderMetadata, secret: string): void {
+  if (provider.tokenEndpointAuthMethod !== 'none' && secret === '') {
+    throw new VaultInvalidConnectionError(`Connection ${id} uses token_endpoint_auth_method ${provider.tokenEndpointAuthMethod}, which needs a client secret: give client_secret, or set token_endpoint_auth_method to none.`);
+  }
+}
+
+/** A static-key connection has no provider to talk to: metadata or a secret given for it would be dropped unseen. */
+function refuseProviderFieldsOnStatic(id: string, fields: { provider?: VaultProviderMetadata | null; clientSecret?: string | null }): void {
+  const given = [fields.provider != null ? 'provider' : null, fields.clientSecret != null ? 'client_secret' : null].filter((f) => f !== null);
+  if (given.length > 0) throw new VaultInvalidConnectionError(`Connection ${id} is a static-key connection: it takes no ${given.join(' or ')}.`);
+}
+
 export async function createConnection(storage: Storage, keys: KeyEncryptionKeys, input: ConnectionInput, now: number): Promise<ConnectionView> {
+  if (input.kind === 'static') refuseProviderFieldsOnStatic(input.id, input);
   const provider = input.kind === 'oauth' ? (input.provider ?? null) : null;
-  if (input.kind === 'oauth' && provider === null) throw new TypeError('An oauth connection needs provider metadata.');
+  if (input.kind === 'oauth' && provider === null) throw new VaultInvalidConnectionError(`Connection ${input.id} is an oauth connection: it needs provider metadata.`);
+  if (provider !== null) requireSecretForAuthMethod(input.id, provider, input.clientSecret ?? '');
   const credential = provider !== null ? await seal(keys, connectionBinding({ id: input.id, provider }), input.clientSecret ?? '') : null;
   const record: VaultConnectionRecord = { id: input.id, kind: input.kind, displayName: input.displayName, provider, clientSecret: credential, createdAt: now, updatedAt: now };
   if (await storage.vault.connections.get(input.id)) throw new VaultConflictError(`Connection ${input.id} already exists.`);
@@ -94,7 +113,8 @@ async function openCredential(connection: VaultConnectionRecord, keys: KeyEncryp
  * metadata or the secret changes, so it is always bound to the metadata saved with it. Carrying
  * anything stored over (the secret, or the metadata when only the secret changes) first passes
  * the integrity check: a connection whose row was rewritten is restored only by giving both the
- * provider metadata and the client secret again.
+ * provider metadata and the client secret again. The result must be usable: an auth method other
+ * than none keeps a non-empty secret, and a static-key connection takes no metadata or secret.
  */
 export async function updateConnection(
   storage: Storage,
@@ -105,12 +125,15 @@ export async function updateConnection(
 ): Promise<ConnectionView> {
   const current = await storage.vault.connections.get(id);
   if (!current) throw new VaultNotFoundError(`Connection ${id} does not exist.`);
+  if (current.kind === 'static') refuseProviderFieldsOnStatic(id, change);
   const provider = current.kind === 'oauth' ? (change.provider ?? current.provider) : null;
   let credential = current.kind === 'oauth' ? current.clientSecret : null;
   if (provider !== null && (change.provider !== undefined || change.clientSecret !== undefined)) {
     // Opened (so verified) whenever stored state is carried over: a new secret alone must not bless rewritten metadata.
     const stored = change.provider === undefined || change.clientSecret === undefined ? await openCredential(current, keys) : '';
     const secret = change.clientSecret === undefined ? stored : (change.clientSecret ?? '');
+    // Checked against the result: removing the secret, or switching to basic/post while none is stored, both land here.
+    requireSecretForAuthMethod(id, provider, secret);
     credential = await seal(keys, connectionBinding({ id, provider }), secret);
   }
   const next: VaultConnectionRecord = { ...current, displayName: change.displayName ?? current.displayName, provider, clientSecret: credential, updatedAt: now };

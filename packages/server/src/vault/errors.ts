@@ -12,7 +12,8 @@ export type VaultErrorCode =
   | 'ERR_VAULT_ENTRY_UNUSABLE'
   | 'ERR_VAULT_CONNECTION_INTEGRITY'
   | 'ERR_VAULT_PROVIDER'
-  | 'ERR_VAULT_INVALID_KEY';
+  | 'ERR_VAULT_INVALID_KEY'
+  | 'ERR_VAULT_INVALID_CONNECTION';
 
 export abstract class VaultError extends Error {
   abstract readonly code: VaultErrorCode;
@@ -108,4 +109,15 @@ export class VaultInvalidKeyError extends VaultError {
   constructor() {
     super(`A static API key must be 1 to ${MAX_STATIC_KEY_LENGTH} characters, without spaces at either end or control characters.`);
   }
+}
+
+/**
+ * A connection that could not work as configured: an OAuth client whose token endpoint
+ * authentication method needs a secret it does not have, or a static-key connection given
+ * provider metadata or a client secret it would never use. Refused rather than silently stored
+ * (or silently dropped). The message names the connection and the fields, never a secret.
+ */
+export class VaultInvalidConnectionError extends VaultError {
+  readonly code = 'ERR_VAULT_INVALID_CONNECTION' as const;
+  override readonly name = 'VaultInvalidConnectionError';
 }

@@ -78,6 +78,9 @@ describe('OIDC Core §5.7: which email an upstream login vouches for', () => {
     expect(assertedEmail(p, claims({ email: 'a@corp.example' })).kind).toBe('unverified');
     expect(assertedEmail(p, claims({ email: 'a@evil.example', email_verified: true })).kind).toBe('foreign_domain');
     expect(assertedEmail(p, claims({ email: 'not-an-email', email_verified: true })).kind).toBe('none');
+    // Surrounding whitespace is trimmed before the domain is read; an address with nothing around the @ once trimmed is none.
+    expect(assertedEmail(p, claims({ email: '  a@corp.example ', email_verified: true }))).toEqual({ kind: 'verified', email: 'a@corp.example' });
+    expect(assertedEmail(p, claims({ email: 'a@ ', email_verified: true })).kind).toBe('none');
     // No domains configured: no domain believed (linking and provisioning need domains anyway).
     expect(assertedEmail(provider(), claims({ email: 'a@any.example', email_verified: true })).kind).toBe('foreign_domain');
   });

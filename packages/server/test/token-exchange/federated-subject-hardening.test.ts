@@ -18,7 +18,7 @@ import { auth, exchange, MCP, TT } from './fixtures.ts';
 import { FederationSchema, IdTokenIssuerSchema } from '../../src/federation/schema.ts';
 import { checkIdTokenAudience, checkIssuedToClient } from '../../src/grants/token-exchange/subject-id-token-audience.ts';
 import type { ClientRecord } from '../../src/storage/records.ts';
-import { sameEmail } from '../../src/grants/jwt-bearer/id-jag-subject.ts';
+import { sameEmail } from '../../src/federation/email-match.ts';
 import { expectRefused, OP, OP_CLIENT_ID, OP_NATIVE_CLIENT_ID, PUBLIC_CLIENT, useFederatedExchangeServer, type FederatedExchangeServer } from './federation-fixtures.ts';
 
 let f: FederatedExchangeServer;

@@ -60,6 +60,12 @@ describe('RFC 8693 §2.2.2 token exchange error responses', () => {
       await refused(async () => exchange(server, { subject_token: token, subject_token_type: TT.accessToken, resource: MCP }, auth.orchestrator), 'invalid_request', /revoked/);
     });
 
+    it('our own signature over an `aud` that is neither a string nor an array (not a 500) → invalid_request', async () => {
+      const { token } = await userToken(server);
+      const odd = await server.ctx.keys.sign({ ...accessTokenClaims(token), aud: { not: 'an audience' } as unknown as string }, { typ: 'at+jwt' });
+      await refused(async () => exchange(server, { subject_token: odd, subject_token_type: TT.accessToken, resource: MCP }, auth.orchestrator), 'invalid_request', /neither issued to this client nor addressed/);
+    });
+
     it('issued by another authorization server → invalid_request', async () => {
       let other: TestServer | undefined;
       try {

@@ -48,10 +48,12 @@ describe('Admin API: vault connections', () => {
     expect(stat.json).toMatchObject({ kind: 'static', provider: null, has_client_secret: false });
     expect((await call('GET', '/vault/connections/tp')).json).toEqual(created.json);
     expect((await call('GET', '/vault/connections')).json.items.map((c: { id: string }) => c.id).sort()).toEqual(['openai', 'tp']);
-    const renamed = await call('PUT', '/vault/connections/tp', { display_name: 'TP', client_secret: null });
-    expect(renamed.json).toMatchObject({ display_name: 'TP', has_client_secret: false, provider: created.json.provider });
-    const restored = await call('PUT', '/vault/connections/tp', { client_secret: CLIENT_SECRET });
+    // null removes the secret; client_secret_basic would then authenticate with nothing, so the client becomes public (none) with it.
+    const renamed = await call('PUT', '/vault/connections/tp', { display_name: 'TP', client_secret: null, provider: { ...oauthBody().provider, token_endpoint_auth_method: 'none' } });
+    expect(renamed.json).toMatchObject({ display_name: 'TP', has_client_secret: false, provider: { ...created.json.provider, token_endpoint_auth_method: 'none' } });
+    const restored = await call('PUT', '/vault/connections/tp', { client_secret: CLIENT_SECRET, provider: oauthBody().provider });
     expect(restored.json.has_client_secret).toBe(true);
+    expect(restored.json.provider).toEqual(created.json.provider);
     expect((await call('GET', '/vault/connections/none')).status).toBe(404);
     expect((await call('PUT', '/vault/connections/none', { display_name: 'x' })).status).toBe(404);
   });

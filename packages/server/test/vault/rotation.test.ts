@@ -9,7 +9,7 @@ import { BACKENDS, useStorage } from '../storage/fixtures.ts';
 import { LocalKeyEncryptionKeys } from '../../src/vault/kek.ts';
 import { rewrapAll } from '../../src/vault/rotation.ts';
 import { VaultDecryptError, VaultKeyUnknownError } from '../../src/vault/errors.ts';
-import { createGithubLike, harness, linkThroughProvider, userinfo, useThirdPartyProvider } from './support/vault-fixture.ts';
+import { createGithubLike, createStaticOpenAi, harness, linkThroughProvider, userinfo, useThirdPartyProvider } from './support/vault-fixture.ts';
 
 describe.each(BACKENDS)('vault key rotation and key failures (%s)', (backend) => {
   const h = useStorage(backend);
@@ -23,7 +23,7 @@ describe.each(BACKENDS)('vault key rotation and key failures (%s)', (backend) =>
     x.keys = new LocalKeyEncryptionKeys(k1);
     const old = x.vault();
     await createGithubLike(old, tp.provider);
-    await old.createConnection({ id: 'openai', kind: 'static', displayName: 'OpenAI' });
+    await createStaticOpenAi(old);
     await linkThroughProvider(old, tp.provider, 'usr_alice', 'alice');
     await linkThroughProvider(old, tp.provider, 'usr_bob', 'bob');
     await old.storeStaticKey('usr_carol', 'openai', 'sk-carol');
@@ -55,7 +55,7 @@ describe.each(BACKENDS)('vault key rotation and key failures (%s)', (backend) =>
     const k1 = { id: 'k1', key: randomBytes(32) };
     x.keys = new LocalKeyEncryptionKeys(k1);
     const vault = x.vault();
-    await vault.createConnection({ id: 'openai', kind: 'static', displayName: 'OpenAI' });
+    await createStaticOpenAi(vault);
     await vault.storeStaticKey('usr_alice', 'openai', 'sk-alice');
     await vault.storeStaticKey('usr_bob', 'openai', 'sk-bob');
     const [alice] = await vault.listForUser('usr_alice');
@@ -84,7 +84,7 @@ describe.each(BACKENDS)('vault key rotation and key failures (%s)', (backend) =>
   it('ciphertexts swapped between two entries in the database open for neither user', async () => {
     const x = harness(h, tp.provider);
     const vault = x.vault();
-    await vault.createConnection({ id: 'openai', kind: 'static', displayName: 'OpenAI' });
+    await createStaticOpenAi(vault);
     await vault.storeStaticKey('usr_alice', 'openai', 'sk-alice');
     await vault.storeStaticKey('usr_mallory', 'openai', 'sk-mallory');
     const [a] = await vault.listForUser('usr_alice');

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { useStorage } from '../storage/fixtures.ts';
-import { VaultEntryUnusableError, VaultNotFoundError } from '../../src/vault/errors.ts';
-import { createGithubLike, directRefresh, harness, linkThroughProvider, userinfo, useThirdPartyProvider } from './support/vault-fixture.ts';
+import { VaultEntryUnusableError, VaultInvalidConnectionError, VaultNotFoundError } from '../../src/vault/errors.ts';
+import { createGithubLike, createStaticOpenAi, directRefresh, harness, linkThroughProvider, userinfo, useThirdPartyProvider } from './support/vault-fixture.ts';
 import { open } from '../../src/vault/envelope.ts';
 import { decodePayload } from '../../src/vault/payload.ts';
 
@@ -80,7 +80,7 @@ describe('vault unlink and static keys (real provider on loopback)', () => {
     const x = harness(h, tp.provider);
     const vault = x.vault();
     await createGithubLike(vault, tp.provider);
-    await vault.createConnection({ id: 'openai', kind: 'static', displayName: 'OpenAI' });
+    await createStaticOpenAi(vault);
     await linkThroughProvider(vault, tp.provider, 'usr_alice', 'alice');
     await linkThroughProvider(vault, tp.provider, 'usr_bob', 'bob');
     await vault.storeStaticKey('usr_bob', 'openai', 'sk-bob');
@@ -99,7 +99,10 @@ describe('vault unlink and static keys (real provider on loopback)', () => {
     const x = harness(h, tp.provider);
     const vault = x.vault();
     await createGithubLike(vault, tp.provider);
-    const conn = await vault.createConnection({ id: 'openai', kind: 'static', displayName: 'OpenAI', clientSecret: 'ignored' });
+    // A client secret given for a static connection is refused (it would be dropped unseen), and nothing is stored.
+    await expect(vault.createConnection({ id: 'openai', kind: 'static', displayName: 'OpenAI', clientSecret: 'ignored' })).rejects.toBeInstanceOf(VaultInvalidConnectionError);
+    expect(await vault.getConnection('openai')).toBeNull();
+    const conn = await createStaticOpenAi(vault);
     expect(conn).toMatchObject({ kind: 'static', provider: null, hasClientSecret: false });
     await vault.storeStaticKey('usr_alice', 'openai', 'sk-live-abcdef');
     expect(JSON.stringify(await h.raw('select * from vault_entries'))).not.toContain('sk-live-abcdef');

@@ -16,7 +16,7 @@ import { upstreamClients } from './clients.ts';
 import { upstreamRedirectUri } from './paths.ts';
 
 /** Time allowed at the provider before the callback; bounded by the interaction's own expiry. */
-export const UPSTREAM_STATE_TTL = 600;
+const UPSTREAM_STATE_TTL = 600;
 
 /**
  * OIDC Core §3.1.2.1 acr_values for the provider, from its acrMappings: the classes that meet what
@@ -41,7 +41,6 @@ export async function upstreamAuthorizationUrl(
   const nonce = oidc.randomNonce();
   const codeVerifier = oidc.randomPKCECodeVerifier();
   const now = ctx.now();
-  await ctx.storage.upstreamIdentities.states.purgeExpired(now);
   await ctx.storage.upstreamIdentities.states.create({
     stateHash: sha256(state),
     interactionId: interaction.id,

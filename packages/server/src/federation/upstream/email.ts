@@ -23,11 +23,12 @@ export function emailDomain(email: string): string | null {
 
 export function assertedEmail(provider: UpstreamProvider, claims: UpstreamClaims): AssertedEmail {
   const raw = claims.email;
-  if (typeof raw !== 'string' || raw.length > 320 || emailDomain(raw) === null) return { kind: 'none' };
+  if (typeof raw !== 'string' || raw.length > 320) return { kind: 'none' };
   const email = raw.trim();
+  const domain = emailDomain(email);
+  if (domain === null) return { kind: 'none' };
   // Strictly the boolean true: some providers send "true" strings, which the spec does not allow.
   if (claims.email_verified !== true) return { kind: 'unverified', email };
-  const domain = emailDomain(email);
-  if (domain === null || !provider.emailDomains.includes(domain)) return { kind: 'foreign_domain', email };
+  if (!provider.emailDomains.includes(domain)) return { kind: 'foreign_domain', email };
   return { kind: 'verified', email };
 }

@@ -7,23 +7,13 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { LookupFunction } from 'node:net';
 import type { CustomFetch } from 'openid-client';
-import { OutboundFetchError, isDevAllowedHost, resolveVettedAddresses } from '../../clients/ssrf-fetch.ts';
+import { OutboundFetchError, isDevAllowedHost, pinnedLookup, readLimited, resolveVettedAddresses } from '../../clients/ssrf-fetch.ts';
 
 export interface UpstreamFetchOptions {
   devAllowedHosts: readonly string[];
   timeoutMs: number;
   maxBytes: number;
-}
-
-type Vetted = Awaited<ReturnType<typeof resolveVettedAddresses>>;
-
-function pinnedLookup(vetted: Vetted): LookupFunction {
-  return ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
-    if (options?.all) callback(null, vetted.map((v) => ({ address: v.address, family: v.family })));
-    else callback(null, vetted[0]!.address, vetted[0]!.family);
-  }) as unknown as LookupFunction;
 }
 
 async function bodyBytes(body: unknown): Promise<Buffer | undefined> {
@@ -59,7 +49,9 @@ export function upstreamFetch(options: UpstreamFetchOptions): CustomFetch {
       const fail = (err: unknown) => {
         if (settled) return;
         settled = true;
-        reject(err instanceof OutboundFetchError ? err : new OutboundFetchError(deadline.aborted ? 'ERR_TIMEOUT' : 'ERR_NETWORK', 'The request to the identity provider failed.'));
+        // The deadline wins over readLimited's 'aborted' report, which the same abort also causes.
+        if (deadline.aborted) reject(new OutboundFetchError('ERR_TIMEOUT', 'The request to the identity provider failed.'));
+        else reject(err instanceof OutboundFetchError ? err : new OutboundFetchError('ERR_NETWORK', 'The request to the identity provider failed.'));
       };
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
       const req = send(url, {
@@ -76,26 +68,11 @@ export function upstreamFetch(options: UpstreamFetchOptions): CustomFetch {
           res.destroy();
           return fail(new OutboundFetchError('ERR_REDIRECT', `The identity provider answered ${status}; redirects are not followed.`));
         }
-        if (Number(res.headers['content-length'] ?? NaN) > options.maxBytes) {
-          res.destroy();
-          return fail(new OutboundFetchError('ERR_TOO_LARGE', 'The response is too large.'));
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > options.maxBytes) {
-            res.destroy();
-            return fail(new OutboundFetchError('ERR_TOO_LARGE', 'The response is too large.'));
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () => {
+        readLimited(res, options.maxBytes, fail, (received) => {
           if (settled) return;
           settled = true;
-          resolve(toResponse(res, Buffer.concat(chunks)));
+          resolve(toResponse(res, received));
         });
-        res.on('error', fail);
       });
       req.end(body);
     });

@@ -21,8 +21,6 @@ import type { UserRecord } from '../../storage/records.ts';
 import type { UserMapping } from '../../federation/schema.ts';
 import { asciiLower, sameEmail } from '../../federation/email-match.ts';
 
-export { sameEmail };
-
 export async function idJagSubject(ctx: ServerContext, issuer: UserMapping, payload: JWTPayload, what = 'ID-JAG'): Promise<UserRecord> {
   const user = await findUser(ctx, issuer, payload, what);
   if (!user) throw new InvalidGrantError(`The user asserted by the ${what} (${describe(issuer, payload)}) is not a user of this server.`);

@@ -4,14 +4,13 @@
  * event with the whole chain (AU-2) — one transaction, with the refresh token's rotation.
  */
 import { InvalidGrantError } from '@mandate/protocol';
-import { agentClaims } from '../../agents/identity.ts';
+import { agentClaims, checkAgentStillActive } from '../../agents/identity.ts';
 import type { RefreshTokenRecord } from '../../storage/records.ts';
 import { signAccessToken } from '../../tokens/access-token.ts';
 import { issueRefreshToken, successorOf } from '../../tokens/refresh-token.ts';
 import { refreshTokenJkt } from '../shared/dpop.ts';
 import { tokenResponseBody } from '../shared/issue.ts';
 import { nestActors, profileClaims } from '../token-exchange/act-chain.ts';
-import { checkAgentStillActive } from '../../agents/identity.ts';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
 import type { DelegatedRefresh } from './delegation.ts';
 import { auditRefreshed, withRotation } from './rotate.ts';

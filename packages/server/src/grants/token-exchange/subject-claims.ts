@@ -11,6 +11,13 @@ export interface SubjectAuthentication {
   amr: string[];
 }
 
+/** RFC 7519 §4.1.3 `aud`: one string or an array of them; anything else (a signed token may hold anything) names no audience. */
+export function audiencesOf(claims: JWTPayload): string[] {
+  const aud: unknown = claims.aud;
+  if (typeof aud === 'string') return [aud];
+  return Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
+}
+
 export function authentication(claims: JWTPayload): SubjectAuthentication {
   return {
     authTime: typeof claims.auth_time === 'number' ? claims.auth_time : null,

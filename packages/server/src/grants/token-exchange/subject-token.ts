@@ -22,7 +22,7 @@ import { chainOf, type Chain } from './act-chain.ts';
 import { resourcePolicy } from './profile.ts';
 import { truncate, type ExchangeRequest } from './request.ts';
 import type { UserLookup } from './users.ts';
-import { authentication } from './subject-claims.ts';
+import { audiencesOf, authentication } from './subject-claims.ts';
 import { unverifiedIssuer } from './subject-federated.ts';
 import { verifyFederatedIdToken } from './subject-federated-id-token.ts';
 import { verifyIdJagSubject } from './subject-id-jag.ts';
@@ -122,7 +122,7 @@ async function verifyAccessTokenSubject(ctx: ServerContext, client: ClientRecord
  */
 function checkAudience(ctx: ServerContext, client: ClientRecord, claims: JWTPayload): void {
   if (claims.client_id === client.clientId) return;
-  const audiences = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? []);
+  const audiences = audiencesOf(claims);
   if (audiences.some((aud) => resourcePolicy(ctx.config, aud)?.exchangers.includes(client.clientId))) return;
   throw new InvalidRequestError(`The subject_token was neither issued to this client nor addressed to a resource it operates (aud: ${truncate(audiences.join(' '))}).`);
 }

@@ -58,19 +58,31 @@ export async function postLogin(c: Context, ctx: ServerContext, throttle: LoginT
   return seeOther(c, interactionUrl(ctx, id));
 }
 
-/** Every factor proven: a new session (RFC 8176 amr), bound to this interaction. */
+/** What an upstream (SSO) login adds to or changes in completeLogin. */
+export interface LoginCompletionOptions {
+  /** The session's acr when not derived from amr (an upstream acr mapped by configuration). */
+  acr?: string;
+  /** Extra non-secret fields of the success audit event, next to acr and amr. */
+  auditData?: Record<string, unknown>;
+}
+
+/**
+ * Every factor proven: a new session (RFC 8176 amr), bound to this interaction. `throttle` is null
+ * when the login never went through it (SSO), so there are no local failures to forget.
+ */
 export async function completeLogin(
   c: Context,
   ctx: ServerContext,
-  throttle: LoginThrottle,
+  throttle: LoginThrottle | null,
   loaded: LoadedInteraction,
   user: UserRecord,
   amr: string[],
+  options: LoginCompletionOptions = {},
 ): Promise<Response> {
-  const session = await startSession(c, ctx, user, amr);
+  const session = await startSession(c, ctx, user, amr, options.acr);
   await ctx.storage.interactions.setSession(loaded.record.id, session.idHash);
   clearPendingLogin(c, ctx);
-  throttle.succeeded(user.email);
-  await auditLoginSuccess(ctx, { userId: user.id, clientId: loaded.request.clientId, ip: clientIp(c), acr: session.acr, amr });
+  throttle?.succeeded(user.email);
+  await auditLoginSuccess(ctx, { userId: user.id, clientId: loaded.request.clientId, ip: clientIp(c), acr: session.acr, amr, ...(options.auditData ? { data: options.auditData } : {}) });
   return seeOther(c, interactionUrl(ctx, loaded.record.id));
 }

@@ -9,52 +9,40 @@ import type { Context } from 'hono';
 import type { ServerContext } from '../../context.ts';
 import { clientIp } from '../../http/client-ip.ts';
 import type { Params } from '../../http/params.ts';
-import { auditLoginFailure, auditTotpEnrollment } from '../audit.ts';
+import { auditTotpEnrollment } from '../audit.ts';
 import type { LoadedInteraction } from '../load.ts';
-import { clearPendingLogin, readPendingLogin } from '../pending-login.ts';
+import { readPendingLogin } from '../pending-login.ts';
 import { seeOther } from '../respond.ts';
 import type { LoginThrottle } from '../throttle.ts';
-import { finishEnrollment, readEnrollment } from '../totp-enrollment.ts';
+import { finishEnrollment, readEnrollment, type TotpEnrollment } from '../totp-enrollment.ts';
 import { hasTotp, verifyTotpSecret } from '../totp.ts';
 import { interactionUrl } from '../urls.ts';
 import { completeLogin } from './login.ts';
-import { rateLimited } from './rate-limited.ts';
+import { checkTotpCode, expiredLogin, submittedTotpCode } from './totp.ts';
 
 export async function postTotpEnrollment(c: Context, ctx: ServerContext, throttle: LoginThrottle, loaded: LoadedInteraction, form: Params): Promise<Response> {
   const id = loaded.record.id;
-  const ip = clientIp(c);
-  const expired = () => {
-    clearPendingLogin(c, ctx);
-    return seeOther(c, `${interactionUrl(ctx, id)}?error=expired`);
-  };
   const pending = await readPendingLogin(c, ctx, id);
   const user = pending ? await ctx.storage.users.get(pending.userId) : null;
-  if (!pending || !user || user.disabled) return expired();
+  if (!pending || !user || user.disabled) return expiredLogin(c, ctx, loaded);
   // Enrolled meanwhile (another tab, the admin API): the page now asks for a code of that secret.
   if (hasTotp(user)) return seeOther(c, interactionUrl(ctx, id));
 
-  const wait = throttle.retryAfter(user.email, ip);
-  if (wait > 0) {
-    await auditLoginFailure(ctx, { userId: user.id, clientId: loaded.request.clientId, ip, reason: 'rate_limited' });
-    return rateLimited(c, wait);
-  }
-
-  const enrollment = await readEnrollment(ctx, id, pending, user.email);
-  if (!enrollment) return expired();
-  const result = await verifyTotpSecret(ctx, user.id, enrollment.secret, (form.get('totp') ?? '').replace(/\s/g, ''));
-  if (result !== 'valid') {
-    throttle.failed(user.email, ip);
-    await auditLoginFailure(ctx, { userId: user.id, clientId: loaded.request.clientId, ip, reason: result === 'replayed' ? 'totp_replayed' : 'invalid_totp' });
-    return seeOther(c, `${interactionUrl(ctx, id)}?error=${result === 'replayed' ? 'totp_reused' : 'totp'}`);
-  }
-
-  if (!(await finishEnrollment(ctx, id, pending))) return expired();
+  // Read after the throttle check (inside verify), so a throttled request learns nothing of it.
+  const found: { enrollment?: TotpEnrollment | null } = {};
+  const refused = await checkTotpCode(c, ctx, throttle, loaded, user, async () => {
+    const enrollment = (found.enrollment = await readEnrollment(ctx, id, pending, user.email));
+    return enrollment ? verifyTotpSecret(ctx, user.id, enrollment.secret, submittedTotpCode(form)) : null;
+  });
+  if (refused) return refused;
+  const enrollment = found.enrollment;
+  if (!enrollment || !(await finishEnrollment(ctx, id, pending))) return expiredLogin(c, ctx, loaded);
   // Re-read so a concurrent change to the account is neither lost nor overwritten by a second secret.
   const current = await ctx.storage.users.get(user.id);
-  if (!current || current.disabled) return expired();
+  if (!current || current.disabled) return expiredLogin(c, ctx, loaded);
   if (hasTotp(current)) return seeOther(c, interactionUrl(ctx, id));
   const enrolled = { ...current, totpSecretEncrypted: await ctx.envelope.encrypt(enrollment.secret, 'totp'), updatedAt: ctx.now() };
-  if (!(await ctx.storage.users.update(enrolled))) return expired();
-  await auditTotpEnrollment(ctx, { userId: user.id, clientId: loaded.request.clientId, ip });
+  if (!(await ctx.storage.users.update(enrolled))) return expiredLogin(c, ctx, loaded);
+  await auditTotpEnrollment(ctx, { userId: user.id, clientId: loaded.request.clientId, ip: clientIp(c) });
   return completeLogin(c, ctx, throttle, loaded, enrolled, ['pwd', 'otp']);
 }

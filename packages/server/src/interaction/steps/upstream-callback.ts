@@ -20,13 +20,9 @@ import { upstreamClients } from '../../federation/upstream/clients.ts';
 import { UpstreamLoginError } from '../../federation/upstream/errors.ts';
 import { upstreamRedirectUri } from '../../federation/upstream/paths.ts';
 import { redeemUpstreamCode } from '../../federation/upstream/token.ts';
-import { acrForAmr } from '../acr.ts';
 import { renderPageError } from '../errors.ts';
 import { loadInteraction, type LoadedInteraction } from '../load.ts';
-import { clearPendingLogin } from '../pending-login.ts';
-import { seeOther } from '../respond.ts';
-import { startSession } from '../session.ts';
-import { interactionUrl } from '../urls.ts';
+import { completeLogin } from './login.ts';
 
 const AMR = ['fed'];
 
@@ -68,18 +64,8 @@ export async function upstreamCallback(c: Context, ctx: ServerContext): Promise<
     const claims = await redeemUpstreamCode(ctx, provider, state, pending, callbackUrl(ctx, c), loaded.request.maxAge);
     const { user, outcome } = await resolveUpstreamAccount(ctx, provider, claims);
     const upstreamAcr = typeof claims.acr === 'string' ? provider.acrMappings[claims.acr] : undefined;
-    const session = await startSession(c, ctx, user, AMR, upstreamAcr ?? acrForAmr(AMR));
-    await ctx.storage.interactions.setSession(loaded.record.id, session.idHash);
-    clearPendingLogin(c, ctx);
-    await ctx.audit.record({
-      event: 'login',
-      userId: user.id,
-      clientId: loaded.request.clientId,
-      ip: clientIp(c),
-      result: 'success',
-      data: { acr: session.acr, amr: AMR, provider: provider.id, account: outcome },
-    });
-    return seeOther(c, interactionUrl(ctx, loaded.record.id));
+    // No throttle: an upstream login never counted failures against the local account.
+    return await completeLogin(c, ctx, null, loaded, user, AMR, { acr: upstreamAcr, auditData: { provider: provider.id, account: outcome } });
   } catch (err) {
     if (err instanceof UpstreamLoginError) {
       ctx.logger.info({ provider: providerId, reason: err.reason, detail: err.detail }, 'upstream login refused');

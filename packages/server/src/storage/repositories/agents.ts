@@ -5,7 +5,7 @@ import type { AgentRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
 import { changed, fromJson, fromJsonOrNull, pageOf, toJson, toJsonOrNull, type RepoContext } from '../context.ts';
 import { first } from '../statements.ts';
-import { deepFreeze, perStorageCache } from './sqlite-read-cache.ts';
+import { deepFreeze, perStorageCache, readThrough } from './sqlite-read-cache.ts';
 
 /**
  * Bounds memory; past it the entry cached first is dropped. Entries are agents by id, agents by
@@ -61,24 +61,13 @@ function fromRow(row: Selectable<AgentsTable>): AgentRecord {
 export function agentsRepository(ctx: RepoContext): Storage['agents'] {
   // SQLite only; PostgreSQL is shared by several server instances and reads every time.
   const cache = agentCacheFor(ctx);
-  /** Records are frozen on every backend: a cached one is shared by all callers, and all get the same contract. */
+  /** Records from the lookups are frozen on every backend (a cached one is shared by all callers); `list` returns fresh ones. */
   const read = async (sql: string, key: string): Promise<AgentRecord | null> => {
     const row = await first<Selectable<AgentsTable>>(ctx, sql, [key]);
     return row ? deepFreeze(fromRow(row)) : null;
   };
-  /**
-   * A cached lookup. A transaction may see its own uncommitted writes (and issue.ts's
-   * checkAgentStillActive must read the row there): it reads past the cache and never fills it.
-   */
-  const lookup = async (sql: string, key: string, cacheKey: string, cacheAbsent: boolean): Promise<AgentRecord | null> => {
-    if (cache === undefined || ctx.inTransaction) return read(sql, key);
-    const seen = await cache.begin(ctx);
-    const hit = cache.peek(cacheKey);
-    if (hit !== undefined) return hit;
-    const record = await read(sql, key);
-    if (seen !== null && (record !== null || cacheAbsent)) cache.store(cacheKey, record, seen);
-    return record;
-  };
+  // In a transaction (checkAgentStillActive, agents/identity.ts) readThrough reads the row.
+  const lookup = (sql: string, key: string, cacheKey: string, cacheAbsent: boolean) => readThrough(cache, ctx, cacheKey, () => read(sql, key), cacheAbsent);
   /** Any agent write: on SQLite it clears the whole agent cache (also from inside a transaction). */
   const writing = <T>(write: () => Promise<T>): Promise<T> => (cache ? cache.writingAll(write) : write());
   return {

@@ -5,13 +5,13 @@ import type { ClientRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
 import { first } from '../statements.ts';
 import { changed, fromJson, fromJsonOrNull, pageOf, toFlag, toJson, toJsonOrNull, type RepoContext } from '../context.ts';
-import { deepFreeze, perStorageCache } from './sqlite-read-cache.ts';
+import { deepFreeze, perStorageCache, readThrough } from './sqlite-read-cache.ts';
 
 /** Bounds memory; past it the client cached first is dropped (a few hundred clients is typical). */
 export const CLIENT_CACHE_MAX_ENTRIES = 1000;
 
 /** Parsed client records by client_id, SQLite only (sqlite-read-cache.ts); unknown ids are not cached. */
-const clientCacheFor = perStorageCache<ClientRecord>(CLIENT_CACHE_MAX_ENTRIES);
+const clientCacheFor = perStorageCache<ClientRecord | null>(CLIENT_CACHE_MAX_ENTRIES);
 
 function toRow(r: ClientRecord): ClientsTable {
   return {
@@ -68,7 +68,7 @@ function fromRow(row: Selectable<ClientsTable>): ClientRecord {
 export function clientsRepository(ctx: RepoContext): Storage['clients'] {
   // SQLite only (sqlite-read-cache.ts); PostgreSQL is shared by several server instances and reads every time.
   const cache = clientCacheFor(ctx);
-  /** Records are frozen on every backend: a cached one is shared by all callers, and all get the same contract. */
+  /** Records from the lookups are frozen on every backend (a cached one is shared by all callers); `list` returns fresh ones. */
   const read = async (clientId: string): Promise<ClientRecord | null> => {
     const row = await first<Selectable<ClientsTable>>(ctx, 'select * from clients where client_id = ?', [clientId]);
     return row ? deepFreeze(fromRow(row)) : null;
@@ -78,15 +78,8 @@ export function clientsRepository(ctx: RepoContext): Storage['clients'] {
   return {
     /** Every token request looks its client up: precompiled (statements.ts), and cached on SQLite. */
     async get(clientId) {
-      // A transaction may see its own uncommitted writes: it reads past the cache and never fills it.
-      if (cache === undefined || ctx.inTransaction) return read(clientId);
-      const lookup = await cache.begin(ctx);
-      const hit = cache.peek(clientId);
-      if (hit !== undefined) return hit;
-      const record = await read(clientId);
       // Unknown ids are not cached: anyone can send them, and a later create must be seen.
-      if (record !== null && lookup !== null) cache.store(clientId, record, lookup);
-      return record;
+      return readThrough(cache, ctx, clientId, () => read(clientId), false);
     },
     async create(record) {
       await writing(record.clientId, () => ctx.db.insertInto('clients').values(toRow(record)).execute());

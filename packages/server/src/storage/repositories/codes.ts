@@ -4,7 +4,7 @@ import type { AuthorizationCodesTable } from '../db-types.ts';
 import type { AuthorizationCodeRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
 import { fromJson, fromJsonOrNull, toJson, toJsonOrNull, type RepoContext, type StorageKind } from '../context.ts';
-import { affected, execute, first } from '../statements.ts';
+import { execute, first } from '../statements.ts';
 import { inJsonList, liveSeedGrantsCte, purgeDelete } from './live-grants.ts';
 
 type Row = Selectable<AuthorizationCodesTable>;

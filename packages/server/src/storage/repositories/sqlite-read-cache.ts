@@ -119,6 +119,29 @@ export function perStorageCache<V extends object | null>(maxEntries: number): (c
   };
 }
 
+/**
+ * A lookup of `key` through `cache` (undefined on PostgreSQL: reads every time). Inside a
+ * transaction it reads the row and never fills the cache: the transaction may see its own
+ * uncommitted writes, and in-transaction re-checks (an agent's suspension) must read the row.
+ * A null answer is cached only with `cacheAbsent` (callers whose key anyone may send leave it off:
+ * unknown keys would only evict real entries, and a later create must be seen).
+ */
+export async function readThrough<V extends object>(
+  cache: SqliteReadCache<V | null> | undefined,
+  ctx: RepoContext,
+  key: string,
+  read: () => Promise<V | null>,
+  cacheAbsent: boolean,
+): Promise<V | null> {
+  if (cache === undefined || ctx.inTransaction) return read();
+  const seen = await cache.begin(ctx);
+  const hit = cache.peek(key);
+  if (hit !== undefined) return hit;
+  const value = await read();
+  if (seen !== null && (value !== null || cacheAbsent)) cache.store(key, value, seen);
+  return value;
+}
+
 /** Records handed out may be cached and shared by every caller: none may change one. */
 export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { LocalKeyEncryptionKeys } from '../../../src/vault/kek.ts';
 import { TokenVault } from '../../../src/vault/service.ts';
 import type { Fetch } from '../../../src/vault/provider-client.ts';
+import type { ConnectionView } from '../../../src/vault/connections.ts';
 import type { StorageHandle } from '../../storage/fixtures.ts';
 import { authorize, CLIENT_ID, CLIENT_SECRET, startThirdPartyProvider, type ThirdPartyProvider } from './third-party-provider.ts';
 
@@ -80,6 +81,11 @@ export async function createGithubLike(vault: TokenVault, provider: ThirdPartyPr
     },
     clientSecret: CLIENT_SECRET,
   });
+}
+
+/** A static-key connection (VA-2): users store their own API key at it. */
+export function createStaticOpenAi(vault: TokenVault): Promise<ConnectionView> {
+  return vault.createConnection({ id: 'openai', kind: 'static', displayName: 'OpenAI' });
 }
 
 /** Links `userId`'s account through the real code flow, logging in at the provider as `login`. */
