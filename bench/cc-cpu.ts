@@ -1,15 +1,17 @@
 /**
- * `npx tsx bench/cc-cpu.ts [rounds] [--op] [--profile]`: the server CPU time per client_credentials
+ * `npx tsx bench/cc-cpu.ts [rounds] [--op] [--floor] [--profile]`: the server CPU time per client_credentials
  * grant, over HTTP and in-process, for working on the hot path on a busy machine. Throughput
  * depends on what else runs; CPU time per grant much less, so this is the figure to compare before
  * and after a change. It still moves by ±10 % on a loaded machine (a starved server batches more
  * requests per commit and per event-loop turn), so compare two copies of the tree taken at the
  * same moment, alternating runs, over several pairs. `--op` adds node-oidc-provider under the
- * same load; `--profile` prints a CPU profile summary of one round. Writes nothing to results/.
+ * same load; `--floor` adds the stack's floor (floor-child.ts: Hono + one jose signature, no
+ * storage); `--profile` prints a CPU profile summary of one round. Writes nothing to results/.
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { forkTs } from './lib/child.ts';
+import { withSizedThreadPool } from './lib/thread-pool.ts';
 import { summarizeProfile } from './lib/profile-summary.ts';
 import type { LoadResult } from './lib/http-load.ts';
 import { API_SCOPE, CC_BODY, CC_CLIENT, FORM, RESOURCE, basicAuth } from './lib/fixtures.ts';
@@ -17,6 +19,7 @@ import { API_SCOPE, CC_BODY, CC_CLIENT, FORM, RESOURCE, basicAuth } from './lib/
 const args = process.argv.slice(2);
 const ROUNDS = Number(args.find((a) => /^\d+$/.test(a)) ?? 5);
 const WITH_OP = args.includes('--op');
+const WITH_FLOOR = args.includes('--floor');
 const PROFILE = args.includes('--profile');
 const WINDOW_MS = 2500;
 
@@ -37,6 +40,7 @@ async function cpuPerGrant(server: ReturnType<typeof forkTs>, loadgen: ReturnTyp
 }
 
 async function main(): Promise<void> {
+  withSizedThreadPool(); // as npm start runs the server: the forked children inherit it
   const loadgen = forkTs(new URL('./loadgen-child.ts', import.meta.url));
   const server = forkTs(new URL('./server-child.ts', import.meta.url), { execArgv: ['--expose-gc'] });
   try {
@@ -56,34 +60,42 @@ async function main(): Promise<void> {
       for (const l of p.inclusive) process.stdout.write(`  ${String(l.selfPct).padStart(5)}%  ${l.name}\n`);
     }
     const http: number[] = [];
+    const rates: number[] = [];
     const inProc: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const h = await cpuPerGrant(server, loadgen, port, '/token');
       http.push(h.cpuMs);
+      rates.push(h.perSecond);
       const p = await server.call<{ cpuMsPerRequest: number }>('inProcessCpu', { requests: 5000, concurrency: 32 });
       inProc.push(p.cpuMsPerRequest);
       process.stderr.write(`round ${i + 1}: HTTP ${h.cpuMs.toFixed(3)} ms/grant (${h.perSecond}/s), in-process ${p.cpuMsPerRequest.toFixed(3)} ms/grant\n`);
     }
     process.stdout.write(
-      `Mandate CPU/grant over ${ROUNDS} rounds: HTTP median ${median(http).toFixed(3)} ms, least ${least(http).toFixed(3)} ms; in-process median ${median(inProc).toFixed(3)} ms, least ${least(inProc).toFixed(3)} ms\n`,
+      `Mandate CPU/grant over ${ROUNDS} rounds: HTTP median ${median(http).toFixed(3)} ms, least ${least(http).toFixed(3)} ms; in-process median ${median(inProc).toFixed(3)} ms, least ${least(inProc).toFixed(3)} ms; HTTP median ${median(rates)}/s\n`,
     );
   } finally {
     await server.call('stop').catch(() => undefined);
     await server.stop();
   }
-  if (WITH_OP) {
-    const op = forkTs(new URL('./oidc-provider-child.ts', import.meta.url), { execArgv: ['--expose-gc'], stdout: 'ignore' });
-    try {
-      const { port } = await op.call<{ port: number }>('start', { resource: RESOURCE, scope: API_SCOPE });
-      await cpuPerGrant(op, loadgen, port, '/token');
-      const xs: number[] = [];
-      for (let i = 0; i < ROUNDS; i++) xs.push((await cpuPerGrant(op, loadgen, port, '/token')).cpuMs);
-      process.stdout.write(`oidc-provider CPU/grant over ${ROUNDS} rounds: median ${median(xs).toFixed(3)} ms, least ${least(xs).toFixed(3)} ms\n`);
-    } finally {
-      await op.stop();
-    }
-  }
+  if (WITH_OP) await compareWith('oidc-provider', new URL('./oidc-provider-child.ts', import.meta.url), { resource: RESOURCE, scope: API_SCOPE }, loadgen);
+  if (WITH_FLOOR) await compareWith('floor (Hono + jose sign, no storage)', new URL('./floor-child.ts', import.meta.url), {}, loadgen);
   await loadgen.stop();
+}
+
+/** Another server under the same load: CPU per grant and rate, as for Mandate's HTTP rounds. */
+async function compareWith(name: string, url: URL, startArgs: object, loadgen: ReturnType<typeof forkTs>): Promise<void> {
+  const other = forkTs(url, { execArgv: ['--expose-gc'], stdout: 'ignore' });
+  try {
+    const { port } = await other.call<{ port: number }>('start', startArgs);
+    await cpuPerGrant(other, loadgen, port, '/token');
+    const rounds: { cpuMs: number; perSecond: number }[] = [];
+    for (let i = 0; i < ROUNDS; i++) rounds.push(await cpuPerGrant(other, loadgen, port, '/token'));
+    const cpu = rounds.map((r) => r.cpuMs);
+    const rate = rounds.map((r) => r.perSecond);
+    process.stdout.write(`${name} CPU/grant over ${ROUNDS} rounds: median ${median(cpu).toFixed(3)} ms, least ${least(cpu).toFixed(3)} ms; median ${median(rate)}/s\n`);
+  } finally {
+    await other.stop();
+  }
 }
 
 main().catch((err: unknown) => {

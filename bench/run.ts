@@ -23,6 +23,7 @@ import type { MemoryFigures } from './lib/memory.ts';
 import { summarizeProfile, type ProfileSummary } from './lib/profile-summary.ts';
 import { consoleTable, judge, writeResults, type BenchResults, type Figure } from './lib/report.ts';
 import { ORCHESTRATOR_AUTH } from './lib/exchange-fixture.ts';
+import { withSizedThreadPool } from './lib/thread-pool.ts';
 import { API_SCOPE, CC_BODY, CC_CLIENT, FORM, PKCE_VERIFIER, REDIRECT_URI, RESOURCE, RS_CLIENT, WEB_CLIENT, basicAuth, form } from './lib/fixtures.ts';
 
 const args = new Set(process.argv.slice(2));
@@ -351,6 +352,7 @@ function vaultReleaseFigures(v: VaultReleaseFigures | null): Figure[] {
 }
 
 async function main(): Promise<void> {
+  const threadPool = withSizedThreadPool(); // as npm start runs the server (scripts/thread-pool.cjs)
   const began = performance.now();
   const cpuList = cpus();
   const machine = {
@@ -361,8 +363,9 @@ async function main(): Promise<void> {
     os: `${type()} ${process.arch}`,
     totalMemoryMb: Math.round(totalmem() / 1024 / 1024),
     loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
+    threadPool: Number(threadPool),
   };
-  log(`${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}${PROFILE ? ', PROFILING' : ''}${QUICK ? ', QUICK' : ''}`);
+  log(`${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, thread pool ${machine.threadPool}, load ${machine.loadAverageAtStart.join(' ')}${PROFILE ? ', PROFILING' : ''}${QUICK ? ', QUICK' : ''}`);
 
   noteLoad('baselines');
   const baselines = runs('baselines') ? await attempt('baselines', () => measureBaselines(QUICK ? 300 : 500, 3)) : null;

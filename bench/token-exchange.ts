@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { fileURLToPath } from 'node:url';
 import { printAndWriteResult, runClosedLoop, tokenRequest, withInProcessServer } from './lib/in-process.ts';
+import { withSizedThreadPool } from './lib/thread-pool.ts';
 import { EXCHANGE_SCOPES, EXCHANGE_SETTINGS, ORCHESTRATOR_AUTH, seedExchangeBodies } from './lib/exchange-fixture.ts';
 
 export interface TokenExchangeFigures {
@@ -121,6 +122,7 @@ function rawVerifySignPerSecond(ms: number): { perSecond: number; cpuMicrosPerPa
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  withSizedThreadPool(); // as npm start runs the server
   const quick = process.argv.includes('--quick');
   // --profile=<file>: a .cpuprofile of the measured window (open in Chrome DevTools or speedscope).
   const profilePath = process.argv.find((a) => a.startsWith('--profile='))?.slice('--profile='.length);

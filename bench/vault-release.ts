@@ -17,6 +17,7 @@ import { open } from '../packages/server/src/vault/envelope.ts';
 import { vaultKeys } from '../packages/server/src/vault/kek.ts';
 import { entryBinding } from '../packages/server/src/vault/refresh.ts';
 import { GrantType, TokenTypeUri } from '@mandate/protocol';
+import { withSizedThreadPool } from './lib/thread-pool.ts';
 import { printAndWriteResult, runClosedLoop, seedSubjectTokens, SUBJECT_TOKENS, tokenRequest, withInProcessServer } from './lib/in-process.ts';
 
 const MCP = 'https://mcp.example/mcp';
@@ -161,6 +162,7 @@ async function timeAsync(fn: () => Promise<unknown>, ms: number): Promise<number
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  withSizedThreadPool(); // as npm start runs the server
   const quick = process.argv.includes('--quick');
   const figures = await measureVaultRelease({ durationMs: quick ? 1500 : 5000 });
   printAndWriteResult(new URL('./results/vault-release.json', import.meta.url), quick, figures);

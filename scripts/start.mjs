@@ -1,4 +1,4 @@
-// `npm start`: bundles scripts/start.ts (our TypeScript only; every npm dependency stays external)
+// `npm start` (through start.cjs, which sizes the thread pool first): bundles scripts/start.ts (our TypeScript only; every npm dependency stays external)
 // with esbuild into dist/, then runs it with plain node. Running compiled JavaScript instead of
 // compiling TypeScript on the fly at every start keeps start-up and resident memory low
 // (docs/benchmarks.md); the bundle is rebuilt on each start, so it never runs stale code.

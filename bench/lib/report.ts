@@ -31,6 +31,8 @@ export interface Machine {
   os: string;
   totalMemoryMb: number;
   loadAverageAtStart: number[];
+  /** UV_THREADPOOL_SIZE of the bench and its children (scripts/thread-pool.cjs); absent in runs before it was set. */
+  threadPool?: number;
   /** 1-minute load average sampled at the start of each phase: above ~1 on 2 cores, rates are depressed. */
   loadDuringRun?: Record<string, number>;
 }
@@ -66,7 +68,7 @@ function verdict(f: Figure): string {
 export function toMarkdown(r: BenchResults): string {
   const lines: string[] = [];
   lines.push('# Mandate bench results', '');
-  lines.push(`Run ${r.machine.date} · Node ${r.machine.node} · ${r.machine.cpuModel} (${r.machine.cores} cores) · ${r.machine.os} · load average at start ${r.machine.loadAverageAtStart.join(' / ')}`, '');
+  lines.push(`Run ${r.machine.date} · Node ${r.machine.node} · ${r.machine.cpuModel} (${r.machine.cores} cores) · ${r.machine.os} ·${r.machine.threadPool !== undefined ? ` thread pool ${r.machine.threadPool} ·` : ''} load average at start ${r.machine.loadAverageAtStart.join(' / ')}`, '');
   if (r.machine.loadDuringRun) {
     lines.push(`Load average (1 min) at each phase: ${Object.entries(r.machine.loadDuringRun).map(([k, v]) => `${k} ${v}`).join(', ')}. The bench itself keeps both cores busy (up to ~2); well above that, something else was running and the rates are low: compare the CPU-per-request figures then.`, '');
   }

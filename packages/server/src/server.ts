@@ -18,6 +18,7 @@ import { createApp } from './http/app.ts';
 import { setSecurityHeaders } from './http/security-headers.ts';
 import { createTokenVault } from './vault/from-config.ts';
 import { startMaintenance, type Maintenance } from './storage/maintenance.ts';
+import { installBase64Builtins } from './runtime/base64-builtins.ts';
 
 export interface MandateServer {
   ctx: ServerContext;
@@ -57,6 +58,7 @@ export async function createServer(config: MandateConfig, options: { logger?: Lo
  * audit. Also used by tests that mount their own routes on a real context (test/dpop/harness.ts).
  */
 export async function createServerContext(config: MandateConfig, storage: Storage, logger: Logger, now: () => number): Promise<ServerContext> {
+  installBase64Builtins(); // where the runtime lacks them: jose's base64 goes through Buffer
   await storage.migrate();
   const envelope = new Envelope(config.secretKey);
   const keys = await createSigningKeys({

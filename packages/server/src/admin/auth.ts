@@ -20,6 +20,7 @@
 import type { Context } from 'hono';
 import { InsufficientScopeError, InvalidTokenError } from '@mandate/protocol';
 import type { ServerContext } from '../context.ts';
+import { scopeTokens } from '../checks/scope.ts';
 import { ADMIN_SCOPE, Paths } from '../endpoints/paths.ts';
 import { clientIp } from '../http/client-ip.ts';
 
@@ -85,7 +86,7 @@ export async function authenticateBearer(c: Context, ctx: ServerContext, api: Pr
   const record = jti ? await ctx.storage.accessTokens.get(jti) : null;
   if (!jti || !record || record.revokedAt !== null || record.expiresAt <= ctx.now()) throw invalidToken(api, 'The access token has been revoked or is unknown.');
 
-  const scopes = new Set(String(payload.scope ?? '').split(' '));
+  const scopes = new Set(scopeTokens(String(payload.scope ?? '')));
   const principal: AdminPrincipal = { jti, clientId: record.clientId, userId: record.userId };
   if (!scopes.has(api.scope)) await deny(c, ctx, api, principal, `The access token lacks the ${api.scope} scope.`);
   await checkEntitlement(c, ctx, api, principal);
@@ -101,7 +102,7 @@ async function checkEntitlement(c: Context, ctx: ServerContext, api: ProtectedAp
   }
   const client = await ctx.storage.clients.get(principal.clientId);
   if (!client) throw invalidToken(api, 'The client this token was issued to no longer exists.');
-  if (!client.scope.split(' ').includes(api.scope)) await deny(c, ctx, api, principal, `The client this token was issued to is not registered with the ${api.scope} scope.`);
+  if (!scopeTokens(client.scope).includes(api.scope)) await deny(c, ctx, api, principal, `The client this token was issued to is not registered with the ${api.scope} scope.`);
 }
 
 async function deny(c: Context, ctx: ServerContext, api: ProtectedApi, principal: AdminPrincipal, reason: string): Promise<never> {

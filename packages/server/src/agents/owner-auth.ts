@@ -15,6 +15,7 @@
 import type { Context } from 'hono';
 import { InsufficientScopeError, InvalidTokenError } from '@mandate/protocol';
 import type { ServerContext } from '../context.ts';
+import { scopeTokens } from '../checks/scope.ts';
 import { AGENTS_SCOPE, Paths } from '../endpoints/paths.ts';
 import { activeAccessToken } from '../endpoints/token-state.ts';
 import type { UserRecord } from '../storage/records.ts';
@@ -51,7 +52,7 @@ export async function authenticateOwner(c: Context, ctx: ServerContext): Promise
   const accepted = [ctx.config.issuer, `${ctx.config.issuer}${Paths.agents}`];
   if (!audiences.some((a) => typeof a === 'string' && accepted.includes(a))) throw invalidToken('The access token was not issued for this API (audience).');
   if (payload.cnf !== undefined) throw invalidToken('DPoP-bound tokens are not accepted here; request a Bearer token.');
-  if (!String(payload.scope ?? '').split(' ').includes(AGENTS_SCOPE)) throw insufficientScope(`The access token lacks the ${AGENTS_SCOPE} scope.`);
+  if (!scopeTokens(String(payload.scope ?? '')).includes(AGENTS_SCOPE)) throw insufficientScope(`The access token lacks the ${AGENTS_SCOPE} scope.`);
   if (record.userId === null) throw insufficientScope('The access token was issued to a client acting for itself; agents belong to users.');
   const user = await ctx.storage.users.get(record.userId);
   if (!user || user.disabled) throw invalidToken('The user this token was issued to is disabled or no longer exists.');

@@ -13,6 +13,7 @@ import type { ClientRecord, ClientSource } from '../storage/records.ts';
 import { checkRedirectUri, inferApplicationType, isLoopbackHost, type ApplicationType } from './metadata-redirect-uris.ts';
 import { isDevAllowedHost } from './ssrf-fetch.ts';
 import { checkServiceIdentity, MAX_TOKEN_TTL_LIMIT } from './service-identity.ts';
+import { scopeTokens } from '../checks/scope.ts';
 
 /** Grant types a client may register: those the token endpoint implements (OAuth 2.1: no implicit, no password). */
 export const REGISTRABLE_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer'] as const;
@@ -215,7 +216,7 @@ function checkWebUri(field: string, value: string, policy: MetadataPolicy): void
  * scope on a record would otherwise mean "any configured scope", admin included.
  */
 function checkScope(m: ParsedMetadata, policy: MetadataPolicy): string {
-  const tokens = (m.scope ?? '').split(' ').filter((t) => t !== '');
+  const tokens = scopeTokens(m.scope);
   const bad = tokens.find((t) => !isValidScopeToken(t));
   if (bad !== undefined) throw new InvalidClientMetadataError(`scope contains an invalid token ${JSON.stringify(bad)} (RFC 6749 §3.3).`);
   const selfRegistered = policy.source === 'dcr' || policy.source === 'cimd';

@@ -18,6 +18,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { AccessDeniedError, InvalidRequestError } from '@mandate/protocol';
 import type { ServerContext } from '../context.ts';
+import { scopeTokens } from '../checks/scope.ts';
 import type { ClientRecord } from '../storage/records.ts';
 import { Params, readJsonObject } from '../http/params.ts';
 import { authenticateClient } from '../clients/authenticate.ts';
@@ -97,7 +98,7 @@ export function checkIngestAllowed(client: ClientRecord): void {
   if (client.source === 'dcr' || client.source === 'cimd') {
     throw new AccessDeniedError('Audit ingest is only open to clients registered by an operator (configuration or admin API).');
   }
-  if (!client.scope.split(' ').includes(AUDIT_INGEST_SCOPE)) {
+  if (!scopeTokens(client.scope).includes(AUDIT_INGEST_SCOPE)) {
     throw new AccessDeniedError(`This client is not registered with the ${AUDIT_INGEST_SCOPE} scope, which audit ingest requires.`);
   }
 }

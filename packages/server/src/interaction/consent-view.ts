@@ -9,6 +9,7 @@ import type { ClientRecord } from '../storage/records.ts';
 import type { AuthorizationRequest } from '../endpoints/authorize/request.ts';
 import type { ConsentPageInput } from './pages/consent.ts';
 import { describeScope } from './pages/scope-descriptions.ts';
+import { scopeTokens } from '../checks/scope.ts';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -75,7 +76,7 @@ export function consentView(
     redirectHost: redirect.host,
     redirectNote: redirect.note,
     localhostOnlyWarning: cimd && client.redirectUris.length > 0 && client.redirectUris.every(isLoopbackUri),
-    scopes: request.scope === '' ? [] : request.scope.split(' ').map((name) => ({ name, description: describeScope(name) })),
+    scopes: scopeTokens(request.scope).map((name) => ({ name, description: describeScope(name) })),
     resources: request.resources,
     authorizationDetails: (request.authorizationDetails ?? []).map((d) => ({
       type: d.type,

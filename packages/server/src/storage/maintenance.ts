@@ -4,10 +4,13 @@
  * statement over rows that can no longer change meaning, so several instances sweeping at once
  * only race to delete the same rows (idempotent). The tables that can hold a large backlog are
  * deleted in chunks of PURGE_CHUNK rows, each its own short statement, so the SQLite writer is
- * never held by one long delete. Codes and refresh tokens are walked in primary-key order (keyset
- * chunks): each chunk reads PURGE_CHUNK rows and checks grant liveness for those rows' grants
- * only, so its cost follows the chunk, not the number of tokens in the database; the walk resumes
- * where the previous sweep stopped, so a table larger than one sweep's budget is still covered.
+ * never held by one long delete. Sessions, codes and refresh tokens are walked in keyset chunks:
+ * sessions and codes in (expires_at, key) order over their expiry indexes, reading expired rows
+ * only (repositories/expiry-walk.ts); refresh tokens in primary-key order, since a revoked grant's
+ * unexpired rows are candidates too. Each chunk reads PURGE_CHUNK rows and checks grant liveness
+ * for those rows' grants only, so its cost follows the chunk, not the number of tokens in the
+ * database; the walk resumes where the previous sweep stopped, so a table larger than one sweep's
+ * budget is still covered.
  *
  * Purged (docs/storage-schema.md, "Retention"):
  * - access_tokens, revocation_events, par_requests, interactions, upstream_login_states,
@@ -16,11 +19,13 @@
  *   tree holds no unrevoked token expiring at or after `before` (repositories/live-grants.ts): a
  *   replayed code revokes its grant tree (RFC 6749 §4.1.2, RFC 9700 §4.2.4), so the consumed row is
  *   kept exactly while there is something to revoke.
- * - refresh_tokens: expired before `before` and never rotated; expired before `before` in a grant
- *   tree without live tokens; or of a grant revoked before `before`.
+ * - refresh_tokens: expired before `before`, or of a grant revoked before `before`, and either
+ *   never rotated, or rotated in a grant tree without live tokens (the same check as codes: reuse
+ *   of a rotated token revokes the tree, RFC 9700 §4.14.2, whether or not its grant is revoked).
  *
  * Deliberately NOT purged:
- * - a rotated refresh token of a grant that still holds a live token, even past its own expiry:
+ * - a rotated refresh token of a grant that still holds a live token, even past its own expiry
+ *   or its grant's revocation:
  *   presenting it is reuse whatever its expiry (grants/refresh-token/load.ts) and revokes the
  *   family (RFC 9700 §4.14.2). Refresh tokens slide (each rotation gets a fresh ttl.refreshToken,
  *   no absolute family lifetime), so a family in use keeps one such row per refresh.
@@ -48,21 +53,10 @@ export interface Maintenance {
   stop(): Promise<void>;
 }
 
-/** Rows per DELETE of the chunked purges (and rows read per keyset chunk): a short write transaction even on a slow disk. */
+/** Rows per DELETE of the keyset purges (and rows read per keyset chunk): a short write transaction even on a slow disk. */
 export const PURGE_CHUNK = 1000;
 /** Chunks per table per sweep: a huge backlog is worked off over several sweeps, never in one endless loop. */
 const MAX_CHUNKS = 100;
-
-/** Deletes in chunks until a chunk comes back short (nothing left, or another instance took the rest). */
-async function chunked(purge: (limit: number) => Promise<number>, size: number): Promise<number> {
-  let total = 0;
-  for (let i = 0; i < MAX_CHUNKS; i++) {
-    const n = await purge(size);
-    total += n;
-    if (n < size) break;
-  }
-  return total;
-}
 
 type KeysetPurge = (before: number, limit: number, after: string | null) => Promise<{ deleted: number; next: string | null }>;
 
@@ -83,13 +77,15 @@ async function keyset(purge: KeysetPurge, before: number, size: number, cursor: 
   return total;
 }
 
+type KeysetTable = 'sessions' | 'authorization_codes' | 'refresh_tokens';
+
 interface PurgeRun {
   readonly storage: Storage;
   /** now − grace (see the header). */
   readonly before: number;
   readonly chunkSize: number;
   /** Per table: where its keyset walk resumes (null: from the start). Lives as long as the Maintenance. */
-  readonly cursors: Record<'authorization_codes' | 'refresh_tokens', { at: string | null }>;
+  readonly cursors: Record<KeysetTable, { at: string | null }>;
 }
 
 /** Each entry purges what its table no longer needs. */
@@ -103,16 +99,16 @@ const PURGES: ReadonlyArray<readonly [string, (run: PurgeRun) => Promise<number>
   ['interactions', ({ storage, before }) => storage.interactions.purgeExpired(before)],
   ['upstream_login_states', ({ storage, before }) => storage.upstreamIdentities.states.purgeExpired(before)],
   ['totp_enrollments', ({ storage, before }) => storage.totpEnrollments.purgeExpired(before)],
-  // A row per login, refresh and authorization: chunked. Order does not matter: the code and refresh
-  // rules read which grants hold live tokens, and no purge here deletes a live token.
-  ['sessions', ({ storage, before, chunkSize }) => chunked((limit) => storage.sessions.purgeExpired(before, limit), chunkSize)],
+  // A row per login, refresh and authorization: keyset chunks. Order does not matter: the code and
+  // refresh rules read which grants hold live tokens, and no purge here deletes a live token.
+  ['sessions', (r) => keyset((...a) => r.storage.sessions.purgeExpired(...a), r.before, r.chunkSize, r.cursors.sessions)],
   ['authorization_codes', (r) => keyset((...a) => r.storage.codes.purgeExpired(...a), r.before, r.chunkSize, r.cursors.authorization_codes)],
   ['refresh_tokens', (r) => keyset((...a) => r.storage.refreshTokens.purgeExpired(...a), r.before, r.chunkSize, r.cursors.refresh_tokens)],
 ];
 
 export function startMaintenance(storage: Storage, options: MaintenanceOptions, logger: Logger, now: () => number): Maintenance {
   let running: Promise<Record<string, number>> | null = null;
-  const cursors: PurgeRun['cursors'] = { authorization_codes: { at: null }, refresh_tokens: { at: null } };
+  const cursors: PurgeRun['cursors'] = { sessions: { at: null }, authorization_codes: { at: null }, refresh_tokens: { at: null } };
   const chunkSize = Math.max(1, Math.trunc(options.chunkSize ?? PURGE_CHUNK));
 
   async function runOnce(): Promise<Record<string, number>> {

@@ -112,11 +112,18 @@ export interface UpstreamIdentityStorage {
 
 /** TOTP secrets shown during a login, waiting for their first code (HU-1); totp-enrollment-storage.ts. */
 export interface TotpEnrollmentStorage {
-  /** Creates or replaces the interaction's pending enrolment. */
-  put(record: TotpEnrollmentRecord): Promise<void>;
+  /**
+   * Creates the interaction's pending enrolment, replacing one of another login, user or an
+   * expired one; a live one of the same user and login is kept. Returns the row pending afterwards
+   * (null only if it vanished meanwhile). Purges expired rows first.
+   */
+  put(record: TotpEnrollmentRecord): Promise<TotpEnrollmentRecord | null>;
   /** Null when absent or expired. */
   get(interactionId: string, now: number): Promise<TotpEnrollmentRecord | null>;
-  /** Atomic single use for this user and password login: the record to exactly one caller, else null. */
+  /**
+   * Atomic single use for this user and password login: the record to exactly one caller, else
+   * null. On success every other pending enrolment of the user is removed too.
+   */
   consume(interactionId: string, userId: string, loginAt: number, now: number): Promise<TotpEnrollmentRecord | null>;
   /** Removes expired enrolments; returns how many. */
   purgeExpired(now: number): Promise<number>;

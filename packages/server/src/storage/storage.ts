@@ -66,8 +66,12 @@ export interface Storage {
     get(idHash: string): Promise<SessionRecord | null>;
     revoke(idHash: string, at: number): Promise<boolean>;
     revokeAllForUser(userId: string, at: number): Promise<number>;
-    /** Deletes at most `limit` sessions with expires_at < before (storage/maintenance.ts); returns how many. */
-    purgeExpired(before: number, limit: number): Promise<number>;
+    /**
+     * One keyset chunk of retention: reads the next `limit` sessions with expires_at < before
+     * after `after` in (expires_at, id_hash) order (null: from the start) and deletes them
+     * (storage/maintenance.ts). `next` is the cursor of the following chunk, null at the walk's end.
+     */
+    purgeExpired(before: number, limit: number, after?: string | null): Promise<{ deleted: number; next: string | null }>;
   };
 
   interactions: {
@@ -114,8 +118,8 @@ export interface Storage {
      */
     consume(codeHash: string, now: number): Promise<{ record: AuthorizationCodeRecord; first: boolean } | null>;
     /**
-     * One keyset chunk of retention: looks at the next `limit` codes after `after` (primary-key
-     * order; null: from the start) and deletes those with expires_at < before that are unconsumed,
+     * One keyset chunk of retention: looks at the next `limit` codes with expires_at < before
+     * after `after` in (expires_at, code_hash) order (null: from the start) and deletes those unconsumed,
      * or consumed for a grant whose tree holds no token unrevoked and unexpired at `before`
      * (storage/maintenance.ts). `next` is the cursor of the following chunk, null at the table's end.
      */
@@ -133,9 +137,9 @@ export interface Storage {
     revoke(tokenHash: string, at: number): Promise<boolean>;
     /**
      * One keyset chunk of retention: looks at the next `limit` rows after `after` (primary-key
-     * order; null: from the start) and deletes those expired before `before` and never rotated,
-     * or expired before `before` in a grant tree holding no live token, or of a grant revoked
-     * before `before`. A rotated row of a live family stays whatever its expiry
+     * order; null: from the start) and deletes those expired before `before`, or of a grant revoked
+     * before `before`, that were never rotated or whose grant tree holds no live token. A rotated
+     * row of a live family stays whatever its expiry and its grant's revocation
      * (storage/maintenance.ts). `next` is the cursor of the following chunk, null at the table's end.
      */
     purgeExpired(before: number, limit: number, after?: string | null): Promise<{ deleted: number; next: string | null }>;

@@ -60,27 +60,59 @@ export function totpEnrollmentsRepository(ctx: RepoContext): Storage['totpEnroll
         expires_at: r.expiresAt,
       };
       const { interaction_id: _key, ...rest } = values;
+      // Two tabs showing the page of one login at once both get here: the first insert wins and
+      // the other write changes nothing, so every page of that login shows the one stored secret.
+      // Only another login (or an expired row) replaces it: a secret is never shown to two logins.
       await db()
         .insertInto('totp_enrollments')
         .values(values)
-        .onConflict((oc) => oc.column('interaction_id').doUpdateSet(rest))
+        .onConflict((oc) =>
+          oc
+            .column('interaction_id')
+            .doUpdateSet(rest)
+            .where(({ eb, or, ref }) =>
+              or([
+                eb('totp_enrollments.user_id', '<>', ref('excluded.user_id')),
+                eb('totp_enrollments.login_at', '<>', ref('excluded.login_at')),
+                eb('totp_enrollments.expires_at', '<=', ref('excluded.created_at')),
+              ]),
+            ),
+        )
         .execute();
+      const row = await db().selectFrom('totp_enrollments').selectAll().where('interaction_id', '=', r.interactionId).executeTakeFirst();
+      return row ? record(row) : null;
     },
     async get(interactionId, now) {
       const row = await db().selectFrom('totp_enrollments').selectAll().where('interaction_id', '=', interactionId).where('expires_at', '>', now).executeTakeFirst();
       return row ? record(row) : null;
     },
-    /** One DELETE … RETURNING: exactly one caller completes a given enrolment. */
+    /**
+     * One DELETE … RETURNING: exactly one caller completes a given enrolment, and the user's other
+     * pending enrolments (other interactions) go in the same statement: the account now gets this
+     * secret, and a second secret must never be completed over it. One statement, not two, so two
+     * interactions of one user finishing at once cannot both succeed: on SQLite statements run one
+     * at a time; on PostgreSQL the later one waits for the earlier's row locks and then finds its
+     * own row gone, so it returns nothing of its own.
+     * No index on user_id: the table only holds enrolments of the last few minutes.
+     */
     async consume(interactionId, userId, loginAt, now) {
-      const row = await db()
+      const rows = await db()
         .deleteFrom('totp_enrollments')
-        .where('interaction_id', '=', interactionId)
         .where('user_id', '=', userId)
-        .where('login_at', '=', loginAt)
-        .where('expires_at', '>', now)
+        .where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('totp_enrollments as own')
+              .select('own.interaction_id')
+              .where('own.interaction_id', '=', interactionId)
+              .where('own.user_id', '=', userId)
+              .where('own.login_at', '=', loginAt)
+              .where('own.expires_at', '>', now),
+          ),
+        )
         .returningAll()
-        .executeTakeFirst();
-      return row ? record(row) : null;
+        .execute();
+      const own = rows.find((r) => r.interaction_id === interactionId && Number(r.login_at) === loginAt && Number(r.expires_at) > now);
+      return own ? record(own) : null;
     },
     purgeExpired,
   };

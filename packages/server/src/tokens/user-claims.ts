@@ -3,6 +3,7 @@
  * feeds ID tokens and the userinfo endpoint, so the two never disagree.
  */
 import type { UserRecord } from '../storage/records.ts';
+import { scopeTokens } from '../checks/scope.ts';
 
 /** OIDC Core §5.4: which claims each scope value releases (only the ones Mandate holds). */
 export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
@@ -40,7 +41,7 @@ export interface UserClaims {
  * subject identifiers), never the email, which can change.
  */
 export function userClaims(user: UserRecord, scopes: Iterable<string> | string): UserClaims {
-  const granted = new Set(typeof scopes === 'string' ? scopes.split(' ').filter((s) => s !== '') : scopes);
+  const granted = new Set(typeof scopes === 'string' ? scopeTokens(scopes) : scopes);
   const claims: UserClaims = { sub: user.id };
   if (granted.has('profile')) {
     if (user.name !== '') claims.name = user.name;

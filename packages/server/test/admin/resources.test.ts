@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/crypto/hash.ts';
 import { verifyPassword } from '../../src/crypto/password.ts';
-import type { TestServer } from '../helpers/test-server.ts';
-import { ADMIN_CLI, admin, mintToken, startAdminServer } from './support.ts';
+import { ADMIN_CLI, useAdminApi } from './support.ts';
 
-let s: TestServer;
-let token: string;
-beforeAll(async () => {
-  s = await startAdminServer();
-  token = (await mintToken(s)).token;
-});
-afterAll(() => s.close());
-
-const call = (method: string, path: string, body?: unknown) => admin(s, token, method, path, body);
+const api = useAdminApi();
+const call = api.call;
 
 async function grant(id: string, fields: { userId?: string | null; clientId?: string; consentId?: string | null; parentGrantId?: string | null } = {}): Promise<void> {
-  await s.server.ctx.storage.grants.create({
+  await api.ctx.storage.grants.create({
     id, userId: fields.userId ?? null, clientId: fields.clientId ?? ADMIN_CLI.id, agentId: null, parentGrantId: fields.parentGrantId ?? null, scope: 'openid', resources: [],
-    authorizationDetails: null, consentId: fields.consentId ?? null, createdAt: s.server.ctx.now(), revokedAt: null, revokedReason: null,
+    authorizationDetails: null, consentId: fields.consentId ?? null, createdAt: api.ctx.now(), revokedAt: null, revokedReason: null,
   });
 }
 
@@ -27,7 +19,7 @@ describe('Admin API: clients (RFC 7591 §2 metadata)', () => {
     expect(res.status).toBe(201);
     expect(res.json).toMatchObject({ client_id: 'billing', source: 'admin', token_endpoint_auth_method: 'client_secret_basic' });
     expect(res.json.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect((await s.server.ctx.storage.clients.get('billing'))?.clientSecretHash).toBe(sha256(res.json.client_secret));
+    expect((await api.ctx.storage.clients.get('billing'))?.clientSecretHash).toBe(sha256(res.json.client_secret));
     const read = await call('GET', '/clients/billing');
     expect(read.status).toBe(200);
     expect(read.json.client_secret).toBeUndefined();
@@ -60,9 +52,9 @@ describe('Admin API: clients (RFC 7591 §2 metadata)', () => {
     expect(put.json.client_secret).toBeUndefined(); // secret kept
     const rotated = await call('POST', '/clients/editable/secret');
     expect(rotated.status).toBe(200);
-    expect((await s.server.ctx.storage.clients.get('editable'))?.clientSecretHash).toBe(sha256(rotated.json.client_secret));
+    expect((await api.ctx.storage.clients.get('editable'))?.clientSecretHash).toBe(sha256(rotated.json.client_secret));
     const toPublic = await call('PUT', '/clients/editable', { token_endpoint_auth_method: 'none', redirect_uris: ['http://127.0.0.1/cb'] });
-    expect((await s.server.ctx.storage.clients.get('editable'))?.clientSecretHash).toBeNull();
+    expect((await api.ctx.storage.clients.get('editable'))?.clientSecretHash).toBeNull();
     expect(toPublic.status).toBe(200);
     expect((await call('POST', '/clients/editable/secret')).status).toBe(400);
     expect((await call('PUT', `/clients/${ADMIN_CLI.id}`, { grant_types: ['client_credentials'] })).json.error_description).toContain('configuration');
@@ -74,7 +66,7 @@ describe('Admin API: clients (RFC 7591 §2 metadata)', () => {
     await grant('grt_doomed', { clientId: 'doomed' });
     expect((await call('DELETE', '/clients/doomed')).status).toBe(204);
     expect((await call('GET', '/clients/doomed')).status).toBe(404);
-    expect((await s.server.ctx.storage.grants.get('grt_doomed'))?.revokedAt).not.toBeNull();
+    expect((await api.ctx.storage.grants.get('grt_doomed'))?.revokedAt).not.toBeNull();
     expect((await call('DELETE', '/clients/doomed')).status).toBe(404);
   });
 
@@ -91,9 +83,9 @@ describe('Admin API: users (HU-1)', () => {
     expect(res.json).toMatchObject({ email: 'carol@example.com', is_admin: true, disabled: false, totp_enrolled: true, has_password: true });
     expect(res.json.totp_secret).toMatch(/^[A-Z2-7]+$/);
     expect(res.json.totp_uri).toMatch(/^otpauth:\/\/totp\//);
-    const stored = (await s.server.ctx.storage.users.get(res.json.id))!;
+    const stored = (await api.ctx.storage.users.get(res.json.id))!;
     expect(await verifyPassword('carol-password-1', stored.passwordHash!)).toBe(true);
-    expect(await s.server.ctx.envelope.decrypt(stored.totpSecretEncrypted!, 'totp')).toBe(res.json.totp_secret);
+    expect(await api.ctx.envelope.decrypt(stored.totpSecretEncrypted!, 'totp')).toBe(res.json.totp_secret);
     const read = await call('GET', `/users/${res.json.id}`);
     expect(read.json.totp_secret).toBeUndefined();
     expect(JSON.stringify(read.json)).not.toContain('scrypt');
@@ -111,11 +103,11 @@ describe('Admin API: users (HU-1)', () => {
   it('disables a user: sessions end, grants are revoked; enabling again works', async () => {
     const user = (await call('POST', '/users', { email: 'frank@example.com', name: 'Frank', password: 'frank-password-1' })).json;
     await grant('grt_frank', { userId: user.id });
-    const t = s.server.ctx.now();
-    await s.server.ctx.storage.sessions.create({ idHash: sha256('frank-session'), userId: user.id, authTime: t, acr: '1', amr: ['pwd'], createdAt: t, expiresAt: t + 3600, revokedAt: null });
+    const t = api.ctx.now();
+    await api.ctx.storage.sessions.create({ idHash: sha256('frank-session'), userId: user.id, authTime: t, acr: '1', amr: ['pwd'], createdAt: t, expiresAt: t + 3600, revokedAt: null });
     const res = await call('POST', `/users/${user.id}/disable`);
     expect(res.json).toMatchObject({ disabled: true, revoked_grants: ['grt_frank'] });
-    expect((await s.server.ctx.storage.sessions.get(sha256('frank-session')))?.revokedAt).not.toBeNull();
+    expect((await api.ctx.storage.sessions.get(sha256('frank-session')))?.revokedAt).not.toBeNull();
     expect((await call('POST', `/users/${user.id}/enable`)).json.disabled).toBe(false);
   });
 });
@@ -123,8 +115,8 @@ describe('Admin API: users (HU-1)', () => {
 describe('Admin API: consents and grants', () => {
   it('lists a user\'s consents and revokes one with every grant resting on it', async () => {
     const user = (await call('POST', '/users', { email: 'gina@example.com', name: 'Gina', password: 'gina-password-1' })).json;
-    const t = s.server.ctx.now();
-    await s.server.ctx.storage.consents.create({ id: 'cns_gina', userId: user.id, clientId: 'billing', scope: 'openid', resources: [], authorizationDetails: null, createdAt: t, revokedAt: null });
+    const t = api.ctx.now();
+    await api.ctx.storage.consents.create({ id: 'cns_gina', userId: user.id, clientId: 'billing', scope: 'openid', resources: [], authorizationDetails: null, createdAt: t, revokedAt: null });
     await grant('grt_gina', { userId: user.id, clientId: 'billing', consentId: 'cns_gina' });
     await grant('grt_gina_child', { userId: user.id, clientId: 'billing', parentGrantId: 'grt_gina' });
     expect((await call('GET', `/users/${user.id}/consents`)).json.items).toHaveLength(1);
@@ -161,7 +153,7 @@ describe('Admin API: signing keys and audit', () => {
     expect(rotated.json.status).toBe('active');
     const after = await call('GET', '/keys');
     expect(after.json.items.map((k: { status: string }) => k.status).sort()).toEqual(['active', 'retired']);
-    const jwks = (await (await fetch(`${s.issuer}/jwks.json`)).json()) as { keys: { kid: string }[] };
+    const jwks = (await (await fetch(`${api.issuer}/jwks.json`)).json()) as { keys: { kid: string }[] };
     expect(jwks.keys.map((k) => k.kid).sort()).toEqual(after.json.items.map((k: { kid: string }) => k.kid).sort());
     // The admin token signed by the retired key still works.
     expect((await call('GET', '/keys')).status).toBe(200);

@@ -3,7 +3,9 @@
  * scope, and helpers that mint access tokens with the server's own keys through the real
  * token issuer (tokens/access-token.ts), or request them from the real token endpoint.
  */
+import { afterAll, beforeAll } from 'vitest';
 import type { MandateConfigInput } from '../../src/config/config.ts';
+import type { ServerContext } from '../../src/context.ts';
 import { issueAccessToken } from '../../src/tokens/access-token.ts';
 import { startTestServer, type Backend, type TestServer } from '../helpers/test-server.ts';
 
@@ -58,4 +60,37 @@ export async function admin(s: TestServer, token: string | null, method: string,
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : null };
+}
+
+/** An admin test server of one test file, with an admin token minted once it is up (useAdminApi). */
+export interface AdminApi {
+  readonly server: TestServer;
+  readonly ctx: ServerContext;
+  readonly issuer: string;
+  /** An access token of the admin CLI with the mandate:admin scope. */
+  readonly token: string;
+  /** JSON call to the admin API with `token`. */
+  call(method: string, path: string, body?: unknown): ReturnType<typeof admin>;
+}
+
+/** beforeAll/afterAll: starts an admin server, mints its admin token, closes it after the file. */
+export function useAdminApi(overrides: Partial<MandateConfigInput> = {}, backend: Backend = 'sqlite'): AdminApi {
+  let started: { server: TestServer; token: string } | undefined;
+  beforeAll(async () => {
+    const server = await startAdminServer(overrides, backend);
+    started = { server, token: (await mintToken(server)).token };
+  });
+  afterAll(() => started?.server.close());
+  // Read only inside tests, after beforeAll has run.
+  const ready = (): { server: TestServer; token: string } => {
+    if (!started) throw new Error('useAdminApi: the admin server starts in beforeAll; use it inside a test.');
+    return started;
+  };
+  return {
+    get server() { return ready().server; },
+    get ctx() { return ready().server.server.ctx; },
+    get issuer() { return ready().server.issuer; },
+    get token() { return ready().token; },
+    call: (method, path, body) => admin(ready().server, ready().token, method, path, body),
+  };
 }

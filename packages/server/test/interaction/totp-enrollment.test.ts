@@ -13,7 +13,7 @@ import type { TestServer } from '../helpers/test-server.ts';
 import { TestBrowser } from './support/browser.ts';
 import { startAuthorization, useLoginServer } from './support/login-server.ts';
 import { authorizeUrl, createUser, legacyPasswordSession, pkce, validParams, type TestUser } from './support/fixtures.ts';
-import { enrollmentSecret, enrollTotp, location, openPage, submitPassword, submitTotp } from './support/flow.ts';
+import { enrollmentForm, enrollmentSecret, enrollTotp, location, openPage, submitPassword, submitTotp } from './support/flow.ts';
 
 const SESSION = '__Host-mandate_session';
 const PENDING = '__Host-mandate_login';
@@ -74,7 +74,7 @@ describe('HU-1 the password alone never signs in', () => {
     const wrong = otherThan(await codeOf(secret));
     const forms: Record<string, string>[] = [{ totp: wrong }, { totp: 'abcdef' }, { totp: '1234567' }, { totp: '9'.repeat(5000) }, {}];
     for (const form of forms) {
-      const res = await browser.post(page.action, { csrf: page.csrf, ...form });
+      const res = await browser.post(page.action, { ...enrollmentForm(page), ...form });
       expect(res.status).toBe(303);
       expect(location(res)).toBe(`${interactionUrl}?error=totp`);
     }
@@ -90,7 +90,7 @@ describe('HU-1 the password alone never signs in', () => {
 
   it('the right code: TOTP stored encrypted, session acr mfa / amr [pwd, otp], enrolment and login audited', async () => {
     const { user, browser, interactionUrl, page, secret } = await atEnrollment();
-    const res = await browser.post(page.action, { csrf: page.csrf, totp: await codeOf(secret) });
+    const res = await browser.post(page.action, { ...enrollmentForm(page), totp: await codeOf(secret) });
     expect(res.status).toBe(303);
     expect(location(res)).toBe(interactionUrl);
     expect(browser.cookie(PENDING)).toBeUndefined();
@@ -145,7 +145,7 @@ describe('HU-1 the password alone never signs in', () => {
     const page = await openPage(browser, otherUrl);
     const otherSecret = enrollmentSecret(page.html);
     expect(otherSecret).not.toBe(secret);
-    expect(location(await browser.post(page.action, { csrf: page.csrf, totp: await codeOf(secret) }))).toBe(`${otherUrl}?error=totp`);
+    expect(location(await browser.post(page.action, { ...enrollmentForm(page), totp: await codeOf(secret) }))).toBe(`${otherUrl}?error=totp`);
     expect((await storedUser(user)).totpSecretEncrypted).toBeNull();
     expect(browser.cookie(SESSION)).toBeUndefined();
   });
@@ -155,7 +155,7 @@ describe('HU-1 the password alone never signs in', () => {
     const realNow = ctx().now;
     ctx().now = () => realNow() + PENDING_LOGIN_TTL + 1;
     try {
-      const res = await browser.post(page.action, { csrf: page.csrf, totp: await codeOf(secret) });
+      const res = await browser.post(page.action, { ...enrollmentForm(page), totp: await codeOf(secret) });
       expect(res.status).toBe(303);
       expect(location(res)).toBe(`${interactionUrl}?error=expired`);
       expect(await ctx().storage.totpEnrollments.get(interactionUrl.split('/').pop()!, ctx().now())).toBeNull();
@@ -183,7 +183,7 @@ describe('HU-1 the password alone never signs in', () => {
     // Enrolled meanwhile (e.g. through the admin API): the enrolment does not overwrite it.
     const other = await ctx().envelope.encrypt('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', 'totp');
     await ctx().storage.users.update({ ...(await storedUser(user)), totpSecretEncrypted: other });
-    const res = await browser.post(page.action, { csrf: page.csrf, totp: await codeOf(secret) });
+    const res = await browser.post(page.action, { ...enrollmentForm(page), totp: await codeOf(secret) });
     expect(location(res)).toBe(interactionUrl);
     expect((await storedUser(user)).totpSecretEncrypted).toBe(other);
     expect((await openPage(browser, interactionUrl)).html).not.toContain('totp-secret');
@@ -191,7 +191,7 @@ describe('HU-1 the password alone never signs in', () => {
 
     const disabled = await atEnrollment();
     await ctx().storage.users.update({ ...(await storedUser(disabled.user)), disabled: true });
-    const refused = await disabled.browser.post(disabled.page.action, { csrf: disabled.page.csrf, totp: await codeOf(disabled.secret) });
+    const refused = await disabled.browser.post(disabled.page.action, { ...enrollmentForm(disabled.page), totp: await codeOf(disabled.secret) });
     expect(location(refused)).toBe(`${disabled.interactionUrl}?error=expired`);
     expect((await storedUser(disabled.user)).totpSecretEncrypted).toBeNull();
   });
@@ -248,8 +248,8 @@ describe('enrolment failures are rate limited like TOTP failures', () => {
   it('past maxFailures even the right code is refused with 429 and nothing is stored', async () => {
     const { user, browser, page, secret } = await atEnrollment(limited, limitedClient, new TestBrowser('127.0.0.30'));
     const good = await generate({ secret, epoch: limited.server.ctx.now() });
-    for (let i = 0; i < 3; i++) expect((await browser.post(page.action, { csrf: page.csrf, totp: otherThan(good) })).status).toBe(303);
-    const res = await browser.post(page.action, { csrf: page.csrf, totp: good });
+    for (let i = 0; i < 3; i++) expect((await browser.post(page.action, { ...enrollmentForm(page), totp: otherThan(good) })).status).toBe(303);
+    const res = await browser.post(page.action, { ...enrollmentForm(page), totp: good });
     expect(res.status).toBe(429);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await storedUser(user, limited)).totpSecretEncrypted).toBeNull();

@@ -231,8 +231,8 @@ describe.each(BACKENDS)('storage contract (%s): purge of expired rows', (backend
     await h.storage.sessions.create(session('s_old', B - 1));
     await h.storage.sessions.create(session('s_edge', B));
     await h.storage.sessions.create(session('s_live', B + 3600));
-    expect(await h.storage.sessions.purgeExpired(B, 1000)).toBe(1);
-    expect(await h.storage.sessions.purgeExpired(B, 1000)).toBe(0);
+    expect((await h.storage.sessions.purgeExpired(B, 1000)).deleted).toBe(1);
+    expect((await h.storage.sessions.purgeExpired(B, 1000)).deleted).toBe(0);
     expect(await h.storage.sessions.get('s_old')).toBeNull();
     expect(await h.storage.sessions.get('s_edge')).not.toBeNull();
     expect(await h.storage.sessions.get('s_live')).not.toBeNull();

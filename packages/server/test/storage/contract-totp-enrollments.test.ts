@@ -1,7 +1,7 @@
 /**
  * HU-1 storage contract, on SQLite and PostgreSQL: TOTP secrets pending during a login
  * (interaction/totp-enrollment.ts) — one per interaction, bound to the user and the password
- * login, gone once expired or used.
+ * login, kept when another tab of the same login writes at once, gone once expired or used.
  */
 import { describe, expect, it } from 'vitest';
 import type { TotpEnrollmentRecord } from '../../src/storage/totp-enrollment-storage.ts';
@@ -41,6 +41,49 @@ describe.each(BACKENDS)('storage contract (%s): pending TOTP enrolments', (backe
     const results = await Promise.all([1, 2, 3].map(() => h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_000, 1_700_000_100)));
     expect(results.filter((r) => r !== null)).toEqual([enrollment()]);
     expect(await h.storage.totpEnrollments.get('int_1', 1_700_000_100)).toBeNull();
+  });
+
+  it('two tabs of one login writing at once: the first secret stays and every put returns it', async () => {
+    const first = enrollment();
+    expect(await h.storage.totpEnrollments.put(first)).toEqual(first);
+    const again = enrollment({ secretEncrypted: 'jwe-other-tab', createdAt: 1_700_000_010 });
+    expect(await h.storage.totpEnrollments.put(again)).toEqual(first);
+    expect(await h.storage.totpEnrollments.get('int_1', 1_700_000_100)).toEqual(first);
+    const racing = [1, 2, 3].map((n) => enrollment({ interactionId: 'int_race', secretEncrypted: `jwe-tab-${n}` }));
+    const stored = await Promise.all(racing.map((r) => h.storage.totpEnrollments.put(r)));
+    const winner = await h.storage.totpEnrollments.get('int_race', 1_700_000_100);
+    expect(racing).toContainEqual(winner);
+    expect(stored).toEqual([winner, winner, winner]);
+    // Another user, or an expired row, is replaced.
+    const bob = enrollment({ userId: 'usr_bob', secretEncrypted: 'jwe-bob', createdAt: 1_700_000_020 });
+    expect(await h.storage.totpEnrollments.put(bob)).toEqual(bob);
+    const later = enrollment({ userId: 'usr_bob', secretEncrypted: 'jwe-later', createdAt: 1_700_000_300, expiresAt: 1_700_000_600 });
+    expect(await h.storage.totpEnrollments.put(later)).toEqual(later);
+  });
+
+  it('consume also ends the user\'s pending enrolments in other interactions, not other users\'', async () => {
+    await h.storage.totpEnrollments.put(enrollment());
+    await h.storage.totpEnrollments.put(enrollment({ interactionId: 'int_2', loginAt: 1_700_000_005 }));
+    await h.storage.totpEnrollments.put(enrollment({ interactionId: 'int_bob', userId: 'usr_bob' }));
+    // A refused consume removes nothing.
+    expect(await h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_001, 1_700_000_100)).toBeNull();
+    expect(await h.storage.totpEnrollments.get('int_2', 1_700_000_100)).not.toBeNull();
+    expect(await h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_000, 1_700_000_100)).toEqual(enrollment());
+    expect(await h.storage.totpEnrollments.get('int_2', 1_700_000_100)).toBeNull();
+    expect(await h.storage.totpEnrollments.consume('int_2', 'usr_alice', 1_700_000_005, 1_700_000_100)).toBeNull();
+    expect(await h.storage.totpEnrollments.get('int_bob', 1_700_000_100)).toMatchObject({ userId: 'usr_bob' });
+  });
+
+  it('two interactions of one user completing at once: exactly one consume succeeds, and both rows are gone', async () => {
+    await h.storage.totpEnrollments.put(enrollment());
+    await h.storage.totpEnrollments.put(enrollment({ interactionId: 'int_2', loginAt: 1_700_000_005, secretEncrypted: 'jwe-2' }));
+    const [a, b] = await Promise.all([
+      h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_000, 1_700_000_100),
+      h.storage.totpEnrollments.consume('int_2', 'usr_alice', 1_700_000_005, 1_700_000_100),
+    ]);
+    expect([a, b].filter((r) => r !== null)).toHaveLength(1);
+    expect(await h.storage.totpEnrollments.get('int_1', 1_700_000_100)).toBeNull();
+    expect(await h.storage.totpEnrollments.get('int_2', 1_700_000_100)).toBeNull();
   });
 
   it('purges expired rows, also whenever a new enrolment is written', async () => {

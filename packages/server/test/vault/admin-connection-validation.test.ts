@@ -4,19 +4,11 @@
  * an OAuth client whose auth method needs a secret it does not have, and a static-key
  * connection given provider metadata or a client secret it would silently drop.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestServer } from '../helpers/test-server.ts';
-import { admin, mintToken, startAdminServer } from '../admin/support.ts';
+import { describe, expect, it } from 'vitest';
+import { useAdminApi } from '../admin/support.ts';
 
-let s: TestServer;
-let token: string;
-beforeAll(async () => {
-  s = await startAdminServer();
-  token = (await mintToken(s)).token;
-});
-afterAll(() => s.close());
-
-const call = (method: string, path: string, body?: unknown) => admin(s, token, method, path, body);
+const api = useAdminApi();
+const call = api.call;
 
 const provider = (authMethod: 'client_secret_basic' | 'client_secret_post' | 'none') => ({
   authorization_endpoint: 'https://tp.example/auth',
@@ -55,8 +47,8 @@ describe('Admin API: vault connections refused by the vault', () => {
   it('refuses creating a basic/post connection without a secret (checked by the vault, not only the schema)', async () => {
     expectRefused(await call('POST', '/vault/connections', { id: 'nosecret', display_name: 'TP', kind: 'oauth', provider: provider('client_secret_post') }), /client_secret_post, which needs a client secret/);
     expect((await call('GET', '/vault/connections/nosecret')).status).toBe(404);
-    await expect(s.server.ctx.vault.createConnection({ id: 'empty', kind: 'oauth', displayName: 'TP', provider: { authorizationEndpoint: 'https://tp.example/auth', tokenEndpoint: 'https://tp.example/token', revocationEndpoint: null, clientId: 'c', tokenEndpointAuthMethod: 'client_secret_basic', scopes: [] }, clientSecret: '' })).rejects.toMatchObject({ code: 'ERR_VAULT_INVALID_CONNECTION' });
-    expect(await s.server.ctx.vault.getConnection('empty')).toBeNull();
+    await expect(api.ctx.vault.createConnection({ id: 'empty', kind: 'oauth', displayName: 'TP', provider: { authorizationEndpoint: 'https://tp.example/auth', tokenEndpoint: 'https://tp.example/token', revocationEndpoint: null, clientId: 'c', tokenEndpointAuthMethod: 'client_secret_basic', scopes: [] }, clientSecret: '' })).rejects.toMatchObject({ code: 'ERR_VAULT_INVALID_CONNECTION' });
+    expect(await api.ctx.vault.getConnection('empty')).toBeNull();
   });
 
   it('refuses provider metadata or a client secret for a static-key connection, on create and on update', async () => {

@@ -2,7 +2,7 @@
 import { formatScope, InvalidScopeError, UnauthorizedClientError } from '@mandate/protocol';
 import type { MandateConfig } from '../../config/config.ts';
 import type { ClientRecord } from '../../storage/records.ts';
-import { checkScopeAllowed, parseRequestedScope } from '../../checks/scope.ts';
+import { checkScopeAllowed, parseRequestedScope, scopeTokens } from '../../checks/scope.ts';
 
 /** RFC 6749 §4.4: "MUST only be used by confidential clients" (CIMD clients qualify through private_key_jwt). */
 export function checkConfidentialClient(client: ClientRecord): void {
@@ -20,7 +20,7 @@ const USER_ONLY_SCOPES = new Set(['openid', 'offline_access']);
  */
 export function clientCredentialsScope(requested: string | undefined, client: ClientRecord, config: Pick<MandateConfig, 'scopesSupported'>): string {
   const asked = parseRequestedScope(requested);
-  if (asked.size === 0) return formatScope(client.scope.split(' ').filter((s) => s !== '' && !USER_ONLY_SCOPES.has(s)));
+  if (asked.size === 0) return formatScope(scopeTokens(client.scope).filter((s) => !USER_ONLY_SCOPES.has(s)));
   for (const s of asked) {
     if (USER_ONLY_SCOPES.has(s)) throw new InvalidScopeError(`The scope '${s}' needs a user and cannot be granted to a client acting for itself.`);
   }

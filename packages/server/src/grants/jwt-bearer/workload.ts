@@ -5,6 +5,7 @@
  * issued (the workload asks its platform for a fresh JWT instead).
  */
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
+import { scopeTokens } from '../../checks/scope.ts';
 import type { WorkloadIssuer } from '../../federation/schema.ts';
 import { endpointUrl, Paths } from '../../endpoints/paths.ts';
 import { issueAccessToken } from '../../tokens/access-token.ts';
@@ -74,7 +75,7 @@ export async function workloadGrant(req: TokenRequest, assertion: UnverifiedAsse
 }
 
 function allowedScopes(identity: WorkloadIdentity, supported: string[]): string[] {
-  const list = identity.kind === 'agent' ? identity.agent.allowedScopes : identity.client.scope.split(' ').filter((s) => s !== '');
+  const list = identity.kind === 'agent' ? identity.agent.allowedScopes : scopeTokens(identity.client.scope);
   // A service client registered without a scope may have any configured scope (clients/metadata.ts).
   const base = identity.kind === 'client' && list.length === 0 ? supported : list;
   return base.filter((s) => !USER_ONLY_SCOPES.has(s));

@@ -13,6 +13,7 @@
  */
 import { formatScope, InvalidGrantError, InvalidScopeError } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
+import { scopeTokens } from '../../checks/scope.ts';
 import { loadActiveAgent } from '../../agents/identity.ts';
 import type { AgentRecord, GrantDelegation, GrantRecord, RefreshTokenRecord } from '../../storage/records.ts';
 import { narrowGrant, type Narrowed } from '../shared/narrow.ts';
@@ -47,7 +48,7 @@ async function checkAncestorsLive(ctx: ServerContext, grant: GrantRecord): Promi
 
 /** DL-4: the agent's allowedScopes bound every token it holds; what it lost since the exchange is dropped. */
 function withinAgentScopes(scope: string, agent: AgentRecord | null): { scope: string; dropped: string[] } {
-  const asked = scope.split(' ').filter(Boolean);
+  const asked = scopeTokens(scope);
   if (agent === null) return { scope, dropped: [] };
   const allowed = new Set(agent.allowedScopes);
   const kept = asked.filter((s) => allowed.has(s));

@@ -7,12 +7,13 @@
  *     client the agent is bound to (AgentRecord.clientId).
  * Anything else, or any failure: invalid_request (§2.2.2).
  */
-import { decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { jwtVerify, type JWTPayload } from 'jose';
 import { ASYMMETRIC_JWS_ALGS, InvalidRequestError, TokenTypeUri } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
 import type { AgentRecord } from '../../storage/records.ts';
 import { activeAccessToken } from '../../endpoints/token-state.ts';
 import { endpointUrl, Paths } from '../../endpoints/paths.ts';
+import { MAX_UNVERIFIED_JWT_LENGTH, readUnverifiedClaims } from '../../tokens/unverified-jwt.ts';
 import { activeAgent } from './agent.ts';
 import { agentKeySet } from './agent-keys.ts';
 import { truncate } from './request.ts';
@@ -60,14 +61,16 @@ async function verifyAgentAssertion(ctx: ServerContext, token: string, users: Us
 
 /** The iss of an unverified JWT, only to pick the key set that then verifies it. */
 function unverifiedIssuer(token: string): string {
-  let claims: JWTPayload;
-  try {
-    claims = decodeJwt(token);
-  } catch {
-    throw new InvalidRequestError('The actor_token is not a JWT.');
+  const read = readUnverifiedClaims(token);
+  if (read.ok) return read.value.iss;
+  switch (read.failure) {
+    case 'too_long':
+      throw new InvalidRequestError(`The actor_token is longer than ${MAX_UNVERIFIED_JWT_LENGTH} characters.`);
+    case 'malformed':
+      throw new InvalidRequestError('The actor_token is not a JWT.');
+    case 'no_issuer':
+      throw new InvalidRequestError('The actor_token has no iss naming the agent.');
   }
-  if (typeof claims.iss !== 'string' || claims.iss === '') throw new InvalidRequestError('The actor_token has no iss naming the agent.');
-  return claims.iss;
 }
 
 async function verifyAgentAccessToken(ctx: ServerContext, token: string, users: UserLookup): Promise<AgentRecord> {

@@ -5,6 +5,7 @@
  * target's own ceiling (resources[].scopes). For an ID-JAG, the trust-list entry's scopes.
  */
 import type { MandateConfig } from '../../config/config.ts';
+import { scopeTokens } from '../../checks/scope.ts';
 import type { AgentRecord, ClientRecord } from '../../storage/records.ts';
 import type { ScopeBound } from './scope.ts';
 import type { SubjectToken } from './subject-token.ts';
@@ -19,7 +20,7 @@ export function subjectAndAgentBounds(subject: SubjectToken, agent: AgentRecord 
 }
 
 export function clientBounds(config: MandateConfig, client: ClientRecord, targets: readonly string[]): ScopeBound[] {
-  const registered = client.scope.trim() === '' ? new Set(config.scopesSupported) : new Set(client.scope.split(' ').filter(Boolean));
+  const registered = client.scope.trim() === '' ? new Set(config.scopesSupported) : new Set(scopeTokens(client.scope));
   const bounds: ScopeBound[] = [{ name: 'server (scopes_supported)', scopes: new Set(config.scopesSupported) }];
   for (const target of targets) {
     const policy = resourcePolicy(config, target);

@@ -20,6 +20,7 @@
 import { InvalidRequestError, TokenTypeUri } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
 import type { ClientRecord } from '../../storage/records.ts';
+import type { UnverifiedClaims } from '../../tokens/unverified-jwt.ts';
 import type { IdTokenClientPolicy, IdTokenIssuer } from '../../federation/schema.ts';
 import { findIdTokenIssuer } from '../../federation/issuers.ts';
 import { checkAssertionAlg } from '../jwt-bearer/alg.ts';
@@ -37,8 +38,9 @@ import { checkIdTokenAudience, checkIssuedToClient } from './subject-id-token-au
 
 const WHAT = 'ID token';
 
-export async function verifyFederatedIdToken(ctx: ServerContext, client: ClientRecord, request: ExchangeRequest): Promise<SubjectToken> {
-  const { header, iss } = decodeUnverified(request.subjectToken, WHAT);
+/** `subject`: the dispatcher's unverified read of request.subjectToken, whose payload is then not decoded again. */
+export async function verifyFederatedIdToken(ctx: ServerContext, client: ClientRecord, request: ExchangeRequest, subject: UnverifiedClaims): Promise<SubjectToken> {
+  const { header, iss } = decodeUnverified(subject, WHAT);
   const issuer = findIdTokenIssuer(ctx.config.federation, iss);
   if (!issuer) throw new InvalidRequestError(`The subject_token issuer '${truncate(iss)}' is not a trusted ID token issuer of this server.`);
   const policy = clientPolicy(issuer, client);

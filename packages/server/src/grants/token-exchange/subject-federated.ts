@@ -6,10 +6,17 @@
  * (RFC 8693 §2.2.2), so the code changes and the reason stays. Target and scope refusals keep
  * their own codes (invalid_target, invalid_scope).
  */
-import { decodeJwt, decodeProtectedHeader, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { InvalidRequestError, InvalidTargetError, isOAuthError } from '@mandate/protocol';
 import type { IdJagClientPolicy } from '../../federation/schema.ts';
-import { MAX_ASSERTION_LENGTH } from '../jwt-bearer/assertion.ts';
+import {
+  MAX_UNVERIFIED_JWT_LENGTH,
+  readUnverifiedClaims,
+  readUnverifiedHeader,
+  readUnverifiedJwt,
+  type UnverifiedClaims,
+  type UnverifiedJwt,
+} from '../../tokens/unverified-jwt.ts';
 import type { Chain } from './act-chain.ts';
 import type { FederatedOrigin } from './subject-token.ts';
 import type { ExchangeRequest } from './request.ts';
@@ -34,34 +41,25 @@ export async function asSubjectRefusal<T>(what: string, iss: string, check: () =
   }
 }
 
-export interface UnverifiedJwt {
-  header: JWTHeaderParameters;
-  /** The claimed issuer: only used to pick the trust-list entry whose keys then verify it. */
-  iss: string;
-}
-
-/** Decoded without verification only to learn which trusted issuer's keys verify it (nothing here is trusted yet). */
-export function decodeUnverified(token: string, what: string): UnverifiedJwt {
-  if (token.length > MAX_ASSERTION_LENGTH) throw new InvalidRequestError(`The subject_token is longer than ${MAX_ASSERTION_LENGTH} characters.`);
-  try {
-    const header = decodeProtectedHeader(token) as JWTHeaderParameters;
-    const claims = decodeJwt(token);
-    if (typeof claims.iss === 'string' && claims.iss !== '') return { header, iss: claims.iss };
-  } catch {
-    // fall through: malformed
-  }
+/**
+ * Read without verification only to learn which trusted issuer's keys verify it (nothing here is
+ * trusted yet). Given the dispatcher's read of the token's payload (unverifiedSubject), only the
+ * header is decoded: the payload is not read twice.
+ */
+export function decodeUnverified(token: string | UnverifiedClaims, what: string): UnverifiedJwt {
+  const read = typeof token === 'string' ? readUnverifiedJwt(token) : readUnverifiedHeader(token);
+  if (read.ok) return read.value;
+  if (read.failure === 'too_long') throw new InvalidRequestError(`The subject_token is longer than ${MAX_UNVERIFIED_JWT_LENGTH} characters.`);
   throw new InvalidRequestError(`The subject_token is not a well-formed signed ${what} with an "iss" claim.`);
 }
 
-/** The issuer's `iss`, only when the token is a well-formed JWT: the dispatcher's routing hint. */
-export function unverifiedIssuer(token: string): string | null {
-  if (token.length > MAX_ASSERTION_LENGTH) return null;
-  try {
-    const iss = decodeJwt(token).iss;
-    return typeof iss === 'string' && iss !== '' ? iss : null;
-  } catch {
-    return null;
-  }
+/**
+ * The token's payload when it is a well-formed JWT with an `iss`, else null: the dispatcher's
+ * routing hint, handed on to the federated verifier (decodeUnverified) so it is read once.
+ */
+export function unverifiedSubject(token: string): UnverifiedClaims | null {
+  const read = readUnverifiedClaims(token);
+  return read.ok ? read.value : null;
 }
 
 /**

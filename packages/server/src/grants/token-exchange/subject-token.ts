@@ -15,6 +15,7 @@
 import type { JWTPayload } from 'jose';
 import { InvalidRequestError, isOAuthError, TokenTypeUri } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
+import { scopeTokens } from '../../checks/scope.ts';
 import type { ClientRecord } from '../../storage/records.ts';
 import { ACCESS_TOKEN_TYP } from '../../tokens/access-token.ts';
 import { ID_TOKEN_TYP } from '../../tokens/id-token.ts';
@@ -23,7 +24,7 @@ import { resourcePolicy } from './profile.ts';
 import { truncate, type ExchangeRequest } from './request.ts';
 import type { UserLookup } from './users.ts';
 import { audiencesOf, authentication } from './subject-claims.ts';
-import { unverifiedIssuer } from './subject-federated.ts';
+import { unverifiedSubject } from './subject-federated.ts';
 import { verifyFederatedIdToken } from './subject-federated-id-token.ts';
 import { verifyIdJagSubject } from './subject-id-jag.ts';
 
@@ -67,10 +68,10 @@ export async function verifySubjectToken(ctx: ServerContext, client: ClientRecor
   const { subjectToken: token, subjectTokenType: type } = request;
   if (type === TokenTypeUri.AccessToken) return verifyAccessTokenSubject(ctx, client, token, users);
   if (type === TokenTypeUri.IdToken) {
-    const iss = unverifiedIssuer(token); // only chooses the verifier; each one checks iss itself
-    if (iss === null || iss === ctx.config.issuer) return verifyIdTokenSubject(ctx, client, token, users);
+    const subject = unverifiedSubject(token); // only chooses the verifier; each one checks iss itself
+    if (subject === null || subject.iss === ctx.config.issuer) return verifyIdTokenSubject(ctx, client, token, users);
     refuseRelay(request);
-    return verifyFederatedIdToken(ctx, client, request);
+    return verifyFederatedIdToken(ctx, client, request, subject);
   }
   if (type === TokenTypeUri.IdJag) {
     refuseRelay(request);
@@ -107,7 +108,7 @@ async function verifyAccessTokenSubject(ctx: ServerContext, client: ClientRecord
     claims,
     chain: chainOf(claims),
     userId: record.userId,
-    scope: new Set(typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : []),
+    scope: new Set(typeof claims.scope === 'string' ? scopeTokens(claims.scope) : []),
     grantId: record.grantId,
     jti,
     expiresAt: record.expiresAt,
@@ -133,7 +134,7 @@ async function verifyIdTokenSubject(ctx: ServerContext, client: ClientRecord, to
   const userId = String(claims.sub);
   await checkUserActive(users, userId);
   const consents = await ctx.storage.consents.listForUser(userId, { clientId: client.clientId });
-  const scope = new Set(consents.filter((c) => c.revokedAt === null).flatMap((c) => c.scope.split(' ').filter(Boolean)));
+  const scope = new Set(consents.filter((c) => c.revokedAt === null).flatMap((c) => scopeTokens(c.scope)));
   return {
     type: TokenTypeUri.IdToken,
     claims,

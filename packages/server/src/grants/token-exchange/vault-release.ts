@@ -22,6 +22,7 @@
  */
 import { InvalidGrantError, InvalidRequestError, InvalidScopeError, InvalidTargetError, ServerErrorError, TemporarilyUnavailableError, TokenTypeUri } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
+import { scopeTokens } from '../../checks/scope.ts';
 import type { AgentRecord } from '../../storage/records.ts';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
 import { VaultConflictError, VaultEntryUnusableError, VaultError, VaultNotFoundError, VaultProviderError } from '../../vault/errors.ts';
@@ -121,7 +122,7 @@ function releaseError(ctx: ServerContext, err: unknown, connectionId: string): u
  */
 function checkRequestedScope(requested: string | null, credential: Credential): void {
   if (requested === null || requested.trim() === '') return;
-  const granted = new Set((credential.scope ?? '').split(' ').filter(Boolean));
-  const missing = requested.split(' ').filter((s) => s !== '' && !granted.has(s));
+  const granted = new Set(scopeTokens(credential.scope));
+  const missing = scopeTokens(requested).filter((s) => !granted.has(s));
   if (missing.length > 0) throw new InvalidScopeError(`The linked account's credential does not carry: ${truncate(missing.join(' '))}.`);
 }

@@ -9,6 +9,8 @@ export interface TotpEnrollmentPageInput {
   secret: string;
   /** otpauth:// key URI, for apps that open or import it. */
   uri: string;
+  /** Which pending secret this page shows (interaction/totp-enrollment.ts), posted back with the code. */
+  id: string;
   error: string | null;
 }
 
@@ -30,6 +32,7 @@ ${input.error ? html`<div class="alert error" role="alert" id="error">${input.er
 <p class="muted">Key URI: <code id="totp-uri-text">${input.uri}</code></p>
 <form method="post" action="${input.action}">
 <input type="hidden" name="csrf" value="${input.csrf}">
+<input type="hidden" name="enrollment" value="${input.id}">
 <label for="totp">Authentication code</label>
 <input id="totp" name="totp" class="code" type="text" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" required autofocus aria-describedby="totp-help">
 <p id="totp-help" class="muted">The 6-digit code the app shows for this account; it changes every 30 seconds.</p>

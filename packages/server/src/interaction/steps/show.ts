@@ -33,6 +33,7 @@ const MESSAGES: Record<string, string> = {
   credentials: 'The email or password is incorrect.',
   totp: 'That code is not valid. Check your authenticator app and try again.',
   totp_reused: 'That code was already used. Wait for the next code and try again.',
+  totp_key_replaced: 'That setup key is no longer valid: a newer sign-in replaced it. Add the key below to your authenticator app and enter its code.',
   expired: 'Your sign-in took too long. Please enter your email and password again.',
   sso_domain: 'Single sign-on is not set up for that email address. Sign in with your password instead.',
 };
@@ -51,8 +52,8 @@ export async function showInteraction(c: Context, ctx: ServerContext, loaded: Lo
     if (pending && user && !user.disabled) {
       if (hasTotp(user)) return page(totpPage({ action: interactionUrl(ctx, record.id, 'totp'), csrf, email: user.email, error }));
       // HU-1: no second factor yet — set one up before the password counts (totp-enrollment.ts).
-      const { secret, uri } = await beginEnrollment(ctx, record, pending, user.email);
-      return page(totpEnrollmentPage({ action: interactionUrl(ctx, record.id, 'totp-enrollment'), csrf, email: user.email, secret, uri, error }));
+      const enrollment = await beginEnrollment(ctx, record, pending, user.email);
+      if (enrollment) return page(totpEnrollmentPage({ action: interactionUrl(ctx, record.id, 'totp-enrollment'), csrf, email: user.email, ...enrollment, error }));
     }
     if (step.kind === 'passkey' && c.req.query('method') !== 'password') return renderPasskeyStep(c, ctx, loaded, step.user);
     const upstream = upstreamClients(ctx);

@@ -4,9 +4,12 @@
  * (password already proven) and the enrolment pending for exactly that login. Failures count
  * against the account and the IP like TOTP failures and a used code is refused (RFC 6238 §5.2).
  * Only a valid code stores the secret on the account and completes the login with `pwd` + `otp`.
+ * The code is checked against the secret the page showed (its id in the form): when that one was
+ * replaced since, the user is told so and shown the current one rather than told the code is wrong.
  */
 import type { Context } from 'hono';
 import type { ServerContext } from '../../context.ts';
+import { constantTimeEqual } from '../../crypto/hash.ts';
 import { clientIp } from '../../http/client-ip.ts';
 import type { Params } from '../../http/params.ts';
 import { auditTotpEnrollment } from '../audit.ts';
@@ -14,7 +17,7 @@ import type { LoadedInteraction } from '../load.ts';
 import { readPendingLogin } from '../pending-login.ts';
 import { seeOther } from '../respond.ts';
 import type { LoginThrottle } from '../throttle.ts';
-import { finishEnrollment, readEnrollment, type TotpEnrollment } from '../totp-enrollment.ts';
+import { finishEnrollment, readEnrollment } from '../totp-enrollment.ts';
 import { hasTotp, verifyTotpSecret } from '../totp.ts';
 import { interactionUrl } from '../urls.ts';
 import { completeLogin } from './login.ts';
@@ -28,14 +31,15 @@ export async function postTotpEnrollment(c: Context, ctx: ServerContext, throttl
   // Enrolled meanwhile (another tab, the admin API): the page now asks for a code of that secret.
   if (hasTotp(user)) return seeOther(c, interactionUrl(ctx, id));
 
-  // Read after the throttle check (inside verify), so a throttled request learns nothing of it.
-  const found: { enrollment?: TotpEnrollment | null } = {};
-  const refused = await checkTotpCode(c, ctx, throttle, loaded, user, async () => {
-    const enrollment = (found.enrollment = await readEnrollment(ctx, id, pending, user.email));
-    return enrollment ? verifyTotpSecret(ctx, user.id, enrollment.secret, submittedTotpCode(form)) : null;
-  });
+  const enrollment = await readEnrollment(ctx, id, pending, user.email);
+  // Before the throttle: the page of this login shows the current id anyway, so this tells a
+  // throttled browser nothing, and no code was checked, so it is no failure.
+  if (enrollment && !constantTimeEqual(enrollment.id, form.get('enrollment') ?? '')) return seeOther(c, `${interactionUrl(ctx, id)}?error=totp_key_replaced`);
+  // A missing enrolment is reported after the throttle check, so a throttled request learns nothing of it.
+  const refused = await checkTotpCode(c, ctx, throttle, loaded, user, async () =>
+    enrollment ? verifyTotpSecret(ctx, user.id, enrollment.secret, submittedTotpCode(form)) : null,
+  );
   if (refused) return refused;
-  const enrollment = found.enrollment;
   if (!enrollment || !(await finishEnrollment(ctx, id, pending))) return expiredLogin(c, ctx, loaded);
   // Re-read so a concurrent change to the account is neither lost nor overwritten by a second secret.
   const current = await ctx.storage.users.get(user.id);

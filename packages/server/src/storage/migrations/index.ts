@@ -14,6 +14,7 @@ import { scimMigration } from './0006-scim.ts';
 import { upstreamIdentitiesMigration } from './0007-upstream-identities.ts';
 import { totpEnrollmentsMigration } from './0008-totp-enrollments.ts';
 import { auditJtiMigration } from './0009-audit-jti.ts';
+import { expiryIndexesMigration } from './0010-expiry-indexes.ts';
 
 export function migrationProvider(kind: StorageKind): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ export function migrationProvider(kind: StorageKind): MigrationProvider {
     '0007-upstream-identities': upstreamIdentitiesMigration(),
     '0008-totp-enrollments': totpEnrollmentsMigration(),
     '0009-audit-jti': auditJtiMigration(),
+    '0010-expiry-indexes': expiryIndexesMigration(),
   };
   return { getMigrations: async () => migrations };
 }

@@ -5,6 +5,7 @@ import type { AuthorizationCodeRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
 import { fromJson, fromJsonOrNull, toJson, toJsonOrNull, type RepoContext, type StorageKind } from '../context.ts';
 import { execute, first } from '../statements.ts';
+import { expiryCursorParams, nextExpiryCursor } from './expiry-walk.ts';
 import { inJsonList, liveSeedGrantsCte, purgeDelete } from './live-grants.ts';
 
 type Row = Selectable<AuthorizationCodesTable>;
@@ -38,11 +39,13 @@ const INSERT =
 const CONSUME = 'update authorization_codes set consumed_at = ? where code_hash = ? and consumed_at is null returning *';
 const SELECT = 'select * from authorization_codes where code_hash = ?';
 /**
- * Retention in keyset chunks (storage/maintenance.ts): one chunk is the next `limit` codes after
- * the cursor in primary-key order, so every statement reads at most `limit` rows and a sweep
- * walks the table once, whatever the size of the token tables.
+ * Retention in keyset chunks (storage/maintenance.ts, repositories/expiry-walk.ts): one chunk is
+ * the next `limit` expired codes after the cursor in (expires_at, code_hash) order, a range scan
+ * of authorization_codes_expires_at. Every rule below needs expires_at < cutoff, so unexpired
+ * codes are never read; kept evidence is read once per walk, and a walk resumes across sweeps.
  */
-export const PAGE = 'select code_hash, grant_id, expires_at, consumed_at from authorization_codes where code_hash > ? order by code_hash limit ?';
+export const PAGE = `select code_hash, grant_id, expires_at, consumed_at from authorization_codes
+where expires_at < ? and (expires_at, code_hash) > (?, ?) order by expires_at, code_hash limit ?`;
 /**
  * Deletes the chunk's codes that expired before the cutoff and are either never consumed
  * (unusable: presenting it is invalid_grant with or without the row) or consumed for a grant
@@ -51,11 +54,14 @@ export const PAGE = 'select code_hash, grant_id, expires_at, consumed_at from au
  * same rows. A code consumed after the chunk was read is deleted only if its grant was seeded
  * (then the tree check is exact); otherwise it waits for the next sweep. A code consumed while
  * this runs was expired, so it issued nothing (checkCodeExpiry runs before issuance).
+ * `expires_at + 0`: a re-check only, kept off authorization_codes_expires_at, which the planner
+ * would otherwise range-scan over every expired row (kept evidence included) instead of looking
+ * up the chunk's keys.
  */
 export function purgeStatement(kind: StorageKind): string {
   return `${liveSeedGrantsCte(kind)}
 delete from authorization_codes
-where ${inJsonList(kind, 'code_hash')} and expires_at < ?
+where ${inJsonList(kind, 'code_hash')} and expires_at + 0 < ?
   and (consumed_at is null or (grant_id in (select id from seed) and grant_id not in (select id from live)))`;
 }
 const PURGE = { sqlite: purgeStatement('sqlite'), postgres: purgeStatement('postgres') } as const;
@@ -100,9 +106,9 @@ export function codesRepository(ctx: RepoContext): Storage['codes'] {
       return row ? { record: fromRow(row), first: false } : null;
     },
     async purgeExpired(before, limit, after = null) {
-      const page = (await execute<PageRow>(ctx, PAGE, [after ?? '', limit])).rows;
-      const last = page[page.length - 1];
-      const next = page.length < limit || last === undefined ? null : last.code_hash;
+      const [afterExpiresAt, afterCodeHash] = expiryCursorParams(after);
+      const page = (await execute<PageRow>(ctx, PAGE, [before, afterExpiresAt, afterCodeHash, limit])).rows;
+      const next = nextExpiryCursor(page, limit, (r) => r.code_hash);
       const expired = page.filter((r) => Number(r.expires_at) < before);
       if (expired.length === 0) return { deleted: 0, next };
       // Only consumed codes need the tree check: their grants seed it.

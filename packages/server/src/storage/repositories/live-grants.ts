@@ -4,12 +4,18 @@
  * detects the replay matters exactly while the tree still holds something to revoke.
  *
  * A grant is live when it, or a grant derived from it (parent_grant_id, recursively), holds an
- * unrevoked refresh or access token whose expiry is not before the cutoff. Derived from the rows
+ * unrevoked access token or an unrevoked, never rotated refresh token whose expiry is not before
+ * the cutoff. A rotated refresh token is not counted: it is no credential any more (presenting it
+ * is reuse before its revocation is even read, grants/refresh-token/load.ts; introspection reports
+ * it inactive), so revoking it changes nothing and it gives a replay nothing to revoke. Counting it
+ * would also keep a revoked grant's lone rotated row alive by itself. The probe is one range of the
+ * partial index refresh_tokens_unrotated (migration 0010): the family's head, not its whole
+ * history of rotated rows. Derived from the rows
  * themselves, not from configured lifetimes: refresh tokens slide (each rotation gets a fresh
  * ttl.refreshToken), so no configured bound exists for a grant's life.
  *
  * Evaluated only for `seed`, the grants of one chunk of purge candidates, walking DOWN from them
- * (grants_parent_grant_id, refresh_tokens_grant_id, access_tokens_grant_id): the work follows
+ * (grants_parent_grant_id, refresh_tokens_unrotated, access_tokens_grant_id): the work follows
  * the chunk, never the whole token population. Same answer as walking up from every live token
  * to its ancestors: a seed is live iff some live token's grant is the seed or a descendant.
  * Deliberately blind to grants.revoked_at: a grant marked revoked can still hold an unrevoked
@@ -53,7 +59,7 @@ tree(root, id) as (
 ),
 live(id) as (
   select t.root from tree t
-  where (select 1 from refresh_tokens r where r.grant_id = t.id and r.revoked_at is null and r.expires_at >= ? limit 1) is not null
+  where (select 1 from refresh_tokens r where r.grant_id = t.id and r.rotated_at is null and r.revoked_at is null and r.expires_at >= ? limit 1) is not null
      or (select 1 from access_tokens a where a.grant_id = t.id and a.revoked_at is null and a.expires_at >= ? limit 1) is not null
 )`;
 }

@@ -39,22 +39,26 @@ const ROTATE = 'update refresh_tokens set rotated_at = ? where token_hash = ? an
  * Retention in keyset chunks (storage/maintenance.ts): one chunk is the next `limit` rows after
  * the cursor in primary-key order, each with its grant's revocation time (a grants primary-key
  * lookup), so every statement reads at most `limit` rows and a sweep walks the table once. The
- * revoked-grant rule applies to unexpired rows too, so every row is a candidate: there is no
- * index on expiry or grant revocation to narrow the walk, and none is added (token writes stay
- * as cheap as they are).
+ * revoked-grant rule applies to unexpired rows too, so every row is a candidate and the walk is
+ * the primary key's, not an expiry index's (unlike codes and sessions, expiry-walk.ts): a row of a
+ * revoked grant shows nothing of it in its own columns (revokeTree may have missed it), so no
+ * index on refresh_tokens can narrow the walk to candidates.
  */
 export const PAGE = `select r.token_hash, r.grant_id, r.expires_at, r.rotated_at, g.revoked_at as grant_revoked_at
 from refresh_tokens r left join grants g on g.id = r.grant_id
 where r.token_hash > ? order by r.token_hash limit ?`;
 /**
- * A row of the chunk goes when
- * - it expired before the cutoff and was never rotated: presenting it is invalid_grant with or
- *   without the row (grants/refresh-token/checks.ts), and it is no reuse evidence;
- * - it expired before the cutoff and its grant holds no live token: a reuse would revoke nothing;
- * - its grant was revoked before the cutoff: every token of the grant is refused already.
- * NOT merely because it expired: a rotated token is reuse whatever its expiry
- * (grants/refresh-token/load.ts checks rotated_at first), and while the family's newest token
- * lives, presenting an old one must still revoke the family (RFC 9700 §4.14.2).
+ * A row of the chunk goes when it expired before the cutoff, or its grant was revoked before the
+ * cutoff, and
+ * - it was never rotated: presenting it is invalid_grant with or without the row (expired:
+ *   grants/refresh-token/checks.ts; revoked grant: checkGrantActive), and it is no reuse evidence;
+ * - or it was rotated and its grant's tree holds no live token: a reuse would revoke nothing.
+ * NOT merely because it expired, and NOT merely because its grant was revoked: presenting a rotated
+ * token is reuse before any expiry, revocation or grant check (grants/refresh-token/load.ts) and
+ * runs grants.revokeTree, which revokes whatever unrevoked token the tree still holds (RFC 9700
+ * §4.14.2) — on a revoked grant too, whose tree can hold one (a token issued while revokeTree ran,
+ * or a grant written revoked: live-grants.ts). So a revoked grant's rotated rows get the same
+ * live-tree check as consumed authorization codes (codes.ts).
  * The whole rule is re-checked here (several instances may sweep at once). A row rotated after
  * the chunk was read goes only if its grant was seeded (then the tree check is exact);
  * otherwise it waits for the next sweep. The grant's revocation is a scalar subquery (a primary-key
@@ -65,8 +69,8 @@ export function purgeStatement(kind: StorageKind): string {
   return `${liveSeedGrantsCte(kind)}
 delete from refresh_tokens
 where ${inJsonList(kind, 'token_hash')}
-  and ((expires_at < ? and (rotated_at is null or (grant_id in (select id from seed) and grant_id not in (select id from live))))
-    or (select g.revoked_at from grants g where g.id = refresh_tokens.grant_id) < ?)`;
+  and (expires_at < ? or (select g.revoked_at from grants g where g.id = refresh_tokens.grant_id) < ?)
+  and (rotated_at is null or (grant_id in (select id from seed) and grant_id not in (select id from live)))`;
 }
 const PURGE = { sqlite: purgeStatement('sqlite'), postgres: purgeStatement('postgres') } as const;
 
@@ -129,8 +133,8 @@ export function refreshTokensRepository(ctx: RepoContext): Storage['refreshToken
       const grantRevoked = (r: PageRow) => r.grant_revoked_at !== null && Number(r.grant_revoked_at) < before;
       const candidates = page.filter((r) => expired(r) || grantRevoked(r));
       if (candidates.length === 0) return { deleted: 0, next };
-      // Only expired rotated rows of unrevoked grants hinge on the tree check: their grants seed it.
-      const seeds = [...new Set(candidates.filter((r) => expired(r) && r.rotated_at !== null && !grantRevoked(r)).map((r) => r.grant_id))];
+      // Only rotated rows hinge on the tree check: their grants seed it.
+      const seeds = [...new Set(candidates.filter((r) => r.rotated_at !== null).map((r) => r.grant_id))];
       const hashes = candidates.map((r) => r.token_hash);
       const deleted = await purgeDelete(ctx, PURGE[ctx.kind], [JSON.stringify(seeds), before, before, JSON.stringify(hashes), before, before]);
       return { deleted, next };

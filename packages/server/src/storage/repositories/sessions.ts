@@ -3,8 +3,10 @@ import type { Selectable } from 'kysely';
 import type { SessionsTable } from '../db-types.ts';
 import type { SessionRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
-import { changed, fromJson, toJson, type RepoContext } from '../context.ts';
-import { affected } from '../statements.ts';
+import { changed, fromJson, toJson, type RepoContext, type StorageKind } from '../context.ts';
+import { affected, execute } from '../statements.ts';
+import { expiryCursorParams, nextExpiryCursor } from './expiry-walk.ts';
+import { inJsonList } from './live-grants.ts';
 
 function fromRow(row: Selectable<SessionsTable>): SessionRecord {
   return {
@@ -18,6 +20,22 @@ function fromRow(row: Selectable<SessionsTable>): SessionRecord {
     revokedAt: row.revoked_at,
   };
 }
+
+/**
+ * Retention in keyset chunks (storage/maintenance.ts, repositories/expiry-walk.ts): the next
+ * `limit` expired sessions after the cursor in (expires_at, id_hash) order, a range scan of
+ * sessions_expires_at that reads only expired rows.
+ */
+export const PAGE = 'select id_hash, expires_at from sessions where expires_at < ? and (expires_at, id_hash) > (?, ?) order by expires_at, id_hash limit ?';
+/**
+ * The chunk's sessions, by primary key; expiry re-checked in the statement that deletes, as
+ * `expires_at + 0` so the planner looks up the chunk's keys rather than range-scanning
+ * sessions_expires_at over every expired row.
+ */
+export function purgeStatement(kind: StorageKind): string {
+  return `delete from sessions where ${inJsonList(kind, 'id_hash')} and expires_at + 0 < ?`;
+}
+const PURGE = { sqlite: purgeStatement('sqlite'), postgres: purgeStatement('postgres') } as const;
 
 export function sessionsRepository(ctx: RepoContext): Storage['sessions'] {
   return {
@@ -51,10 +69,16 @@ export function sessionsRepository(ctx: RepoContext): Storage['sessions'] {
     },
     /**
      * An expired session is refused by its expiry (interaction/session.ts) exactly as an absent one,
-     * and nothing else reads the row. Bounded by `limit`.
+     * and nothing else reads the row; revocation does not matter (a revoked unexpired session is
+     * refused by its revoked_at and stays until it expires). Reads and deletes at most `limit` rows.
      */
-    async purgeExpired(before, limit) {
-      return affected(ctx, 'delete from sessions where id_hash in (select id_hash from sessions where expires_at < ? limit ?)', [before, limit]);
+    async purgeExpired(before, limit, after = null) {
+      const [afterExpiresAt, afterIdHash] = expiryCursorParams(after);
+      const page = (await execute<{ id_hash: string; expires_at: number | string }>(ctx, PAGE, [before, afterExpiresAt, afterIdHash, limit])).rows;
+      const next = nextExpiryCursor(page, limit, (r) => r.id_hash);
+      if (page.length === 0) return { deleted: 0, next };
+      const deleted = await affected(ctx, PURGE[ctx.kind], [JSON.stringify(page.map((r) => r.id_hash)), before]);
+      return { deleted, next };
     },
   };
 }

@@ -59,6 +59,11 @@ export function enrollmentSecret(html: string): string {
   return m[1];
 }
 
+/** The hidden fields of the TOTP enrolment form: the CSRF token and the id of the secret it shows. */
+export function enrollmentForm(page: Page): { csrf: string; enrollment: string } {
+  return { csrf: page.csrf, enrollment: inputValue(page.html, 'enrollment') ?? '' };
+}
+
 /**
  * After the password of a user without TOTP: reads the setup key, proves it with its current code
  * and records it on the TestUser (the server now holds the same secret); returns the final 303.
@@ -67,7 +72,7 @@ export async function enrollTotp(browser: TestBrowser, interactionUrl: string, u
   const page = await openPage(browser, interactionUrl);
   expect(page.html).toContain('id="totp-secret"');
   const secret = enrollmentSecret(page.html);
-  const res = await browser.post(page.action, { csrf: page.csrf, totp: await generate({ secret, epoch: Math.floor(Date.now() / 1000) }) });
+  const res = await browser.post(page.action, { ...enrollmentForm(page), totp: await generate({ secret, epoch: Math.floor(Date.now() / 1000) }) });
   expect(res.status).toBe(303);
   expect(location(res)).toBe(interactionUrl);
   user.totpSecret = secret;
