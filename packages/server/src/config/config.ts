@@ -31,6 +31,12 @@ export const ConfigSchema = z.object({
     .object({
       accessToken: z.number().int().positive().default(600),
       refreshToken: z.number().int().positive().default(14 * 24 * 3600),
+      /**
+       * Absolute lifetime of a refresh token family (RFC 9700 §4.14.2, OAuth 2.1 §4.3): rotation
+       * renews `refreshToken` each time, but never past the grant's creation plus this; then the
+       * user must authorize again. Seconds; 30 days by default (as Auth0's absolute lifetime).
+       */
+      refreshTokenAbsolute: z.number().int().positive().default(30 * 24 * 3600),
       authorizationCode: z.number().int().positive().default(60),
       idToken: z.number().int().positive().default(600),
       par: z.number().int().positive().default(60),

@@ -3,13 +3,20 @@
  * client once and stored only as SHA-256. Each use rotates the token (CL-2, AS-3): the successor
  * keeps the grant, the original scope and resources, the authentication context and the DPoP
  * binding; the predecessor is marked rotated, and presenting it again is reuse.
+ * Lifetime: each token lives `ttl.refreshToken`, but never past its family's absolute end,
+ * `ttl.refreshTokenAbsolute` after the family started (RFC 9700 §4.14.2, OAuth 2.1 §4.3): a client
+ * that keeps refreshing cannot keep a grant alive for ever.
  */
+import type { MandateConfig } from '../config/config.ts';
 import type { ServerContext } from '../context.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { RefreshTokenRecord } from '../storage/records.ts';
 import { randomId, randomToken, sha256 } from '../crypto/hash.ts';
 
-export type RefreshTokenInput = Omit<RefreshTokenRecord, 'tokenHash' | 'id' | 'createdAt' | 'expiresAt' | 'rotatedAt' | 'revokedAt'>;
+export type RefreshTokenInput = Omit<RefreshTokenRecord, 'tokenHash' | 'id' | 'createdAt' | 'expiresAt' | 'rotatedAt' | 'revokedAt'> & {
+  /** When the token's family began (its grant's creation, epoch seconds); not stored. Absent = a new family, now. */
+  familyStartedAt?: number;
+};
 
 export interface IssuedRefreshToken {
   /** The secret for the client; never stored, never logged. */
@@ -17,16 +24,17 @@ export interface IssuedRefreshToken {
   record: RefreshTokenRecord;
 }
 
-/** Creates and stores a new refresh token. Lifetime: ctx.config.ttl.refreshToken from now (sliding with each rotation). */
+/** Creates and stores a new refresh token: `ttl.refreshToken` from now, capped at the family's absolute end. */
 export async function issueRefreshToken(ctx: Pick<ServerContext, 'storage' | 'config' | 'now'>, input: RefreshTokenInput): Promise<IssuedRefreshToken> {
+  const { familyStartedAt, ...stored } = input;
   const token = randomToken();
   const now = ctx.now();
   const record: RefreshTokenRecord = {
-    ...input,
+    ...stored,
     tokenHash: sha256(token),
     id: randomId('rt'),
     createdAt: now,
-    expiresAt: now + ctx.config.ttl.refreshToken,
+    expiresAt: Math.min(now + ctx.config.ttl.refreshToken, refreshFamilyEnd(ctx.config, familyStartedAt ?? now)),
     rotatedAt: null,
     revokedAt: null,
   };
@@ -34,9 +42,18 @@ export async function issueRefreshToken(ctx: Pick<ServerContext, 'storage' | 'co
   return { token, record };
 }
 
-/** The successor's inputs: same grant, same original scope (RFC 6749 §6: narrowing applies to the access token only). */
-export function successorOf(previous: RefreshTokenRecord, dpopJkt: string | null): RefreshTokenInput {
+/** When no token of a family started at `familyStartedAt` may be used any more (RFC 9700 §4.14.2). */
+export function refreshFamilyEnd(config: Pick<MandateConfig, 'ttl'>, familyStartedAt: number): number {
+  return familyStartedAt + config.ttl.refreshTokenAbsolute;
+}
+
+/**
+ * The successor's inputs: same grant, same original scope (RFC 6749 §6: narrowing applies to the
+ * access token only), same family start, so rotation never moves the family's absolute end.
+ */
+export function successorOf(previous: RefreshTokenRecord, dpopJkt: string | null, familyStartedAt: number): RefreshTokenInput {
   return {
+    familyStartedAt,
     grantId: previous.grantId,
     clientId: previous.clientId,
     userId: previous.userId,

@@ -39,7 +39,7 @@ export async function issueDelegatedTokens(req: TokenRequest, record: RefreshTok
     await checkAgentStillActive(txCtx, agent, InvalidGrantError); // ID-2, as the exchange re-reads it
     await txCtx.storage.accessTokens.create(access.record);
     // A DPoP-bound exchange's refresh token stays bound to its key; otherwise the usual rule (public clients).
-    const successor = await issueRefreshToken(txCtx, successorOf(record, record.dpopJkt ?? refreshTokenJkt(req.client, req.dpop)));
+    const successor = await issueRefreshToken(txCtx, successorOf(record, record.dpopJkt ?? refreshTokenJkt(req.client, req.dpop), r.familyStartedAt));
     await auditRefreshed(txCtx, req, record, narrowed, {
       grant_id: grant.id,
       parent_grant_id: grant.parentGrantId,

@@ -7,6 +7,8 @@
  * grant itself and the user):
  *   - every ancestor grant is still unrevoked and its agent active: a refresh token never lets
  *     the delegation outlive a revoked parent, even one revoked in a race with the exchange;
+ *   - the family is within its absolute lifetime counted from the root user grant
+ *     (RFC 9700 §4.14.2): chaining exchanges never extends the user's authorization;
  *   - the acting agent is active and its owner enabled (ID-2), re-read inside the transaction;
  *   - scope and targets within the grant (RFC 6749 §6, RFC 8707) and within the agent's current
  *     allowedScopes / allowedAudiences (DL-4): an owner's narrowing applies at the next refresh.
@@ -21,9 +23,12 @@ import { isBroken, liveAncestors } from '../token-exchange/grant-tree.ts';
 import { checkAgentAudiences } from '../token-exchange/target.ts';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
 import { issueDelegatedTokens } from './delegation-issue.ts';
+import { checkRefreshFamilyLifetime, delegatedFamilyStart } from './family-lifetime.ts';
 
 export interface DelegatedRefresh {
   grant: GrantRecord;
+  /** When the refresh family began: the root user grant's creation (RFC 9700 §4.14.2). */
+  familyStartedAt: number;
   delegation: GrantDelegation;
   agent: AgentRecord | null;
   narrowed: Narrowed;
@@ -33,17 +38,21 @@ export interface DelegatedRefresh {
 
 export async function refreshDelegation(req: TokenRequest, record: RefreshTokenRecord, grant: GrantRecord, delegation: GrantDelegation): Promise<TokenResponseBody> {
   const { ctx } = req;
-  await checkAncestorsLive(ctx, grant);
+  const ancestors = await checkAncestorsLive(ctx, grant);
+  // An exchange never restarts the clock: the user's own authorization bounds every grant below it.
+  const familyStartedAt = delegatedFamilyStart(grant, ancestors);
+  checkRefreshFamilyLifetime(ctx, grant.id, familyStartedAt);
   const agent = grant.agentId === null ? null : await loadActiveAgent(ctx, grant.agentId); // ID-2: invalid_grant
   const narrowed = narrowGrant(req.params, record, ctx.config); // RFC 6749 §6 scope, RFC 8707 resource
   checkAgentAudiences(agent, narrowed.resources); // DL-4: the agent's audiences today
   const { scope, dropped } = withinAgentScopes(narrowed.scope, agent);
-  return issueDelegatedTokens(req, record, { grant, delegation, agent, narrowed: { ...narrowed, scope }, dropped });
+  return issueDelegatedTokens(req, record, { grant, familyStartedAt, delegation, agent, narrowed: { ...narrowed, scope }, dropped });
 }
 
-async function checkAncestorsLive(ctx: ServerContext, grant: GrantRecord): Promise<void> {
+async function checkAncestorsLive(ctx: ServerContext, grant: GrantRecord): Promise<GrantRecord[]> {
   const walk = await liveAncestors(ctx, grant.parentGrantId);
   if (isBroken(walk)) throw new InvalidGrantError('The grant this delegation derives from has been revoked.', { detail: walk.broken });
+  return walk;
 }
 
 /** DL-4: the agent's allowedScopes bound every token it holds; what it lost since the exchange is dropped. */

@@ -7,6 +7,7 @@
 import type { GrantHandler } from '../types.ts';
 import { loadRefreshToken } from './load.ts';
 import { checkRefreshTokenClient, checkRefreshTokenUsable } from './checks.ts';
+import { checkRefreshFamilyLifetime } from './family-lifetime.ts';
 import { rotateAndIssue } from './rotate.ts';
 import { refreshDelegation } from './delegation.ts';
 import { checkKeyBinding } from '../shared/dpop.ts';
@@ -20,8 +21,9 @@ export const refreshTokenGrant: GrantHandler = async (req) => {
   checkRefreshTokenUsable(record, req.ctx.now()); // revoked or expired
   checkKeyBinding(req.dpop, record.dpopJkt, 'refresh token'); // RFC 9449 §5: public clients' tokens are key-bound
   const grant = await checkGrantActive(req.ctx, record.grantId); // revoked grant or consent
+  checkRefreshFamilyLifetime(req.ctx, grant.id, grant.createdAt); // RFC 9700 §4.14.2: absolute lifetime
   await checkUserActive(req.ctx, record.userId); // disabled users get no tokens
   if (grant.delegation) return refreshDelegation(req, record, grant, grant.delegation); // RFC 8693: same chain, re-checked
   const narrowed = narrowGrant(req.params, record, req.ctx.config); // RFC 6749 §6 scope, RFC 8707 resource, RFC 9396
-  return rotateAndIssue(req, record, narrowed); // OAuth 2.1 §4.3.1 rotation
+  return rotateAndIssue(req, record, grant, narrowed); // OAuth 2.1 §4.3.1 rotation
 };

@@ -5,7 +5,7 @@
  * is reuse as well.
  */
 import type { ServerContext } from '../../context.ts';
-import type { RefreshTokenRecord } from '../../storage/records.ts';
+import type { GrantRecord, RefreshTokenRecord } from '../../storage/records.ts';
 import { successorOf } from '../../tokens/refresh-token.ts';
 import { inTransaction } from '../shared/commit.ts';
 import { auditIssuance, narrowedIssuance, TokenAuditEvent } from '../shared/audit.ts';
@@ -36,7 +36,7 @@ export async function withRotation<T>(req: TokenRequest, record: RefreshTokenRec
   }
 }
 
-export async function rotateAndIssue(req: TokenRequest, record: RefreshTokenRecord, narrowed: Narrowed): Promise<TokenResponseBody> {
+export async function rotateAndIssue(req: TokenRequest, record: RefreshTokenRecord, grant: GrantRecord, narrowed: Narrowed): Promise<TokenResponseBody> {
   const user = refreshTokenUser(record);
   const signed = await signUserTokens(req.ctx, req, { grantId: record.grantId, user, narrowed, idTokenNonce: null });
   return withRotation(req, record, async (txCtx) => {
@@ -46,7 +46,8 @@ export async function rotateAndIssue(req: TokenRequest, record: RefreshTokenReco
       narrowed,
       // OIDC Core §12.2: a refreshed ID token carries no nonce (there is no new authorization request).
       idTokenNonce: null,
-      refreshToken: successorOf(record, refreshTokenJkt(req.client, req.dpop, record.dpopJkt)),
+      // RFC 9700 §4.14.2: the family started with the grant; the successor never outlives its absolute end.
+      refreshToken: successorOf(record, refreshTokenJkt(req.client, req.dpop, record.dpopJkt), grant.createdAt),
     }, signed);
     await auditRefreshed(txCtx, req, record, narrowed, {
       grant_id: record.grantId,

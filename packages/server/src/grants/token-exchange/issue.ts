@@ -21,7 +21,7 @@ import { profileClaims, type Chain, type Profile } from './act-chain.ts';
 import { auditExchange } from './audit.ts';
 import { sortableId, sortableJti } from '../../crypto/sortable-ids.ts';
 import type { SubjectToken } from './subject-token.ts';
-import { OFFLINE_ACCESS, offlineAccess, type OfflineDecision } from './offline.ts';
+import { offlineAccess } from './offline.ts';
 
 export interface ExchangeDecision {
   subject: SubjectToken;
@@ -57,7 +57,7 @@ export async function issueExchangedAccessToken(req: TokenRequest, d: ExchangeDe
     // AU-2 attribution and EN-4 attestation of the acting agent, as every agent token carries them.
     extraClaims: { ...identity, ...(d.agent ? agentClaims(d.agent) : {}) },
   };
-  const offline = await offlineAccess(ctx, req.client, d.subject, d.requestedScope);
+  const offline = await offlineAccess(ctx, req.client, d.subject, d.requestedScope, d.narrowed);
   // Signed before the transaction, so signatures run concurrently while the writes stay serialized;
   // a token whose records then fail to commit is never returned and never recorded, so never live.
   const token = await ctx.keys.sign(accessTokenClaims(input, { iss: ctx.config.issuer, jti, iat: now, exp: now + ttl, audience: d.targets }), { typ: ACCESS_TOKEN_TYP });
@@ -80,7 +80,7 @@ export async function issueExchangedAccessToken(req: TokenRequest, d: ExchangeDe
     });
     await txCtx.storage.accessTokens.create({ jti, grantId, clientId: req.client.clientId, userId: d.subject.userId, scope: d.scope, expiresAt: now + ttl, createdAt: now, revokedAt: null });
     const access = { token, jti, expiresIn: ttl };
-    const refresh = offline.refresh ? await issueExchangeRefreshToken(txCtx, req, d, grantId) : null;
+    const refresh = offline.refresh ? await issueExchangeRefreshToken(txCtx, req, d, grantId, offline.familyStartedAt ?? now) : null;
     await auditExchange(txCtx.audit, req, {
       userId: d.subject.userId,
       agentId: d.agent?.id ?? null,
@@ -89,7 +89,7 @@ export async function issueExchangedAccessToken(req: TokenRequest, d: ExchangeDe
       targets: d.targets,
       chain: d.chain,
       profile: d.profile,
-      narrowed: narrowedWithOffline(d.narrowed, offline),
+      narrowed: offline.narrowed,
       data: {
         jti: access.jti,
         grant_id: grantId,
@@ -118,8 +118,9 @@ function delegationOf(d: ExchangeDecision): GrantDelegation {
  * refresh token is bound to that key whatever the client type — a refresh must not turn a
  * DPoP-bound delegation into a bearer one.
  */
-function issueExchangeRefreshToken(txCtx: ServerContext, req: TokenRequest, d: ExchangeDecision, grantId: string): Promise<IssuedRefreshToken> {
+function issueExchangeRefreshToken(txCtx: ServerContext, req: TokenRequest, d: ExchangeDecision, grantId: string, familyStartedAt: number): Promise<IssuedRefreshToken> {
   return issueRefreshToken(txCtx, {
+    familyStartedAt, // the root user grant's: capped at its absolute end (refresh-token/family-lifetime.ts)
     grantId,
     clientId: req.client.clientId,
     userId: d.subject.userId,
@@ -132,14 +133,4 @@ function issueExchangeRefreshToken(txCtx: ServerContext, req: TokenRequest, d: E
     amr: d.subject.amr,
     nonce: null,
   });
-}
-
-/**
- * scope.ts always drops offline_access from the token's scope and notes it; when the request was
- * honoured with a refresh token that note is wrong, and when it was not the audit says why.
- */
-function narrowedWithOffline(narrowed: string[], offline: OfflineDecision): string[] {
-  const others = narrowed.filter((n) => !n.startsWith(`${OFFLINE_ACCESS}:`));
-  if (offline.refresh) return others;
-  return offline.reason !== null ? [...others, offline.reason] : narrowed;
 }

@@ -3,9 +3,11 @@
  * policy for the target (DL-1, DL-4). An exchange only ever narrows: a scope missing from any one
  * bound is dropped, with the reason kept for the audit (AU-2); nothing left → invalid_scope.
  * RFC 8693 §2.1 makes `scope` optional: omitted, the request is "everything the bounds allow".
+ * `offline_access` is never granted: offline.ts states that rule and what asking for it does.
  */
 import { formatScope, InvalidScopeError } from '@mandate/protocol';
 import { parseRequestedScope } from '../../checks/scope.ts';
+import { withoutOfflineAccess } from './offline.ts';
 
 /** One limit on the scope; `scopes` null means this party sets no limit (e.g. no actor). */
 export interface ScopeBound {
@@ -47,17 +49,11 @@ function smallest(bounds: readonly { scopes: ReadonlySet<string> }[]): ReadonlyS
   return best;
 }
 
-/** Scopes that make no sense in an exchanged token: no refresh token is issued for exchanges. */
-const NEVER_EXCHANGED = new Set(['offline_access']);
-
 /** The token endpoint check: parse, intersect, refuse an empty result. */
 export function exchangeScope(requestedScope: string | null, bounds: readonly ScopeBound[]): ScopeDecision & { scope: string } {
   const asked = requestedScope === null ? null : parseRequestedScope(requestedScope);
   const requested = asked === null || asked.size === 0 ? null : asked;
-  const decision = intersectBounds(requested, bounds);
-  for (const s of NEVER_EXCHANGED) {
-    if (decision.granted.delete(s) && requested !== null) decision.narrowed.push(`${s}: exchanged tokens come without refresh tokens`);
-  }
+  const decision = withoutOfflineAccess(intersectBounds(requested, bounds), requested); // offline.ts: asks for a refresh token, never a scope
   if (decision.granted.size === 0) {
     const why = decision.narrowed.length > 0 ? ` (${decision.narrowed.join('; ')})` : '';
     throw new InvalidScopeError(`No scope is left after intersecting the request with the subject token, the agent and the client policy${why}.`);
