@@ -177,6 +177,7 @@ async function seedRefreshTokens(args: { count: number; scope: string }): Promis
       acr: '1',
       amr: ['pwd'],
       nonce: null,
+      familyStartedAt: grant.createdAt,
     });
     tokens.push(issued.token);
   }

@@ -9,9 +9,10 @@ import type { ClientRecord } from '../storage/records.ts';
 
 /**
  * RFC 6749 §3.3: a scope is a list of space-delimited tokens, so the empty strings a split leaves
- * around leading, trailing or repeated spaces are not scopes. No syntax check — for scope strings
- * this server already holds (registrations, consents, its own tokens); requests go through
- * parseRequestedScope. Cheap enough for the token-exchange hot path: one split and one filter.
+ * around leading, trailing or repeated spaces are not scopes. No syntax check: for scope strings
+ * this server holds (registrations, consents, its own tokens) and for membership tests against
+ * them (vault-release.ts); requests that set a grant's scope go through parseRequestedScope.
+ * Cheap enough for the token-exchange hot path: one split and one filter.
  */
 export function scopeTokens(value: string | null | undefined): string[] {
   if (!value) return [];

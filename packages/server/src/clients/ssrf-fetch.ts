@@ -3,19 +3,20 @@
  * against server-side request forgery (CIMD draft §6.5, AS-6):
  *
  * - https only; plain http only for a host:port named in the development allowance;
- * - the host name is resolved here, every address it resolves to must be public
- *   (ssrf-address.ts), and the connection is pinned to the vetted address, so a DNS answer
- *   that changes between the check and the connect (DNS rebinding) cannot redirect it;
+ * - the host name is resolved here, off libuv's thread pool (dns-resolve.ts), every address it
+ *   resolves to must be public (ssrf-address.ts), and the connection is pinned to the vetted
+ *   address, so a DNS answer that changes between the check and the connect (DNS rebinding)
+ *   cannot redirect it;
  * - redirects are refused, not followed (a 3xx could point anywhere);
  * - one deadline covers DNS, connect, headers and body (slow-drip servers time out);
  * - the body is read up to a byte limit and the connection dropped beyond it.
  *
  * Failures are `OutboundFetchError`s with a stable `code`; callers turn them into OAuth errors.
  */
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { resolveHost, type HostResolver, type ResolvedAddress } from './dns-resolve.ts';
 import { classifyAddress } from './ssrf-address.ts';
 
 export type OutboundFetchErrorCode =
@@ -65,20 +66,20 @@ export function isDevAllowedHost(url: URL, devAllowedHosts: readonly string[]): 
   return devAllowedHosts.some((entry) => entry.toLowerCase() === hp || entry.toLowerCase() === url.host.toLowerCase());
 }
 
-interface VettedAddress {
-  address: string;
-  family: 4 | 6;
-}
+type VettedAddress = ResolvedAddress;
 
-/** Resolves the host and refuses it unless every address is public (or the host is dev-allowed). */
-export async function resolveVettedAddresses(url: URL, devAllowed: boolean): Promise<VettedAddress[]> {
+/**
+ * Resolves the host and refuses it unless every address is public (or the host is dev-allowed).
+ * `resolver` is for tests; the default is the process's c-ares channel (dns-resolve.ts).
+ */
+export async function resolveVettedAddresses(url: URL, devAllowed: boolean, resolver?: HostResolver): Promise<VettedAddress[]> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  let addresses: { address: string; family: number }[];
+  let addresses: ResolvedAddress[];
   if (isIP(host)) {
-    addresses = [{ address: host, family: isIP(host) }];
+    addresses = [{ address: host, family: isIP(host) === 6 ? 6 : 4 }];
   } else {
     try {
-      addresses = await dnsLookup(host, { all: true, verbatim: true });
+      addresses = await resolveHost(host, resolver);
     } catch (err) {
       throw new OutboundFetchError('ERR_DNS', `The host ${host} could not be resolved (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
     }
@@ -91,7 +92,7 @@ export async function resolveVettedAddresses(url: URL, devAllowed: boolean): Pro
       if (cls !== 'public') throw new OutboundFetchError('ERR_ADDRESS_REFUSED', `The host ${host} resolves to a ${cls} address (${a.address}), which is refused.`);
     }
   }
-  return addresses.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+  return addresses;
 }
 
 /**

@@ -1,17 +1,29 @@
 /**
  * Password hashing with scrypt (node:crypto). Stored as
  * `scrypt$N$r$p$salt$hash` (base64url) so parameters can be raised later without breaking old hashes.
+ *
+ * Each scrypt call holds a libuv pool thread for tens of ms, and token signing needs that pool
+ * too (pool-limit.ts): at most all but one of its threads hash passwords at once, the other
+ * calls wait their turn without holding a thread. With a pool of one thread, hashing can still
+ * take it.
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { ConcurrencyLimit, poolShareLeavingOneThread, threadPoolSize } from './pool-limit.ts';
 
 const N = 2 ** 15;
 const R = 8;
 const P = 1;
 const KEYLEN = 32;
 
+/** Shared by every hash and verification in the process, the dummy hash for unknown accounts included. */
+export const SCRYPT_CONCURRENCY = new ConcurrencyLimit(poolShareLeavingOneThread(threadPoolSize()));
+
 function scrypt(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scryptCb(password.normalize('NFKC'), salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))),
+  return SCRYPT_CONCURRENCY.run(
+    () =>
+      new Promise<Buffer>((resolve, reject) =>
+        scryptCb(password.normalize('NFKC'), salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))),
+      ),
   );
 }
 

@@ -7,9 +7,10 @@
 import type { JWTPayload } from 'jose';
 import { isOAuthError } from '@mandate/protocol';
 import type { ServerContext } from '../context.ts';
-import type { AccessTokenRecord, RefreshTokenRecord } from '../storage/records.ts';
+import type { AccessTokenRecord, GrantRecord, RefreshTokenRecord } from '../storage/records.ts';
 import { ACCESS_TOKEN_TYP } from '../tokens/access-token.ts';
-import { findRefreshToken, refreshTokenState } from '../tokens/refresh-token.ts';
+import { findRefreshToken, refreshFamilyEnd, refreshTokenState } from '../tokens/refresh-token.ts';
+import { refreshFamilyStart } from '../grants/refresh-token/family-lifetime.ts';
 
 export interface VerifiedAccessToken {
   payload: JWTPayload & { jti: string };
@@ -60,21 +61,34 @@ async function clientIsRegistered(ctx: ServerContext, clientId: string): Promise
   }
 }
 
-/** A live refresh token: known, not rotated, not revoked, unexpired, its grant not revoked. */
+/**
+ * A live refresh token: known, not rotated, not revoked, unexpired, its grant not revoked, its
+ * family not past its absolute end (RFC 9700 §4.14.2), as the token endpoint would take it. Rows
+ * written before that end existed can expire later; their `expiresAt` is reported as the end.
+ */
 export async function activeRefreshToken(ctx: ServerContext, token: string): Promise<RefreshTokenRecord | null> {
   const record = await findRefreshToken(ctx.storage, token);
   if (!record || refreshTokenState(record, ctx.now()) !== 'active') return null;
-  if (!(await grantIsLive(ctx, record.grantId))) return null;
-  return record;
+  const grant = await liveGrant(ctx, record.grantId);
+  if (grant === null) return null;
+  const started = await refreshFamilyStart(ctx, grant);
+  if (started === null) return null; // an ancestor was revoked or is missing: the refresh would be refused
+  const end = refreshFamilyEnd(ctx.config, started);
+  if (end <= ctx.now()) return null;
+  return record.expiresAt <= end ? record : { ...record, expiresAt: end };
 }
 
 async function grantIsLive(ctx: ServerContext, grantId: string): Promise<boolean> {
+  return (await liveGrant(ctx, grantId)) !== null;
+}
+
+async function liveGrant(ctx: ServerContext, grantId: string): Promise<GrantRecord | null> {
   const grant = await ctx.storage.grants.get(grantId);
-  if (grant === null || grant.revokedAt !== null) return false;
+  if (grant === null || grant.revokedAt !== null) return null;
   // ID-2: a grant an agent acts in lives only while the agent is active. Suspension revokes the
   // grant too (agents/registry.ts); this check also holds if a grant was written in a race with it.
-  if (grant.agentId !== null) return (await ctx.storage.agents.get(grant.agentId))?.status === 'active';
-  return true;
+  if (grant.agentId !== null && (await ctx.storage.agents.get(grant.agentId))?.status !== 'active') return null;
+  return grant;
 }
 
 /**

@@ -24,6 +24,8 @@ export interface TotpEnrollment {
   uri: string;
   /** Names this pending secret in the form (not a secret: a hash of its ciphertext, unique per row). */
   id: string;
+  /** The stored ciphertext: finishing consumes exactly this row, not one stored since. */
+  sealed: string;
 }
 
 function purpose(interactionId: string, pending: PendingLogin): string {
@@ -33,7 +35,7 @@ function purpose(interactionId: string, pending: PendingLogin): string {
 function enrollment(ctx: ServerContext, email: string, secret: string, row: TotpEnrollmentRecord): TotpEnrollment {
   // A colon ends the issuer part of the label, so a port never goes into it.
   const issuer = `Mandate ${new URL(ctx.config.issuer).hostname}`;
-  return { secret, uri: generateURI({ issuer, label: email, secret }), id: sha256(row.secretEncrypted) };
+  return { secret, uri: generateURI({ issuer, label: email, secret }), id: sha256(row.secretEncrypted), sealed: row.secretEncrypted };
 }
 
 /** The row's secret if it belongs to this interaction's pending login, else null. */
@@ -71,7 +73,11 @@ export async function beginEnrollment(ctx: ServerContext, interaction: Interacti
   return opened(ctx, stored, interaction.id, pending, email);
 }
 
-/** Single use: true for exactly one caller once the first code is proven; ends the user's other pending enrolments. */
-export async function finishEnrollment(ctx: ServerContext, interactionId: string, pending: PendingLogin): Promise<boolean> {
-  return (await ctx.storage.totpEnrollments.consume(interactionId, pending.userId, pending.at, ctx.now())) !== null;
+/**
+ * Single use: true for exactly one caller once the first code is proven, and only while the row
+ * still holds the secret that code was checked against (a page reload may have stored another
+ * since); ends the user's other pending enrolments.
+ */
+export async function finishEnrollment(ctx: ServerContext, interactionId: string, pending: PendingLogin, enrollment: TotpEnrollment): Promise<boolean> {
+  return (await ctx.storage.totpEnrollments.consume(interactionId, pending.userId, pending.at, ctx.now(), enrollment.sealed)) !== null;
 }

@@ -104,8 +104,11 @@ export function fromBase64(input: unknown, options?: FromBase64Options): Uint8Ar
     if (lastChunkHandling === 'strict') throw new SyntaxError('missing padding in base64 input');
     if (lastChunkHandling === 'stop-before-partial') data = data.slice(0, data.length - partial);
   }
-  const decoded = Buffer.from(data, alphabet);
-  return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
+  // Into memory of its own, as the proposal's result has: Buffer.from may return a view into
+  // Node's shared pool, whose `.buffer` holds other allocations' bytes.
+  const out = new Uint8Array(Buffer.byteLength(data, alphabet));
+  Buffer.from(out.buffer, out.byteOffset, out.byteLength).write(data, alphabet);
+  return out;
 }
 
 /** Strict decoding refuses a final chunk whose unused low bits are not zero (the proposal's step for "strict"). */

@@ -28,7 +28,8 @@
  *   or its grant's revocation:
  *   presenting it is reuse whatever its expiry (grants/refresh-token/load.ts) and revokes the
  *   family (RFC 9700 §4.14.2). Refresh tokens slide (each rotation gets a fresh ttl.refreshToken,
- *   no absolute family lifetime), so a family in use keeps one such row per refresh.
+ *   up to the family's end, ttl.refreshTokenAbsolute), so a family in use keeps one such row per
+ *   refresh until then.
  * - audit_events: append-only hash chain.
  * - grants, consents: liveness records without a purge-able expiry.
  */
@@ -100,7 +101,9 @@ const PURGES: ReadonlyArray<readonly [string, (run: PurgeRun) => Promise<number>
   ['upstream_login_states', ({ storage, before }) => storage.upstreamIdentities.states.purgeExpired(before)],
   ['totp_enrollments', ({ storage, before }) => storage.totpEnrollments.purgeExpired(before)],
   // A row per login, refresh and authorization: keyset chunks. Order does not matter: the code and
-  // refresh rules read which grants hold live tokens, and no purge here deletes a live token.
+  // refresh rules read which grants hold live tokens, and the only unexpired tokens purged here are
+  // refresh tokens of grants revoked before the cutoff (refused already; live-grants.ts counts them,
+  // so a purge can only make a later chunk's tree check stricter, never delete evidence it needs).
   ['sessions', (r) => keyset((...a) => r.storage.sessions.purgeExpired(...a), r.before, r.chunkSize, r.cursors.sessions)],
   ['authorization_codes', (r) => keyset((...a) => r.storage.codes.purgeExpired(...a), r.before, r.chunkSize, r.cursors.authorization_codes)],
   ['refresh_tokens', (r) => keyset((...a) => r.storage.refreshTokens.purgeExpired(...a), r.before, r.chunkSize, r.cursors.refresh_tokens)],

@@ -95,7 +95,7 @@ export function totpEnrollmentsRepository(ctx: RepoContext): Storage['totpEnroll
      * own row gone, so it returns nothing of its own.
      * No index on user_id: the table only holds enrolments of the last few minutes.
      */
-    async consume(interactionId, userId, loginAt, now) {
+    async consume(interactionId, userId, loginAt, now, secretEncrypted) {
       const rows = await db()
         .deleteFrom('totp_enrollments')
         .where('user_id', '=', userId)
@@ -106,12 +106,13 @@ export function totpEnrollmentsRepository(ctx: RepoContext): Storage['totpEnroll
               .where('own.interaction_id', '=', interactionId)
               .where('own.user_id', '=', userId)
               .where('own.login_at', '=', loginAt)
-              .where('own.expires_at', '>', now),
+              .where('own.expires_at', '>', now)
+              .$if(secretEncrypted !== undefined, (q) => q.where('own.secret_encrypted', '=', secretEncrypted as string)),
           ),
         )
         .returningAll()
         .execute();
-      const own = rows.find((r) => r.interaction_id === interactionId && Number(r.login_at) === loginAt && Number(r.expires_at) > now);
+      const own = rows.find((r) => r.interaction_id === interactionId && Number(r.login_at) === loginAt && Number(r.expires_at) > now && (secretEncrypted === undefined || r.secret_encrypted === secretEncrypted));
       return own ? record(own) : null;
     },
     purgeExpired,

@@ -14,8 +14,12 @@ import type { RefreshTokenRecord } from '../storage/records.ts';
 import { randomId, randomToken, sha256 } from '../crypto/hash.ts';
 
 export type RefreshTokenInput = Omit<RefreshTokenRecord, 'tokenHash' | 'id' | 'createdAt' | 'expiresAt' | 'rotatedAt' | 'revokedAt'> & {
-  /** When the token's family began (its grant's creation, epoch seconds); not stored. Absent = a new family, now. */
-  familyStartedAt?: number;
+  /**
+   * When the token's family began, epoch seconds: its grant's creation, or for an exchanged grant
+   * its root user grant's (refresh-token/family-lifetime.ts). Not stored. Required, so no caller
+   * restarts the absolute lifetime by leaving it out.
+   */
+  familyStartedAt: number;
 };
 
 export interface IssuedRefreshToken {
@@ -34,7 +38,7 @@ export async function issueRefreshToken(ctx: Pick<ServerContext, 'storage' | 'co
     tokenHash: sha256(token),
     id: randomId('rt'),
     createdAt: now,
-    expiresAt: Math.min(now + ctx.config.ttl.refreshToken, refreshFamilyEnd(ctx.config, familyStartedAt ?? now)),
+    expiresAt: Math.min(now + ctx.config.ttl.refreshToken, refreshFamilyEnd(ctx.config, familyStartedAt)),
     rotatedAt: null,
     revokedAt: null,
   };

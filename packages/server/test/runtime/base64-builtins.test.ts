@@ -51,6 +51,18 @@ describe('alphabets (RFC 4648 §4 and §5)', () => {
   });
 });
 
+describe('decoded bytes', () => {
+  it('come in an ArrayBuffer of their own, not a view into Node\'s shared Buffer pool', () => {
+    Buffer.from('secret bytes that must not leak through another result'); // lands in the pool
+    for (const encoded of ['AAAA', 'Zm9vYmFy', 'Zg==', '']) {
+      const bytes = fromBase64(encoded);
+      expect(bytes.byteOffset).toBe(0);
+      expect(bytes.buffer.byteLength).toBe(bytes.byteLength);
+    }
+    expect(Array.from(fromBase64('AAAA'))).toEqual([0, 0, 0]);
+  });
+});
+
 describe('decoding errors', () => {
   it('refuses characters outside the alphabet, where Buffer would skip them', () => {
     for (const bad of ['Zm9v!', 'Zm 9v*', 'Zm9v.Zg', 'Zm9v\u00e9', 'Zm9v\v']) expect(() => fromBase64(bad)).toThrow(SyntaxError);

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { startMaintenance } from '../../src/storage/maintenance.ts';
 import { BACKENDS, accessToken, code, grant, refreshToken, useStorage } from './fixtures.ts';
 import type { SessionRecord } from '../../src/storage/records.ts';
+import { expiryCursorParams, nextExpiryCursor } from '../../src/storage/repositories/expiry-walk.ts';
 
 const T = 1_700_000_000;
 const B = T + 10_000;
@@ -22,6 +23,18 @@ const session = (idHash: string, expiresAt: number, revokedAt: number | null = n
   createdAt: T,
   expiresAt,
   revokedAt,
+});
+
+describe('expiry-walk cursors', () => {
+  it('round-trip a key holding colons, and read anything else as the start', () => {
+    const page = [{ expires_at: 5, key: 'x' }, { expires_at: 7, key: 's:b:x' }];
+    const cursor = nextExpiryCursor(page, 2, (r) => r.key);
+    expect(cursor).toBe('7:s:b:x');
+    expect(expiryCursorParams(cursor)).toEqual([7, 's:b:x']);
+    expect(expiryCursorParams('-3:')).toEqual([-3, '']);
+    expect(nextExpiryCursor(page, 3, (r) => r.key)).toBeNull(); // a short chunk ends the walk
+    for (const foreign of [null, 'deadbeef', ':k', 'x:k', '1.5:k', '9007199254740993:k']) expect(expiryCursorParams(foreign)).toEqual([Number.MIN_SAFE_INTEGER, '']);
+  });
 });
 
 describe.each(BACKENDS)('storage contract (%s): keyset retention walks', (backend) => {

@@ -74,6 +74,13 @@ describe.each(BACKENDS)('storage contract (%s): pending TOTP enrolments', (backe
     expect(await h.storage.totpEnrollments.get('int_bob', 1_700_000_100)).toMatchObject({ userId: 'usr_bob' });
   });
 
+  it('consume with the checked ciphertext: a row stored since (another secret) is not consumed', async () => {
+    await h.storage.totpEnrollments.put(enrollment());
+    expect(await h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_000, 1_700_000_100, 'jwe-replaced')).toBeNull();
+    expect(await h.storage.totpEnrollments.get('int_1', 1_700_000_100)).toEqual(enrollment());
+    expect(await h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_000, 1_700_000_100, 'jwe-1')).toEqual(enrollment());
+  });
+
   it('two interactions of one user completing at once: exactly one consume succeeds, and both rows are gone', async () => {
     await h.storage.totpEnrollments.put(enrollment());
     await h.storage.totpEnrollments.put(enrollment({ interactionId: 'int_2', loginAt: 1_700_000_005, secretEncrypted: 'jwe-2' }));

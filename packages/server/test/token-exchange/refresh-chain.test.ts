@@ -197,7 +197,7 @@ describe.each<Backend>(['sqlite', 'postgres'])('RFC 8693 §2.2.1 refresh of exch
       // What a commit landing after the cascade leaves behind: a live child of a revoked parent.
       const late = { ...derived, id: `${derived.id}-late`, revokedAt: null, revokedReason: null };
       await server.ctx.storage.grants.create(late);
-      const rt = await issueRefreshToken(server.ctx, { grantId: late.id, clientId: 'orchestrator', userId: server.alice.id, scope: late.scope, resources: late.resources, authorizationDetails: null, dpopJkt: null, authTime: null, acr: null, amr: [], nonce: null });
+      const rt = await issueRefreshToken(server.ctx, { grantId: late.id, clientId: 'orchestrator', userId: server.alice.id, scope: late.scope, resources: late.resources, authorizationDetails: null, dpopJkt: null, authTime: null, acr: null, amr: [], nonce: null, familyStartedAt: late.createdAt });
       const res = await refresh(server, rt.token, {}, auth.orchestrator);
       expect(res.body).toMatchObject({ error: 'invalid_grant', error_description: 'The grant this delegation derives from has been revoked.' });
     });

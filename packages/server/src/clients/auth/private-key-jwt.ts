@@ -9,12 +9,13 @@ import type { Params } from '../../http/params.ts';
 import type { ClientRecord } from '../../storage/records.ts';
 import { clientKeyResolver } from './jwks.ts';
 import { clientEndpointUrl, type ClientEndpoint } from './endpoints.ts';
+import { MAX_UNVERIFIED_JWT_LENGTH } from '../../tokens/unverified-jwt.ts';
 
 /** Accepted clock difference between client and server, seconds. */
 export const ASSERTION_LEEWAY = 60;
 /** How far in the future `exp` may be: an assertion is for one request, not a reusable credential. */
 export const MAX_ASSERTION_LIFETIME = 600;
-export const MAX_ASSERTION_LENGTH = 16 * 1024;
+export const MAX_ASSERTION_LENGTH = MAX_UNVERIFIED_JWT_LENGTH; // the bound of every JWT read before it is verified
 const MAX_JTI_LENGTH = 256;
 
 export interface AssertionCredentials {

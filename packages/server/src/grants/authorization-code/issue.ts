@@ -41,6 +41,7 @@ export async function issueFromCode(req: TokenRequest, code: AuthorizationCodeRe
             acr: code.acr,
             amr: code.amr,
             nonce: code.nonce,
+            familyStartedAt: code.createdAt, // the authorization that created the grant (RFC 9700 §4.14.2 absolute lifetime)
           }
         : null,
     }, signed);

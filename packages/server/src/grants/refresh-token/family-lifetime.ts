@@ -15,6 +15,7 @@ import { InvalidGrantError } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
 import type { GrantRecord } from '../../storage/records.ts';
 import { refreshFamilyEnd } from '../../tokens/refresh-token.ts';
+import { isBroken, liveAncestors } from '../token-exchange/grant-tree.ts';
 
 export function checkRefreshFamilyLifetime(ctx: Pick<ServerContext, 'config' | 'now'>, grantId: string, familyStartedAt: number): void {
   const end = refreshFamilyEnd(ctx.config, familyStartedAt);
@@ -28,4 +29,15 @@ export function checkRefreshFamilyLifetime(ctx: Pick<ServerContext, 'config' | '
 /** An exchanged grant's family began with the user grant at the root of its tree (the oldest). */
 export function delegatedFamilyStart(grant: GrantRecord, ancestors: readonly GrantRecord[]): number {
   return Math.min(grant.createdAt, ...ancestors.map((a) => a.createdAt));
+}
+
+/**
+ * When the family of a refresh token of `grant` began; null when the grant's ancestry is broken
+ * (an ancestor revoked or missing: no refresh of it would be accepted). For introspection, which
+ * must agree with the token endpoint (endpoints/token-state.ts).
+ */
+export async function refreshFamilyStart(ctx: Pick<ServerContext, 'storage'>, grant: GrantRecord): Promise<number | null> {
+  if (grant.parentGrantId === null) return grant.createdAt;
+  const ancestors = await liveAncestors(ctx, grant.parentGrantId);
+  return isBroken(ancestors) ? null : delegatedFamilyStart(grant, ancestors);
 }

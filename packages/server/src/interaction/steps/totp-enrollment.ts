@@ -40,7 +40,7 @@ export async function postTotpEnrollment(c: Context, ctx: ServerContext, throttl
     enrollment ? verifyTotpSecret(ctx, user.id, enrollment.secret, submittedTotpCode(form)) : null,
   );
   if (refused) return refused;
-  if (!enrollment || !(await finishEnrollment(ctx, id, pending))) return expiredLogin(c, ctx, loaded);
+  if (!enrollment || !(await finishEnrollment(ctx, id, pending, enrollment))) return expiredLogin(c, ctx, loaded);
   // Re-read so a concurrent change to the account is neither lost nor overwritten by a second secret.
   const current = await ctx.storage.users.get(user.id);
   if (!current || current.disabled) return expiredLogin(c, ctx, loaded);

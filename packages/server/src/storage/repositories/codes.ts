@@ -109,11 +109,10 @@ export function codesRepository(ctx: RepoContext): Storage['codes'] {
       const [afterExpiresAt, afterCodeHash] = expiryCursorParams(after);
       const page = (await execute<PageRow>(ctx, PAGE, [before, afterExpiresAt, afterCodeHash, limit])).rows;
       const next = nextExpiryCursor(page, limit, (r) => r.code_hash);
-      const expired = page.filter((r) => Number(r.expires_at) < before);
-      if (expired.length === 0) return { deleted: 0, next };
+      if (page.length === 0) return { deleted: 0, next }; // PAGE reads only codes expired before the cutoff
       // Only consumed codes need the tree check: their grants seed it.
-      const seeds = [...new Set(expired.filter((r) => r.consumed_at !== null).map((r) => r.grant_id))];
-      const hashes = expired.map((r) => r.code_hash);
+      const seeds = [...new Set(page.filter((r) => r.consumed_at !== null).map((r) => r.grant_id))];
+      const hashes = page.map((r) => r.code_hash);
       const deleted = await purgeDelete(ctx, PURGE[ctx.kind], [JSON.stringify(seeds), before, before, JSON.stringify(hashes), before]);
       return { deleted, next };
     },

@@ -12,7 +12,8 @@
  * partial index refresh_tokens_unrotated (migration 0010): the family's head, not its whole
  * history of rotated rows. Derived from the rows
  * themselves, not from configured lifetimes: refresh tokens slide (each rotation gets a fresh
- * ttl.refreshToken), so no configured bound exists for a grant's life.
+ * ttl.refreshToken up to the family's end, ttl.refreshTokenAbsolute), and rows written before
+ * that end existed can expire later, so only the rows bound a grant's life exactly.
  *
  * Evaluated only for `seed`, the grants of one chunk of purge candidates, walking DOWN from them
  * (grants_parent_grant_id, refresh_tokens_unrotated, access_tokens_grant_id): the work follows

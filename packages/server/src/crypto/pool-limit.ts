@@ -1,0 +1,74 @@
+/**
+ * Keeping one kind of work from taking all of libuv's thread pool. jose signs and verifies every
+ * token through WebCrypto on that pool; scrypt (password.ts) runs there too, tens of ms a call,
+ * and a burst of logins would otherwise queue every signature behind it.
+ */
+
+/** libuv's pool size: UV_THREADPOOL_SIZE when a positive integer, else libuv's default of 4. */
+export function threadPoolSize(env: NodeJS.ProcessEnv = process.env): number {
+  const configured = Number(env.UV_THREADPOOL_SIZE);
+  return Number.isInteger(configured) && configured > 0 ? configured : 4;
+}
+
+/** How many pool threads one kind of slow work may hold: all but one, and at least one. */
+export function poolShareLeavingOneThread(poolSize: number): number {
+  return Math.max(1, poolSize - 1);
+}
+
+/**
+ * A counting semaphore: at most `limit` tasks run at once, the rest wait in FIFO order as
+ * promises (a waiting task holds no pool thread). A task's slot is released however it ends.
+ */
+export class ConcurrencyLimit {
+  #running = 0;
+  // A queue with a moving head: Array#shift copies the array, and under a login flood it is long.
+  #waiting: ((() => void) | undefined)[] = [];
+  #head = 0;
+
+  constructor(readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`A concurrency limit must be a positive integer, not ${limit}.`);
+  }
+
+  /** Tasks running now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Tasks waiting for a slot. */
+  get waiting(): number {
+    return this.#waiting.length - this.#head;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    await this.#acquire();
+    try {
+      return await task();
+    } finally {
+      this.#release();
+    }
+  }
+
+  #acquire(): Promise<void> | undefined {
+    if (this.#running < this.limit) {
+      this.#running++;
+      return undefined;
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#waiting[this.#head];
+    if (next === undefined) {
+      this.#running--;
+      return;
+    }
+    // The slot passes straight to the next waiter, so a newcomer cannot overtake the queue.
+    this.#waiting[this.#head] = undefined;
+    this.#head++;
+    if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
+      this.#waiting = this.#waiting.slice(this.#head);
+      this.#head = 0;
+    }
+    next();
+  }
+}
