@@ -3,7 +3,7 @@
  * what their chunk costs, not what the tables hold: every table access of their statements is an
  * index lookup (primary key, grant_id, parent_grant_id, the expiry indexes of migration 0010),
  * never a scan of a whole token, session or grant table. Sessions and codes walk their expiry
- * index in its own order (no sort); the live-grant probe reads refresh_tokens_unrotated. Checked on the plans both backends make; PostgreSQL with statistics of a populated
+ * index in its own order (no sort); the live-grant probe reads refresh_tokens_grant_expiry backwards. Checked on the plans both backends make; PostgreSQL with statistics of a populated
  * database, since its planner picks scans for tables it believes tiny.
  */
 import { describe, expect, it } from 'vitest';
@@ -65,12 +65,14 @@ describe.each(BACKENDS)('retention purge plans (%s)', (backend) => {
     else expect(plan, plan).toMatch(/Index Cond: \(id_hash = ANY/);
   });
 
-  it("probes a tree node's refresh tokens through refresh_tokens_unrotated (the family head, not its rotated history)", async () => {
+  it("probes a tree node's refresh tokens through refresh_tokens_grant_expiry, newest first (the family head, not its rotated history)", async () => {
     if (backend === 'postgres') for (const statement of POPULATE) await h.raw(statement);
     for (const text of [codesPurge(backend), refreshPurge(backend)]) {
       const plan = await planOf(h.raw, backend, text);
-      if (backend === 'sqlite') expect(plan, plan).toMatch(/SEARCH r USING (COVERING )?INDEX refresh_tokens_unrotated \(grant_id=\? AND expires_at>\?\)/);
-      else expect(plan, plan).toMatch(/Index (Only )?Scan using refresh_tokens_unrotated on refresh_tokens r/);
+      if (backend === 'sqlite') {
+        expect(plan, plan).toMatch(/SEARCH r USING (COVERING )?INDEX refresh_tokens_grant_expiry \(grant_id=\? AND expires_at>\?\)/);
+        expect(plan, plan).not.toMatch(/USE TEMP B-TREE FOR ORDER BY/); // the index's order, read backwards
+      } else expect(plan, plan).toMatch(/Index Scan Backward using refresh_tokens_grant_expiry on refresh_tokens r/);
     }
   });
 });

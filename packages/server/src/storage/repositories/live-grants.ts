@@ -8,15 +8,15 @@
  * the cutoff. A rotated refresh token is not counted: it is no credential any more (presenting it
  * is reuse before its revocation is even read, grants/refresh-token/load.ts; introspection reports
  * it inactive), so revoking it changes nothing and it gives a replay nothing to revoke. Counting it
- * would also keep a revoked grant's lone rotated row alive by itself. The probe is one range of the
- * partial index refresh_tokens_unrotated (migration 0010): the family's head, not its whole
- * history of rotated rows. Derived from the rows
+ * would also keep a revoked grant's lone rotated row alive by itself. The probe reads the index
+ * refresh_tokens_grant_expiry (migration 0010) backwards, newest expiry first: the family's head
+ * (the newest token has the latest expiry) comes first, not its whole history of rotated rows. Derived from the rows
  * themselves, not from configured lifetimes: refresh tokens slide (each rotation gets a fresh
  * ttl.refreshToken up to the family's end, ttl.refreshTokenAbsolute), and rows written before
  * that end existed can expire later, so only the rows bound a grant's life exactly.
  *
  * Evaluated only for `seed`, the grants of one chunk of purge candidates, walking DOWN from them
- * (grants_parent_grant_id, refresh_tokens_unrotated, access_tokens_grant_id): the work follows
+ * (grants_parent_grant_id, refresh_tokens_grant_expiry, access_tokens_grant_id): the work follows
  * the chunk, never the whole token population. Same answer as walking up from every live token
  * to its ancestors: a seed is live iff some live token's grant is the seed or a descendant.
  * Deliberately blind to grants.revoked_at: a grant marked revoked can still hold an unrevoked
@@ -60,7 +60,7 @@ tree(root, id) as (
 ),
 live(id) as (
   select t.root from tree t
-  where (select 1 from refresh_tokens r where r.grant_id = t.id and r.rotated_at is null and r.revoked_at is null and r.expires_at >= ? limit 1) is not null
+  where (select 1 from refresh_tokens r where r.grant_id = t.id and r.expires_at >= ? and r.rotated_at is null and r.revoked_at is null order by r.expires_at desc limit 1) is not null
      or (select 1 from access_tokens a where a.grant_id = t.id and a.revoked_at is null and a.expires_at >= ? limit 1) is not null
 )`;
 }
