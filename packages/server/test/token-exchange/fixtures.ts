@@ -140,18 +140,34 @@ export function startExchangeServer(overrides: Partial<MandateConfigInput> = {},
   return startTokenServer(exchangeConfig(overrides), backend);
 }
 
+/** A suite's exchange server and one agent of alice's (useExchangeServer); read them inside tests. */
+export interface ExchangeSuite {
+  readonly server: TokenServer;
+  readonly agent: TestAgent;
+}
+
 /**
- * A suite's exchange server and one agent of alice's, started before its tests and closed after:
- * read `env.server` / `env.agent` inside the tests.
+ * beforeAll/afterAll: starts an exchange server on `backend` and creates one agent of alice's,
+ * closes the server after the suite. `overrides` may be a function so that a suite's config is
+ * built when the server starts, not when the file is collected.
  */
-export function useExchangeServer(): { server: TokenServer; agent: TestAgent } {
-  const env = {} as { server: TokenServer; agent: TestAgent };
+export function useExchangeServer(backend: Backend = 'sqlite', overrides: Partial<MandateConfigInput> | (() => Partial<MandateConfigInput>) = {}): ExchangeSuite {
+  let started: { server: TokenServer; agent: TestAgent } | undefined;
+  let server: TokenServer | undefined;
   beforeAll(async () => {
-    env.server = await startExchangeServer();
-    env.agent = await createAgent(env.server, env.server.alice);
+    server = await startExchangeServer(typeof overrides === 'function' ? overrides() : overrides, backend);
+    started = { server, agent: await createAgent(server, server.alice) };
   });
   afterAll(async () => {
-    await env.server?.close();
+    await server?.close();
   });
-  return env;
+  // Read only inside tests, after beforeAll has run.
+  const ready = (): { server: TokenServer; agent: TestAgent } => {
+    if (!started) throw new Error('useExchangeServer: the server starts in beforeAll; use it inside a test.');
+    return started;
+  };
+  return {
+    get server() { return ready().server; },
+    get agent() { return ready().agent; },
+  };
 }

@@ -4,12 +4,12 @@
  * may narrow but never widen, rotates with reuse detection, stays DPoP-bound, and stops as soon as
  * anything upstream (agent, owner, parent grant, user) stops.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { suspendAgent } from '../../src/agents/registry.ts';
 import { issueRefreshToken } from '../../src/tokens/refresh-token.ts';
 import type { Backend } from '../helpers/test-server.ts';
-import { accessTokenClaims, auditEvents, createCode, createUser, exchangeCode, introspect, proofKey, refresh, SECRET, tokenProof, type Form, type PostOptions, type TokenServer } from '../token/fixtures.ts';
-import { auth, createAgent, CRM, exchange, exchangeConfig, EXCHANGE_CLIENTS, FILES, MCP, ORCHESTRATOR, startExchangeServer, TOKEN_EXCHANGE, TT, userToken, type TestAgent } from './fixtures.ts';
+import { accessTokenClaims, auditEvents, createCode, createUser, exchangeCode, introspect, proofKey, refresh, SECRET, tokenProof, type Form, type PostOptions } from '../token/fixtures.ts';
+import { auth, createAgent, CRM, exchange, exchangeConfig, EXCHANGE_CLIENTS, FILES, MCP, ORCHESTRATOR, TOKEN_EXCHANGE, TT, useExchangeServer, userToken, type TestAgent } from './fixtures.ts';
 
 /** The exchange fixtures' clients, with the on-behalf-of hops also registered for refresh_token. */
 const CLIENTS = EXCHANGE_CLIENTS.map((c) =>
@@ -25,25 +25,17 @@ function config() {
 }
 
 describe.each<Backend>(['sqlite', 'postgres'])('RFC 8693 §2.2.1 refresh of exchanged grants (%s)', (backend) => {
-  let server: TokenServer;
-  let agent: TestAgent;
-  beforeAll(async () => {
-    server = await startExchangeServer(config(), backend);
-    agent = await createAgent(server, server.alice);
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const h = useExchangeServer(backend, config);
 
   async function hop1(o: { form?: Form; options?: PostOptions; actor?: TestAgent; subject?: string } = {}) {
-    const subject = o.subject ?? (await userToken(server)).token;
-    const form: Form = { subject_token: subject, subject_token_type: TT.accessToken, actor_token: await (o.actor ?? agent).assertion(), actor_token_type: TT.jwt, resource: MCP, scope: 'mcp:read mcp:write offline_access', ...o.form };
-    const res = await exchange(server, form, o.options ?? auth.orchestrator);
+    const subject = o.subject ?? (await userToken(h.server)).token;
+    const form: Form = { subject_token: subject, subject_token_type: TT.accessToken, actor_token: await (o.actor ?? h.agent).assertion(), actor_token_type: TT.jwt, resource: MCP, scope: 'mcp:read mcp:write offline_access', ...o.form };
+    const res = await exchange(h.server, form, o.options ?? auth.orchestrator);
     expect(res.status).toBe(200);
     return res;
   }
 
-  const grantOf = async (token: string) => (await server.ctx.storage.accessTokens.get(String(accessTokenClaims(token).jti)))!.grantId!;
+  const grantOf = async (token: string) => (await h.server.ctx.storage.accessTokens.get(String(accessTokenClaims(token).jti)))!.grantId!;
 
   describe('who gets a refresh token', () => {
     it('offline_access from a client registered for refresh_token: a refresh token, offline_access not in the token', async () => {
@@ -51,9 +43,9 @@ describe.each<Backend>(['sqlite', 'postgres'])('RFC 8693 §2.2.1 refresh of exch
       expect(typeof res.body.refresh_token).toBe('string');
       expect(res.body.scope).toBe('mcp:read mcp:write');
       expect(accessTokenClaims(res.body.access_token).scope).toBe('mcp:read mcp:write');
-      const grant = await server.ctx.storage.grants.get(await grantOf(res.body.access_token));
-      expect(grant?.delegation).toMatchObject({ profile: 'impersonation', chain: { principal: server.alice.id, actors: [{ sub: agent.record.id }] }, acr: 'urn:mandate:acr:mfa', amr: ['pwd', 'otp'] });
-      const [event] = (await auditEvents(server, 'token_exchanged')).slice(-1);
+      const grant = await h.server.ctx.storage.grants.get(await grantOf(res.body.access_token));
+      expect(grant?.delegation).toMatchObject({ profile: 'impersonation', chain: { principal: h.server.alice.id, actors: [{ sub: h.agent.record.id }] }, acr: 'urn:mandate:acr:mfa', amr: ['pwd', 'otp'] });
+      const [event] = (await auditEvents(h.server, 'token_exchanged')).slice(-1);
       expect(event?.reason ?? '').not.toMatch(/offline_access/);
       expect(event?.data?.refresh_token_id).toEqual(expect.any(String));
     });
@@ -61,17 +53,17 @@ describe.each<Backend>(['sqlite', 'postgres'])('RFC 8693 §2.2.1 refresh of exch
     it('without offline_access, or from a client not registered for refresh_token: no refresh token, and the audit says why', async () => {
       const plain = await hop1({ form: { scope: 'mcp:read' } });
       expect(plain.body.refresh_token).toBeUndefined();
-      const { token } = await userToken(server);
-      const short = await exchange(server, { subject_token: token, subject_token_type: TT.accessToken, actor_token: await agent.assertion(), actor_token_type: TT.jwt, resource: MCP, scope: 'mcp:read offline_access' }, shortAuth);
+      const { token } = await userToken(h.server);
+      const short = await exchange(h.server, { subject_token: token, subject_token_type: TT.accessToken, actor_token: await h.agent.assertion(), actor_token_type: TT.jwt, resource: MCP, scope: 'mcp:read offline_access' }, shortAuth);
       expect(short.status).toBe(200);
       expect(short.body.refresh_token).toBeUndefined();
-      const [event] = (await auditEvents(server, 'token_exchanged')).slice(-1);
+      const [event] = (await auditEvents(h.server, 'token_exchanged')).slice(-1);
       expect(event?.reason).toMatch(/offline_access: no refresh token, the client is not registered for the refresh_token grant/);
     });
 
     it('a user grant without offline access at the root of the chain gives none either', async () => {
-      const issued = await createCode(server.ctx, { clientId: 'no-refresh-app', userId: server.alice.id, scope: 'mcp:read mcp:write', resources: [ORCHESTRATOR] });
-      const code = await exchangeCode(server, issued, {}, { basic: ['no-refresh-app', SECRET.web] });
+      const issued = await createCode(h.server.ctx, { clientId: 'no-refresh-app', userId: h.server.alice.id, scope: 'mcp:read mcp:write', resources: [ORCHESTRATOR] });
+      const code = await exchangeCode(h.server, issued, {}, { basic: ['no-refresh-app', SECRET.web] });
       expect(code.status).toBe(200);
       const res = await hop1({ subject: code.body.access_token });
       expect(res.body.refresh_token).toBeUndefined();
@@ -81,149 +73,149 @@ describe.each<Backend>(['sqlite', 'postgres'])('RFC 8693 §2.2.1 refresh of exch
   describe('RFC 6749 §6 the refresh rebuilds the same token', () => {
     it('same act chain and agent claims, audience = the targets, narrower scope allowed, wider refused', async () => {
       const first = await hop1();
-      const again = await refresh(server, first.body.refresh_token, { scope: 'mcp:read' }, auth.orchestrator);
+      const again = await refresh(h.server, first.body.refresh_token, { scope: 'mcp:read' }, auth.orchestrator);
       expect(again.status).toBe(200);
       expect(again.body.scope).toBe('mcp:read');
       const before = accessTokenClaims(first.body.access_token);
       const after = accessTokenClaims(again.body.access_token);
-      expect(after).toMatchObject({ sub: server.alice.id, aud: MCP, client_id: 'orchestrator', scope: 'mcp:read', act: { sub: agent.record.id }, agent_id: agent.record.id, acr: before.acr, amr: before.amr, auth_time: before.auth_time });
+      expect(after).toMatchObject({ sub: h.server.alice.id, aud: MCP, client_id: 'orchestrator', scope: 'mcp:read', act: { sub: h.agent.record.id }, agent_id: h.agent.record.id, acr: before.acr, amr: before.amr, auth_time: before.auth_time });
       expect(after.on_behalf_of).toBeUndefined();
-      expect((await introspect(server, again.body.access_token)).body).toMatchObject({ active: true, sub: server.alice.id, act: { sub: agent.record.id } });
-      const wider = await refresh(server, again.body.refresh_token, { scope: 'mcp:read files:read' }, auth.orchestrator);
+      expect((await introspect(h.server, again.body.access_token)).body).toMatchObject({ active: true, sub: h.server.alice.id, act: { sub: h.agent.record.id } });
+      const wider = await refresh(h.server, again.body.refresh_token, { scope: 'mcp:read files:read' }, auth.orchestrator);
       expect(wider.body.error).toBe('invalid_scope');
-      const offline = await refresh(server, again.body.refresh_token, { scope: 'mcp:read offline_access' }, auth.orchestrator);
+      const offline = await refresh(h.server, again.body.refresh_token, { scope: 'mcp:read offline_access' }, auth.orchestrator);
       expect(offline.body.error).toBe('invalid_scope');
-      const [audit] = (await auditEvents(server, 'token_refreshed')).slice(-1);
-      expect(audit).toMatchObject({ agentId: null, grantedScope: 'mcp:read', data: { profile: 'impersonation', principal: server.alice.id, actors: [agent.record.id], act: { sub: agent.record.id } } });
+      const [audit] = (await auditEvents(h.server, 'token_refreshed')).slice(-1);
+      expect(audit).toMatchObject({ agentId: null, grantedScope: 'mcp:read', data: { profile: 'impersonation', principal: h.server.alice.id, actors: [h.agent.record.id], act: { sub: h.agent.record.id } } });
     });
 
     it('the delegation profile keeps sub = the agent and on_behalf_of = the user', async () => {
-      const { token } = await userToken(server, { scope: 'openid crm:read' });
+      const { token } = await userToken(h.server, { scope: 'openid crm:read' });
       const res = await hop1({ subject: token, form: { resource: CRM, scope: 'crm:read offline_access' } });
-      const again = await refresh(server, res.body.refresh_token, {}, auth.orchestrator);
+      const again = await refresh(h.server, res.body.refresh_token, {}, auth.orchestrator);
       expect(again.status).toBe(200);
-      expect(accessTokenClaims(again.body.access_token)).toMatchObject({ sub: agent.record.id, on_behalf_of: server.alice.id, aud: CRM, scope: 'crm:read', agent_id: agent.record.id });
+      expect(accessTokenClaims(again.body.access_token)).toMatchObject({ sub: h.agent.record.id, on_behalf_of: h.server.alice.id, aud: CRM, scope: 'crm:read', agent_id: h.agent.record.id });
       expect(accessTokenClaims(again.body.access_token).act).toBeUndefined();
-      expect((await introspect(server, again.body.access_token)).body).toMatchObject({ active: true, sub: agent.record.id, on_behalf_of: server.alice.id });
+      expect((await introspect(h.server, again.body.access_token)).body).toMatchObject({ active: true, sub: h.agent.record.id, on_behalf_of: h.server.alice.id });
     });
 
     it('a chain two exchanges deep survives the refresh; revoking the middle grant ends it', async () => {
-      const second = await createAgent(server, server.alice);
+      const second = await createAgent(h.server, h.server.alice);
       const first = await hop1();
-      const deep = await exchange(server, { subject_token: first.body.access_token, subject_token_type: TT.accessToken, actor_token: await second.assertion(), actor_token_type: TT.jwt, resource: FILES, scope: 'mcp:read offline_access' }, auth.mcp);
+      const deep = await exchange(h.server, { subject_token: first.body.access_token, subject_token_type: TT.accessToken, actor_token: await second.assertion(), actor_token_type: TT.jwt, resource: FILES, scope: 'mcp:read offline_access' }, auth.mcp);
       expect(typeof deep.body.refresh_token).toBe('string');
-      const again = await refresh(server, deep.body.refresh_token, {}, auth.mcp);
+      const again = await refresh(h.server, deep.body.refresh_token, {}, auth.mcp);
       expect(again.status).toBe(200);
-      const chain = { sub: server.alice.id, aud: FILES, scope: 'mcp:read', act: { sub: second.record.id, act: { sub: agent.record.id } }, agent_id: second.record.id };
+      const chain = { sub: h.server.alice.id, aud: FILES, scope: 'mcp:read', act: { sub: second.record.id, act: { sub: h.agent.record.id } }, agent_id: second.record.id };
       expect(accessTokenClaims(again.body.access_token)).toMatchObject(chain);
-      expect((await introspect(server, again.body.access_token)).body).toMatchObject({ active: true, act: chain.act });
+      expect((await introspect(h.server, again.body.access_token)).body).toMatchObject({ active: true, act: chain.act });
 
-      await server.ctx.storage.grants.revokeTree(await grantOf(first.body.access_token), server.ctx.now(), 'middle hop revoked');
-      expect((await refresh(server, again.body.refresh_token, {}, auth.mcp)).body.error).toBe('invalid_grant');
-      expect((await introspect(server, again.body.access_token)).body).toEqual({ active: false });
+      await h.server.ctx.storage.grants.revokeTree(await grantOf(first.body.access_token), h.server.ctx.now(), 'middle hop revoked');
+      expect((await refresh(h.server, again.body.refresh_token, {}, auth.mcp)).body.error).toBe('invalid_grant');
+      expect((await introspect(h.server, again.body.access_token)).body).toEqual({ active: false });
     });
   });
 
   describe('OAuth 2.1 §4.3.1 rotation and RFC 9700 §4.14.2 reuse detection', () => {
     it('a rotated refresh token presented again revokes the derived grant and its successor', async () => {
       const first = await hop1();
-      const second = await refresh(server, first.body.refresh_token, {}, auth.orchestrator);
+      const second = await refresh(h.server, first.body.refresh_token, {}, auth.orchestrator);
       expect(second.status).toBe(200);
       expect(second.body.refresh_token).not.toBe(first.body.refresh_token);
-      const reuse = await refresh(server, first.body.refresh_token, {}, auth.orchestrator);
+      const reuse = await refresh(h.server, first.body.refresh_token, {}, auth.orchestrator);
       expect(reuse.body.error).toBe('invalid_grant');
-      expect((await refresh(server, second.body.refresh_token, {}, auth.orchestrator)).body.error).toBe('invalid_grant');
-      expect((await introspect(server, second.body.access_token)).body).toEqual({ active: false });
-      expect((await server.ctx.storage.grants.get(await grantOf(first.body.access_token)))?.revokedReason).toBe('refresh_token_reuse');
+      expect((await refresh(h.server, second.body.refresh_token, {}, auth.orchestrator)).body.error).toBe('invalid_grant');
+      expect((await introspect(h.server, second.body.access_token)).body).toEqual({ active: false });
+      expect((await h.server.ctx.storage.grants.get(await grantOf(first.body.access_token)))?.revokedReason).toBe('refresh_token_reuse');
     });
 
     it('another client cannot use it', async () => {
       const first = await hop1();
-      expect((await refresh(server, first.body.refresh_token, {}, auth.mcp)).body.error).toBe('invalid_grant');
+      expect((await refresh(h.server, first.body.refresh_token, {}, auth.mcp)).body.error).toBe('invalid_grant');
     });
   });
 
   describe('RFC 9449 §5 a DPoP-bound exchange gives a DPoP-bound refresh token', () => {
     it('refresh needs a proof of the same key, and the new token is bound to it', async () => {
       const key = await proofKey();
-      const first = await hop1({ options: { ...auth.orchestrator, dpop: await tokenProof(server, key) } });
+      const first = await hop1({ options: { ...auth.orchestrator, dpop: await tokenProof(h.server, key) } });
       expect(first.body.token_type).toBe('DPoP');
-      const none = await refresh(server, first.body.refresh_token, {}, auth.orchestrator);
+      const none = await refresh(h.server, first.body.refresh_token, {}, auth.orchestrator);
       expect(none.body.error).toBe('invalid_dpop_proof');
-      const other = await refresh(server, first.body.refresh_token, {}, { ...auth.orchestrator, dpop: await tokenProof(server, await proofKey()) });
+      const other = await refresh(h.server, first.body.refresh_token, {}, { ...auth.orchestrator, dpop: await tokenProof(h.server, await proofKey()) });
       expect(other.body.error).toBe('invalid_grant');
-      const same = await refresh(server, first.body.refresh_token, {}, { ...auth.orchestrator, dpop: await tokenProof(server, key) });
+      const same = await refresh(h.server, first.body.refresh_token, {}, { ...auth.orchestrator, dpop: await tokenProof(h.server, key) });
       expect(same.status).toBe(200);
       expect(same.body.token_type).toBe('DPoP');
       expect(accessTokenClaims(same.body.access_token).cnf).toEqual({ jkt: key.jkt });
-      const next = await refresh(server, same.body.refresh_token, {}, auth.orchestrator);
+      const next = await refresh(h.server, same.body.refresh_token, {}, auth.orchestrator);
       expect(next.body.error).toBe('invalid_dpop_proof');
     });
   });
 
   describe('ID-2 / CO-1 every refresh re-checks the chain', () => {
     it('suspending the agent: invalid_grant, and the refreshed token is inactive', async () => {
-      const doomed = await createAgent(server, server.alice);
+      const doomed = await createAgent(h.server, h.server.alice);
       const first = await hop1({ actor: doomed });
-      const again = await refresh(server, first.body.refresh_token, {}, auth.orchestrator);
-      await suspendAgent(server.ctx, doomed.record, 'owner suspended the agent');
-      expect((await refresh(server, again.body.refresh_token, {}, auth.orchestrator)).body.error).toBe('invalid_grant');
-      expect((await introspect(server, again.body.access_token)).body).toEqual({ active: false });
+      const again = await refresh(h.server, first.body.refresh_token, {}, auth.orchestrator);
+      await suspendAgent(h.server.ctx, doomed.record, 'owner suspended the agent');
+      expect((await refresh(h.server, again.body.refresh_token, {}, auth.orchestrator)).body.error).toBe('invalid_grant');
+      expect((await introspect(h.server, again.body.access_token)).body).toEqual({ active: false });
     });
 
     it('the agent owner disabled (without suspension yet): invalid_grant', async () => {
-      const owner = await createUser(server.ctx, `owner-${backend}@example.com`, 'Owner');
-      const owned = await createAgent(server, owner);
+      const owner = await createUser(h.server.ctx, `owner-${backend}@example.com`, 'Owner');
+      const owned = await createAgent(h.server, owner);
       const first = await hop1({ actor: owned });
-      await server.ctx.storage.users.update({ ...owner, disabled: true });
-      const res = await refresh(server, first.body.refresh_token, {}, auth.orchestrator);
+      await h.server.ctx.storage.users.update({ ...owner, disabled: true });
+      const res = await refresh(h.server, first.body.refresh_token, {}, auth.orchestrator);
       expect(res.body.error).toBe('invalid_grant');
     });
 
     it('revoking the parent (user) grant: invalid_grant, and the refreshed token is inactive', async () => {
-      const { token, grantId } = await userToken(server);
+      const { token, grantId } = await userToken(h.server);
       const first = await hop1({ subject: token });
-      const again = await refresh(server, first.body.refresh_token, {}, auth.orchestrator);
-      await server.ctx.storage.grants.revokeTree(grantId, server.ctx.now(), 'consent withdrawn');
-      expect((await refresh(server, again.body.refresh_token, {}, auth.orchestrator)).body.error).toBe('invalid_grant');
-      expect((await introspect(server, again.body.access_token)).body).toEqual({ active: false });
+      const again = await refresh(h.server, first.body.refresh_token, {}, auth.orchestrator);
+      await h.server.ctx.storage.grants.revokeTree(grantId, h.server.ctx.now(), 'consent withdrawn');
+      expect((await refresh(h.server, again.body.refresh_token, {}, auth.orchestrator)).body.error).toBe('invalid_grant');
+      expect((await introspect(h.server, again.body.access_token)).body).toEqual({ active: false });
     });
 
     it('a delegated grant written just after its parent was revoked (a race with the cascade) is refused', async () => {
-      const { token, grantId } = await userToken(server);
+      const { token, grantId } = await userToken(h.server);
       const first = await hop1({ subject: token });
-      const derived = (await server.ctx.storage.grants.get(await grantOf(first.body.access_token)))!;
-      await server.ctx.storage.grants.revokeTree(grantId, server.ctx.now(), 'consent withdrawn');
+      const derived = (await h.server.ctx.storage.grants.get(await grantOf(first.body.access_token)))!;
+      await h.server.ctx.storage.grants.revokeTree(grantId, h.server.ctx.now(), 'consent withdrawn');
       // What a commit landing after the cascade leaves behind: a live child of a revoked parent.
       const late = { ...derived, id: `${derived.id}-late`, revokedAt: null, revokedReason: null };
-      await server.ctx.storage.grants.create(late);
-      const rt = await issueRefreshToken(server.ctx, { grantId: late.id, clientId: 'orchestrator', userId: server.alice.id, scope: late.scope, resources: late.resources, authorizationDetails: null, dpopJkt: null, authTime: null, acr: null, amr: [], nonce: null, familyStartedAt: late.createdAt });
-      const res = await refresh(server, rt.token, {}, auth.orchestrator);
+      await h.server.ctx.storage.grants.create(late);
+      const rt = await issueRefreshToken(h.server.ctx, { grantId: late.id, clientId: 'orchestrator', userId: h.server.alice.id, scope: late.scope, resources: late.resources, authorizationDetails: null, dpopJkt: null, authTime: null, acr: null, amr: [], nonce: null, familyStartedAt: late.createdAt });
+      const res = await refresh(h.server, rt.token, {}, auth.orchestrator);
       expect(res.body).toMatchObject({ error: 'invalid_grant', error_description: 'The grant this delegation derives from has been revoked.' });
     });
 
     it("the owner narrowing the agent's allowed scopes or audiences applies at the next refresh", async () => {
-      const narrowed = await createAgent(server, server.alice);
+      const narrowed = await createAgent(h.server, h.server.alice);
       const first = await hop1({ actor: narrowed });
-      await server.ctx.storage.agents.update({ ...narrowed.record, allowedScopes: ['mcp:read'], updatedAt: server.ctx.now() });
-      const again = await refresh(server, first.body.refresh_token, {}, auth.orchestrator);
+      await h.server.ctx.storage.agents.update({ ...narrowed.record, allowedScopes: ['mcp:read'], updatedAt: h.server.ctx.now() });
+      const again = await refresh(h.server, first.body.refresh_token, {}, auth.orchestrator);
       expect(again.body.scope).toBe('mcp:read');
-      const [audit] = (await auditEvents(server, 'token_refreshed')).slice(-1);
+      const [audit] = (await auditEvents(h.server, 'token_refreshed')).slice(-1);
       expect(audit?.data?.scope_dropped).toEqual(["mcp:write: no longer in the agent's allowed scopes"]);
-      await server.ctx.storage.agents.update({ ...narrowed.record, allowedAudiences: [FILES], updatedAt: server.ctx.now() });
-      expect((await refresh(server, again.body.refresh_token, {}, auth.orchestrator)).body.error).toBe('invalid_target');
+      await h.server.ctx.storage.agents.update({ ...narrowed.record, allowedAudiences: [FILES], updatedAt: h.server.ctx.now() });
+      expect((await refresh(h.server, again.body.refresh_token, {}, auth.orchestrator)).body.error).toBe('invalid_target');
     });
 
     it('disabling the user: invalid_grant at once; with the admin revocation the token is inactive', async () => {
-      const bob = await createUser(server.ctx, `bob-${backend}@example.com`, 'Bob');
-      const { token } = await userToken(server, { user: bob });
+      const bob = await createUser(h.server.ctx, `bob-${backend}@example.com`, 'Bob');
+      const { token } = await userToken(h.server, { user: bob });
       const first = await hop1({ subject: token });
-      const again = await refresh(server, first.body.refresh_token, {}, auth.orchestrator);
-      await server.ctx.storage.users.update({ ...bob, disabled: true });
-      expect((await refresh(server, again.body.refresh_token, {}, auth.orchestrator)).body.error).toBe('invalid_grant');
+      const again = await refresh(h.server, first.body.refresh_token, {}, auth.orchestrator);
+      await h.server.ctx.storage.users.update({ ...bob, disabled: true });
+      expect((await refresh(h.server, again.body.refresh_token, {}, auth.orchestrator)).body.error).toBe('invalid_grant');
       // admin/users.ts disableUser revokes the user's grants with the flag.
-      await server.ctx.storage.grants.revokeByUser(bob.id, server.ctx.now(), 'user disabled by an administrator');
-      expect((await introspect(server, again.body.access_token)).body).toEqual({ active: false });
+      await h.server.ctx.storage.grants.revokeByUser(bob.id, h.server.ctx.now(), 'user disabled by an administrator');
+      expect((await introspect(h.server, again.body.access_token)).body).toEqual({ active: false });
     });
   });
 });

@@ -15,7 +15,7 @@ import type { GrantRecord } from '../../src/storage/records.ts';
 import { findRefreshToken } from '../../src/tokens/refresh-token.ts';
 import type { Backend } from '../helpers/test-server.ts';
 import { auditEvents, createCode, exchangeCode, introspect, refresh, SECRET, startTokenServer, type TokenServer } from './fixtures.ts';
-import { auth, createAgent, exchange, EXCHANGE_CLIENTS, MCP, startExchangeServer, TOKEN_EXCHANGE, TT, userToken, type TestAgent } from '../token-exchange/fixtures.ts';
+import { auth, exchange, EXCHANGE_CLIENTS, MCP, TOKEN_EXCHANGE, TT, useExchangeServer, userToken } from '../token-exchange/fixtures.ts';
 
 const HOUR = 3600;
 /** Each token 1 h, the family 1.5 h: the second rotation already meets the family's end. */
@@ -108,82 +108,66 @@ describe.each<Backend>(['sqlite', 'postgres'])('RFC 9700 §4.14.2 / OAuth 2.1 §
 
 /** Exchanged grants (RFC 8693 §2.2.1) belong to the family of the user grant at the root of their tree. */
 describe.each<Backend>(['sqlite', 'postgres'])('RFC 9700 §4.14.2 absolute lifetime of exchanged grants (%s)', (backend) => {
-  let server: TokenServer;
-  let agent: TestAgent;
-  beforeAll(async () => {
-    const clients = EXCHANGE_CLIENTS.map((c) => (c.client_id === 'orchestrator' ? { ...c, grant_types: [TOKEN_EXCHANGE, 'client_credentials', 'refresh_token'] } : c));
-    server = await startExchangeServer({ ttl: TTL, clients }, backend);
-    agent = await createAgent(server, server.alice);
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const clients = EXCHANGE_CLIENTS.map((c) => (c.client_id === 'orchestrator' ? { ...c, grant_types: [TOKEN_EXCHANGE, 'client_credentials', 'refresh_token'] } : c));
+  const h = useExchangeServer(backend, { ttl: TTL, clients });
 
   async function hop(subject: string): Promise<string> {
-    const res = await exchange(server, { subject_token: subject, subject_token_type: TT.accessToken, actor_token: await agent.assertion(), actor_token_type: TT.jwt, resource: MCP, scope: 'mcp:read offline_access' }, auth.orchestrator);
+    const res = await exchange(h.server, { subject_token: subject, subject_token_type: TT.accessToken, actor_token: await h.agent.assertion(), actor_token_type: TT.jwt, resource: MCP, scope: 'mcp:read offline_access' }, auth.orchestrator);
     expect(res.status).toBe(200);
     return res.body.refresh_token as string;
   }
 
   it('caps the refreshed token at the root grant’s end, and refuses a refresh after it', async () => {
     // The user authorized 45 minutes before the agent's exchange.
-    server.shiftClock(-0.75 * HOUR);
-    const { token, grantId } = await userToken(server);
-    server.shiftClock(0);
-    const root = (await server.ctx.storage.grants.get(grantId))!;
+    h.server.shiftClock(-0.75 * HOUR);
+    const { token, grantId } = await userToken(h.server);
+    h.server.shiftClock(0);
+    const root = (await h.server.ctx.storage.grants.get(grantId))!;
     const end = root.createdAt + TTL.refreshTokenAbsolute;
     const first = await hop(token);
     const spare = await hop(token);
     try {
-      const again = await refresh(server, first, {}, auth.orchestrator);
+      const again = await refresh(h.server, first, {}, auth.orchestrator);
       expect(again.status).toBe(200);
       // Not the exchanged grant's creation + 1.5 h, nor now + 1 h: an exchange never restarts the clock.
-      expect((await findRefreshToken(server.ctx.storage, again.body.refresh_token as string))?.expiresAt).toBe(end);
-      expect((await introspect(server, again.body.refresh_token as string, {}, auth.orchestrator)).body).toMatchObject({ active: true, exp: end });
+      expect((await findRefreshToken(h.server.ctx.storage, again.body.refresh_token as string))?.expiresAt).toBe(end);
+      expect((await introspect(h.server, again.body.refresh_token as string, {}, auth.orchestrator)).body).toMatchObject({ active: true, exp: end });
 
       // The exchange's own refresh token is capped at the root's end too (not its exchange + 1 h).
-      expect((await findRefreshToken(server.ctx.storage, spare))!.expiresAt).toBe(end);
-      at(server, end);
-      const late = await refresh(server, spare, {}, auth.orchestrator);
+      expect((await findRefreshToken(h.server.ctx.storage, spare))!.expiresAt).toBe(end);
+      at(h.server, end);
+      const late = await refresh(h.server, spare, {}, auth.orchestrator);
       expect(late.status).toBe(400);
       expect(late.body).toMatchObject({ error: 'invalid_grant' });
-      expect((await findRefreshToken(server.ctx.storage, spare))?.rotatedAt).toBeNull();
+      expect((await findRefreshToken(h.server.ctx.storage, spare))?.rotatedAt).toBeNull();
       // A row stored before the cap existed, with a later expiry: the family check refuses it.
-      const exchanged = (await server.ctx.storage.grants.get((await findRefreshToken(server.ctx.storage, spare))!.grantId))!;
-      const legacy = await storeRefreshToken(server, exchanged, 'orchestrator', end + HOUR);
-      const refused = await refresh(server, legacy, {}, auth.orchestrator);
+      const exchanged = (await h.server.ctx.storage.grants.get((await findRefreshToken(h.server.ctx.storage, spare))!.grantId))!;
+      const legacy = await storeRefreshToken(h.server, exchanged, 'orchestrator', end + HOUR);
+      const refused = await refresh(h.server, legacy, {}, auth.orchestrator);
       expect(refused.status).toBe(400);
       expect(refused.body).toEqual({ error: 'invalid_grant', error_description: ENDED });
-      expect((await findRefreshToken(server.ctx.storage, legacy))?.rotatedAt).toBeNull();
+      expect((await findRefreshToken(h.server.ctx.storage, legacy))?.rotatedAt).toBeNull();
     } finally {
-      server.shiftClock(0);
+      h.server.shiftClock(0);
     }
   });
 });
 
 describe.each<Backend>(['sqlite', 'postgres'])('RFC 8693 §2.2.1 refresh token of an exchange after the root grant’s end (%s)', (backend) => {
-  let server: TokenServer;
-  let agent: TestAgent;
+  const clients = EXCHANGE_CLIENTS.map((c) => (c.client_id === 'orchestrator' ? { ...c, grant_types: [TOKEN_EXCHANGE, 'client_credentials', 'refresh_token'] } : c));
   // Access tokens outlive the family here, so a still valid subject token can rest on an ended family.
   const LONG_TOKENS = { accessToken: 2 * HOUR, refreshToken: HOUR, refreshTokenAbsolute: HOUR };
-  beforeAll(async () => {
-    const clients = EXCHANGE_CLIENTS.map((c) => (c.client_id === 'orchestrator' ? { ...c, grant_types: [TOKEN_EXCHANGE, 'client_credentials', 'refresh_token'] } : c));
-    server = await startExchangeServer({ ttl: LONG_TOKENS, clients }, backend);
-    agent = await createAgent(server, server.alice);
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const h = useExchangeServer(backend, { ttl: LONG_TOKENS, clients });
 
   it('issues the access token without a refresh token, and the audit says why', async () => {
-    server.shiftClock(-1.5 * HOUR);
-    const { token } = await userToken(server);
-    server.shiftClock(0);
-    const res = await exchange(server, { subject_token: token, subject_token_type: TT.accessToken, actor_token: await agent.assertion(), actor_token_type: TT.jwt, resource: MCP, scope: 'mcp:read offline_access' }, auth.orchestrator);
+    h.server.shiftClock(-1.5 * HOUR);
+    const { token } = await userToken(h.server);
+    h.server.shiftClock(0);
+    const res = await exchange(h.server, { subject_token: token, subject_token_type: TT.accessToken, actor_token: await h.agent.assertion(), actor_token_type: TT.jwt, resource: MCP, scope: 'mcp:read offline_access' }, auth.orchestrator);
     expect(res.status).toBe(200);
     expect(res.body.access_token).toEqual(expect.any(String));
     expect(res.body.refresh_token).toBeUndefined();
-    const last = (await auditEvents(server, 'token_exchanged')).slice(-1)[0];
+    const last = (await auditEvents(h.server, 'token_exchanged')).slice(-1)[0];
     expect(last?.reason).toBe('scope narrowed: offline_access: no refresh token, the user grant at the root of the chain has reached its maximum lifetime');
   });
 });
