@@ -18,12 +18,20 @@ const KEYLEN = 32;
 /** Shared by every hash and verification in the process, the dummy hash for unknown accounts included. */
 export const SCRYPT_CONCURRENCY = new ConcurrencyLimit(poolShareLeavingOneThread(threadPoolSize()));
 
-function scrypt(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
+/**
+ * Password checks allowed to wait for a slot: 32 per running slot, about 1.5 s of queue at tens
+ * of ms a hash. Past that a login flood is refused (QueueFullError) rather than queued without
+ * bound; hashing a new password (admin API, SCIM) always waits.
+ */
+export const PASSWORD_CHECK_QUEUE_LIMIT = 32 * SCRYPT_CONCURRENCY.limit;
+
+function scrypt(password: string, salt: Buffer, keylen: number, options: ScryptOptions, queueLimit?: number): Promise<Buffer> {
   return SCRYPT_CONCURRENCY.run(
     () =>
       new Promise<Buffer>((resolve, reject) =>
         scryptCb(password.normalize('NFKC'), salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))),
       ),
+    queueLimit === undefined ? {} : { queueLimit },
   );
 }
 
@@ -33,6 +41,7 @@ export async function hashPassword(password: string): Promise<string> {
   return ['scrypt', N, R, P, salt.toString('base64url'), hash.toString('base64url')].join('$');
 }
 
+/** Throws QueueFullError (crypto/pool-limit.ts) when PASSWORD_CHECK_QUEUE_LIMIT checks are already waiting. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
@@ -43,7 +52,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
     r: Number(r),
     p: Number(p),
     maxmem: 64 * 1024 * 1024,
-  });
+  }, PASSWORD_CHECK_QUEUE_LIMIT);
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 

@@ -15,6 +15,14 @@ export function poolShareLeavingOneThread(poolSize: number): number {
   return Math.max(1, poolSize - 1);
 }
 
+/** `run` was asked to wait behind a queue already `queueLimit` long: the work is refused, not queued. */
+export class QueueFullError extends Error {
+  override name = 'QueueFullError';
+  constructor(readonly queueLimit: number) {
+    super(`More than ${queueLimit} tasks are already waiting.`);
+  }
+}
+
 /**
  * A counting semaphore: at most `limit` tasks run at once, the rest wait in FIFO order as
  * promises (a waiting task holds no pool thread). A task's slot is released however it ends.
@@ -39,7 +47,14 @@ export class ConcurrencyLimit {
     return this.#waiting.length - this.#head;
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` when a slot is free. With `queueLimit`, a task that would have to wait behind that
+   * many others is refused at once with QueueFullError (it never runs), so a flood cannot build
+   * an unbounded queue of requests that their clients gave up on long ago.
+   */
+  async run<T>(task: () => Promise<T>, options: { queueLimit?: number } = {}): Promise<T> {
+    const { queueLimit } = options;
+    if (queueLimit !== undefined && this.#running >= this.limit && this.waiting >= queueLimit) throw new QueueFullError(queueLimit);
     await this.#acquire();
     try {
       return await task();

@@ -8,6 +8,8 @@ import type { AuthorizationRequest } from '../endpoints/authorize/request.ts';
 export type LoginFailureReason =
   | 'unknown_account'
   | 'invalid_password'
+  /** Too many password checks already waiting (crypto/password.ts): refused before any check. */
+  | 'server_busy'
   | 'account_disabled'
   | 'no_password'
   | 'invalid_totp'

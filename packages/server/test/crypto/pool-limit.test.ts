@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConcurrencyLimit, poolShareLeavingOneThread, threadPoolSize } from '../../src/crypto/pool-limit.ts';
+import { ConcurrencyLimit, poolShareLeavingOneThread, QueueFullError, threadPoolSize } from '../../src/crypto/pool-limit.ts';
 
 /** A task that runs until the test settles it, recording when it started. */
 function controlled(started: number[], id: number) {
@@ -116,5 +116,30 @@ describe('ConcurrencyLimit', () => {
     expect(order).toEqual(Array.from({ length: 5000 }, (_, id) => id));
     expect(maxRunning).toBe(3);
     expect(limit.waiting).toBe(0);
+  });
+
+  it('queueLimit: refuses at once, without running it, a task that would wait behind that many', async () => {
+    const limit = new ConcurrencyLimit(1);
+    const started: number[] = [];
+    const a = controlled(started, 1);
+    const b = controlled(started, 2);
+    const runningA = limit.run(a.task, { queueLimit: 1 }); // a free slot: runs whatever the queue limit
+    const waitingB = limit.run(b.task, { queueLimit: 1 }); // the queue was empty: waits
+    let ran = false;
+    await expect(limit.run(async () => void (ran = true), { queueLimit: 1 })).rejects.toBeInstanceOf(QueueFullError);
+    expect(ran).toBe(false);
+    expect(limit.waiting).toBe(1);
+    // Without a queue limit (hashing a new password) it still waits.
+    const c = controlled(started, 3);
+    const waitingC = limit.run(c.task);
+    expect(limit.waiting).toBe(2);
+    a.finish();
+    await tick();
+    b.finish();
+    await tick();
+    c.finish();
+    expect(await Promise.all([runningA, waitingB, waitingC])).toEqual([1, 2, 3]);
+    expect(started).toEqual([1, 2, 3]);
+    expect(limit.running).toBe(0);
   });
 });

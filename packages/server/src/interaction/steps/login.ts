@@ -8,6 +8,7 @@
 import type { Context } from 'hono';
 import type { ServerContext } from '../../context.ts';
 import { DUMMY_PASSWORD_HASH_PROMISE, verifyPassword } from '../../crypto/password.ts';
+import { QueueFullError } from '../../crypto/pool-limit.ts';
 import { clientIp } from '../../http/client-ip.ts';
 import type { Params } from '../../http/params.ts';
 import type { UserRecord } from '../../storage/records.ts';
@@ -19,7 +20,7 @@ import { startSession } from '../session.ts';
 import type { LoginThrottle } from '../throttle.ts';
 import { hasTotp } from '../totp.ts';
 import { interactionUrl } from '../urls.ts';
-import { rateLimited } from './rate-limited.ts';
+import { rateLimited, serverBusy } from './rate-limited.ts';
 
 function failureReason(user: UserRecord | null, passwordOk: boolean): LoginFailureReason | null {
   if (!user) return 'unknown_account';
@@ -41,7 +42,15 @@ export async function postLogin(c: Context, ctx: ServerContext, throttle: LoginT
   }
 
   const user = email === '' ? null : await ctx.storage.users.getByEmail(email);
-  const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_PASSWORD_HASH_PROMISE));
+  let passwordOk: boolean;
+  try {
+    passwordOk = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_PASSWORD_HASH_PROMISE));
+  } catch (err) {
+    if (!(err instanceof QueueFullError)) throw err;
+    // Too many password checks waiting (a flood): nothing was checked, so no failure is counted.
+    await auditLoginFailure(ctx, { userId: null, clientId: loaded.request.clientId, ip, reason: 'server_busy' });
+    return serverBusy(c);
+  }
   const reason = failureReason(user, passwordOk);
   if (reason !== null || !user) {
     throttle.failed(email, ip);

@@ -14,3 +14,12 @@ export function rateLimited(c: Context, retryAfterSeconds: number): Response {
     { status: 429, headers: { 'Retry-After': String(retryAfterSeconds) } },
   );
 }
+
+/** RFC 9110 §15.6.4: 503 with Retry-After while the server sheds a flood of sign-ins (crypto/password.ts). */
+export function serverBusy(c: Context): Response {
+  return sendPage(
+    c,
+    errorPage({ title: 'Busy', message: 'The server is handling too many sign-ins at the moment. Please try again in a few seconds.' }),
+    { status: 503, headers: { 'Retry-After': '2' } },
+  );
+}
