@@ -41,7 +41,9 @@ async function start(): Promise<{ port: number; issuer: string; startMs: number 
   const config = benchConfig(dir, port, {
     logLevel: 'info',
     scopesSupported: ['openid', 'profile', 'email', 'offline_access', API_SCOPE, ...EXCHANGE_SCOPES],
-    // The token exchange's clients and policy (lib/exchange-fixture.ts); other phases ignore them.
+    // The token exchange's clients and policy (lib/exchange-fixture.ts). Its ttl.accessToken
+    // (3,600 s, so subject tokens outlive the run) holds for every phase's user access tokens: it
+    // changes their `exp`, not the work per request (client_credentials uses ttl.clientCredentials).
     ...EXCHANGE_SETTINGS,
     // Pre-made codes must outlive the seeding and the run (the default is 60 s); subject tokens
     // for the exchange too (an exchanged token never outlives its subject token).

@@ -2,6 +2,8 @@
  * `npm start`: the authorization server (embedded SQLite, development seed) and, next to it, the
  * demo MCP servers built with @mandate/mcp (examples/). Prints where to go.
  */
+// First, before any import that feature-detects base64 at load (runtime/install.ts).
+import '../packages/server/src/runtime/install.ts';
 import { bannerLines, closeOnSignals, exitOnStartFailure, startFromEnvironment } from '../packages/server/src/start.ts';
 import { startDemoServers } from '../examples/start-demos.ts';
 

@@ -43,10 +43,9 @@ const Provider = z.object({
 
 const clientSecret = z.string().min(1).max(4096).describe('Write-only: stored sealed, never returned.');
 
-const CreateBody = z
-  .object({ id: ConnectionId, display_name: z.string().min(1).max(200), kind: z.enum(['oauth', 'static']), provider: Provider.optional(), client_secret: clientSecret.optional() })
-  // The secret an auth method needs, and what a static connection refuses, are checked by the vault (connections.ts) for create and update alike.
-  .refine((b) => b.kind === 'static' || b.provider !== undefined, { message: 'an oauth connection needs provider', path: ['provider'] });
+// That an oauth connection has provider metadata, the secret its auth method needs, and what a
+// static connection refuses are checked by the vault (connections.ts), for create and update alike.
+const CreateBody = z.object({ id: ConnectionId, display_name: z.string().min(1).max(200), kind: z.enum(['oauth', 'static']), provider: Provider.optional(), client_secret: clientSecret.optional() });
 
 const UpdateBody = z.object({ display_name: z.string().min(1).max(200).optional(), provider: Provider.optional(), client_secret: clientSecret.nullable().optional() });
 

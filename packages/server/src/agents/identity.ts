@@ -41,7 +41,9 @@ async function checkAgentActive(ctx: Pick<ServerContext, 'storage'>, agent: Agen
  */
 export async function checkAgentStillActive(txCtx: Pick<ServerContext, 'storage'>, agent: AgentRecord | null, Refusal: new (message: string) => Error = InvalidRequestError): Promise<void> {
   if (agent === null) return;
-  const current = await txCtx.storage.agents.get(agent.id);
+  // A plain read would not do on PostgreSQL (READ COMMITTED): a suspension committing after it
+  // would revoke before this grant commits and never see it. The share lock makes it wait.
+  const current = await txCtx.storage.agents.getForShare(agent.id);
   if (!current || current.status !== 'active') throw new Refusal(`The agent '${agent.id}' was suspended: it cannot act.`);
 }
 

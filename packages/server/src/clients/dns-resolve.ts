@@ -7,10 +7,17 @@
  * fetch and stall token issuance. `Resolver` (c-ares) queries on the event loop instead, with our
  * own timeout and number of tries.
  *
- * c-ares reads /etc/resolv.conf but not /etc/hosts, so the one name that file must supply is
- * answered here: `localhost` and every name under it are loopback (RFC 6761 §6.3), never queried.
+ * c-ares reads /etc/resolv.conf's name servers but not /etc/hosts, and Node's Resolver queries
+ * names as given (ares_query, not ares_search: resolv.conf `search` domains are not applied,
+ * nodejs/node#17850). So `localhost` and every name under it are answered here as loopback
+ * (RFC 6761 §6.3), never queried.
+ *
+ * That is the right trade for attacker-chosen hosts only. Operator-configured hosts (upstream IdPs,
+ * vault providers: federation/upstream/fetch.ts) are often short names (Kubernetes `keycloak.auth`)
+ * or /etc/hosts entries, which only the system resolver answers: `resolveWithSystem` (getaddrinfo,
+ * on the pool, for hosts the operator chose and so trusts to answer promptly).
  */
-import { Resolver } from 'node:dns/promises';
+import dnsPromises, { Resolver } from 'node:dns/promises';
 
 export interface ResolvedAddress {
   address: string;
@@ -19,6 +26,9 @@ export interface ResolvedAddress {
 
 /** What resolveHost needs of a resolver; tests pass a `Resolver` pointed at their own server. */
 export type HostResolver = Pick<Resolver, 'resolve4' | 'resolve6'>;
+
+/** How resolveVettedAddresses (ssrf-fetch.ts) turns a host name into addresses. */
+export type ResolveAddresses = (host: string) => Promise<ResolvedAddress[]>;
 
 /** Per-query timeout (c-ares backs off on each retry) and attempts per server. */
 export const DNS_TIMEOUT_MS = 2000;
@@ -82,3 +92,18 @@ function failureCode(v4: PromiseSettledResult<string[]>, v6: PromiseSettledResul
   const codes = [v4, v6].flatMap((r) => (r.status === 'rejected' ? [String((r.reason as NodeJS.ErrnoException)?.code ?? 'error')] : []));
   return codes.find((c) => c !== 'ENODATA') ?? codes[0] ?? 'error';
 }
+
+/** c-ares, off the thread pool: for hosts an attacker may choose (safeFetch). */
+export const resolveWithCares: ResolveAddresses = (host) => resolveHost(host);
+
+/**
+ * The system resolver (`dns.lookup`, getaddrinfo): search domains and /etc/hosts apply. Called
+ * through the module object at call time, so a test can watch it. IPv4 first, as resolveHost.
+ */
+export const resolveWithSystem: ResolveAddresses = async (host) => {
+  if (isLocalhostName(host)) return LOOPBACK.map((a) => ({ ...a }));
+  if (isInvalidName(host)) throw new HostResolutionError('ENOTFOUND');
+  const found = await dnsPromises.lookup(host, { all: true });
+  const addresses = found.flatMap((a) => (a.family === 4 || a.family === 6 ? [{ address: a.address, family: a.family as 4 | 6 }] : []));
+  return [...addresses.filter((a) => a.family === 4), ...addresses.filter((a) => a.family === 6)];
+};

@@ -3,10 +3,10 @@
  * against server-side request forgery (CIMD draft §6.5, AS-6):
  *
  * - https only; plain http only for a host:port named in the development allowance;
- * - the host name is resolved here, off libuv's thread pool (dns-resolve.ts), every address it
- *   resolves to must be public (ssrf-address.ts), and the connection is pinned to the vetted
- *   address, so a DNS answer that changes between the check and the connect (DNS rebinding)
- *   cannot redirect it;
+ * - the host name (attacker-chosen) is resolved by c-ares, off libuv's thread pool
+ *   (dns-resolve.ts), every address it resolves to must be public (ssrf-address.ts), and the
+ *   connection is pinned to the vetted address, so a DNS answer that changes between the check
+ *   and the connect (DNS rebinding) cannot redirect it;
  * - redirects are refused, not followed (a 3xx could point anywhere);
  * - one deadline covers DNS, connect, headers and body (slow-drip servers time out);
  * - the body is read up to a byte limit and the connection dropped beyond it.
@@ -16,7 +16,7 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { resolveHost, type HostResolver, type ResolvedAddress } from './dns-resolve.ts';
+import { resolveWithCares, type ResolveAddresses, type ResolvedAddress } from './dns-resolve.ts';
 import { classifyAddress } from './ssrf-address.ts';
 
 export type OutboundFetchErrorCode =
@@ -69,17 +69,18 @@ export function isDevAllowedHost(url: URL, devAllowedHosts: readonly string[]): 
 type VettedAddress = ResolvedAddress;
 
 /**
- * Resolves the host and refuses it unless every address is public (or the host is dev-allowed).
- * `resolver` is for tests; the default is the process's c-ares channel (dns-resolve.ts).
+ * Resolves the host with `resolve` and refuses it unless every address is public (or the host is
+ * dev-allowed). The caller picks the resolver (dns-resolve.ts): c-ares for attacker-chosen hosts,
+ * the system resolver for operator-configured ones.
  */
-export async function resolveVettedAddresses(url: URL, devAllowed: boolean, resolver?: HostResolver): Promise<VettedAddress[]> {
+export async function resolveVettedAddresses(url: URL, devAllowed: boolean, resolve: ResolveAddresses): Promise<VettedAddress[]> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   let addresses: ResolvedAddress[];
   if (isIP(host)) {
     addresses = [{ address: host, family: isIP(host) === 6 ? 6 : 4 }];
   } else {
     try {
-      addresses = await resolveHost(host, resolver);
+      addresses = await resolve(host);
     } catch (err) {
       throw new OutboundFetchError('ERR_DNS', `The host ${host} could not be resolved (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
     }
@@ -122,7 +123,7 @@ export async function safeFetch(rawUrl: string, options: SafeFetchOptions): Prom
 
   const deadline = AbortSignal.timeout(options.timeoutMs);
   const timedOut = () => new OutboundFetchError('ERR_TIMEOUT', `No complete response within ${options.timeoutMs} ms.`);
-  const vetted = await raceDeadline(resolveVettedAddresses(url, devAllowed), deadline, timedOut);
+  const vetted = await raceDeadline(resolveVettedAddresses(url, devAllowed, resolveWithCares), deadline, timedOut);
   return new Promise<SafeFetchResponse>((resolve, reject) => {
     // The first failure wins: destroying a socket makes Node report a second, vaguer error.
     let settled = false;
@@ -186,7 +187,8 @@ function toFetchError(err: unknown): OutboundFetchError {
   return new OutboundFetchError('ERR_NETWORK', `The request failed (${code}).`);
 }
 
-async function raceDeadline<T>(work: Promise<T>, signal: AbortSignal, onTimeout: () => Error): Promise<T> {
+/** `work`, or `onTimeout()` once `signal` aborts. Shared with federation/upstream/fetch.ts. */
+export async function raceDeadline<T>(work: Promise<T>, signal: AbortSignal, onTimeout: () => Error): Promise<T> {
   if (signal.aborted) throw onTimeout();
   let listener: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {

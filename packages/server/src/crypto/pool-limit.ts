@@ -29,9 +29,9 @@ export class QueueFullError extends Error {
  */
 export class ConcurrencyLimit {
   #running = 0;
-  // A queue with a moving head: Array#shift copies the array, and under a login flood it is long.
-  #waiting: ((() => void) | undefined)[] = [];
-  #head = 0;
+  // A plain FIFO: logins wait in a queue bounded to 32 × limit (password.ts), and the unbounded
+  // callers (admin, SCIM hashes) are rare, so shift() on a short array is all this needs.
+  readonly #waiting: (() => void)[] = [];
 
   constructor(readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`A concurrency limit must be a positive integer, not ${limit}.`);
@@ -44,7 +44,7 @@ export class ConcurrencyLimit {
 
   /** Tasks waiting for a slot. */
   get waiting(): number {
-    return this.#waiting.length - this.#head;
+    return this.#waiting.length;
   }
 
   /**
@@ -72,18 +72,12 @@ export class ConcurrencyLimit {
   }
 
   #release(): void {
-    const next = this.#waiting[this.#head];
+    const next = this.#waiting.shift();
     if (next === undefined) {
       this.#running--;
       return;
     }
     // The slot passes straight to the next waiter, so a newcomer cannot overtake the queue.
-    this.#waiting[this.#head] = undefined;
-    this.#head++;
-    if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
-      this.#waiting = this.#waiting.slice(this.#head);
-      this.#head = 0;
-    }
     next();
   }
 }

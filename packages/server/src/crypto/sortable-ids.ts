@@ -3,8 +3,7 @@
  * (authorization, token exchange) and audit event ids (indexed since migration 0009). Random 128-bit ids land on a random leaf of their primary-key index on every insert, so each commit
  * copies one more page per id to SQLite's WAL; led by the time in milliseconds, consecutive
  * inserts share the index's rightmost pages instead. Measured on the exchange's statements:
- * 10–14% less SQLite CPU per exchange, about 3% of the whole exchange. A client_credentials
- * grant inserts one random key only, its jti, so there it is the one page per token left.
+ * 10–14% less SQLite CPU per exchange, about 3% of the whole exchange.
  * The random part is unchanged (128 bits), so an id is as hard to guess as before; the time it
  * reveals is the token's `iat` and the grant's `created_at`, which its holders see anyway.
  */

@@ -30,9 +30,9 @@ async function introspect(ctx: ServerContext, caller: ClientRecord, token: strin
     const access = await activeAccessToken(ctx, token);
     return access ? describeAccessToken(access) : { active: false };
   }
-  const refresh = await activeRefreshToken(ctx, token);
   // §4: a refresh token is described only to its own client; to anyone else it does not exist.
-  return refresh && refresh.clientId === caller.clientId ? describeRefreshToken(ctx, refresh) : { active: false };
+  const refresh = await activeRefreshToken(ctx, token, caller.clientId);
+  return refresh ? describeRefreshToken(ctx, refresh) : { active: false };
 }
 
 /** RFC 7662 §2.2 members (and RFC 9068 / RFC 9449 / RFC 9396 / RFC 8693 claims) of a live access token. */

@@ -65,10 +65,13 @@ async function clientIsRegistered(ctx: ServerContext, clientId: string): Promise
  * A live refresh token: known, not rotated, not revoked, unexpired, its grant not revoked, its
  * family not past its absolute end (RFC 9700 §4.14.2), as the token endpoint would take it. Rows
  * written before that end existed can expire later; their `expiresAt` is reported as the end.
+ * Null too when it was issued to another client than `callerClientId` (RFC 7662 §4): checked
+ * before its grant or the grant's ancestors are read, so nothing of another client's token is.
  */
-export async function activeRefreshToken(ctx: ServerContext, token: string): Promise<RefreshTokenRecord | null> {
+export async function activeRefreshToken(ctx: ServerContext, token: string, callerClientId: string): Promise<RefreshTokenRecord | null> {
   const record = await findRefreshToken(ctx.storage, token);
-  if (!record || refreshTokenState(record, ctx.now()) !== 'active') return null;
+  if (!record || record.clientId !== callerClientId) return null;
+  if (refreshTokenState(record, ctx.now()) !== 'active') return null;
   const grant = await liveGrant(ctx, record.grantId);
   if (grant === null) return null;
   const started = await refreshFamilyStart(ctx, grant);

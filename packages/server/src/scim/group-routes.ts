@@ -5,7 +5,7 @@ import { scimJson } from './errors.ts';
 import { allGroups, createGroup, deleteGroup, loadGroup, replaceGroup, type GroupParts } from './group-service.ts';
 import { groupResource, parseGroupInput } from './group-resource.ts';
 import { param, read, scimHandler, write, writeWithBody } from './handler.ts';
-import { listQueryParams, listResponse, parseListQuery, project } from './list.ts';
+import { listQueryParams, listResponse, parseListQuery, project, projectionQuery } from './list.ts';
 import { applyPatch } from './patch-apply.ts';
 import { parsePatchRequest } from './patch-request.ts';
 import { SCIM_BASE } from './paths.ts';
@@ -17,16 +17,13 @@ export function registerGroupRoutes(app: Hono, ctx: ServerContext): void {
   const resource = (g: GroupParts) => groupResource(issuer, g.group, g.members);
 
   app.get(base, scimHandler(ctx, async (c) => {
-    await read(ctx, c, 'scim.group.list', { filter: c.req.query('filter') ?? null });
-    const q = parseListQuery(listQueryParams(c), GROUP);
+    const q = await read(ctx, c, 'scim.group.list', { filter: c.req.query('filter') ?? null }, () => parseListQuery(listQueryParams(c), GROUP));
     return scimJson(listResponse((await allGroups(ctx)).map(resource), q, GROUP), 200);
   }));
 
   app.get(`${base}/:id`, scimHandler(ctx, async (c) => {
     const id = param(c, 'id');
-    await read(ctx, c, 'scim.group.read', { group_id: id });
-    const { attributes, excludedAttributes } = listQueryParams(c);
-    const q = parseListQuery({ ...(attributes !== undefined ? { attributes } : {}), ...(excludedAttributes !== undefined ? { excludedAttributes } : {}) }, GROUP);
+    const q = await read(ctx, c, 'scim.group.read', { group_id: id }, () => projectionQuery(c));
     return scimJson(project(resource(await loadGroup(ctx, id)), q), 200);
   }));
 

@@ -48,11 +48,15 @@ async function writeAs<T>(ctx: ServerContext, c: Context, principal: ScimPrincip
   return result;
 }
 
-/** Authenticates a read and audits it. */
-export async function read(ctx: ServerContext, c: Context, event: string, data: Record<string, unknown> = {}): Promise<ScimPrincipal> {
+/**
+ * Authenticates a read, parses its query, then audits it and returns the parsed query. Parsing
+ * comes before the audit so a query refused with a 400 is never recorded as a successful read.
+ */
+export async function read<T>(ctx: ServerContext, c: Context, event: string, data: Record<string, unknown>, parseQuery: () => T): Promise<T> {
   const principal = await authenticateScim(c, ctx);
+  const query = parseQuery();
   await ctx.audit.record({ event, clientId: principal.clientId, userId: principal.userId, ip: clientIp(c), result: 'success', data: { jti: principal.jti, ...data } });
-  return principal;
+  return query;
 }
 
 /** A path parameter of the matched route (always present when the route matched). */

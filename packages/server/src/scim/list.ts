@@ -62,6 +62,12 @@ export function parseListQuery(query: Partial<Record<string, string>>, schema: R
   return { filter, startIndex, count, attributes: names(query.attributes), excludedAttributes: names(query.excludedAttributes) ?? [] };
 }
 
+/** RFC 7644 §3.9 attributes/excludedAttributes of a single-resource read (its other list parameters are ignored). */
+export function projectionQuery(c: Context): Pick<ListQuery, 'attributes' | 'excludedAttributes'> {
+  const { attributes, excludedAttributes } = listQueryParams(c);
+  return { attributes: names(attributes), excludedAttributes: names(excludedAttributes) ?? [] };
+}
+
 /** The matching resources, paged, as a ListResponse. */
 export function listResponse(resources: Record<string, unknown>[], q: ListQuery, schema: ResourceSchema): Record<string, unknown> {
   const scope = resourceScope(schema);

@@ -3,7 +3,7 @@
  * validates the result exactly as it validates a PUT, so PATCH can never store what PUT would
  * refuse. Mutability comes from the schema table: readOnly targets are a 400 mutability error.
  */
-import { invalidPath, invalidValue, mutability, noTarget } from './errors.ts';
+import { invalidPath, invalidSyntax, invalidValue, mutability, noTarget } from './errors.ts';
 import type { AttrPath, Filter, PatchPath } from './filter/ast.ts';
 import { checkFilter } from './filter/check.ts';
 import { matches } from './filter/evaluate.ts';
@@ -64,7 +64,8 @@ function applyWhole(container: Doc, def: AttributeDef, op: Op, value: unknown): 
     return;
   }
   if (def.multiValued) {
-    const incoming = Array.isArray(value) ? value : [value];
+    const given = Array.isArray(value) ? value : [value];
+    const incoming = def.type === 'complex' ? given.map((v) => (isObject(v) ? canonicalKeys(v, def) : v)) : given;
     if (op === 'replace') container[def.name] = incoming;
     else {
       const current = Array.isArray(container[def.name]) ? (container[def.name] as unknown[]) : [];
@@ -77,7 +78,7 @@ function applyWhole(container: Doc, def: AttributeDef, op: Op, value: unknown): 
     // §3.5.2.1/3: sub-attributes given replace theirs; the others stay.
     if (!isObject(value)) throw invalidValue(`"${def.name}" takes an object.`);
     const current = isObject(container[def.name]) ? (container[def.name] as Doc) : {};
-    container[def.name] = { ...current, ...value };
+    container[def.name] = { ...current, ...canonicalKeys(value, def) };
     return;
   }
   container[def.name] = value;
@@ -122,9 +123,26 @@ function applyFiltered(container: Doc, def: AttributeDef, sub: AttributeDef | nu
   // defineProperty, not assignment: a `__proto__` key in client JSON stays a plain key.
   for (const el of matched) {
     if (sub) el[sub.name] = value;
-    else if (isObject(value)) for (const [k, v] of Object.entries(value)) Object.defineProperty(el, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else if (isObject(value)) for (const [k, v] of Object.entries(canonicalKeys(value, def))) Object.defineProperty(el, k, { value: v, enumerable: true, writable: true, configurable: true });
     else throw invalidValue(`Replacing values of "${def.name}" takes an object.`);
   }
+}
+
+/**
+ * The client's sub-attribute keys under the schema's spelling (RFC 7643 §2.1: names are
+ * case-insensitive), so merging `{ GivenName }` into `{ givenName }` replaces it instead of leaving
+ * the attribute twice. Unknown keys are kept as given; two spellings of one name in the value
+ * itself are ambiguous and refused, as attribute.ts refuses them in a PUT.
+ */
+function canonicalKeys(value: Doc, def: AttributeDef): Doc {
+  const out: Doc = {};
+  for (const [k, v] of Object.entries(value)) {
+    const name = findAttribute(def.subAttributes ?? [], k)?.name ?? k;
+    if (Object.hasOwn(out, name)) throw invalidSyntax(`The attribute ${def.name}.${name} appears more than once; attribute names are case-insensitive.`);
+    // defineProperty, not assignment: a `__proto__` key in client JSON stays a plain key.
+    Object.defineProperty(out, name, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 /** The attributes an `a eq "x" and b eq "y"` filter pins, or null for any other filter. */

@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import type { ServerContext } from '../context.ts';
 import { scimJson } from './errors.ts';
 import { param, read, scimHandler, write, writeWithBody } from './handler.ts';
-import { listQueryParams, listResponse, parseListQuery, project, userNameEquals } from './list.ts';
+import { listQueryParams, listResponse, parseListQuery, project, projectionQuery, userNameEquals } from './list.ts';
 import { applyPatch } from './patch-apply.ts';
 import { parsePatchRequest } from './patch-request.ts';
 import { SCIM_BASE } from './paths.ts';
@@ -19,17 +19,14 @@ export function registerUserRoutes(app: Hono, ctx: ServerContext): void {
     scimJson(resource, status, status === 201 ? { location: String((resource.meta as { location: string }).location) } : {});
 
   app.get(base, scimHandler(ctx, async (c) => {
-    await read(ctx, c, 'scim.user.list', { filter: c.req.query('filter') ?? null });
-    const q = parseListQuery(listQueryParams(c), USER);
+    const q = await read(ctx, c, 'scim.user.list', { filter: c.req.query('filter') ?? null }, () => parseListQuery(listQueryParams(c), USER));
     const users = await allUsers(ctx, userNameEquals(q.filter));
     return scimJson(listResponse(users.map((u) => userResource(issuer, u)), q, USER), 200);
   }));
 
   app.get(`${base}/:id`, scimHandler(ctx, async (c) => {
     const id = param(c, 'id');
-    await read(ctx, c, 'scim.user.read', { user_id: id });
-    const { attributes, excludedAttributes } = listQueryParams(c);
-    const q = parseListQuery({ ...(attributes !== undefined ? { attributes } : {}), ...(excludedAttributes !== undefined ? { excludedAttributes } : {}) }, USER);
+    const q = await read(ctx, c, 'scim.user.read', { user_id: id }, () => projectionQuery(c));
     return scimJson(project(userResource(issuer, await loadUser(ctx, id)), q), 200);
   }));
 

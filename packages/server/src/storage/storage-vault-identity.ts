@@ -122,10 +122,10 @@ export interface TotpEnrollmentStorage {
   get(interactionId: string, now: number): Promise<TotpEnrollmentRecord | null>;
   /**
    * Atomic single use for this user and password login: the record to exactly one caller, else
-   * null. On success every other pending enrolment of the user is removed too. `secretEncrypted`,
-   * when given, must be the row's too: the secret whose code was checked, not one stored since.
+   * null. On success every other pending enrolment of the user is removed too. `secretEncrypted`
+   * must be the row's too: the secret whose code was checked, not one stored since.
    */
-  consume(interactionId: string, userId: string, loginAt: number, now: number, secretEncrypted?: string): Promise<TotpEnrollmentRecord | null>;
+  consume(interactionId: string, userId: string, loginAt: number, now: number, secretEncrypted: string): Promise<TotpEnrollmentRecord | null>;
   /** Removes expired enrolments; returns how many. */
   purgeExpired(now: number): Promise<number>;
 }

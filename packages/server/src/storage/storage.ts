@@ -150,8 +150,11 @@ export interface Storage {
     get(jti: string): Promise<AccessTokenRecord | null>;
     /** Also appends the token's revocation event (CO-1); `reason` defaults to `token_revoked`. */
     revoke(jti: string, at: number, reason?: string): Promise<boolean>;
-    /** Deletes rows expired before `before`. */
-    purgeExpired(before: number): Promise<number>;
+    /**
+     * One retention chunk: deletes up to `limit` rows expired before `before`, oldest expiry first;
+     * returns how many (fewer than `limit`: none left). storage/maintenance.ts repeats it.
+     */
+    purgeExpired(before: number, limit: number): Promise<number>;
   };
 
   consents: {
@@ -185,6 +188,8 @@ export interface Storage {
   /** Agent identities (issue 3, ID-2). */
   agents: {
     get(id: string): Promise<AgentRecord | null>;
+    /** `get` inside a transaction, locking the row against a concurrent suspension until commit (PostgreSQL `for share`). */
+    getForShare(id: string): Promise<AgentRecord | null>;
     getByClientId(clientId: string): Promise<AgentRecord | null>;
     create(record: AgentRecord): Promise<void>;
     update(record: AgentRecord): Promise<boolean>;

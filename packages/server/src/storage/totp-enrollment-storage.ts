@@ -62,7 +62,8 @@ export function totpEnrollmentsRepository(ctx: RepoContext): Storage['totpEnroll
       const { interaction_id: _key, ...rest } = values;
       // Two tabs showing the page of one login at once both get here: the first insert wins and
       // the other write changes nothing, so every page of that login shows the one stored secret.
-      // Only another login (or an expired row) replaces it: a secret is never shown to two logins.
+      // Only another login replaces it (an expired row is already gone: purgeExpired above), so a
+      // secret is never shown to two logins.
       await db()
         .insertInto('totp_enrollments')
         .values(values)
@@ -74,7 +75,6 @@ export function totpEnrollmentsRepository(ctx: RepoContext): Storage['totpEnroll
               or([
                 eb('totp_enrollments.user_id', '<>', ref('excluded.user_id')),
                 eb('totp_enrollments.login_at', '<>', ref('excluded.login_at')),
-                eb('totp_enrollments.expires_at', '<=', ref('excluded.created_at')),
               ]),
             ),
         )
@@ -107,12 +107,12 @@ export function totpEnrollmentsRepository(ctx: RepoContext): Storage['totpEnroll
               .where('own.user_id', '=', userId)
               .where('own.login_at', '=', loginAt)
               .where('own.expires_at', '>', now)
-              .$if(secretEncrypted !== undefined, (q) => q.where('own.secret_encrypted', '=', secretEncrypted as string)),
+              .where('own.secret_encrypted', '=', secretEncrypted),
           ),
         )
         .returningAll()
         .execute();
-      const own = rows.find((r) => r.interaction_id === interactionId && Number(r.login_at) === loginAt && Number(r.expires_at) > now && (secretEncrypted === undefined || r.secret_encrypted === secretEncrypted));
+      const own = rows.find((r) => r.interaction_id === interactionId && Number(r.login_at) === loginAt && Number(r.expires_at) > now && r.secret_encrypted === secretEncrypted);
       return own ? record(own) : null;
     },
     purgeExpired,

@@ -34,6 +34,15 @@ export type UnverifiedJwtFailure = 'too_long' | 'malformed' | 'no_issuer';
 
 export type UnverifiedRead<T> = { ok: true; value: T } | { ok: false; failure: UnverifiedJwtFailure };
 
+/**
+ * The value read, or the caller's error for why not: one description per failure (a Record, so a
+ * new failure code does not compile until every caller describes it), in the caller's OAuth error.
+ */
+export function requireUnverified<T>(read: UnverifiedRead<T>, toError: (message: string) => Error, messages: Record<UnverifiedJwtFailure, string>): T {
+  if (read.ok) return read.value;
+  throw toError(messages[read.failure]);
+}
+
 /** The payload only: enough to choose a verifier when the header is not needed yet. */
 export function readUnverifiedClaims(jwt: string): UnverifiedRead<UnverifiedClaims> {
   if (jwt.length > MAX_UNVERIFIED_JWT_LENGTH) return failed('too_long');

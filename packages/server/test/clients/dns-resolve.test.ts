@@ -1,7 +1,8 @@
-import { Resolver } from 'node:dns/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import dnsPromises, { Resolver } from 'node:dns/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultResolver, isInvalidName, isLocalhostName, resolveHost } from '../../src/clients/dns-resolve.ts';
 import { OutboundFetchError, resolveVettedAddresses, safeFetch } from '../../src/clients/ssrf-fetch.ts';
+import { upstreamFetch } from '../../src/federation/upstream/fetch.ts';
 import { startDnsServer, type DnsServer } from './support/dns-server.ts';
 import { startDocumentServer, type DocumentServer } from './support/document-server.ts';
 
@@ -33,7 +34,7 @@ function resolverFor(server: DnsServer, options = { timeout: 2000, tries: 1 }): 
 }
 
 async function vetted(host: string, resolver: Resolver, devAllowed = false) {
-  return resolveVettedAddresses(new URL(`https://${host}/client.json`), devAllowed, resolver);
+  return resolveVettedAddresses(new URL(`https://${host}/client.json`), devAllowed, (h) => resolveHost(h, resolver));
 }
 
 async function refusal(work: Promise<unknown>): Promise<OutboundFetchError> {
@@ -46,9 +47,40 @@ async function refusal(work: Promise<unknown>): Promise<OutboundFetchError> {
 }
 
 describe('outbound name resolution off the thread pool (c-ares, A and AAAA in parallel)', () => {
-  it('resolves through a c-ares Resolver by default, not dns.lookup (getaddrinfo on a pool thread)', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('resolves through a c-ares Resolver by default, not dns.lookup (getaddrinfo on a pool thread)', async () => {
     expect(defaultResolver()).toBeInstanceOf(Resolver);
     expect(defaultResolver()).toBe(defaultResolver());
+    // safeFetch (attacker-chosen hosts): the c-ares channel is queried, dns.lookup never.
+    const lookup = vi.spyOn(dnsPromises, 'lookup');
+    const resolve4 = vi.spyOn(Resolver.prototype, 'resolve4').mockRejectedValue(Object.assign(new Error('no'), { code: 'ENOTFOUND' }));
+    const resolve6 = vi.spyOn(Resolver.prototype, 'resolve6').mockRejectedValue(Object.assign(new Error('no'), { code: 'ENOTFOUND' }));
+    const err = await refusal(safeFetch('https://client.example/client.json', { timeoutMs: 2000, maxBytes: 1024, devAllowedHosts: [] }));
+    expect(err.code).toBe('ERR_DNS');
+    expect(resolve4).toHaveBeenCalledWith('client.example');
+    expect(resolve6).toHaveBeenCalledWith('client.example');
+    expect(lookup).not.toHaveBeenCalled();
+  });
+
+  it('upstreamFetch (operator-configured hosts) resolves through dns.lookup: search domains and /etc/hosts apply', async () => {
+    const lookup = vi.spyOn(dnsPromises, 'lookup').mockRejectedValue(Object.assign(new Error('no'), { code: 'ENOTFOUND' }));
+    const resolve4 = vi.spyOn(Resolver.prototype, 'resolve4');
+    const fetch = upstreamFetch({ devAllowedHosts: [], timeoutMs: 2000, maxBytes: 1024 });
+    const init = { method: 'GET', headers: {}, body: undefined, redirect: 'manual' as const };
+    await expect(fetch('https://keycloak.auth/realms/x', init)).rejects.toMatchObject({ code: 'ERR_DNS' });
+    expect(lookup).toHaveBeenCalledWith('keycloak.auth', expect.objectContaining({ all: true }));
+    expect(resolve4).not.toHaveBeenCalled();
+  });
+
+  it('upstreamFetch still refuses a non-public address the system resolver answers', async () => {
+    vi.spyOn(dnsPromises, 'lookup').mockResolvedValue([
+      { address: '1.1.1.1', family: 4 },
+      { address: '10.0.0.5', family: 4 },
+    ] as never);
+    const fetch = upstreamFetch({ devAllowedHosts: [], timeoutMs: 2000, maxBytes: 1024 });
+    const init = { method: 'GET', headers: {}, body: undefined, redirect: 'manual' as const };
+    await expect(fetch('https://idp.internal/x', init)).rejects.toMatchObject({ code: 'ERR_ADDRESS_REFUSED' });
   });
 
   it('resolves a host that has only an AAAA record (NODATA for A)', async () => {

@@ -2,7 +2,7 @@
  * Token introspection (RFC 7662) through a real server: authenticated callers only, the RFC
  * members for live tokens, `{ active: false }` and nothing else for any other token.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createRawClient,
   accessTokenClaims,
@@ -131,6 +131,16 @@ describe('RFC 7662 token introspection', () => {
 
     it('answers inactive to any other client, a resource server included', async () => {
       expect((await introspect(server, userTokens.refresh_token)).body).toEqual({ active: false });
+    });
+
+    it("reads nothing of another client's refresh token beyond the token itself (no grant, no ancestors)", async () => {
+      const grantReads = vi.spyOn(server.ctx.storage.grants, 'get');
+      try {
+        expect((await introspect(server, userTokens.refresh_token)).body).toEqual({ active: false });
+        expect(grantReads).not.toHaveBeenCalled();
+      } finally {
+        grantReads.mockRestore();
+      }
     });
   });
 

@@ -6,24 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { startMaintenance } from '../../src/storage/maintenance.ts';
-import { BACKENDS, accessToken, code, grant, refreshToken, useStorage } from './fixtures.ts';
-import type { SessionRecord } from '../../src/storage/records.ts';
+import { BACKENDS, accessToken, code, grant, refreshToken, session, useStorage } from './fixtures.ts';
 import { expiryCursorParams, nextExpiryCursor } from '../../src/storage/repositories/expiry-walk.ts';
 
 const T = 1_700_000_000;
 const B = T + 10_000;
 const silent = pino({ level: 'silent' });
-
-const session = (idHash: string, expiresAt: number, revokedAt: number | null = null): SessionRecord => ({
-  idHash,
-  userId: 'usr_alice',
-  authTime: T,
-  acr: 'urn:mandate:acr:mfa',
-  amr: ['pwd'],
-  createdAt: T,
-  expiresAt,
-  revokedAt,
-});
 
 describe('expiry-walk cursors', () => {
   it('round-trip a key holding colons, and read anything else as the start', () => {

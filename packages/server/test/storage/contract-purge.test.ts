@@ -7,8 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { startMaintenance } from '../../src/storage/maintenance.ts';
-import { BACKENDS, accessToken, code, grant, refreshToken, useStorage } from './fixtures.ts';
-import type { SessionRecord } from '../../src/storage/records.ts';
+import { BACKENDS, accessToken, code, grant, refreshToken, session, useStorage } from './fixtures.ts';
 
 const T = 1_700_000_000;
 
@@ -20,11 +19,31 @@ describe.each(BACKENDS)('storage contract (%s): purge of expired rows', (backend
     await h.storage.accessTokens.create(accessToken({ jti: 'at_old', expiresAt: T + 100 }));
     await h.storage.accessTokens.create(accessToken({ jti: 'at_edge', expiresAt: T + 200 }));
     await h.storage.accessTokens.create(accessToken({ jti: 'at_live', expiresAt: T + 900 }));
-    expect(await h.storage.accessTokens.purgeExpired(T + 200)).toBe(1);
+    expect(await h.storage.accessTokens.purgeExpired(T + 200, 1000)).toBe(1);
     expect(await h.storage.accessTokens.get('at_old')).toBeNull();
     expect(await h.storage.accessTokens.get('at_edge')).not.toBeNull();
     expect(await h.storage.accessTokens.get('at_live')).not.toBeNull();
-    expect(await h.storage.accessTokens.purgeExpired(T + 200)).toBe(0);
+    expect(await h.storage.accessTokens.purgeExpired(T + 200, 1000)).toBe(0);
+  });
+
+  it('access tokens: purged in chunks of `limit`, oldest expiry first, unexpired rows kept; the sweep runs chunks until none left', async () => {
+    await h.storage.grants.create(grant());
+    for (let i = 0; i < 7; i++) await h.storage.accessTokens.create(accessToken({ jti: `at_old_${i}`, expiresAt: T + 10 + i }));
+    await h.storage.accessTokens.create(accessToken({ jti: 'at_live', expiresAt: T + 900 }));
+    expect(await h.storage.accessTokens.purgeExpired(T + 200, 3)).toBe(3);
+    // Oldest expiry first: the three earliest are gone, the later expired ones still there.
+    for (let i = 0; i < 3; i++) expect(await h.storage.accessTokens.get(`at_old_${i}`)).toBeNull();
+    expect(await h.storage.accessTokens.get('at_old_3')).not.toBeNull();
+    expect(await h.storage.accessTokens.purgeExpired(T + 200, 3)).toBe(3);
+    expect(await h.storage.accessTokens.purgeExpired(T + 200, 3)).toBe(1);
+    expect(await h.storage.accessTokens.purgeExpired(T + 200, 3)).toBe(0);
+    expect(await h.storage.accessTokens.get('at_live')).not.toBeNull();
+
+    for (let i = 0; i < 5; i++) await h.storage.accessTokens.create(accessToken({ jti: `at_more_${i}`, expiresAt: T + 50 }));
+    const m = startMaintenance(h.storage, { purgeIntervalSeconds: 0, graceSeconds: 0, chunkSize: 2 }, pino({ level: 'silent' }), () => T + 200);
+    expect((await m.sweep())['access_tokens']).toBe(5);
+    await m.stop();
+    expect(await h.storage.accessTokens.get('at_live')).not.toBeNull();
   });
 
   it('revocation events: expired events leave the feed table, unexpired ones stay with their seq', async () => {
@@ -82,7 +101,6 @@ describe.each(BACKENDS)('storage contract (%s): purge of expired rows', (backend
     await m.stop();
   });
 
-  const session = (idHash: string, expiresAt: number): SessionRecord => ({ idHash, userId: 'usr_alice', authTime: T, acr: 'urn:mandate:acr:mfa', amr: ['pwd', 'otp'], createdAt: T, expiresAt, revokedAt: null });
   const B = T + 10_000;
 
   it('authorization codes: expired unconsumed codes and consumed codes of dead grants go; live evidence stays', async () => {

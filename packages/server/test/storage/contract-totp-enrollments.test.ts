@@ -35,10 +35,10 @@ describe.each(BACKENDS)('storage contract (%s): pending TOTP enrolments', (backe
 
   it('consume is single use and only for the same user, login and an unexpired row', async () => {
     await h.storage.totpEnrollments.put(enrollment());
-    expect(await h.storage.totpEnrollments.consume('int_1', 'usr_mallory', 1_700_000_000, 1_700_000_100)).toBeNull();
-    expect(await h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_001, 1_700_000_100)).toBeNull();
-    expect(await h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_000, 1_700_000_300)).toBeNull();
-    const results = await Promise.all([1, 2, 3].map(() => h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_000, 1_700_000_100)));
+    expect(await h.storage.totpEnrollments.consume('int_1', 'usr_mallory', 1_700_000_000, 1_700_000_100, 'jwe-1')).toBeNull();
+    expect(await h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_001, 1_700_000_100, 'jwe-1')).toBeNull();
+    expect(await h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_000, 1_700_000_300, 'jwe-1')).toBeNull();
+    const results = await Promise.all([1, 2, 3].map(() => h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_000, 1_700_000_100, 'jwe-1')));
     expect(results.filter((r) => r !== null)).toEqual([enrollment()]);
     expect(await h.storage.totpEnrollments.get('int_1', 1_700_000_100)).toBeNull();
   });
@@ -66,11 +66,11 @@ describe.each(BACKENDS)('storage contract (%s): pending TOTP enrolments', (backe
     await h.storage.totpEnrollments.put(enrollment({ interactionId: 'int_2', loginAt: 1_700_000_005 }));
     await h.storage.totpEnrollments.put(enrollment({ interactionId: 'int_bob', userId: 'usr_bob' }));
     // A refused consume removes nothing.
-    expect(await h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_001, 1_700_000_100)).toBeNull();
+    expect(await h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_001, 1_700_000_100, 'jwe-1')).toBeNull();
     expect(await h.storage.totpEnrollments.get('int_2', 1_700_000_100)).not.toBeNull();
-    expect(await h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_000, 1_700_000_100)).toEqual(enrollment());
+    expect(await h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_000, 1_700_000_100, 'jwe-1')).toEqual(enrollment());
     expect(await h.storage.totpEnrollments.get('int_2', 1_700_000_100)).toBeNull();
-    expect(await h.storage.totpEnrollments.consume('int_2', 'usr_alice', 1_700_000_005, 1_700_000_100)).toBeNull();
+    expect(await h.storage.totpEnrollments.consume('int_2', 'usr_alice', 1_700_000_005, 1_700_000_100, 'jwe-1')).toBeNull();
     expect(await h.storage.totpEnrollments.get('int_bob', 1_700_000_100)).toMatchObject({ userId: 'usr_bob' });
   });
 
@@ -85,8 +85,8 @@ describe.each(BACKENDS)('storage contract (%s): pending TOTP enrolments', (backe
     await h.storage.totpEnrollments.put(enrollment());
     await h.storage.totpEnrollments.put(enrollment({ interactionId: 'int_2', loginAt: 1_700_000_005, secretEncrypted: 'jwe-2' }));
     const [a, b] = await Promise.all([
-      h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_000, 1_700_000_100),
-      h.storage.totpEnrollments.consume('int_2', 'usr_alice', 1_700_000_005, 1_700_000_100),
+      h.storage.totpEnrollments.consume('int_1', 'usr_alice', 1_700_000_000, 1_700_000_100, 'jwe-1'),
+      h.storage.totpEnrollments.consume('int_2', 'usr_alice', 1_700_000_005, 1_700_000_100, 'jwe-2'),
     ]);
     expect([a, b].filter((r) => r !== null)).toHaveLength(1);
     expect(await h.storage.totpEnrollments.get('int_1', 1_700_000_100)).toBeNull();

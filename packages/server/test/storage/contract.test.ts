@@ -119,7 +119,7 @@ describe.each(BACKENDS)('storage contract (%s): records', (backend) => {
       expect(await h.storage.accessTokens.revoke('at_1', 78)).toBe(false);
       expect(await h.storage.accessTokens.revoke('at_none', 78)).toBe(false);
       expect((await h.storage.accessTokens.get('at_1'))?.revokedAt).toBe(77);
-      expect(await h.storage.accessTokens.purgeExpired(2_000)).toBe(1);
+      expect(await h.storage.accessTokens.purgeExpired(2_000, 1000)).toBe(1);
       expect(await h.storage.accessTokens.get('at_old')).toBeNull();
       expect(await h.storage.accessTokens.get('at_cc')).not.toBeNull();
     });

@@ -15,6 +15,7 @@ import type {
   ConsentRecord,
   GrantRecord,
   RefreshTokenRecord,
+  SessionRecord,
   UserRecord,
 } from '../../src/storage/records.ts';
 import { isolatedDatabaseUrl, type Backend } from '../helpers/isolated-database.ts';
@@ -190,6 +191,11 @@ export function accessToken(overrides: Partial<AccessTokenRecord> = {}): AccessT
     revokedAt: null,
     ...overrides,
   };
+}
+
+/** A login session of usr_alice (created 1_700_000_000), for the retention tests. */
+export function session(idHash: string, expiresAt: number, revokedAt: number | null = null): SessionRecord {
+  return { idHash, userId: 'usr_alice', authTime: 1_700_000_000, acr: 'urn:mandate:acr:mfa', amr: ['pwd', 'otp'], createdAt: 1_700_000_000, expiresAt, revokedAt };
 }
 
 export function consent(overrides: Partial<ConsentRecord> = {}): ConsentRecord {

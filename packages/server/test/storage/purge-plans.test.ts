@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, useStorage } from './fixtures.ts';
+import { purgeStatement as accessTokensPurge } from '../../src/storage/repositories/access-tokens.ts';
 import { PAGE as CODES_PAGE, purgeStatement as codesPurge } from '../../src/storage/repositories/codes.ts';
 import { PAGE as REFRESH_PAGE, purgeStatement as refreshPurge } from '../../src/storage/repositories/refresh-tokens.ts';
 import { PAGE as SESSIONS_PAGE, purgeStatement as sessionsPurge } from '../../src/storage/repositories/sessions.ts';
@@ -63,6 +64,20 @@ describe.each(BACKENDS)('retention purge plans (%s)', (backend) => {
     const plan = await planOf(h.raw, backend, sessionsPurge(backend));
     if (backend === 'sqlite') expect(plan, plan).toMatch(/SEARCH sessions USING (COVERING )?INDEX sqlite_autoindex_sessions_1 \(id_hash=\?\)/);
     else expect(plan, plan).toMatch(/Index Cond: \(id_hash = ANY/);
+  });
+
+  it('purges an access-token chunk through access_tokens_expires_at and deletes it by jti, without a scan or sort', async () => {
+    if (backend === 'postgres') for (const statement of POPULATE) await h.raw(statement);
+    const plan = await planOf(h.raw, backend, accessTokensPurge(backend));
+    if (backend === 'sqlite') {
+      expect(plan, plan).toMatch(/^SEARCH access_tokens USING (COVERING )?INDEX access_tokens_expires_at \(expires_at<\?\)/m);
+      expect(plan, plan).toMatch(/SEARCH access_tokens USING (COVERING )?INDEX sqlite_autoindex_access_tokens_1 \(jti=\?\)/);
+      expect(plan, plan).not.toMatch(/^SCAN |TEMP B-TREE/m);
+    } else {
+      expect(plan, plan).toMatch(/Index (Only )?Scan using access_tokens_expires_at on access_tokens/);
+      expect(plan, plan).toMatch(/Index Cond: \(jti = ANY/);
+      expect(plan, plan).not.toMatch(/Seq Scan|Sort/);
+    }
   });
 
   it("probes a tree node's refresh tokens through refresh_tokens_grant_expiry, newest first (the family head, not its rotated history)", async () => {

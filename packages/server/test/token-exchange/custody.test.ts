@@ -59,7 +59,7 @@ describe('AU-2 chain of custody (admin API)', () => {
   it('finds every hop by its issuing event after the sweep purged the access token rows (liveness then unknown)', async () => {
     const { jtis } = await twoHops();
     // Far enough ahead that every token row, the admin's too, counts as expired.
-    expect(await server.ctx.storage.accessTokens.purgeExpired(server.ctx.now() + 10 * 365 * 86_400)).toBeGreaterThanOrEqual(3);
+    expect(await server.ctx.storage.accessTokens.purgeExpired(server.ctx.now() + 10 * 365 * 86_400, 1000)).toBeGreaterThanOrEqual(3);
     for (const jti of jtis) expect(await server.ctx.storage.accessTokens.get(jti)).toBeNull();
     adminToken = (await mintToken(server.ts)).token;
     const res = await admin(server.ts, adminToken, 'GET', `/custody/tokens/${jtis[0]}`);

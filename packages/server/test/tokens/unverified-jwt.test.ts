@@ -10,6 +10,7 @@ import {
   readUnverifiedClaims,
   readUnverifiedHeader,
   readUnverifiedJwt,
+  requireUnverified,
   type UnverifiedJwtFailure,
   type UnverifiedRead,
 } from '../../src/tokens/unverified-jwt.ts';
@@ -110,5 +111,25 @@ describe('reading the payload only (choosing a verifier), then the header', () =
     const read = readUnverifiedClaims(`${b64('not json')}.${b64(CLAIMS)}.c2ln`);
     if (!read.ok) throw new Error('expected a read');
     expect(failureOf(readUnverifiedHeader(read.value))).toBe('malformed');
+  });
+});
+
+describe('requireUnverified: each caller names every failure in its own error', () => {
+  const MESSAGES: Record<UnverifiedJwtFailure, string> = { too_long: 'too long', malformed: 'malformed', no_issuer: 'no issuer' };
+  class CallerError extends Error {}
+  const toError = (message: string) => new CallerError(message);
+
+  it('returns the value read', () => {
+    const token = jwt();
+    expect(requireUnverified(readUnverifiedClaims(token), toError, MESSAGES)).toEqual({ jwt: token, claims: CLAIMS, iss: CLAIMS.iss });
+  });
+
+  it.each<[UnverifiedJwtFailure, string]>([
+    ['too_long', 'x'.repeat(MAX_UNVERIFIED_JWT_LENGTH + 1)],
+    ['malformed', 'not-a-jwt'],
+    ['no_issuer', jwt(HEADER, { sub: 'u1' })],
+  ])('throws the caller error with the description of %s', (failure, token) => {
+    expect(() => requireUnverified(readUnverifiedJwt(token), toError, MESSAGES)).toThrow(new CallerError(MESSAGES[failure]));
+    expect(() => requireUnverified(readUnverifiedJwt(token), toError, MESSAGES)).toThrow(CallerError);
   });
 });

@@ -4,16 +4,24 @@
  * only, every resolved address public and the socket pinned to it, no redirects, one deadline,
  * a body limit. The development allowance (federation.devAllowedHosts) admits loopback http
  * providers in tests. clients/ssrf-fetch.ts only does GETs; the token endpoint needs a POST.
+ *
+ * Every URL fetched here comes from the operator: upstream IdPs and their discovery documents
+ * (config), vault providers (admin API). So host names go to the system resolver, which applies
+ * resolv.conf search domains and /etc/hosts (Kubernetes short names such as `keycloak.auth`);
+ * c-ares does neither (clients/dns-resolve.ts). The all-addresses-public vetting is unchanged.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { CustomFetch } from 'openid-client';
-import { OutboundFetchError, isDevAllowedHost, pinnedLookup, readLimited, resolveVettedAddresses } from '../../clients/ssrf-fetch.ts';
+import { resolveWithSystem, type ResolveAddresses } from '../../clients/dns-resolve.ts';
+import { OutboundFetchError, isDevAllowedHost, pinnedLookup, raceDeadline, readLimited, resolveVettedAddresses } from '../../clients/ssrf-fetch.ts';
 
 export interface UpstreamFetchOptions {
   devAllowedHosts: readonly string[];
   timeoutMs: number;
   maxBytes: number;
+  /** Tests only; the default is the system resolver. */
+  resolve?: ResolveAddresses;
 }
 
 async function bodyBytes(body: unknown): Promise<Buffer | undefined> {
@@ -42,7 +50,9 @@ export function upstreamFetch(options: UpstreamFetchOptions): CustomFetch {
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && devAllowed)) throw new OutboundFetchError('ERR_URL_SCHEME', 'Only https URLs may be fetched.');
     if (url.username || url.password) throw new OutboundFetchError('ERR_URL_INVALID', 'The URL must not contain credentials.');
     const deadline = AbortSignal.any([AbortSignal.timeout(options.timeoutMs), ...(init.signal ? [init.signal] : [])]);
-    const vetted = await resolveVettedAddresses(url, devAllowed);
+    const timedOut = () => new OutboundFetchError('ERR_TIMEOUT', 'The request to the identity provider failed.');
+    // The deadline covers resolution too: getaddrinfo has no timeout of its own we control.
+    const vetted = await raceDeadline(resolveVettedAddresses(url, devAllowed, options.resolve ?? resolveWithSystem), deadline, timedOut);
     const body = await bodyBytes(init.body);
     return new Promise<Response>((resolve, reject) => {
       let settled = false;
@@ -50,7 +60,7 @@ export function upstreamFetch(options: UpstreamFetchOptions): CustomFetch {
         if (settled) return;
         settled = true;
         // The deadline wins over readLimited's 'aborted' report, which the same abort also causes.
-        if (deadline.aborted) reject(new OutboundFetchError('ERR_TIMEOUT', 'The request to the identity provider failed.'));
+        if (deadline.aborted) reject(timedOut());
         else reject(err instanceof OutboundFetchError ? err : new OutboundFetchError('ERR_NETWORK', 'The request to the identity provider failed.'));
       };
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;

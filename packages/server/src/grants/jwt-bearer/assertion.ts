@@ -5,21 +5,16 @@
  */
 import { InvalidGrantError, InvalidRequestError } from '@mandate/protocol';
 import type { Params } from '../../http/params.ts';
-import { MAX_UNVERIFIED_JWT_LENGTH, readUnverifiedJwt, type UnverifiedJwt } from '../../tokens/unverified-jwt.ts';
+import { MAX_UNVERIFIED_JWT_LENGTH, readUnverifiedJwt, requireUnverified, type UnverifiedJwt } from '../../tokens/unverified-jwt.ts';
 
 export type UnverifiedAssertion = UnverifiedJwt;
 
 export function readAssertion(params: Params): UnverifiedAssertion {
   const jwt = params.get('assertion');
   if (jwt === undefined) throw new InvalidRequestError("The 'assertion' parameter is required for the jwt-bearer grant (RFC 7523 §2.1).");
-  const read = readUnverifiedJwt(jwt);
-  if (read.ok) return read.value;
-  switch (read.failure) {
-    case 'too_long':
-      throw new InvalidGrantError(`The assertion is longer than ${MAX_UNVERIFIED_JWT_LENGTH} characters.`);
-    case 'malformed':
-      throw new InvalidGrantError('The assertion is not a well-formed signed JWT (RFC 7523 §3).');
-    case 'no_issuer':
-      throw new InvalidGrantError('The assertion must have an "iss" claim (RFC 7523 §3 (1)).');
-  }
+  return requireUnverified(readUnverifiedJwt(jwt), (message) => new InvalidGrantError(message), {
+    too_long: `The assertion is longer than ${MAX_UNVERIFIED_JWT_LENGTH} characters.`,
+    malformed: 'The assertion is not a well-formed signed JWT (RFC 7523 §3).',
+    no_issuer: 'The assertion must have an "iss" claim (RFC 7523 §3 (1)).',
+  });
 }

@@ -4,7 +4,7 @@
  * the new access token is rebuilt from the grant: same profile claims (sub / act / on_behalf_of),
  * same agent claims, scope ≤ the grant's, audience = the grant's targets.
  * The checks, in order (index.ts has already checked the token, its client, its DPoP key, the
- * grant itself and the user):
+ * grant itself and the user; the family's lifetime is checked here only, from its root):
  *   - every ancestor grant is still unrevoked and its agent active: a refresh token never lets
  *     the delegation outlive a revoked parent, even one revoked in a race with the exchange;
  *   - the family is within its absolute lifetime counted from the root user grant
@@ -23,7 +23,7 @@ import { isBroken, liveAncestors } from '../token-exchange/grant-tree.ts';
 import { checkAgentAudiences } from '../token-exchange/target.ts';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
 import { issueDelegatedTokens } from './delegation-issue.ts';
-import { checkRefreshFamilyLifetime, delegatedFamilyStart } from './family-lifetime.ts';
+import { checkRefreshFamilyLifetime, familyStartOf } from './family-lifetime.ts';
 
 export interface DelegatedRefresh {
   grant: GrantRecord;
@@ -40,7 +40,7 @@ export async function refreshDelegation(req: TokenRequest, record: RefreshTokenR
   const { ctx } = req;
   const ancestors = await checkAncestorsLive(ctx, grant);
   // An exchange never restarts the clock: the user's own authorization bounds every grant below it.
-  const familyStartedAt = delegatedFamilyStart(grant, ancestors);
+  const familyStartedAt = familyStartOf(grant, ancestors);
   checkRefreshFamilyLifetime(ctx, grant.id, familyStartedAt);
   const agent = grant.agentId === null ? null : await loadActiveAgent(ctx, grant.agentId); // ID-2: invalid_grant
   const narrowed = narrowGrant(req.params, record, ctx.config); // RFC 6749 §6 scope, RFC 8707 resource

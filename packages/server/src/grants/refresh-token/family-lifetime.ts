@@ -26,9 +26,14 @@ export function checkRefreshFamilyLifetime(ctx: Pick<ServerContext, 'config' | '
   }
 }
 
-/** An exchanged grant's family began with the user grant at the root of its tree (the oldest). */
-export function delegatedFamilyStart(grant: GrantRecord, ancestors: readonly GrantRecord[]): number {
-  return Math.min(grant.createdAt, ...ancestors.map((a) => a.createdAt));
+/**
+ * When the refresh family of `grant` began: the creation of the user grant at the root of its
+ * tree, i.e. its last ancestor (parent first, root last, as liveAncestors walks them), or the
+ * grant's own creation when it has none. The one formula for every caller: the token endpoint,
+ * introspection and token exchange must agree on a family's end.
+ */
+export function familyStartOf(grant: Pick<GrantRecord, 'createdAt'>, ancestors: readonly Pick<GrantRecord, 'createdAt'>[]): number {
+  return ancestors[ancestors.length - 1]?.createdAt ?? grant.createdAt;
 }
 
 /**
@@ -37,7 +42,6 @@ export function delegatedFamilyStart(grant: GrantRecord, ancestors: readonly Gra
  * must agree with the token endpoint (endpoints/token-state.ts).
  */
 export async function refreshFamilyStart(ctx: Pick<ServerContext, 'storage'>, grant: GrantRecord): Promise<number | null> {
-  if (grant.parentGrantId === null) return grant.createdAt;
-  const ancestors = await liveAncestors(ctx, grant.parentGrantId);
-  return isBroken(ancestors) ? null : delegatedFamilyStart(grant, ancestors);
+  const ancestors = await liveAncestors(ctx, grant.parentGrantId); // none, and nothing read, for a user grant
+  return isBroken(ancestors) ? null : familyStartOf(grant, ancestors);
 }

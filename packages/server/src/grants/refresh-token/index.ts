@@ -21,9 +21,9 @@ export const refreshTokenGrant: GrantHandler = async (req) => {
   checkRefreshTokenUsable(record, req.ctx.now()); // revoked or expired
   checkKeyBinding(req.dpop, record.dpopJkt, 'refresh token'); // RFC 9449 §5: public clients' tokens are key-bound
   const grant = await checkGrantActive(req.ctx, record.grantId); // revoked grant or consent
-  checkRefreshFamilyLifetime(req.ctx, grant.id, grant.createdAt); // RFC 9700 §4.14.2: absolute lifetime
   await checkUserActive(req.ctx, record.userId); // disabled users get no tokens
-  if (grant.delegation) return refreshDelegation(req, record, grant, grant.delegation); // RFC 8693: same chain, re-checked
+  if (grant.delegation) return refreshDelegation(req, record, grant, grant.delegation); // RFC 8693: same chain, family from its root
+  checkRefreshFamilyLifetime(req.ctx, grant.id, grant.createdAt); // RFC 9700 §4.14.2: absolute lifetime
   const narrowed = narrowGrant(req.params, record, req.ctx.config); // RFC 6749 §6 scope, RFC 8707 resource, RFC 9396
   return rotateAndIssue(req, record, grant, narrowed); // OAuth 2.1 §4.3.1 rotation
 };

@@ -13,7 +13,7 @@ import type { ServerContext } from '../../context.ts';
 import type { AgentRecord } from '../../storage/records.ts';
 import { activeAccessToken } from '../../endpoints/token-state.ts';
 import { endpointUrl, Paths } from '../../endpoints/paths.ts';
-import { MAX_UNVERIFIED_JWT_LENGTH, readUnverifiedClaims } from '../../tokens/unverified-jwt.ts';
+import { MAX_UNVERIFIED_JWT_LENGTH, readUnverifiedClaims, requireUnverified } from '../../tokens/unverified-jwt.ts';
 import { activeAgent } from './agent.ts';
 import { agentKeySet } from './agent-keys.ts';
 import { truncate } from './request.ts';
@@ -61,16 +61,11 @@ async function verifyAgentAssertion(ctx: ServerContext, token: string, users: Us
 
 /** The iss of an unverified JWT, only to pick the key set that then verifies it. */
 function unverifiedIssuer(token: string): string {
-  const read = readUnverifiedClaims(token);
-  if (read.ok) return read.value.iss;
-  switch (read.failure) {
-    case 'too_long':
-      throw new InvalidRequestError(`The actor_token is longer than ${MAX_UNVERIFIED_JWT_LENGTH} characters.`);
-    case 'malformed':
-      throw new InvalidRequestError('The actor_token is not a JWT.');
-    case 'no_issuer':
-      throw new InvalidRequestError('The actor_token has no iss naming the agent.');
-  }
+  return requireUnverified(readUnverifiedClaims(token), (message) => new InvalidRequestError(message), {
+    too_long: `The actor_token is longer than ${MAX_UNVERIFIED_JWT_LENGTH} characters.`,
+    malformed: 'The actor_token is not a JWT.',
+    no_issuer: 'The actor_token has no iss naming the agent.',
+  }).iss;
 }
 
 async function verifyAgentAccessToken(ctx: ServerContext, token: string, users: UserLookup): Promise<AgentRecord> {

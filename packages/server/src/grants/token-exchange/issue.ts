@@ -80,7 +80,7 @@ export async function issueExchangedAccessToken(req: TokenRequest, d: ExchangeDe
     });
     await txCtx.storage.accessTokens.create({ jti, grantId, clientId: req.client.clientId, userId: d.subject.userId, scope: d.scope, expiresAt: now + ttl, createdAt: now, revokedAt: null });
     const access = { token, jti, expiresIn: ttl };
-    const refresh = offline.refresh ? await issueExchangeRefreshToken(txCtx, req, d, grantId, offline.familyStartedAt ?? now) : null;
+    const refresh = offline.refresh ? await issueExchangeRefreshToken(txCtx, req, d, grantId, offline.familyStartedAt) : null;
     await auditExchange(txCtx.audit, req, {
       userId: d.subject.userId,
       agentId: d.agent?.id ?? null,

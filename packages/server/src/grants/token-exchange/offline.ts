@@ -28,9 +28,10 @@
  */
 import { GrantType, isOAuthError } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
-import type { ClientRecord, GrantRecord } from '../../storage/records.ts';
+import type { ClientRecord } from '../../storage/records.ts';
 import { refreshFamilyEnd } from '../../tokens/refresh-token.ts';
 import { parseRequestedScope } from '../../checks/scope.ts';
+import { familyStartOf } from '../refresh-token/family-lifetime.ts';
 import { isBroken, liveAncestors } from './grant-tree.ts';
 import type { ScopeDecision } from './scope.ts';
 import type { SubjectToken } from './subject-token.ts';
@@ -49,39 +50,38 @@ export function withoutOfflineAccess(decision: ScopeDecision, requested: Readonl
   return { granted, narrowed: [...decision.narrowed, `${OFFLINE_NOTE_PREFIX} exchanged tokens come without refresh tokens`] };
 }
 
-export interface OfflineDecision {
-  refresh: boolean;
-  /**
-   * When `refresh`: when the refresh family began, the creation of the user grant at the root of
-   * the tree (refresh-token/family-lifetime.ts): an exchange never restarts the absolute lifetime.
-   */
-  familyStartedAt: number | null;
-  /** The scope-time notes for the audit, their offline_access ones replaced by the outcome. */
-  narrowed: string[];
-}
+/**
+ * Whether a refresh token comes with the exchanged token. Only when it does is there a family:
+ * when it began, the creation of the user grant at the root of the tree
+ * (refresh-token/family-lifetime.ts), since an exchange never restarts the absolute lifetime.
+ * `narrowed`: the scope-time notes for the audit, their offline_access ones replaced by the outcome.
+ */
+export type OfflineDecision = { refresh: true; familyStartedAt: number; narrowed: string[] } | { refresh: false; narrowed: string[] };
 
 /** Issuance time: whether a refresh token comes with the exchanged token (conditions 1–4 above). */
 export async function offlineAccess(ctx: ServerContext, client: ClientRecord, subject: SubjectToken, requestedScope: string | null, narrowed: string[]): Promise<OfflineDecision> {
-  if (requestedScope === null || !parseRequestedScope(requestedScope).has(OFFLINE_ACCESS)) return { refresh: false, familyStartedAt: null, narrowed };
-  const root = await offlineRoot(ctx, client, subject);
+  if (requestedScope === null || !parseRequestedScope(requestedScope).has(OFFLINE_ACCESS)) return { refresh: false, narrowed };
+  const family = await offlineFamily(ctx, client, subject);
   // Honoured, the scope-time note ("not allowed by …", "come without refresh tokens") is wrong;
   // refused, the audit says why instead.
   const others = narrowed.filter((n) => !n.startsWith(OFFLINE_NOTE_MATCH));
-  if (typeof root !== 'string') return { refresh: true, familyStartedAt: root.createdAt, narrowed: others };
-  return { refresh: false, familyStartedAt: null, narrowed: [...others, `${OFFLINE_NOTE_PREFIX} no refresh token, ${root}`] };
+  if (typeof family !== 'string') return { refresh: true, familyStartedAt: family.familyStartedAt, narrowed: others };
+  return { refresh: false, narrowed: [...others, `${OFFLINE_NOTE_PREFIX} no refresh token, ${family}`] };
 }
 
-/** Conditions 2–4: the root user grant when they all hold, else why not. */
-async function offlineRoot(ctx: ServerContext, client: ClientRecord, subject: SubjectToken): Promise<GrantRecord | string> {
+/** Conditions 2–4: when the family of the grant about to be written began, when they all hold; else why not. */
+async function offlineFamily(ctx: ServerContext, client: ClientRecord, subject: SubjectToken): Promise<{ familyStartedAt: number } | string> {
   if (!client.grantTypes.includes(GrantType.RefreshToken)) return 'the client is not registered for the refresh_token grant';
   if (subject.userId === null || subject.grantId === null) return 'the subject token rests on no user grant';
   const ancestors = await liveAncestors(ctx, subject.grantId);
   if (isBroken(ancestors)) return ancestors.broken;
   const root = ancestors[ancestors.length - 1];
   if (!root || !(await registeredForRefresh(ctx, root.clientId))) return 'the user grant at the root of the chain has no offline access';
+  // The exchanged grant's ancestors are the subject grant's tree: its family is theirs, never a new one.
+  const familyStartedAt = familyStartOf({ createdAt: ctx.now() }, ancestors);
   // Its family has ended: a refresh token issued now could never be used (family-lifetime.ts).
-  if (ctx.now() >= refreshFamilyEnd(ctx.config, root.createdAt)) return 'the user grant at the root of the chain has reached its maximum lifetime';
-  return root;
+  if (ctx.now() >= refreshFamilyEnd(ctx.config, familyStartedAt)) return 'the user grant at the root of the chain has reached its maximum lifetime';
+  return { familyStartedAt };
 }
 
 async function registeredForRefresh(ctx: ServerContext, clientId: string): Promise<boolean> {

@@ -14,6 +14,7 @@ import {
   readUnverifiedClaims,
   readUnverifiedHeader,
   readUnverifiedJwt,
+  requireUnverified,
   type UnverifiedClaims,
   type UnverifiedJwt,
 } from '../../tokens/unverified-jwt.ts';
@@ -48,9 +49,12 @@ export async function asSubjectRefusal<T>(what: string, iss: string, check: () =
  */
 export function decodeUnverified(token: string | UnverifiedClaims, what: string): UnverifiedJwt {
   const read = typeof token === 'string' ? readUnverifiedJwt(token) : readUnverifiedHeader(token);
-  if (read.ok) return read.value;
-  if (read.failure === 'too_long') throw new InvalidRequestError(`The subject_token is longer than ${MAX_UNVERIFIED_JWT_LENGTH} characters.`);
-  throw new InvalidRequestError(`The subject_token is not a well-formed signed ${what} with an "iss" claim.`);
+  const unusable = `The subject_token is not a well-formed signed ${what} with an "iss" claim.`;
+  return requireUnverified(read, (message) => new InvalidRequestError(message), {
+    too_long: `The subject_token is longer than ${MAX_UNVERIFIED_JWT_LENGTH} characters.`,
+    malformed: unusable,
+    no_issuer: unusable,
+  });
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Selectable } from 'kysely';
 import type { AccessTokensTable } from '../db-types.ts';
 import type { AccessTokenRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
-import { withTransaction, type RepoContext } from '../context.ts';
+import { withTransaction, type RepoContext, type StorageKind } from '../context.ts';
 import { appendRevocationEvents } from './revocations.ts';
 import { affected, execute, first } from '../statements.ts';
 
@@ -22,6 +22,18 @@ function fromRow(row: Selectable<AccessTokensTable>): AccessTokenRecord {
 
 const INSERT =
   'insert into access_tokens (jti, grant_id, client_id, user_id, scope, expires_at, created_at, revoked_at) values (?, ?, ?, ?, ?, ?, ?, ?)';
+
+/**
+ * One retention chunk: the next `limit` expired rows, found through access_tokens_expires_at, deleted
+ * by jti. Expired rows are gone once deleted, so each chunk starts again from the index's low end
+ * at no cost (no cursor). PostgreSQL: `= any(array(...))` runs the subquery once and probes the
+ * primary key per jti (live-grants.ts inJsonList), where `in (select ...)` may plan a semi-join scan.
+ */
+export function purgeStatement(kind: StorageKind): string {
+  const chunk = 'select jti from access_tokens where expires_at < ? order by expires_at limit ?';
+  return kind === 'sqlite' ? `delete from access_tokens where jti in (${chunk})` : `delete from access_tokens where jti = any(array(${chunk}))`;
+}
+const PURGE = { sqlite: purgeStatement('sqlite'), postgres: purgeStatement('postgres') } as const;
 
 /** Every issued token is one insert here, so these statements are precompiled (statements.ts). */
 export function accessTokensRepository(ctx: RepoContext): Storage['accessTokens'] {
@@ -43,9 +55,9 @@ export function accessTokensRepository(ctx: RepoContext): Storage['accessTokens'
         return true;
       });
     },
-    /** Deletes rows with expires_at < before (a token expiring exactly at `before` stays). */
-    async purgeExpired(before) {
-      return affected(ctx, 'delete from access_tokens where expires_at < ?', [before]);
+    /** Deletes up to `limit` rows with expires_at < before (a token expiring exactly at `before` stays). */
+    async purgeExpired(before, limit) {
+      return affected(ctx, PURGE[ctx.kind], [before, limit]);
     },
   };
 }

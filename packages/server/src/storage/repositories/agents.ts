@@ -77,6 +77,17 @@ export function agentsRepository(ctx: RepoContext): Storage['agents'] {
       return lookup('select * from agents where id = ?', id, `id:${id}`, false);
     },
     /**
+     * The issuing transaction's re-read (checkAgentStillActive, agents/identity.ts). PostgreSQL
+     * (READ COMMITTED): `for share` holds the row until this transaction commits, so a concurrent
+     * suspension's UPDATE waits for it and the revocation after that sees this transaction's grant;
+     * a suspension already under way is waited for and its new status read. SQLite: BEGIN IMMEDIATE
+     * already serialises the two, so a plain (cached) read.
+     */
+    async getForShare(id) {
+      if (ctx.kind === 'postgres') return read('select * from agents where id = ? for share', id);
+      return lookup('select * from agents where id = ?', id, `id:${id}`, false);
+    },
+    /**
      * Every client_credentials grant asks, and for an ordinary client the answer is null: that
      * answer is cached too, by client id (callers pass an authenticated client's id; the bound caps the rest).
      */
