@@ -131,6 +131,7 @@ async function seedCodes(args: { count: number; scope: string }): Promise<string
           clientId: WEB_CLIENT.clientId,
           userId: BENCH_USER_ID,
           redirectUri: REDIRECT_URI,
+          redirectUriSent: true,
           codeChallenge: challenge,
           codeChallengeMethod: 'S256',
           scope: args.scope,

@@ -12,6 +12,11 @@ import { freePort } from './lib/free-port.ts';
 
 export interface StartupRun {
   readyMs: number;
+  /**
+   * From spawning until the banner is printed: the demo MCP servers, which npm start loads after the
+   * authorization server listens, are up too. Null when started without the demos (main.ts).
+   */
+  allUpMs: number | null;
   /** The server's own line "ready in N ms" (after the runtime and modules loaded). */
   selfReportedMs: number | null;
   /** RSS of the largest process under `npm start` (the server; the process itself when started directly), idle after ready. */
@@ -100,10 +105,16 @@ async function startOnce(root: string, dataDir: string, how = NPM_START): Promis
       await new Promise((r) => setTimeout(r, 10));
     }
     if (readyMs < 0) throw new Error(`npm start not ready within 30 s:\n${output.slice(-2000)}`);
+    let allUpMs: number | null = null;
+    if (how === NPM_START) {
+      // The banner (printed once the demo servers listen too) ends with their section.
+      while (!output.includes('Demo MCP servers') && child.exitCode === null && performance.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 5));
+      if (output.includes('Demo MCP servers')) allUpMs = Math.round(performance.now() - t0);
+    }
     await new Promise((r) => setTimeout(r, 300));
     const serverRssMb = child.pid ? largestDescendantRss(child.pid) : null;
     const self = /ready in (\d+) ms/.exec(output);
-    return { readyMs, selfReportedMs: self ? Number(self[1]) : null, serverRssMb };
+    return { readyMs, allUpMs, selfReportedMs: self ? Number(self[1]) : null, serverRssMb };
   } finally {
     if (child.pid && child.exitCode === null) {
       try {

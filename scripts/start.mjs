@@ -3,7 +3,9 @@
 // compiling TypeScript on the fly at every start keeps start-up and resident memory low
 // (docs/benchmarks.md); the bundle is rebuilt on each start, so it never runs stale code.
 import { build } from 'esbuild';
+import { readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -28,10 +30,16 @@ const sourceMetaUrl = {
   },
 };
 
-await build({
+const result = await build({
   absWorkingDir: root,
   entryPoints: ['scripts/start.ts'],
-  outfile: 'dist/start.mjs',
+  outdir: 'dist',
+  // Dynamic imports stay dynamic (the demo servers load after the authorization server listens),
+  // so their npm dependencies are imported only when that chunk is.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  metafile: true,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -40,4 +48,18 @@ await build({
   logLevel: 'warning',
   plugins: [externalPackages, sourceMetaUrl],
 });
+removeStaleChunks(result.metafile);
 await import(pathToFileURL(`${root}dist/start.mjs`).href);
+
+/** Chunk names carry a content hash: drop those an earlier build wrote and this one did not. */
+function removeStaleChunks(metafile) {
+  const dir = `${root}dist/chunks`;
+  const current = new Set(Object.keys(metafile.outputs).map((out) => basename(out)));
+  let names = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // no chunks directory: nothing to clean
+  }
+  for (const name of names) if (!current.has(name)) rmSync(`${dir}/${name}`, { force: true });
+}

@@ -5,12 +5,17 @@
 // First, before any import that feature-detects base64 at load (runtime/install.ts).
 import '../packages/server/src/runtime/install.ts';
 import { bannerLines, closeOnSignals, exitOnStartFailure, startFromEnvironment } from '../packages/server/src/start.ts';
-import { startDemoServers } from '../examples/start-demos.ts';
 
 try {
   const t0 = performance.now();
   const started = await startFromEnvironment();
-  const demos = started.config.mode === 'development' && process.env.MANDATE_DEMOS !== '0' ? await startDemoServers({ issuer: started.config.issuer, ctx: started.server.ctx }) : null;
+  // The demos' modules (MCP SDK, Cedar's WebAssembly, Express) load only now, after the
+  // authorization server listens: they are a third of the start-up's module loading, and the
+  // authorization server does not need them to answer (start.mjs bundles them as a separate chunk).
+  const demos =
+    started.config.mode === 'development' && process.env.MANDATE_DEMOS !== '0'
+      ? await (await import('../examples/start-demos.ts')).startDemoServers({ issuer: started.config.issuer, ctx: started.server.ctx })
+      : null;
   const extra = demos
     ? [
         '',

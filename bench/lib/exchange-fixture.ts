@@ -44,7 +44,7 @@ export async function seedExchangeBodies(server: MandateServer, count: number): 
   const agentId = randomId('agt');
   await ctx.storage.agents.create({
     id: agentId, name: 'bench agent', description: '', ownerUserId: userId, allowedScopes: ['mcp:read'], allowedAudiences: [TARGET], allowedTools: [],
-    maxDelegationDepth: 5, status: 'active', attestation: null, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] }, clientId: null, createdAt: now, updatedAt: now,
+    maxDelegationDepth: 5, status: 'active', suspendedBy: null, attestation: null, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] }, clientId: null, createdAt: now, updatedAt: now,
   });
   const bodies: string[] = [];
   for (let i = 0; i < count; i++) {

@@ -62,6 +62,7 @@ export async function userToken(env: DemoEnv, o: { clientId: string; user: UserR
     clientId: o.clientId,
     userId: o.user.id,
     redirectUri: REDIRECT,
+    redirectUriSent: true,
     codeChallenge: s256(verifier),
     codeChallengeMethod: 'S256',
     scope: o.scope,
@@ -108,7 +109,7 @@ export async function agentToken(env: DemoEnv, o: { user: UserRecord; scope: str
   let agent = await ctx.storage.agents.getByClientId(AGENT_CLIENT.clientId);
   if (!agent) {
     const t = ctx.now();
-    agent = { id: randomId('agt'), name: 'Sales Assistant', description: 'demo agent', ownerUserId: o.user.id, allowedScopes: ['hr:read', 'hr:write', 'crm:read'], allowedAudiences: [o.resource], allowedTools: [], maxDelegationDepth: 3, status: 'active', attestation: { model: 'demo-model', runtime: 'node' }, jwks: null, clientId: AGENT_CLIENT.clientId, createdAt: t, updatedAt: t };
+    agent = { id: randomId('agt'), name: 'Sales Assistant', description: 'demo agent', ownerUserId: o.user.id, allowedScopes: ['hr:read', 'hr:write', 'crm:read'], allowedAudiences: [o.resource], allowedTools: [], maxDelegationDepth: 3, status: 'active', suspendedBy: null, attestation: { model: 'demo-model', runtime: 'node' }, jwks: null, clientId: AGENT_CLIENT.clientId, createdAt: t, updatedAt: t };
     await ctx.storage.agents.create(agent);
   }
   const subject = await userToken(env, { clientId: AGENT_CLIENT.clientId, user: o.user, scope: o.scope, resource: o.resource });

@@ -7,6 +7,7 @@ import { loadConfig, ConfigError } from './config/load.ts';
 import { createServer, type MandateServer } from './server.ts';
 import { seedDevelopmentData, type SeedSummary } from './dev/seed.ts';
 import type { MandateConfig } from './config/config.ts';
+import { dummyPasswordHash } from './crypto/password.ts';
 
 export interface StartedMandate {
   server: MandateServer;
@@ -24,6 +25,7 @@ export async function startFromEnvironment(env: NodeJS.ProcessEnv = process.env)
   try {
     const seed = config.mode === 'development' && env.MANDATE_DEV_SEED !== '0' ? await seedDevelopmentData(server.ctx) : null;
     const port = await server.listen();
+    void dummyPasswordHash().catch(() => {}); // made now, off the path to readiness (crypto/password.ts)
     return { server, config, port, seed };
   } catch (err) {
     await server.close();

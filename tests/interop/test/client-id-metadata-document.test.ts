@@ -27,7 +27,8 @@ beforeAll(async () => {
   tls = selfSignedLoopbackCertificate();
   host = await startDocumentHost(tls);
   as = await spawnAuthorizationServer(
-    { scopesSupported: INTEROP_SCOPES, dcr: { policy: 'off' }, cimd: { devAllowedHosts: [host.hostPort] } },
+    // The operator lets self-registered clients use client_credentials for the MCP scope only (grants/client-credentials/self-registered.ts).
+    { scopesSupported: INTEROP_SCOPES, dcr: { policy: 'off' }, cimd: { devAllowedHosts: [host.hostPort] }, selfRegisteredClients: { clientCredentialsScopes: [MCP_SCOPE] } },
     { NODE_EXTRA_CA_CERTS: tls.certPath },
   );
   mcp = await startProtectedMcpServer(as.issuer);

@@ -1,7 +1,7 @@
 /**
  * DL-3 across trust domains: two Mandate instances act as two companies. A user of company A
  * signs in at A (the real login, TOTP and consent pages, driven headlessly) to A's sales agent;
- * the agent exchanges the user's token at A (RFC 8693, openid-client genericGrantRequest) for an
+ * the agent exchanges the user's ID token at A (RFC 8693, openid-client genericGrantRequest) for an
  * Identity Assertion JWT Authorization Grant (draft-ietf-oauth-identity-assertion-authz-grant)
  * addressed to company B's authorization server; B, which trusts A as an ID-JAG issuer (A's
  * jwks_uri), accepts it at the jwt-bearer grant (RFC 7523 §2.1) and issues a narrowly scoped
@@ -22,7 +22,7 @@ import { CookieJar } from '../src/cookie-jar.ts';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
 const ID_JAG_TYPE = 'urn:ietf:params:oauth:token-type:id-jag';
 const AGENT_SECRET = 'a-sales-agent-secret-0123456789-abcdefghijk';
 const REDIRECT = 'http://127.0.0.1/callback';
@@ -112,6 +112,7 @@ beforeAll(async () => {
     allowedTools: [],
     maxDelegationDepth: 2,
     status: 'active',
+    suspendedBy: null,
     attestation: null,
     jwks: null,
     clientId: 'a-sales-agent',
@@ -136,21 +137,23 @@ afterAll(async () => {
 /** Alice's browser at A: she signs in once (password, TOTP); later authorizations reuse her session. */
 const browser = new CookieJar();
 
-/** Alice authorizes the sales agent at A (login and consent pages); returns her access token at A. */
-async function aliceTokenAtA(): Promise<string> {
+/** Alice authorizes the sales agent at A (login and consent pages); returns her tokens at A. */
+async function aliceTokensAtA(): Promise<{ accessToken: string; idToken: string }> {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const url = client.buildAuthorizationUrl(agentA, { redirect_uri: REDIRECT, scope: 'openid profile', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
   const { callback } = await authorizeHeadlessly(url, alice, { jar: browser });
   const tokens = await client.authorizationCodeGrant(agentA, callback, { pkceCodeVerifier: verifier, expectedState: state });
-  return tokens.access_token;
+  if (tokens.id_token === undefined) throw new Error('no ID token from A (scope openid)');
+  return { accessToken: tokens.access_token, idToken: tokens.id_token };
 }
 
-/** RFC 8693 at A: the user's access token for an ID-JAG addressed to B. */
-async function idJagFromA(subjectToken: string, scope: string): Promise<client.TokenEndpointResponse> {
+/** The draft §4.3 at A: the user's ID token (issued to the agent's client) for an ID-JAG addressed to B. */
+async function idJagFromA(scope: string): Promise<client.TokenEndpointResponse> {
+  const { idToken } = await aliceTokensAtA();
   return client.genericGrantRequest(agentA, TOKEN_EXCHANGE, {
-    subject_token: subjectToken,
-    subject_token_type: ACCESS_TOKEN_TYPE,
+    subject_token: idToken,
+    subject_token_type: ID_TOKEN_TYPE,
     requested_token_type: ID_JAG_TYPE,
     audience: b.issuer,
     resource: apiUrl,
@@ -162,7 +165,7 @@ describe('draft-ietf-oauth-identity-assertion-authz-grant: company A user, compa
   let idJag = '';
 
   it('A issues an ID-JAG for B through token exchange (RFC 8693 §2.2.1, issued_token_type id-jag)', async () => {
-    const exchanged = await idJagFromA(await aliceTokenAtA(), 'crm:read');
+    const exchanged = await idJagFromA('crm:read');
     expect(exchanged.issued_token_type).toBe(ID_JAG_TYPE);
     expect(exchanged.token_type.toLowerCase()).toBe('n_a');
     idJag = exchanged.access_token;
@@ -190,14 +193,14 @@ describe('draft-ietf-oauth-identity-assertion-authz-grant: company A user, compa
   });
 
   it('B narrows to its policy: an ID-JAG carrying crm:write yields only crm:read', async () => {
-    const exchanged = await idJagFromA(await aliceTokenAtA(), 'crm:read crm:write');
+    const exchanged = await idJagFromA('crm:read crm:write');
     expect(decodeJwt(exchanged.access_token).scope).toBe('crm:read crm:write');
     const tokens = await client.genericGrantRequest(partnerB, JWT_BEARER, { assertion: exchanged.access_token });
     expect(tokens.scope).toBe('crm:read');
   });
 
   it('B\'s API refuses A\'s own access token (another issuer and audience)', async () => {
-    const res = await fetch(apiUrl, { headers: { authorization: `Bearer ${await aliceTokenAtA()}` } });
+    const res = await fetch(apiUrl, { headers: { authorization: `Bearer ${(await aliceTokensAtA()).accessToken}` } });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error: 'invalid_token' });
   });
@@ -217,7 +220,7 @@ describe('draft-ietf-oauth-identity-assertion-authz-grant: company A user, compa
   });
 
   it('an ID-JAG A issued for B cannot be replayed by another client at B', async () => {
-    const exchanged = await idJagFromA(await aliceTokenAtA(), 'crm:read');
+    const exchanged = await idJagFromA('crm:read');
     // Sign a request as a different client of B: the ID-JAG's client_id names partner-a-agent only.
     const otherKeys = await serviceClientKeys('other-key');
     await b.server.ctx.storage.clients.create(

@@ -15,7 +15,8 @@ const insecure = { execute: [client.allowInsecureRequests] };
 let as: TestServer;
 
 beforeAll(async () => {
-  as = await startAuthorizationServer({ scopesSupported: INTEROP_SCOPES, dcr: { policy: 'open' } });
+  // Registered clients may use client_credentials for mcp:tools only: the operator's list for self-registered clients (grants/client-credentials/self-registered.ts).
+  as = await startAuthorizationServer({ scopesSupported: INTEROP_SCOPES, dcr: { policy: 'open' }, selfRegisteredClients: { clientCredentialsScopes: ['mcp:tools'] } });
 });
 afterAll(async () => {
   await as?.close();

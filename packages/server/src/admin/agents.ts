@@ -92,7 +92,7 @@ export const agentRoutes = [
     success: { status: 200, description: 'The suspended agent and the grants revoked.', schema: AgentView.extend(RevokedGrants.shape) },
     errors: [404],
     async handle({ ctx, params, auditData }) {
-      const { agent, revokedGrants } = await suspendAgent(ctx, await getAgent(ctx, params.agentId), 'agent suspended by an administrator');
+      const { agent, revokedGrants } = await suspendAgent(ctx, await getAgent(ctx, params.agentId), 'agent suspended by an administrator', 'admin');
       auditData.revoked_grants = revokedGrants;
       return { ...agentView(agent), revoked_grants: revokedGrants };
     },
@@ -101,13 +101,13 @@ export const agentRoutes = [
     method: 'post',
     path: '/agents/:agentId/activate',
     operationId: 'activateAgent',
-    summary: 'Re-activate a suspended agent (its owner must be enabled; revoked grants stay revoked).',
+    summary: 'Re-activate a suspended agent, whoever suspended it (its owner must be enabled; revoked grants stay revoked).',
     tag: 'agents',
     params: AgentIdParam,
     success: { status: 200, description: 'The agent.', schema: AgentView },
     errors: [404],
     async handle({ ctx, params }) {
-      return agentView(await activateAgent(ctx, await getAgent(ctx, params.agentId)));
+      return agentView(await activateAgent(ctx, await getAgent(ctx, params.agentId), 'admin'));
     },
   }),
 ];

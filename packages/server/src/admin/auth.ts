@@ -3,15 +3,16 @@
  * token (RFC 9068 JWT, RFC 6750 Bearer) carrying the `mandate:admin` scope.
  *
  *   1. Bearer token present and well-formed                   401 (no error code when absent, RFC 6750 §3.1)
- *   2. signature, iss, exp, typ at+jwt                         401 invalid_token
+ *   2. signature, iss, exp, typ at+jwt; issued and not revoked; its grant live (not revoked,
+ *      its agent active) or, on no grant, its client registered and its user enabled
+ *      (activeAccessToken, endpoints/token-state.ts)            401 invalid_token
  *   3. audience: the issuer, or the admin API base URL         401 invalid_token
  *      (request admin tokens with resource=<issuer> or resource=<issuer>/admin/v1; a token
  *      requested without a resource carries the issuer as its audience)
  *   4. not sender-constrained: DPoP-bound tokens need a proof the admin API does not verify,
  *      so they are refused rather than accepted as bearer tokens (RFC 9449 §7.1)   401
- *   5. issued and not revoked (storage.accessTokens by jti)     401 invalid_token
- *   6. scope contains mandate:admin                             403 insufficient_scope
- *   7. the principal is still entitled: a user token's user is an enabled admin; a service
+ *   5. scope contains mandate:admin                             403 insufficient_scope
+ *   6. the principal is still entitled: a user token's user is an enabled admin; a service
  *      token's client still exists and is registered with the admin scope      401 / 403
  *
  * Other APIs of Mandate protected the same way (SCIM, scim/auth.ts) pass their own scope,
@@ -23,6 +24,7 @@ import type { ServerContext } from '../context.ts';
 import { scopeTokens } from '../checks/scope.ts';
 import { ADMIN_SCOPE, Paths } from '../endpoints/paths.ts';
 import { clientIp } from '../http/client-ip.ts';
+import { activeAccessToken } from '../endpoints/token-state.ts';
 
 export interface AdminPrincipal {
   jti: string;
@@ -74,17 +76,24 @@ export async function authenticateBearer(c: Context, ctx: ServerContext, api: Pr
   const match = BEARER.exec(authorization);
   if (!match) throw invalidToken(api, 'The Authorization header must carry a Bearer access token.');
 
-  let payload: Record<string, unknown>;
-  try {
-    ({ payload } = await ctx.keys.verify(match[1]!, { typ: 'at+jwt', audience: api.audiences }));
-  } catch (err) {
-    ctx.logger.debug({ err: (err as Error).message, api: api.name }, 'bearer token rejected');
-    throw invalidToken(api, `The access token is invalid, expired, or not issued for ${api.name}.`);
+  // Live the way every other check of Mandate's access tokens reads it (endpoints/token-state.ts):
+  // signature, iss, exp, typ at+jwt, its record issued and not revoked, and its grant live — not
+  // revoked, its agent active (ID-2) — or, on no grant, its client registered and its user enabled.
+  // A token row alone outlives a revoked grant or a suspended agent (RFC 7009 §2.1: revoking a
+  // grant ends the tokens issued on it).
+  const token = await activeAccessToken(ctx, match[1]!);
+  if (!token) {
+    ctx.logger.debug({ api: api.name }, 'bearer token rejected'); // never the token itself
+    throw invalidToken(api, 'The access token is invalid, expired, revoked, or its grant is no longer live.');
+  }
+  const { payload, record } = token;
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (!audiences.some((a) => typeof a === 'string' && api.audiences.includes(a))) {
+    ctx.logger.debug({ aud: payload.aud, api: api.name }, 'bearer token rejected: audience');
+    throw invalidToken(api, `The access token was not issued for ${api.name} (audience).`);
   }
   if (payload.cnf !== undefined) throw invalidToken(api, `DPoP-bound tokens are not accepted by ${api.name}; request a Bearer token.`);
-  const jti = typeof payload.jti === 'string' ? payload.jti : null;
-  const record = jti ? await ctx.storage.accessTokens.get(jti) : null;
-  if (!jti || !record || record.revokedAt !== null || record.expiresAt <= ctx.now()) throw invalidToken(api, 'The access token has been revoked or is unknown.');
+  const jti = record.jti;
 
   const scopes = new Set(scopeTokens(String(payload.scope ?? '')));
   const principal: AdminPrincipal = { jti, clientId: record.clientId, userId: record.userId };

@@ -41,8 +41,14 @@ export const grantRoutes = [
       const consent = await ctx.storage.consents.get(params.consentId);
       if (!consent) throw new NotFoundError(`No consent ${params.consentId}.`);
       const t = ctx.now();
-      const revoked = await ctx.storage.grants.revokeByConsent(consent.id, t, 'consent revoked by an administrator');
-      await ctx.storage.consents.revoke(consent.id, t);
+      // CO-1: the consent is marked first, in the same transaction (its row locked on PostgreSQL):
+      // a grant being created on it (endpoints/authorize/complete.ts, token exchange of an ID
+      // token) re-reads the consent `for share` in its own transaction, so it either commits before
+      // this update and the walk below sees it, or it reads the consent revoked and writes nothing.
+      const revoked = await ctx.storage.transaction(async (tx) => {
+        await tx.consents.revoke(consent.id, t);
+        return tx.grants.revokeByConsent(consent.id, t, 'consent revoked by an administrator');
+      });
       Object.assign(auditData, { user_id: consent.userId, consent_client_id: consent.clientId, revoked_grants: revoked });
       return { revoked_grants: revoked };
     },

@@ -16,14 +16,17 @@ import { grantRoutes } from './grants.ts';
 import { keyRoutes } from './keys.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { registerRoute, type AdminRoute } from './route.ts';
+import { sessionRoutes } from './sessions.ts';
 import { userRoutes } from './users.ts';
 import { vaultConnectionRoutes } from './vault-connections.ts';
 
-export const adminRoutes: readonly AdminRoute[] = [...clientRoutes, ...userRoutes, ...grantRoutes, ...agentRoutes, ...keyRoutes, ...auditRoutes, ...custodyRoutes, ...vaultConnectionRoutes];
+export const adminRoutes: readonly AdminRoute[] = [...clientRoutes, ...userRoutes, ...sessionRoutes, ...grantRoutes, ...agentRoutes, ...keyRoutes, ...auditRoutes, ...custodyRoutes, ...vaultConnectionRoutes];
 
 export function registerAdminRoutes(app: Hono, ctx: ServerContext): void {
-  const document = buildOpenApiDocument(adminRoutes, ctx.config.issuer);
+  // Built on first request, not at start: converting every route schema takes tens of ms that
+  // would delay the server's readiness (npm start to ready, issue 2) for a document few fetch.
+  let document: ReturnType<typeof buildOpenApiDocument> | null = null;
   // Registered first: `/admin/v1/openapi.json` must not be taken for an authenticated route.
-  app.get(Paths.openapi, (c) => c.json(document));
+  app.get(Paths.openapi, (c) => c.json((document ??= buildOpenApiDocument(adminRoutes, ctx.config.issuer))));
   for (const route of adminRoutes) registerRoute(app, ctx, route);
 }

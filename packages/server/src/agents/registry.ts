@@ -4,10 +4,10 @@
  * who may touch which agent. Suspension stops an agent at once: every grant it acts in is
  * revoked with its tree (and so every token), and the revocation feed learns of it (CO-1).
  */
-import { InvalidRequestError } from '@mandate/protocol';
+import { AccessDeniedError, InvalidRequestError } from '@mandate/protocol';
 import type { ServerContext } from '../context.ts';
 import { randomId } from '../crypto/hash.ts';
-import type { AgentRecord } from '../storage/records.ts';
+import type { AgentRecord, AgentSuspender } from '../storage/records.ts';
 import { checkAgentKeys } from './keys.ts';
 import type { CreateAgentInput, UpdateAgentInput } from './schemas.ts';
 
@@ -28,6 +28,7 @@ export async function createAgent(ctx: Ctx, ownerUserId: string, input: CreateAg
     allowedTools: unique(input.allowed_tools),
     maxDelegationDepth: input.max_delegation_depth,
     status: 'active',
+    suspendedBy: null,
     attestation: definedOnly(input.attestation),
     jwks: input.jwks,
     clientId: null,
@@ -60,22 +61,38 @@ export async function updateAgent(ctx: Ctx, agent: AgentRecord, input: UpdateAge
   return updated;
 }
 
-/** Suspends the agent and revokes every grant it acts in; returns the grants revoked. Idempotent. */
-export async function suspendAgent(ctx: Ctx, agent: AgentRecord, reason: string): Promise<{ agent: AgentRecord; revokedGrants: string[] }> {
+/**
+ * Suspends the agent and revokes every grant it acts in; returns the grants revoked. Idempotent.
+ * `by` records who suspended it: an administrator's suspension outranks the owner's (the owner
+ * cannot lift it), so suspending again as the owner never turns an administrator's into one.
+ * Unstated, it is an administrator's: the reading that never lets an owner lift it.
+ */
+export async function suspendAgent(ctx: Ctx, agent: AgentRecord, reason: string, by: AgentSuspender = 'admin'): Promise<{ agent: AgentRecord; revokedGrants: string[] }> {
   const t = ctx.now();
-  const suspended: AgentRecord = agent.status === 'suspended' ? agent : { ...agent, status: 'suspended', updatedAt: t };
+  const suspendedBy = suspenderAfter(agent, by);
+  const suspended: AgentRecord = agent.status === 'suspended' && agent.suspendedBy === suspendedBy ? agent : { ...agent, status: 'suspended', suspendedBy, updatedAt: t };
   if (suspended !== agent) await ctx.storage.agents.update(suspended);
   // Even when already suspended: a grant created in a race with the first suspension dies now.
   const revokedGrants = await ctx.storage.grants.revokeByAgent(agent.id, t, reason);
   return { agent: suspended, revokedGrants };
 }
 
-/** Re-activates a suspended agent. Grants revoked by the suspension stay revoked. */
-export async function activateAgent(ctx: Ctx, agent: AgentRecord): Promise<AgentRecord> {
+function suspenderAfter(agent: AgentRecord, by: AgentSuspender): AgentSuspender {
+  if (by === 'admin' || agent.status !== 'suspended') return by;
+  return agent.suspendedBy ?? 'admin'; // a suspension of unknown origin counts as an administrator's
+}
+
+/**
+ * Re-activates a suspended agent. Grants revoked by the suspension stay revoked. An owner
+ * (`by` 'owner') may lift only their own suspension: an administrator's — the admin API, or
+ * the owner's deprovisioning — is refused with access_denied.
+ */
+export async function activateAgent(ctx: Ctx, agent: AgentRecord, by: AgentSuspender): Promise<AgentRecord> {
   const owner = await ctx.storage.users.get(agent.ownerUserId);
   if (!owner || owner.disabled) throw new InvalidRequestError(`The owner of the agent ${agent.id} is disabled: enable the owner first.`);
   if (agent.status === 'active') return agent;
-  const active: AgentRecord = { ...agent, status: 'active', updatedAt: ctx.now() };
+  if (by === 'owner' && agent.suspendedBy !== 'owner') throw new AccessDeniedError(`The agent ${agent.id} was suspended by an administrator; only an administrator can re-activate it.`);
+  const active: AgentRecord = { ...agent, status: 'active', suspendedBy: null, updatedAt: ctx.now() };
   await ctx.storage.agents.update(active);
   return active;
 }
@@ -101,14 +118,18 @@ const PAGE = 200;
 /** Guards against a storage that would keep listing the same page. */
 const MAX_PAGES = 10_000;
 
-/** ID-2: an agent is deprovisioned with its owner. Suspends every agent of the user. */
+/**
+ * ID-2: an agent is deprovisioned with its owner. Suspends every agent of the user, as an
+ * administrator's suspension (the admin API and SCIM deprovision): re-enabling the owner does not
+ * let the owner re-activate them; an administrator does.
+ */
 export async function suspendAgentsOfOwner(ctx: Ctx, userId: string, reason: string): Promise<{ agentIds: string[]; revokedGrants: string[] }> {
   const agentIds: string[] = [];
   const revokedGrants: string[] = [];
   for (let page = 0; page < MAX_PAGES; page++) {
     const agents = await ctx.storage.agents.list({ ownerUserId: userId, limit: PAGE, offset: page * PAGE });
     for (const agent of agents) {
-      const result = await suspendAgent(ctx, agent, reason);
+      const result = await suspendAgent(ctx, agent, reason, 'admin');
       agentIds.push(agent.id);
       revokedGrants.push(...result.revokedGrants);
     }

@@ -2,7 +2,8 @@
  * Owner-facing agent API (ID-2: owners create, list, change and suspend their own agents), JSON
  * under Paths.agents, authenticated by owner-auth.ts. An owner sees only their agents: another
  * owner's agent answers 404 exactly like one that does not exist. Binding a client to an agent
- * is an administrator's act (admin/agents.ts), since the client may belong to someone else.
+ * is an administrator's act (admin/agents.ts), since the client may belong to someone else, and so
+ * is granting an agent a management scope (scope-ceiling.ts: no more authority than the owner's).
  * Every write runs in one transaction with its audit event (AU-1).
  */
 import type { Context, Hono } from 'hono';
@@ -17,6 +18,7 @@ import type { AgentRecord } from '../storage/records.ts';
 import { authenticateOwner, type AgentOwner } from './owner-auth.ts';
 import { activateAgent, createAgent, suspendAgent, updateAgent } from './registry.ts';
 import { agentView, CreateAgentBody, UpdateAgentBody } from './schemas.ts';
+import { checkOwnerScopeCeiling } from './scope-ceiling.ts';
 
 const NO_STORE = { 'cache-control': 'no-store' };
 
@@ -63,6 +65,7 @@ export function registerAgentRoutes(app: Hono, ctx: ServerContext): void {
   app.post(base, async (c) => {
     const owner = await authenticateOwner(c, ctx);
     const body = parseBody(CreateAgentBody, await readJsonObject(c));
+    checkOwnerScopeCeiling(owner.user, body.allowed_scopes); // never more authority than the owner holds
     const agent = await write(c, ctx, owner, 'agent.created', async (tx) => ({ agent: await createAgent(tx, owner.user.id, body) }));
     return c.json(agentView(agent), 201, NO_STORE);
   });
@@ -75,7 +78,11 @@ export function registerAgentRoutes(app: Hono, ctx: ServerContext): void {
   app.put(`${base}/:agentId`, async (c) => {
     const owner = await authenticateOwner(c, ctx);
     const body = parseBody(UpdateAgentBody, await readJsonObject(c));
-    const agent = await write(c, ctx, owner, 'agent.updated', async (tx) => ({ agent: await updateAgent(tx, await ownAgent(tx, owner, c.req.param('agentId')), body) }));
+    const agent = await write(c, ctx, owner, 'agent.updated', async (tx) => {
+      const current = await ownAgent(tx, owner, c.req.param('agentId'));
+      checkOwnerScopeCeiling(owner.user, body.allowed_scopes, current.allowedScopes); // adds nothing reserved
+      return { agent: await updateAgent(tx, current, body) };
+    });
     return c.json(agentView(agent), 200, NO_STORE);
   });
 
@@ -83,7 +90,7 @@ export function registerAgentRoutes(app: Hono, ctx: ServerContext): void {
     const owner = await authenticateOwner(c, ctx);
     let revoked: string[] = [];
     const agent = await write(c, ctx, owner, 'agent.suspended', async (tx) => {
-      const result = await suspendAgent(tx, await ownAgent(tx, owner, c.req.param('agentId')), 'agent suspended by its owner');
+      const result = await suspendAgent(tx, await ownAgent(tx, owner, c.req.param('agentId')), 'agent suspended by its owner', 'owner');
       revoked = result.revokedGrants;
       return { agent: result.agent, data: { revoked_grants: revoked } };
     });
@@ -92,7 +99,7 @@ export function registerAgentRoutes(app: Hono, ctx: ServerContext): void {
 
   app.post(`${base}/:agentId/activate`, async (c) => {
     const owner = await authenticateOwner(c, ctx);
-    const agent = await write(c, ctx, owner, 'agent.activated', async (tx) => ({ agent: await activateAgent(tx, await ownAgent(tx, owner, c.req.param('agentId'))) }));
+    const agent = await write(c, ctx, owner, 'agent.activated', async (tx) => ({ agent: await activateAgent(tx, await ownAgent(tx, owner, c.req.param('agentId')), 'owner') }));
     return c.json(agentView(agent), 200, NO_STORE);
   });
 }

@@ -213,7 +213,9 @@ function checkWebUri(field: string, value: string, policy: MetadataPolicy): void
  * RFC 6749 §3.3 syntax. Clients that registered themselves (DCR) or describe themselves (CIMD)
  * never hold the admin scope, and when they name no scope they get the supported scopes minus the
  * admin scope (RFC 7591 §2: "MAY register a client with a default set of scopes") — an empty
- * scope on a record would otherwise mean "any configured scope", admin included.
+ * scope on a record would otherwise mean "any configured scope", admin included. That default is
+ * bounded by user consent in user grants; client credentials gives such clients only what the
+ * operator lists (grants/client-credentials/self-registered.ts), never this registered scope alone.
  */
 function checkScope(m: ParsedMetadata, policy: MetadataPolicy): string {
   const tokens = scopeTokens(m.scope);

@@ -72,6 +72,17 @@ export const ConfigSchema = z.object({
       maxBytes: z.number().int().positive().default(64 * 1024),
     })
     .prefault({}),
+  /**
+   * Clients that registered themselves (DCR) or describe themselves (CIMD) are anonymous: nobody
+   * vouched for them. The client credentials grant gives such a client only the scopes listed here
+   * (intersected with the scope it registered); empty = none, the grant answers invalid_scope
+   * (RFC 6749 §5.2). Statically and admin-registered clients are not affected.
+   */
+  selfRegisteredClients: z
+    .object({
+      clientCredentialsScopes: z.array(z.string()).default([]),
+    })
+    .prefault({}),
   dpop: z
     .object({
       algs: z.array(z.string()).default(['ES256', 'EdDSA', 'RS256', 'PS256']),

@@ -52,8 +52,11 @@ export function checkProductionSafety(config: MandateConfig): void {
 /** Scopes the development seed's demo clients use (dev-seed.json), besides the admin API scope. */
 export const DEVELOPMENT_DEMO_SCOPES = ['mandate:admin', 'mcp:tools', 'mcp:resources'];
 
-/** Scopes users grant to apps that manage their resources at Mandate itself: their agents (issue 3). */
-export const DEVELOPMENT_OWNER_SCOPES = ['mandate:agents'];
+/**
+ * Scopes users grant to apps that manage their resources at Mandate itself: their agents (issue 3),
+ * their sessions and consents (issue 2, account/self-service.ts).
+ */
+export const DEVELOPMENT_OWNER_SCOPES = ['mandate:agents', 'mandate:account'];
 
 /**
  * Development mode (issue 2): open dynamic registration and the demo scopes, unless the caller set

@@ -56,5 +56,18 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
-/** A hash of a random password, verified against when the account does not exist, so timing does not reveal which emails exist. */
-export const DUMMY_PASSWORD_HASH_PROMISE: Promise<string> = hashPassword(randomBytes(16).toString('hex'));
+let dummyHash: Promise<string> | null = null;
+
+/**
+ * A hash of a random password, verified against when the account does not exist, so timing does
+ * not reveal which emails exist. Made once, on first use or when start-up calls it after the
+ * server listens (start.ts), not at import: on a small machine the scrypt slot it takes would
+ * otherwise delay the development seed's own password checks and so the server's readiness.
+ */
+export function dummyPasswordHash(): Promise<string> {
+  dummyHash ??= hashPassword(randomBytes(16).toString('hex')).catch((err: unknown) => {
+    dummyHash = null; // the next caller tries again
+    throw err;
+  });
+  return dummyHash;
+}

@@ -1,8 +1,11 @@
 /**
  * Token introspection (RFC 7662). The caller authenticates as a client (§2.1; public clients are
  * refused by authenticateClient). Who may learn what (§4):
- *   - access tokens: any authenticated confidential client — resource servers (MCP servers) are
- *     registered as confidential clients and must check tokens issued to other clients for them;
+ *   - access tokens: any operator-registered (static or admin) confidential client — resource
+ *     servers (MCP servers) are registered so and must check tokens issued to other clients for
+ *     them. A self-registered client (DCR, CIMD) is anonymous, not an authorized resource server:
+ *     it learns only about its own tokens (§4: "the authorization server MUST determine whether or
+ *     not the token can be introspected by the protected resource");
  *   - refresh tokens: only the client they were issued to (a resource server never needs them).
  * Anything else, and any token not live, is `{ "active": false }` with nothing more (§2.2).
  */
@@ -28,11 +31,17 @@ export function registerIntrospectionRoutes(app: Hono, ctx: ServerContext): void
 async function introspect(ctx: ServerContext, caller: ClientRecord, token: string): Promise<IntrospectionResponse> {
   if (presentedKind(token) === 'access_token') {
     const access = await activeAccessToken(ctx, token);
-    return access ? describeAccessToken(access) : { active: false };
+    return access && mayDescribeAccessToken(caller, access) ? describeAccessToken(access) : { active: false };
   }
   // §4: a refresh token is described only to its own client; to anyone else it does not exist.
   const refresh = await activeRefreshToken(ctx, token, caller.clientId);
   return refresh ? describeRefreshToken(ctx, refresh) : { active: false };
+}
+
+/** §4: self-registered callers see only tokens issued to themselves; to them any other token does not exist. */
+function mayDescribeAccessToken(caller: ClientRecord, access: VerifiedAccessToken): boolean {
+  if (caller.source !== 'dcr' && caller.source !== 'cimd') return true;
+  return access.record.clientId === caller.clientId;
 }
 
 /** RFC 7662 §2.2 members (and RFC 9068 / RFC 9449 / RFC 9396 / RFC 8693 claims) of a live access token. */

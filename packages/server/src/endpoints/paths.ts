@@ -12,6 +12,10 @@ export const Paths = {
   interaction: '/interaction',
   /** The signed-in user's passkeys (account/routes.ts). */
   accountPasskeys: '/account/passkeys',
+  /** The user's own sessions and consents, JSON with a Bearer token (account/self-service.ts). */
+  accountApi: '/account/v1',
+  /** Sign-out: ends the browser's session and revokes its grants (account/logout.ts). */
+  accountLogout: '/account/logout',
   admin: '/admin/v1',
   openapi: '/admin/v1/openapi.json',
   /** Audit events reported by resource servers (endpoints/audit-ingest.ts). */
@@ -27,6 +31,9 @@ export const ADMIN_SCOPE = 'mandate:admin';
 
 /** The scope that lets a user manage their own agents (agents/routes.ts). */
 export const AGENTS_SCOPE = 'mandate:agents';
+
+/** The scope that lets a user list and revoke their own sessions and consents (account/self-service.ts). */
+export const ACCOUNT_SCOPE = 'mandate:account';
 
 export function endpointUrl(issuer: string, path: string): string {
   return `${issuer}${path}`;

@@ -2,8 +2,8 @@
  * The UserInfo endpoint (OIDC Core §5.3): GET or POST with an access token in the Authorization
  * header, Bearer or DPoP (RFC 9449 §7). The token must be live and carry `openid`; the claims
  * released follow its scope (tokens/user-claims.ts, the same mapping as ID tokens). The token's
- * audience is not checked: userinfo belongs to the OpenID Provider, which accepts every access
- * token it issued with `openid` (OIDC Core §5.3.1), whatever resource it was also meant for.
+ * audience must include the issuer (RFC 9068 §4, TOK-2): a token bound by RFC 8707 to another
+ * resource only is refused with invalid_token (userinfo/audience.ts).
  */
 import type { Context, Hono } from 'hono';
 import { InsufficientScopeError, InvalidTokenError, isOAuthError, parseScope } from '@mandate/protocol';
@@ -14,6 +14,7 @@ import { userClaims } from '../tokens/user-claims.ts';
 import { activeAccessToken, type VerifiedAccessToken } from './token-state.ts';
 import { readAccessToken, type AuthScheme, type PresentedAccessToken } from './userinfo/authorization.ts';
 import { challengeResponse, unauthenticatedResponse } from './userinfo/challenge.ts';
+import { checkUserinfoAudience } from './userinfo/audience.ts';
 import { endpointUrl, Paths } from './paths.ts';
 
 export function registerUserinfoRoutes(app: Hono, ctx: ServerContext): void {
@@ -30,6 +31,7 @@ async function userinfo(ctx: ServerContext, c: Context): Promise<Response> {
     scheme = presented.scheme;
     const access = await activeAccessToken(ctx, presented.token);
     if (!access) throw new InvalidTokenError('The access token is invalid, expired or revoked.');
+    checkUserinfoAudience(access.payload, ctx.config.issuer); // RFC 9068 §4, RFC 8707: aud names this server
     await checkSenderConstraint(ctx, c, presented, access); // RFC 9449 §7.1, §7.2
     const scope = checkOpenidScope(access); // OIDC Core §5.3
     const user = access.record.userId !== null ? await ctx.storage.users.get(access.record.userId) : null;

@@ -21,6 +21,8 @@ import { registerRegistrationRoutes } from '../endpoints/register.ts';
 import { registerAdminRoutes } from '../admin/routes.ts';
 import { registerAuditIngestRoutes } from '../endpoints/audit-ingest.ts';
 import { registerAgentRoutes } from '../agents/routes.ts';
+import { registerSelfServiceRoutes } from '../account/self-service.ts';
+import { registerLogoutRoutes } from '../account/logout.ts';
 import { registerRevocationFeedRoutes } from '../revocation/feed.ts';
 import { registerScimRoutes } from '../scim/routes.ts';
 
@@ -44,6 +46,7 @@ export function createApp(ctx: ServerContext): Hono {
   registerAuthorizeRoutes(api, ctx); // RFC 6749 §4.1, OAuth 2.1, RFC 9207
   registerInteractionRoutes(api, ctx); // login, TOTP, consent pages
   registerAccountRoutes(api, ctx); // the user's passkeys (WebAuthn registration)
+  registerLogoutRoutes(api, ctx); // CO-1: sign-out ends the session and revokes its grants
   registerTokenRoutes(api, ctx); // RFC 6749 §3.2, RFC 9449, RFC 8707
   registerIntrospectionRoutes(api, ctx); // RFC 7662
   registerRevocationRoutes(api, ctx); // RFC 7009
@@ -52,6 +55,7 @@ export function createApp(ctx: ServerContext): Hono {
   registerAdminRoutes(api, ctx); // admin API + OpenAPI
   registerAuditIngestRoutes(api, ctx); // AU-1: tool-call events from resource servers
   registerAgentRoutes(api, ctx); // ID-2: owners manage their agents
+  registerSelfServiceRoutes(api, ctx); // issue 2, CO-1: users see and revoke their sessions and consents
   registerRevocationFeedRoutes(api, ctx); // CO-1: signed revocation feed for resource servers
   registerScimRoutes(api, ctx); // RFC 7644: SCIM 2.0 provisioning (ID-2 deprovisioning)
   return app;

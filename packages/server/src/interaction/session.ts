@@ -35,6 +35,8 @@ export async function currentSession(c: Context, ctx: ServerContext): Promise<Ac
 export async function startSession(c: Context, ctx: ServerContext, user: UserRecord, amr: string[], acr: string = acrForAmr(amr)): Promise<SessionRecord> {
   const previous = readCookie(c, ctx, CookieName.session);
   const now = ctx.now();
+  // Only the session row ends: the grants authorized under it live on (a re-login is no sign-out).
+  // Ending a session with its grants (CO-1) is sessions.revokeWithGrants: logout, admin and self-service APIs.
   if (previous !== undefined) await ctx.storage.sessions.revoke(sha256(previous), now);
   const token = randomToken();
   const record: SessionRecord = {

@@ -17,14 +17,14 @@ export function registerGroupRoutes(app: Hono, ctx: ServerContext): void {
   const resource = (g: GroupParts) => groupResource(issuer, g.group, g.members);
 
   app.get(base, scimHandler(ctx, async (c) => {
-    const q = await read(ctx, c, 'scim.group.list', { filter: c.req.query('filter') ?? null }, () => parseListQuery(listQueryParams(c), GROUP));
-    return scimJson(listResponse((await allGroups(ctx)).map(resource), q, GROUP), 200);
+    const list = await read(ctx, c, 'scim.group.list', { filter: c.req.query('filter') ?? null }, () => parseListQuery(listQueryParams(c), GROUP), async (q) => ({ q, groups: await allGroups(ctx) }));
+    return scimJson(listResponse(list.groups.map(resource), list.q, GROUP), 200);
   }));
 
   app.get(`${base}/:id`, scimHandler(ctx, async (c) => {
     const id = param(c, 'id');
-    const q = await read(ctx, c, 'scim.group.read', { group_id: id }, () => projectionQuery(c));
-    return scimJson(project(resource(await loadGroup(ctx, id)), q), 200);
+    const found = await read(ctx, c, 'scim.group.read', { group_id: id }, () => projectionQuery(c), async (q) => ({ q, group: await loadGroup(ctx, id) }));
+    return scimJson(project(resource(found.group), found.q), 200);
   }));
 
   app.post(base, scimHandler(ctx, async (c) => {

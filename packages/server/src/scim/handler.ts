@@ -9,7 +9,7 @@ import { inTransaction } from '../clients/lifecycle.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { authenticateScim, type ScimPrincipal } from './auth.ts';
 import { readScimBody } from './body.ts';
-import { ERROR_SCHEMA, isUniqueViolation, scimErrorResponse, scimJson, uniqueness } from './errors.ts';
+import { ERROR_SCHEMA, isUniqueViolation, ScimError, scimErrorResponse, scimJson, uniqueness } from './errors.ts';
 import type { WriteContext } from './user-service.ts';
 
 export function scimHandler(ctx: ServerContext, fn: (c: Context) => Promise<Response>) {
@@ -49,14 +49,24 @@ async function writeAs<T>(ctx: ServerContext, c: Context, principal: ScimPrincip
 }
 
 /**
- * Authenticates a read, parses its query, then audits it and returns the parsed query. Parsing
- * comes before the audit so a query refused with a 400 is never recorded as a successful read.
+ * Authenticates a read, parses its query, loads what it asks for, then audits it. Parsing comes
+ * before the audit so a query refused with a 400 is never recorded as a read; loading comes
+ * before it so a read of an unknown id is recorded as the failure it is (reason not_found),
+ * not as a successful read of personal data.
  */
-export async function read<T>(ctx: ServerContext, c: Context, event: string, data: Record<string, unknown>, parseQuery: () => T): Promise<T> {
+export async function read<Q, R>(ctx: ServerContext, c: Context, event: string, data: Record<string, unknown>, parseQuery: () => Q, load: (query: Q) => Promise<R>): Promise<R> {
   const principal = await authenticateScim(c, ctx);
   const query = parseQuery();
-  await ctx.audit.record({ event, clientId: principal.clientId, userId: principal.userId, ip: clientIp(c), result: 'success', data: { jti: principal.jti, ...data } });
-  return query;
+  const entry = { event, clientId: principal.clientId, userId: principal.userId, ip: clientIp(c), data: { jti: principal.jti, ...data } };
+  let result: R;
+  try {
+    result = await load(query);
+  } catch (err) {
+    if (err instanceof ScimError && err.status === 404) await ctx.audit.record({ ...entry, result: 'failure', reason: 'not_found' });
+    throw err;
+  }
+  await ctx.audit.record({ ...entry, result: 'success' });
+  return result;
 }
 
 /** A path parameter of the matched route (always present when the route matched). */

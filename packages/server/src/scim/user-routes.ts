@@ -19,15 +19,14 @@ export function registerUserRoutes(app: Hono, ctx: ServerContext): void {
     scimJson(resource, status, status === 201 ? { location: String((resource.meta as { location: string }).location) } : {});
 
   app.get(base, scimHandler(ctx, async (c) => {
-    const q = await read(ctx, c, 'scim.user.list', { filter: c.req.query('filter') ?? null }, () => parseListQuery(listQueryParams(c), USER));
-    const users = await allUsers(ctx, userNameEquals(q.filter));
-    return scimJson(listResponse(users.map((u) => userResource(issuer, u)), q, USER), 200);
+    const list = await read(ctx, c, 'scim.user.list', { filter: c.req.query('filter') ?? null }, () => parseListQuery(listQueryParams(c), USER), async (q) => ({ q, users: await allUsers(ctx, userNameEquals(q.filter)) }));
+    return scimJson(listResponse(list.users.map((u) => userResource(issuer, u)), list.q, USER), 200);
   }));
 
   app.get(`${base}/:id`, scimHandler(ctx, async (c) => {
     const id = param(c, 'id');
-    const q = await read(ctx, c, 'scim.user.read', { user_id: id }, () => projectionQuery(c));
-    return scimJson(project(userResource(issuer, await loadUser(ctx, id)), q), 200);
+    const found = await read(ctx, c, 'scim.user.read', { user_id: id }, () => projectionQuery(c), async (q) => ({ q, user: await loadUser(ctx, id) }));
+    return scimJson(project(userResource(issuer, found.user), found.q), 200);
   }));
 
   app.post(base, scimHandler(ctx, async (c) => {

@@ -93,6 +93,8 @@ export interface GrantsTable {
   acr: string | null;
   /** JSON array of strings. */
   amr: string | null;
+  /** 0013: SHA-256 of the login session an interactive authorization created the grant under; else null. */
+  session_id_hash: string | null;
 }
 
 export interface AuthorizationCodesTable {
@@ -101,6 +103,8 @@ export interface AuthorizationCodesTable {
   client_id: string;
   user_id: string;
   redirect_uri: string;
+  /** 0/1: redirect_uri was sent at /authorize (migration 0011). */
+  redirect_uri_sent: number;
   code_challenge: string;
   code_challenge_method: string;
   scope: string;
@@ -215,6 +219,8 @@ export interface AgentsTable {
   allowed_tools: string;
   max_delegation_depth: number;
   status: string;
+  /** `admin` | `owner` while suspended, else null (migration 0012). */
+  suspended_by: string | null;
   attestation: string | null;
   jwks: string | null;
   client_id: string | null;

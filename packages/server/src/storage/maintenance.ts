@@ -44,6 +44,8 @@ export interface MaintenanceOptions {
   graceSeconds: number;
   /** Rows per chunk; PURGE_CHUNK unless given (tests use small chunks to cross chunk boundaries). */
   chunkSize?: number;
+  /** Keyset chunks per table per sweep; MAX_KEYSET_CHUNKS unless given (tests use a small budget to cross sweeps). */
+  maxKeysetChunks?: number;
 }
 
 export interface Maintenance {
@@ -57,20 +59,26 @@ export interface Maintenance {
 
 /** Rows per DELETE of the keyset purges (and rows read per keyset chunk): a short write transaction even on a slow disk. */
 export const PURGE_CHUNK = 1000;
-/** Chunks per table per sweep: a huge backlog is worked off over several sweeps, never in one endless loop. */
-const MAX_CHUNKS = 100;
+/**
+ * Keyset chunks per table per sweep: a huge backlog is worked off over several sweeps, never in one
+ * endless loop. 10,000 chunks of 1,000 rows is 10 M rows read per 300 s sweep, above what issuance
+ * writes (refresh rotation at ~3,500/s writes ~1 M rows per sweep; the earlier budget of 100 chunks,
+ * 100 k rows, let such a table outgrow its purge). Each chunk is its own short statement, so a long
+ * walk delays no request by more than one chunk.
+ */
+export const MAX_KEYSET_CHUNKS = 10_000;
 
 type KeysetPurge = (before: number, limit: number, after: string | null) => Promise<{ deleted: number; next: string | null }>;
 
 /**
- * Walks a table in keyset chunks from `cursor.at` until its end or MAX_CHUNKS chunks. A chunk's
+ * Walks a table in keyset chunks from `cursor.at` until its end or `maxChunks` chunks. A chunk's
  * size bounds the rows it reads, not only those it deletes, so the budget can end the walk midway:
  * the cursor then carries over to the next sweep instead of restarting at the top, where rows
  * that are kept (replay evidence) would otherwise use up every sweep's budget.
  */
-async function keyset(purge: KeysetPurge, before: number, size: number, cursor: { at: string | null }): Promise<number> {
+async function keyset(purge: KeysetPurge, before: number, size: number, maxChunks: number, cursor: { at: string | null }): Promise<number> {
   let total = 0;
-  for (let i = 0; i < MAX_CHUNKS; i++) {
+  for (let i = 0; i < maxChunks; i++) {
     const { deleted, next } = await purge(before, size, cursor.at);
     total += deleted;
     cursor.at = next;
@@ -81,7 +89,7 @@ async function keyset(purge: KeysetPurge, before: number, size: number, cursor: 
 
 /**
  * Deletes in chunks of `size` until a chunk comes back short, for tables whose purge deletes every
- * row it reads (no kept rows), so each chunk restarts from the top. No MAX_CHUNKS cap: every chunk
+ * row it reads (no kept rows), so each chunk restarts from the top. No chunk budget: every chunk
  * deletes `size` rows, and a cap would let issuance outrun the purge (client_credentials at
  * 7,000/s writes 2.1 M access-token rows per 300 s sweep); chunking is for short writer holds.
  */
@@ -101,6 +109,7 @@ interface PurgeRun {
   /** now − grace (see the header). */
   readonly before: number;
   readonly chunkSize: number;
+  readonly maxKeysetChunks: number;
   /** Per table: where its keyset walk resumes (null: from the start). Lives as long as the Maintenance. */
   readonly cursors: Record<KeysetTable, { at: string | null }>;
 }
@@ -121,18 +130,19 @@ const PURGES: ReadonlyArray<readonly [string, (run: PurgeRun) => Promise<number>
   // refresh rules read which grants hold live tokens, and the only unexpired tokens purged here are
   // refresh tokens of grants revoked before the cutoff (refused already; live-grants.ts counts them,
   // so a purge can only make a later chunk's tree check stricter, never delete evidence it needs).
-  ['sessions', (r) => keyset((...a) => r.storage.sessions.purgeExpired(...a), r.before, r.chunkSize, r.cursors.sessions)],
-  ['authorization_codes', (r) => keyset((...a) => r.storage.codes.purgeExpired(...a), r.before, r.chunkSize, r.cursors.authorization_codes)],
-  ['refresh_tokens', (r) => keyset((...a) => r.storage.refreshTokens.purgeExpired(...a), r.before, r.chunkSize, r.cursors.refresh_tokens)],
+  ['sessions', (r) => keyset((...a) => r.storage.sessions.purgeExpired(...a), r.before, r.chunkSize, r.maxKeysetChunks, r.cursors.sessions)],
+  ['authorization_codes', (r) => keyset((...a) => r.storage.codes.purgeExpired(...a), r.before, r.chunkSize, r.maxKeysetChunks, r.cursors.authorization_codes)],
+  ['refresh_tokens', (r) => keyset((...a) => r.storage.refreshTokens.purgeExpired(...a), r.before, r.chunkSize, r.maxKeysetChunks, r.cursors.refresh_tokens)],
 ];
 
 export function startMaintenance(storage: Storage, options: MaintenanceOptions, logger: Logger, now: () => number): Maintenance {
   let running: Promise<Record<string, number>> | null = null;
   const cursors: PurgeRun['cursors'] = { sessions: { at: null }, authorization_codes: { at: null }, refresh_tokens: { at: null } };
   const chunkSize = Math.max(1, Math.trunc(options.chunkSize ?? PURGE_CHUNK));
+  const maxKeysetChunks = Math.max(1, Math.trunc(options.maxKeysetChunks ?? MAX_KEYSET_CHUNKS));
 
   async function runOnce(): Promise<Record<string, number>> {
-    const run: PurgeRun = { storage, before: now() - options.graceSeconds, chunkSize, cursors };
+    const run: PurgeRun = { storage, before: now() - options.graceSeconds, chunkSize, maxKeysetChunks, cursors };
     const deleted: Record<string, number> = {};
     for (const [table, purge] of PURGES) {
       try {

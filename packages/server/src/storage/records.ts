@@ -115,6 +115,12 @@ export interface GrantRecord {
    * absent (or null) on every other grant, and on exchanged grants written before 0004.
    */
   delegation?: GrantDelegation | null;
+  /**
+   * SHA-256 of the browser login session an interactive authorization created this grant under
+   * (CO-1: ending the session revokes the grant's tree); absent on other grants (exchanged child
+   * grants are reached through parentGrantId) and on grants written before 0013.
+   */
+  sessionIdHash?: string | null;
 }
 
 /** The identity an exchanged token carries, kept on its derived grant so a refresh re-issues the same token. */
@@ -135,6 +141,8 @@ export interface AuthorizationCodeRecord {
   clientId: string;
   userId: string;
   redirectUri: string;
+  /** RFC 6749 §4.1.3: redirect_uri was sent at /authorize, so the token request must repeat it. */
+  redirectUriSent: boolean;
   codeChallenge: string;
   codeChallengeMethod: 'S256';
   scope: string;
@@ -257,6 +265,9 @@ export interface AuditEventRecord {
   hash: string;
 }
 
+/** Who suspended an agent: an administrator (admin API, owner deprovisioned) or its owner. */
+export type AgentSuspender = 'admin' | 'owner';
+
 /** An agent identity (ID-2): its own id, an owner, limits and a status. Issue 3. */
 export interface AgentRecord {
   /** `agt_…` */
@@ -274,6 +285,11 @@ export interface AgentRecord {
   /** Maximum length of the `act` chain below this agent (DL-4). */
   maxDelegationDepth: number;
   status: 'active' | 'suspended';
+  /**
+   * Who suspended it (null while active). An owner may lift only an `owner` suspension; an
+   * administrator's (admin API, owner deprovisioned) only an administrator lifts.
+   */
+  suspendedBy: AgentSuspender | null;
   /** EN-4 attestation claims (model, runtime, publisher) put into tokens. */
   attestation: Record<string, string> | null;
   /** Public JWK Set the agent signs its actor tokens with (RFC 7523 JWTs). */

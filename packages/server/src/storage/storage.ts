@@ -66,6 +66,14 @@ export interface Storage {
     get(idHash: string): Promise<SessionRecord | null>;
     revoke(idHash: string, at: number): Promise<boolean>;
     revokeAllForUser(userId: string, at: number): Promise<number>;
+    /** The user's sessions, newest first; ended (revoked or expired at `now`) ones only when asked for. */
+    listForUser(userId: string, filter: { now: number; includeEnded?: boolean }): Promise<SessionRecord[]>;
+    /**
+     * CO-1: ends the session and revokes, atomically, every grant created under it (grants.sessionIdHash)
+     * with their trees — exchanged grants and all their tokens included (grants.revokeTree).
+     * `ended` is false when the session was absent or already revoked; the grants are revoked anyway.
+     */
+    revokeWithGrants(idHash: string, at: number, reason: string): Promise<{ ended: boolean; revokedGrants: string[] }>;
     /**
      * One keyset chunk of retention: reads the next `limit` sessions with expires_at < before
      * after `after` in (expires_at, id_hash) order (null: from the start) and deletes them
@@ -102,6 +110,13 @@ export interface Storage {
      * refresh and access tokens of those grants. Returns the ids of the grants revoked.
      */
     revokeTree(id: string, at: number, reason: string): Promise<string[]>;
+    /**
+     * The grant and all its ancestors (parentGrantId, recursively), in id order; empty when the
+     * grant does not exist. Call inside the issuing transaction: on PostgreSQL the rows stay
+     * locked `for share` until it ends, so a concurrent revocation either committed first (and
+     * shows in revokedAt) or waits and then sees what the transaction wrote (CO-1).
+     */
+    lockAncestry(id: string): Promise<GrantRecord[]>;
     /** Revokes every grant resting on a consent (and their trees). */
     revokeByConsent(consentId: string, at: number, reason: string): Promise<string[]>;
     /** Revokes every grant an agent acts in (and their trees): suspension stops an agent at once (issue 3). */
@@ -163,6 +178,8 @@ export interface Storage {
     get(id: string): Promise<ConsentRecord | null>;
     create(record: ConsentRecord): Promise<void>;
     revoke(id: string, at: number): Promise<boolean>;
+    /** `get` inside a transaction, locking the row against a concurrent revocation until commit (PostgreSQL `for share`). */
+    getForShare(id: string): Promise<ConsentRecord | null>;
   };
 
   signingKeys: {

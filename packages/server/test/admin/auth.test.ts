@@ -68,7 +68,8 @@ describe('RFC 6750 §3.1 admin API access tokens', () => {
 
   it('checks that a user token belongs to an enabled administrator', async () => {
     const created = await admin(s, (await mintToken(s)).token, 'POST', '/users', { email: 'op@example.com', name: 'Op', password: 'correct horse battery', is_admin: false });
-    const userToken = (await mintToken(s, { clientId: 'some-app', userId: created.json.id })).token;
+    // A registered client: a token on no grant lives only while its client is registered (endpoints/token-state.ts).
+    const userToken = (await mintToken(s, { clientId: PLAIN_SERVICE.id, userId: created.json.id })).token;
     expect((await admin(s, userToken, 'GET', '/users')).status).toBe(403);
     const user = (await s.server.ctx.storage.users.get(created.json.id))!;
     await s.server.ctx.storage.users.update({ ...user, isAdmin: true });

@@ -19,7 +19,7 @@ export const SECRETS = {
 } as const;
 
 export const MCP = 'https://mcp.example/mcp';
-export const SCOPES = ['openid', 'profile', 'offline_access', 'mandate:admin', 'mandate:agents', 'mcp:read', 'mcp:write'];
+export const SCOPES = ['openid', 'profile', 'offline_access', 'mandate:admin', 'mandate:agents', 'mandate:account', 'mcp:read', 'mcp:write'];
 
 export const CLIENTS: Record<string, unknown>[] = [
   { client_id: 'admin-cli', client_secret: SECRETS.admin, grant_types: ['client_credentials'], scope: 'mandate:admin' },
@@ -96,7 +96,7 @@ export async function grantToken(ctx: ServerContext, grant: GrantRecord, o: { au
   return { token: issued.token, jti: issued.jti, expiresAt: issued.expiresAt };
 }
 
-/** An owner's token for the agents API: the user consented to owner-app with mandate:agents. */
+/** A user's token for the agents API (the user consented to owner-app with mandate:agents); pass mandate:account for the self-service API. */
 export async function ownerToken(ctx: ServerContext, user: UserRecord, scope = 'mandate:agents', audience: string[] = []): Promise<string> {
   return (await grantToken(ctx, await createGrant(ctx, { userId: user.id, scope, resources: audience }), { audience })).token;
 }

@@ -21,7 +21,7 @@ describe.each(['sqlite', 'postgres'] as const)('agent suspension (%s)', (backend
   const attestation = { model: 'claude-sonnet', runtime: 'node-22', publisher: 'example.com' };
 
   async function adminCreateAgent(ownerUserId: string, extra: Record<string, unknown> = {}): Promise<AgentRecord> {
-    const res = await call(`${s.issuer}/admin/v1/agents`, await adminToken(s.ctx), 'POST', { owner_user_id: ownerUserId, name: 'Worker', attestation, allowed_scopes: ['mcp:read'], ...extra });
+    const res = await call(`${s.issuer}/admin/v1/agents`, await adminToken(s.ctx), 'POST', { owner_user_id: ownerUserId, name: 'Worker', attestation, allowed_scopes: ['mcp:read'], allowed_audiences: [MCP], ...extra }); // DL-4: its client_credentials tokens name MCP
     expect(res.status).toBe(201);
     return (await s.ctx.storage.agents.get(res.json.id))!;
   }

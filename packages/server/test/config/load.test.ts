@@ -21,6 +21,10 @@ describe('development defaults', () => {
     expect(config).toMatchObject({ mode: 'development', port: 4400, issuer: 'http://localhost:4400', databaseUrl: join(dir, 'mandate.sqlite') });
   });
 
+  it('declares the users\' own scopes: mandate:agents (agent API) and mandate:account (self-service API)', () => {
+    expect(loadConfig({ MANDATE_DATA_DIR: dataDir() }).scopesSupported).toEqual(expect.arrayContaining(['mandate:agents', 'mandate:account']));
+  });
+
   it('generates the secret key once into the data directory, readable by its owner only', () => {
     const dir = dataDir();
     const first = loadConfig({ MANDATE_DATA_DIR: dir }).secretKey;

@@ -1,6 +1,6 @@
 import { webcrypto } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DUMMY_PASSWORD_HASH_PROMISE, SCRYPT_CONCURRENCY, hashPassword, verifyPassword } from '../../src/crypto/password.ts';
+import { dummyPasswordHash, SCRYPT_CONCURRENCY, hashPassword, verifyPassword } from '../../src/crypto/password.ts';
 import { poolShareLeavingOneThread, threadPoolSize } from '../../src/crypto/pool-limit.ts';
 
 describe('password hashing (scrypt)', () => {
@@ -13,7 +13,7 @@ describe('password hashing (scrypt)', () => {
   });
 
   it('gives unknown accounts a full scrypt verification against the dummy hash', async () => {
-    const dummy = await DUMMY_PASSWORD_HASH_PROMISE;
+    const dummy = await dummyPasswordHash();
     expect(dummy).toMatch(/^scrypt\$32768\$8\$1\$/);
     const verifying = verifyPassword('anything', dummy);
     expect(SCRYPT_CONCURRENCY.running).toBe(1); // it took a slot: a real scrypt, not a shortcut
@@ -23,7 +23,7 @@ describe('password hashing (scrypt)', () => {
 
 describe('availability: password hashing leaves a pool thread to token signing', () => {
   it('runs at most all but one of the pool’s threads of scrypt at once; the rest wait', async () => {
-    await DUMMY_PASSWORD_HASH_PROMISE;
+    await dummyPasswordHash();
     const limit = poolShareLeavingOneThread(threadPoolSize());
     expect(SCRYPT_CONCURRENCY.limit).toBe(limit);
     const hashes = Array.from({ length: limit + 3 }, (_, i) => hashPassword(`password ${i}`));
@@ -35,7 +35,7 @@ describe('availability: password hashing leaves a pool thread to token signing',
   });
 
   it('signs with WebCrypto (the pool jose uses) while a burst of logins is still hashing', async () => {
-    await DUMMY_PASSWORD_HASH_PROMISE;
+    await dummyPasswordHash();
     const { privateKey } = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
     const burst = 4 * threadPoolSize();
     let hashed = 0;

@@ -176,11 +176,11 @@ describe.each(['sqlite', 'postgres'] as const)('authorization_code grant (%s)', 
       expect(res.body.error).toBe('invalid_request');
     });
 
-    it('accepts an omitted redirect_uri when the client has exactly one, compared against the code', async () => {
-      const issued = await code();
+    it('accepts an omitted redirect_uri when the client has exactly one and /authorize omitted it too, compared against the code', async () => {
+      const issued = await code({ redirectUriSent: false });
       const res = await exchangeCode(server, issued, { redirect_uri: undefined });
       expect(res.status).toBe(200);
-      const other = await code({ redirectUri: 'https://app.example/callback?other=1' });
+      const other = await code({ redirectUri: 'https://app.example/callback?other=1', redirectUriSent: false });
       const refused = await exchangeCode(server, other, { redirect_uri: undefined });
       expect(refused.body.error).toBe('invalid_grant');
     });

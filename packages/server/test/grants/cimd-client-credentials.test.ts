@@ -17,7 +17,13 @@ let clientId: string;
 
 beforeAll(async () => {
   docs = await startDocumentServer();
-  ts = await startTestServer({ cimd: { devAllowedHosts: [docs.hostPort] }, scopesSupported: ['openid', 'mcp:read', 'mcp:write'] });
+  // The operator lets self-registered clients hold both MCP scopes through client credentials;
+  // what a given document client may get is then limited by the scope its document names.
+  ts = await startTestServer({
+    cimd: { devAllowedHosts: [docs.hostPort] },
+    scopesSupported: ['openid', 'mcp:read', 'mcp:write'],
+    selfRegisteredClients: { clientCredentialsScopes: ['mcp:read', 'mcp:write'] },
+  });
   const pair = await generateKeyPair('ES256', { extractable: true });
   privateKey = pair.privateKey;
   const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };

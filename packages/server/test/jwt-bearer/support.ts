@@ -136,6 +136,7 @@ export async function startFederationServer(backend: Backend = 'sqlite'): Promis
     allowedTools: [],
     maxDelegationDepth: 2,
     status: 'active',
+    suspendedBy: null,
     attestation: { model: 'example-model-1', runtime: 'k8s' },
     jwks: null,
     clientId: 'agent-runner',

@@ -77,4 +77,13 @@ describe('over HTTP', () => {
     expect((await scim(s, token, 'GET', '/Users?count=1')).status).toBe(200);
     expect(await successes('scim.user.list')).toBe(1);
   });
+
+  it('RFC 7644 §3.4.1: a read of an unknown id is audited as a failure (not_found), never as a successful read', async () => {
+    const events = async (event: string) => (await s.server.ctx.storage.audit.list({ event })).map((e) => [e.result, e.reason]);
+    for (const [path, event] of [['/Users/usr_unknown', 'scim.user.read'], ['/Groups/grp_unknown', 'scim.group.read']] as const) {
+      const before = await events(event);
+      expect((await scim(s, token, 'GET', path)).status).toBe(404);
+      expect((await events(event)).slice(before.length)).toEqual([['failure', 'not_found']]);
+    }
+  });
 });

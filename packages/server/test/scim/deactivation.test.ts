@@ -34,7 +34,7 @@ describe.each(['sqlite', 'postgres'] as const)('ID-2 SCIM deactivation (%s)', (b
     const t = ctx.now();
     const agent: AgentRecord = {
       id: randomId('agt'), name: 'Inbox triage', description: 'Sorts mail', ownerUserId: user.id, allowedScopes: ['mcp:read'], allowedAudiences: [], allowedTools: [],
-      maxDelegationDepth: 1, status: 'active', attestation: null, jwks: null, clientId: null, createdAt: t, updatedAt: t,
+      maxDelegationDepth: 1, status: 'active', suspendedBy: null, attestation: null, jwks: null, clientId: null, createdAt: t, updatedAt: t,
     };
     await ctx.storage.agents.create(agent);
     return agent;

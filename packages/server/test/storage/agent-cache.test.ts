@@ -80,7 +80,7 @@ describe('agent cache (SQLite)', () => {
     await h.storage.agents.create(agent());
     await h.storage.agents.get('agt_1');
     await h.storage.agents.getByClientId('agent-client');
-    const suspended = agent({ status: 'suspended', updatedAt: 1_700_000_100 });
+    const suspended = agent({ status: 'suspended', suspendedBy: 'admin', updatedAt: 1_700_000_100 });
     expect(await h.storage.agents.update(suspended)).toBe(true);
     expect(await h.storage.agents.get('agt_1')).toEqual(suspended);
     expect(await h.storage.agents.getByClientId('agent-client')).toEqual(suspended);

@@ -26,13 +26,24 @@ describe.each(BACKENDS)('storage contract (%s): agents and the revocation feed',
       expect(await h.storage.agents.get('agt_none')).toBeNull();
       expect(await h.storage.agents.getByClientId('agent-client')).toEqual(a);
       expect(await h.storage.agents.getByClientId('other')).toBeNull();
-      const suspended = { ...a, status: 'suspended' as const, allowedScopes: ['mail:read'], updatedAt: 1_700_000_100 };
+      const suspended = { ...a, status: 'suspended' as const, suspendedBy: 'owner' as const, allowedScopes: ['mail:read'], updatedAt: 1_700_000_100 };
       expect(await h.storage.agents.update(suspended)).toBe(true);
       expect(await h.storage.agents.get('agt_1')).toEqual(suspended);
       expect(await h.storage.agents.update(agent({ id: 'agt_ghost', clientId: null }))).toBe(false);
       expect((await h.storage.agents.list({ ownerUserId: 'usr_alice' })).map((x) => x.id)).toEqual(['agt_1', 'agt_2']);
       expect((await h.storage.agents.list({})).map((x) => x.id)).toEqual(['agt_1', 'agt_2', 'agt_3']);
       expect((await h.storage.agents.list({ limit: 1, offset: 2 })).map((x) => x.id)).toEqual(['agt_3']);
+    });
+
+    it('ID-2 suspended_by round-trips; a suspended row without one reads as an administrator\'s, an active row as none', async () => {
+      await h.storage.agents.create(agent());
+      await h.storage.agents.update(agent({ status: 'suspended', suspendedBy: 'admin' }));
+      expect((await h.storage.agents.get('agt_1'))?.suspendedBy).toBe('admin');
+      await h.storage.agents.update(agent({ status: 'suspended', suspendedBy: null }));
+      expect((await h.storage.agents.get('agt_1'))?.suspendedBy).toBe('admin');
+      expect((await h.storage.agents.list({}))[0]?.suspendedBy).toBe('admin');
+      await h.storage.agents.update(agent({ status: 'active', suspendedBy: 'owner' }));
+      expect((await h.storage.agents.get('agt_1'))?.suspendedBy).toBeNull();
     });
 
     it('refuses a duplicate id and a client already bound to another agent, writing nothing', async () => {

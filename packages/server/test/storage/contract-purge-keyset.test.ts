@@ -76,11 +76,11 @@ describe.each(BACKENDS)('storage contract (%s): keyset retention walks', (backen
   });
 
   it('sessions: the sweep keeps its cursor from one sweep to the next instead of starting over', async () => {
-    // 100 chunks of one row per sweep (maintenance's budget): 103 expired sessions take two sweeps.
+    // A budget of 100 chunks of one row per sweep (maxKeysetChunks): 103 expired sessions take two sweeps.
     for (let i = 0; i < 103; i++) await h.storage.sessions.create(session(`s_${String(i).padStart(3, '0')}`, B - 1000 + i));
     await h.storage.sessions.create(session('s_live', B + 60));
     let now = B;
-    const m = startMaintenance(h.storage, { purgeIntervalSeconds: 0, graceSeconds: 0, chunkSize: 1 }, silent, () => now);
+    const m = startMaintenance(h.storage, { purgeIntervalSeconds: 0, graceSeconds: 0, chunkSize: 1, maxKeysetChunks: 100 }, silent, () => now);
     expect((await m.sweep()).sessions).toBe(100);
     // Expires before everything the first sweep deleted: behind the cursor, so the second sweep,
     // resuming there, leaves it to the walk after.

@@ -191,14 +191,14 @@ describe.each(BACKENDS)('storage contract (%s): purge of expired rows', (backend
   it('a sweep whose chunk budget ends mid-table resumes there next time instead of rereading kept rows', async () => {
     await h.storage.grants.create(grant({ id: 'grt_live' }));
     await h.storage.refreshTokens.create(refreshToken({ tokenHash: 'rt_live', grantId: 'grt_live', expiresAt: B + 5000 }));
-    // 100 kept evidence codes first in key order use up one sweep's budget (100 chunks of 1 row).
+    // 100 kept evidence codes first in key order use up one sweep's budget (maxKeysetChunks: 100 chunks of 1 row).
     for (let i = 0; i < 100; i++) {
       const codeHash = `a_${String(i).padStart(3, '0')}`;
       await h.storage.codes.create(code({ codeHash, grantId: 'grt_live', expiresAt: B - 1 }));
       await h.storage.codes.consume(codeHash, T + 10);
     }
     for (let i = 0; i < 3; i++) await h.storage.codes.create(code({ codeHash: `b_${i}`, grantId: 'grt_live', expiresAt: B - 1 }));
-    const m = startMaintenance(h.storage, { purgeIntervalSeconds: 0, graceSeconds: 0, chunkSize: 1 }, pino({ level: 'silent' }), () => B);
+    const m = startMaintenance(h.storage, { purgeIntervalSeconds: 0, graceSeconds: 0, chunkSize: 1, maxKeysetChunks: 100 }, pino({ level: 'silent' }), () => B);
     expect((await m.sweep()).authorization_codes).toBe(0);
     expect((await m.sweep()).authorization_codes).toBe(3);
     for (let i = 0; i < 3; i++) expect(await h.storage.codes.consume(`b_${i}`, B)).toBeNull();

@@ -96,6 +96,7 @@ export async function createAgent(server: TokenServer, owner: UserRecord, o: Par
     allowedTools: [],
     maxDelegationDepth: 5,
     status: 'active',
+    suspendedBy: null,
     attestation: null,
     jwks: { keys: [jwk as Record<string, unknown>] },
     clientId: null,

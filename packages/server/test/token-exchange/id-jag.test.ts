@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { accessTokenClaims, createUser, postForm, type TokenServer } from '../token/fixtures.ts';
 import { randomId } from '../../src/crypto/hash.ts';
-import { auth, createAgent, exchange, MCP, PARTNER_AS, startExchangeServer, TT, userToken, type TestAgent } from './fixtures.ts';
+import { auth, createAgent, exchange, MCP, ORCHESTRATOR, PARTNER_AS, startExchangeServer, TT, userToken, type TestAgent } from './fixtures.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -58,6 +58,32 @@ describe('draft-ietf-oauth-identity-assertion-authz-grant: ID-JAG issuance throu
       expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(300);
       const event = (await a.ctx.storage.audit.list({ event: 'token_exchanged', limit: 1000 })).find((e) => e.data?.jti === payload.jti);
       expect(event).toMatchObject({ userId: a.alice.id, grantedScope: 'calendar:read crm:read', reason: 'scope narrowed: files:read: not allowed by trust list entry https://as.partner.example' });
+    });
+
+    it('draft §4.3: the subject is the user\'s ID token; a user access token is not an identity assertion → invalid_request', async () => {
+      const { token } = await userToken(a);
+      const res = await exchange(a, { subject_token: token, subject_token_type: TT.accessToken, requested_token_type: TT.idJag, audience: PARTNER_AS, scope: 'crm:read calendar:read' }, auth.host);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/an access token is not an identity assertion/) });
+      expect(res.body.access_token).toBeUndefined();
+    });
+
+    it('draft §4.3: a resource server holding a narrowed on-behalf-of token cannot mint an ID-JAG with it → invalid_request', async () => {
+      const { token } = await userToken(a);
+      const narrowed = await exchange(a, { subject_token: token, subject_token_type: TT.accessToken, resource: ORCHESTRATOR, scope: 'mcp:read' }, auth.host);
+      expect(narrowed.status).toBe(200);
+      // The orchestrator operates ORCHESTRATOR (an exchanger), so it may exchange the token — but not into an identity assertion.
+      const res = await exchange(a, { subject_token: narrowed.body.access_token, subject_token_type: TT.accessToken, requested_token_type: TT.idJag, audience: PARTNER_AS, scope: 'crm:read calendar:read' }, auth.orchestrator);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/ID token issued to this client/) });
+    });
+
+    it('draft §4.3 / OIDC Core §2: an ID token issued to another client → invalid_request', async () => {
+      const { idToken } = await userToken(a);
+      const res = await exchange(a, { subject_token: idToken!, subject_token_type: TT.idToken, requested_token_type: TT.idJag, audience: PARTNER_AS }, auth.orchestrator);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe('invalid_request');
+      expect(res.body.error_description).toMatch(/"aud"/);
     });
 
     it('an authorization server outside the trust list → invalid_target', async () => {

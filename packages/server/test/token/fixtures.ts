@@ -78,6 +78,8 @@ export interface CodeOptions {
   clientId: string;
   userId: string;
   redirectUri?: string;
+  /** Whether /authorize had redirect_uri (RFC 6749 §4.1.3); default true. */
+  redirectUriSent?: boolean;
   scope?: string;
   resources?: string[];
   authorizationDetails?: Record<string, unknown>[] | null;
@@ -125,6 +127,7 @@ export async function createCode(ctx: ServerContext, o: CodeOptions): Promise<Is
     clientId: o.clientId,
     userId: o.userId,
     redirectUri,
+    redirectUriSent: o.redirectUriSent ?? true,
     codeChallenge: o.codeChallenge ?? s256(verifier),
     codeChallengeMethod: 'S256',
     scope,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createCode,
   exchangeCode,
+  MCP_RESOURCE,
   postForm,
   proofKey,
   SECRET,
@@ -36,9 +37,13 @@ describe('OIDC Core §5.3 UserInfo endpoint', () => {
   };
   const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 
-  async function tokenFor(scope: string, options: { dpop?: boolean } = {}): Promise<string> {
-    const issued = await createCode(server.ctx, { clientId: 'web-app', userId: server.alice.id, scope });
-    const res = await exchangeCode(server, issued, {}, { basic: ['web-app', SECRET.web], ...(options.dpop ? { dpop: await tokenProof(server, key) } : {}) });
+  /**
+   * A token for userinfo: no resource indicator, so its audience is the issuer (RFC 9068 §4: userinfo
+   * refuses tokens for other resources). `resources`/`form` shape the grant and the token request.
+   */
+  async function tokenFor(scope: string, options: { dpop?: boolean; resources?: string[]; form?: Record<string, string | string[]> } = {}): Promise<string> {
+    const issued = await createCode(server.ctx, { clientId: 'web-app', userId: server.alice.id, scope, resources: options.resources ?? [] });
+    const res = await exchangeCode(server, issued, options.form ?? {}, { basic: ['web-app', SECRET.web], ...(options.dpop ? { dpop: await tokenProof(server, key) } : {}) });
     expect(res.status).toBe(200);
     return res.body.access_token as string;
   }
@@ -61,6 +66,23 @@ describe('OIDC Core §5.3 UserInfo endpoint', () => {
       const token = await tokenFor('openid email');
       const res = await call({ method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'x=1' });
       expect(res.body).toEqual({ sub: server.alice.id, email: 'alice@example.com', email_verified: false });
+    });
+  });
+
+  describe('RFC 9068 §4 / RFC 8707: the audience must include the issuer (TOK-2)', () => {
+    it('answers 401 invalid_token with a Bearer challenge to a token for another resource only', async () => {
+      const token = await tokenFor('openid email', { resources: [MCP_RESOURCE] });
+      const res = await call(bearer(token));
+      expect(res.status).toBe(401);
+      expect(res.body.error).toBe('invalid_token');
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="[^"]+", error="invalid_token", error_description="[^"]+"$/);
+    });
+
+    it('accepts a token whose audience lists the issuer beside another resource, and one narrowed to the issuer', async () => {
+      const both = await tokenFor('openid email', { resources: [MCP_RESOURCE, server.issuer] });
+      expect((await call(bearer(both))).status).toBe(200);
+      const narrowed = await tokenFor('openid email', { resources: [MCP_RESOURCE, server.issuer], form: { resource: server.issuer } });
+      expect((await call(bearer(narrowed))).status).toBe(200);
     });
   });
 

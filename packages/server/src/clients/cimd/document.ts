@@ -6,7 +6,10 @@
  * - `client_name` and `redirect_uris` are present (AS-6);
  * - no shared secrets: `client_secret` / `client_secret_expires_at` are refused, and
  *   token_endpoint_auth_method is `none` (default) or `private_key_jwt` with `jwks` or `jwks_uri`;
- * - grant_types default to authorization_code; refresh_token and client_credentials may be added;
+ * - grant_types default to authorization_code; any grant type the token endpoint implements may be
+ *   listed (metadata.ts REGISTRABLE_GRANT_TYPES) — no CIMD-specific limit. What a self-described
+ *   client can obtain without a user is limited elsewhere: client_credentials scopes come only from
+ *   the operator's selfRegisteredClients.clientCredentialsScopes (grants/client-credentials/self-registered.ts);
  * - the remaining metadata goes through the same rules as every other client (metadata.ts).
  */
 import { InvalidClientError, isOAuthError } from '@mandate/protocol';

@@ -4,12 +4,13 @@
  * written in one transaction so none exists without the others. The code itself is only in the
  * redirect; storage keeps its SHA-256.
  */
+import { AccessDeniedError } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
 import { randomToken, sha256 } from '../../crypto/hash.ts';
 import { sortableId } from '../../crypto/sortable-ids.ts';
 import type { AuthorizationCodeRecord, GrantRecord } from '../../storage/records.ts';
 import type { AuthorizationRequest } from './request.ts';
-import { authorizationResponseUrl } from './response.ts';
+import { authorizationResponseUrl, errorResponseUrl } from './response.ts';
 
 /** Who authenticated, and how (OIDC Core §2: auth_time, acr, amr). */
 export interface CompletedAuthentication {
@@ -47,6 +48,8 @@ export async function completeAuthorization(ctx: ServerContext, input: Completio
     createdAt: now,
     revokedAt: null,
     revokedReason: null,
+    // CO-1: ending this login session revokes the grant (storage sessions.revokeWithGrants).
+    ...(authentication.sessionIdHash !== null ? { sessionIdHash: authentication.sessionIdHash } : {}),
   };
   const record: AuthorizationCodeRecord = {
     codeHash: sha256(code),
@@ -54,6 +57,7 @@ export async function completeAuthorization(ctx: ServerContext, input: Completio
     clientId: request.clientId,
     userId: authentication.userId,
     redirectUri: request.redirectUri,
+    redirectUriSent: request.redirectUriSent, // RFC 6749 §4.1.3: then /token must repeat it
     codeChallenge: request.codeChallenge,
     codeChallengeMethod: request.codeChallengeMethod,
     scope: request.scope,
@@ -69,7 +73,14 @@ export async function completeAuthorization(ctx: ServerContext, input: Completio
     expiresAt: now + ctx.config.ttl.authorizationCode,
     consumedAt: null,
   };
-  await ctx.storage.transaction(async (tx) => {
+  const consentLive = await ctx.storage.transaction(async (tx) => {
+    // CO-1: the consent was found live before the page or login; it may have been revoked since.
+    // Re-read in this transaction (`for share` on PostgreSQL), so a concurrent revocation either
+    // committed first (no grant is written) or waits, and its revokeByConsent sees this grant.
+    if (input.consentId !== null) {
+      const consent = await tx.consents.getForShare(input.consentId);
+      if (!consent || consent.revokedAt !== null) return false;
+    }
     await tx.grants.create(grant);
     await tx.codes.create(record);
     // AU-1: fails closed — no code leaves without its audit row.
@@ -87,6 +98,9 @@ export async function completeAuthorization(ctx: ServerContext, input: Completio
       },
       now,
     );
+    return true;
   });
+  // RFC 6749 §4.1.2.1: the consent the user gave is gone, so the request ends denied.
+  if (!consentLive) return errorResponseUrl(ctx, request, new AccessDeniedError('The consent for this request was revoked.'));
   return authorizationResponseUrl(ctx, request, { code });
 }

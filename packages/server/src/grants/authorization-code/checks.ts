@@ -16,3 +16,14 @@ export function checkCodeExpiry(code: AuthorizationCodeRecord, now: number): voi
 export function checkRedirectUri(code: AuthorizationCodeRecord, redirectUri: string): void {
   if (code.redirectUri !== redirectUri) throw new InvalidGrantError('redirect_uri does not match the one of the authorization request.');
 }
+
+/**
+ * RFC 6749 §4.1.3 / OAuth 2.1 §4.1.3: redirect_uri is REQUIRED "if the redirect_uri parameter was
+ * included in the authorization request"; the code records whether it was. Omitted: invalid_grant
+ * (§5.2, the redirection URI does not match the one of the authorization request).
+ */
+export function checkRedirectUriRepeated(code: AuthorizationCodeRecord, redirectUriSent: boolean): void {
+  if (code.redirectUriSent && !redirectUriSent) {
+    throw new InvalidGrantError('redirect_uri is required: the authorization request included it (RFC 6749 §4.1.3).');
+  }
+}

@@ -8,12 +8,13 @@
  * (RFC 6749 §4.1.4: "optional"). The refresh token keeps the code's full scope and resources so
  * a later refresh may ask for any part of them (RFC 6749 §6).
  */
-import { GrantType } from '@mandate/protocol';
+import { GrantType, InvalidGrantError } from '@mandate/protocol';
 import type { AuthorizationCodeRecord } from '../../storage/records.ts';
 import { inTransaction } from '../shared/commit.ts';
 import { auditIssuance, narrowedIssuance, TokenAuditEvent } from '../shared/audit.ts';
 import { refreshTokenJkt } from '../shared/dpop.ts';
 import { issueUserTokens, signUserTokens } from '../shared/issue.ts';
+import { requireLiveGrantTree } from '../shared/live-tree.ts';
 import type { Narrowed } from '../shared/narrow.ts';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
 
@@ -23,6 +24,9 @@ export async function issueFromCode(req: TokenRequest, code: AuthorizationCodeRe
   const withRefresh = client.grantTypes.includes(GrantType.RefreshToken);
   const signed = await signUserTokens(req.ctx, req, { grantId: code.grantId, user, narrowed, idTokenNonce: code.nonce });
   return inTransaction(req.ctx, async (txCtx) => {
+    // RFC 6749 §4.1.2 / RFC 9700 §4.2.4: a replay of this code (or a consent revocation) may have
+    // revoked the grant while the tokens were signed; its revokeTree found no tokens yet.
+    await requireLiveGrantTree(txCtx, code.grantId, (detail) => new InvalidGrantError('The authorization grant has been revoked.', { detail }));
     const issued = await issueUserTokens(txCtx, req, {
       grantId: code.grantId,
       user,

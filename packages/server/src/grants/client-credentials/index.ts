@@ -5,7 +5,8 @@
  *
  * This is the benchmarked hot path: one transaction with one access-token insert and one audit
  * append, nothing read back. Before it, one (cached) read: is the client an agent's (issue 3)? An
- * agent's client re-reads its agent inside the transaction, as the token exchange does.
+ * agent's tokens stay within the agent's allowedScopes and allowedAudiences (DL-4, agent-limits.ts),
+ * and its client re-reads its agent inside the transaction, as the token exchange does.
  */
 import type { GrantHandler } from '../types.ts';
 import { checkResourceIndicators } from '../../checks/resource-indicators.ts';
@@ -17,16 +18,18 @@ import { tokenResponseBody } from '../shared/issue.ts';
 import { checkConfidentialClient, clientCredentialsScope } from './checks.ts';
 import { clientTokenTtl } from '../../clients/service-identity.ts';
 import { agentClaims, agentForClient, checkAgentStillActive } from '../../agents/identity.ts';
+import { checkAgentAudiences } from '../token-exchange/target.ts';
 import { InvalidGrantError } from '@mandate/protocol';
 
 export const clientCredentialsGrant: GrantHandler = async (req) => {
   const { ctx, client, params } = req;
   checkConfidentialClient(client); // RFC 6749 §4.4: confidential clients only
   const requestedScope = params.get('scope') ?? null;
-  const scope = clientCredentialsScope(params.get('scope'), client, ctx.config); // RFC 6749 §3.3: allowed for the client
-  const resources = checkResourceIndicators(params.getAll('resource'), ctx.config); // RFC 8707 §2: aud = resources
-  const authorizationDetails = parseAuthorizationDetails(params.get('authorization_details'), ctx.config.authorizationDetailsTypes); // RFC 9396 §2
   const agent = await agentForClient(ctx, client.clientId); // ID-2: a suspended agent's client gets nothing
+  const { scope, narrowed } = clientCredentialsScope(params.get('scope'), client, ctx.config, agent); // RFC 6749 §3.3: allowed for the client (and agent, DL-4)
+  const resources = checkResourceIndicators(params.getAll('resource'), ctx.config); // RFC 8707 §2: aud = resources
+  checkAgentAudiences(agent, resources); // DL-4: only the agent's allowedAudiences, else invalid_target
+  const authorizationDetails = parseAuthorizationDetails(params.get('authorization_details'), ctx.config.authorizationDetailsTypes); // RFC 9396 §2
 
   // Signed before the transaction: a WebCrypto signature completes on a later event-loop turn,
   // and an open SQLite transaction holds the one connection for every other request meanwhile.
@@ -51,7 +54,7 @@ export const clientCredentialsGrant: GrantHandler = async (req) => {
       requestedScope,
       grantedScope: scope,
       resources,
-      data: { jti: access.jti, ...(agent ? { agent_id: agent.id } : {}) },
+      data: { jti: access.jti, ...(agent ? { agent_id: agent.id } : {}), ...(narrowed.length > 0 ? { scope_narrowed: narrowed } : {}) }, // AU-2: why less was granted
     });
     return tokenResponseBody(req, access, { scope, authorizationDetails });
   });

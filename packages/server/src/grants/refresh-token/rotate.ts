@@ -7,7 +7,9 @@
 import type { ServerContext } from '../../context.ts';
 import type { GrantRecord, RefreshTokenRecord } from '../../storage/records.ts';
 import { successorOf } from '../../tokens/refresh-token.ts';
+import { InvalidGrantError } from '@mandate/protocol';
 import { inTransaction } from '../shared/commit.ts';
+import { requireLiveGrantTree } from '../shared/live-tree.ts';
 import { auditIssuance, narrowedIssuance, TokenAuditEvent } from '../shared/audit.ts';
 import { refreshTokenJkt } from '../shared/dpop.ts';
 import { issueUserTokens, signUserTokens } from '../shared/issue.ts';
@@ -26,6 +28,10 @@ class RotationLost extends Error {}
 export async function withRotation<T>(req: TokenRequest, record: RefreshTokenRecord, issue: (txCtx: ServerContext) => Promise<T>): Promise<T> {
   try {
     return await inTransaction(req.ctx, async (txCtx) => {
+      // CO-1 (live-tree.ts): a revocation may have committed since the grant was checked and the
+      // tokens signed. Taken before the compare-and-set: on PostgreSQL the revocation locks the
+      // grants first and the token rows after, so the same order here cannot deadlock with it.
+      await requireLiveGrantTree(txCtx, record.grantId, (detail) => new InvalidGrantError('The grant of this refresh token has been revoked.', { detail }));
       const rotated = await txCtx.storage.refreshTokens.rotate(record.tokenHash, txCtx.now());
       if (!rotated?.first) throw new RotationLost();
       return issue(txCtx);

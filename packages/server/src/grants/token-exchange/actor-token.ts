@@ -4,7 +4,8 @@
  *     JWK Set — iss = sub = the agent id, aud = this issuer or its token endpoint, short-lived,
  *     jti single-use (RFC 7523 §3 rules applied to an actor assertion);
  *   - `urn:ietf:params:oauth:token-type:access_token`: a live client credentials token of the
- *     client the agent is bound to (AgentRecord.clientId).
+ *     client the agent is bound to (AgentRecord.clientId); a DPoP-bound one only with a proof of
+ *     its key (actor-binding.ts).
  * Anything else, or any failure: invalid_request (§2.2.2).
  */
 import { jwtVerify, type JWTPayload } from 'jose';
@@ -12,6 +13,9 @@ import { ASYMMETRIC_JWS_ALGS, InvalidRequestError, TokenTypeUri } from '@mandate
 import type { ServerContext } from '../../context.ts';
 import type { AgentRecord } from '../../storage/records.ts';
 import { activeAccessToken } from '../../endpoints/token-state.ts';
+import { ASSERTION_LEEWAY } from '../jwt-bearer/verify.ts';
+import type { DpopKey } from '../types.ts';
+import { checkActorKeyBinding } from './actor-binding.ts';
 import { endpointUrl, Paths } from '../../endpoints/paths.ts';
 import { MAX_UNVERIFIED_JWT_LENGTH, readUnverifiedClaims, requireUnverified } from '../../tokens/unverified-jwt.ts';
 import { activeAgent } from './agent.ts';
@@ -22,9 +26,16 @@ import type { UserLookup } from './users.ts';
 /** Replay-cache namespace of actor assertions (storage.replay). */
 export const ACTOR_JWT_REPLAY_NAMESPACE = 'actor_jwt';
 
-export async function verifyActorToken(ctx: ServerContext, token: string, type: string, users: UserLookup): Promise<AgentRecord> {
+/**
+ * Accepted clock difference with the agent, seconds: the same leeway as every other assertion this
+ * server accepts (grants/jwt-bearer), used for exp, iat and — so that no jti outlives its replay
+ * row — the replay cache (RFC 7523 §3 (7)).
+ */
+export const ACTOR_JWT_LEEWAY = ASSERTION_LEEWAY;
+
+export async function verifyActorToken(ctx: ServerContext, token: string, type: string, users: UserLookup, dpop: DpopKey | null): Promise<AgentRecord> {
   if (type === TokenTypeUri.Jwt) return verifyAgentAssertion(ctx, token, users);
-  if (type === TokenTypeUri.AccessToken) return verifyAgentAccessToken(ctx, token, users);
+  if (type === TokenTypeUri.AccessToken) return verifyAgentAccessToken(ctx, token, users, dpop);
   throw new InvalidRequestError(`The actor_token_type '${truncate(type)}' is not accepted: send the agent's signed JWT or its client credentials access token.`);
 }
 
@@ -43,20 +54,32 @@ async function verifyAgentAssertion(ctx: ServerContext, token: string, users: Us
       algorithms: [...ASYMMETRIC_JWS_ALGS],
       requiredClaims: ['exp', 'iat', 'jti'],
       currentDate: new Date(now * 1000),
-      clockTolerance: 30,
+      clockTolerance: ACTOR_JWT_LEEWAY,
     }));
   } catch (err) {
     throw new InvalidRequestError(`The actor_token is not a valid assertion of the agent '${agent.id}': ${joseReason(err)}.`);
   }
-  const exp = payload.exp!;
-  if (exp - payload.iat! > ctx.config.tokenExchange.actorTokenMaxLifetime) {
-    throw new InvalidRequestError(`The actor_token lives longer than ${ctx.config.tokenExchange.actorTokenMaxLifetime} seconds: sign short-lived actor tokens.`);
-  }
-  // RFC 7523 §3 item 7: a jti seen before (until the token's expiry) is a replay.
-  if (!(await ctx.storage.replay.remember(ACTOR_JWT_REPLAY_NAMESPACE, `${agent.id}:${String(payload.jti)}`, exp, now))) {
+  checkActorLifetime(ctx, payload, now);
+  // RFC 7523 §3 (7): a jti seen before is a replay for as long as the token verifies, i.e. until
+  // exp plus the clock leeway jwtVerify granted above — not merely until exp.
+  if (!(await ctx.storage.replay.remember(ACTOR_JWT_REPLAY_NAMESPACE, `${agent.id}:${String(payload.jti)}`, payload.exp! + ACTOR_JWT_LEEWAY, now))) {
     throw new InvalidRequestError('The actor_token has already been used (jti replay).');
   }
   return agent;
+}
+
+/**
+ * RFC 7523 §3 (4), (6): short-lived, measured from the earlier of `iat` and now — an `iat` in the
+ * future (beyond the clock leeway) is refused, otherwise it would stretch exp − iat past the limit.
+ * The jwt-bearer grant's rule (jwt-bearer/lifetime.ts) with RFC 8693 §2.2.2's invalid_request.
+ */
+function checkActorLifetime(ctx: ServerContext, payload: JWTPayload, now: number): void {
+  const iat = payload.iat!; // required and numeric: jwtVerify checked both
+  if (iat > now + ACTOR_JWT_LEEWAY) throw new InvalidRequestError('The actor_token "iat" is in the future: check the agent\'s clock (RFC 7523 §3).');
+  const max = ctx.config.tokenExchange.actorTokenMaxLifetime;
+  if (payload.exp! - Math.min(iat, now) > max) {
+    throw new InvalidRequestError(`The actor_token lives longer than ${max} seconds: sign short-lived actor tokens (RFC 7523 §3).`);
+  }
 }
 
 /** The iss of an unverified JWT, only to pick the key set that then verifies it. */
@@ -68,13 +91,14 @@ function unverifiedIssuer(token: string): string {
   }).iss;
 }
 
-async function verifyAgentAccessToken(ctx: ServerContext, token: string, users: UserLookup): Promise<AgentRecord> {
+async function verifyAgentAccessToken(ctx: ServerContext, token: string, users: UserLookup, dpop: DpopKey | null): Promise<AgentRecord> {
   const access = await activeAccessToken(ctx, token);
   if (!access) throw new InvalidRequestError('The actor_token is not a live access token of this server.');
   // Only a client credentials token (no grant, no user) stands for the client itself.
   if (access.record.grantId !== null || access.record.userId !== null) {
     throw new InvalidRequestError('The actor_token access token must be a client credentials token of the agent\'s client.');
   }
+  checkActorKeyBinding(access.payload, dpop); // RFC 9449 §7.1: a bound token is presented with its key
   return activeAgent(ctx, await ctx.storage.agents.getByClientId(access.record.clientId), `client '${truncate(access.record.clientId)}'`, users);
 }
 

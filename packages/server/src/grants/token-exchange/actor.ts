@@ -6,13 +6,15 @@
  */
 import type { ServerContext } from '../../context.ts';
 import type { AgentRecord, ClientRecord } from '../../storage/records.ts';
+import type { DpopKey } from '../types.ts';
 import { verifyActorToken } from './actor-token.ts';
 import { activeAgent } from './agent.ts';
 import type { ExchangeRequest } from './request.ts';
 import type { UserLookup } from './users.ts';
 
-export async function actingAgent(ctx: ServerContext, client: ClientRecord, request: ExchangeRequest, users: UserLookup): Promise<AgentRecord | null> {
-  if (request.actorToken !== null && request.actorTokenType !== null) return verifyActorToken(ctx, request.actorToken, request.actorTokenType, users);
+/** `dpop`: the request's verified proof — a DPoP-bound actor access token needs it (RFC 9449 §7.1). */
+export async function actingAgent(ctx: ServerContext, client: ClientRecord, request: ExchangeRequest, users: UserLookup, dpop: DpopKey | null): Promise<AgentRecord | null> {
+  if (request.actorToken !== null && request.actorTokenType !== null) return verifyActorToken(ctx, request.actorToken, request.actorTokenType, users, dpop);
   const bound = await ctx.storage.agents.getByClientId(client.clientId);
   return bound ? activeAgent(ctx, bound, `client '${client.clientId}'`, users) : null;
 }

@@ -13,8 +13,24 @@ import { nestActors } from './act-chain.ts';
 import { auditExchange } from './audit.ts';
 import type { ExchangeDecision } from './issue.ts';
 import type { IdJagAudience } from './target.ts';
+import type { SubjectToken } from './subject-token.ts';
 
 export const ID_JAG_TYP = 'oauth-id-jag+jwt';
+
+/**
+ * The draft (§4.3) exchanges the user's identity assertion from the login at this server: an ID
+ * token we issued to the requesting client (its `aud`, checked by subject-token.ts). An access token
+ * is not one: it is a grant for some resource, often held by that resource (on-behalf-of), and its
+ * scope does not bound the other server's scopes — so accepting it would let any holder of any
+ * narrowed user token mint an ID-JAG with everything the trust list allows. Federated subjects
+ * (another issuer's ID token or ID-JAG) are refused earlier (subject-token.ts refuseRelay).
+ */
+export function checkIdJagSubject(subject: SubjectToken): void {
+  if (subject.type === TokenTypeUri.IdToken && subject.origin === undefined) return;
+  throw new InvalidRequestError(
+    "An ID-JAG is issued only for the user's ID token issued to this client (subject_token_type urn:ietf:params:oauth:token-type:id_token): an access token is not an identity assertion.",
+  );
+}
 
 export async function issueIdJag(req: TokenRequest, d: ExchangeDecision, audience: IdJagAudience, resources: string[]): Promise<TokenResponseBody> {
   const { ctx } = req;

@@ -19,7 +19,7 @@ import { extendChain, type Actor } from './act-chain.ts';
 import { exchangeScope } from './scope.ts';
 import { clientBounds, idJagBounds, subjectAndAgentBounds } from './bounds.ts';
 import { issueExchangedAccessToken } from './issue.ts';
-import { issueIdJag } from './id-jag.ts';
+import { checkIdJagSubject, issueIdJag } from './id-jag.ts';
 import { auditRefusal, type RefusalContext } from './audit.ts';
 import type { AgentRecord } from '../../storage/records.ts';
 import { userLookup } from './users.ts';
@@ -44,7 +44,7 @@ async function exchange(req: TokenRequest, known: RefusalContext): Promise<Token
   const subject = await verifySubjectToken(ctx, client, request, users); // §2.1, §2.2.2
   Object.assign(known, { userId: subject.userId, chain: subject.chain, subjectJti: subject.jti });
   checkSubjectKeyBinding(subject, client, req.dpop); // RFC 9449 §6.1: a bound token is exchanged with its key
-  const agent = await actingAgent(ctx, client, request, users); // §2.1 actor_token; suspended agent or owner refused
+  const agent = await actingAgent(ctx, client, request, users, req.dpop); // §2.1 actor_token (a bound one with its key); suspended agent or owner refused
   known.agentId = agent?.id ?? null;
   const actor: Actor | null = agent ? { sub: agent.id } : null;
   checkMayAct(subject.claims.may_act, actor, ctx.config.issuer); // §4.4 may_act
@@ -65,11 +65,13 @@ async function exchange(req: TokenRequest, known: RefusalContext): Promise<Token
 /** DL-3: an ID-JAG for another authorization server; its scopes are that server's, bounded by the trust list. */
 async function exchangeForIdJag(req: TokenRequest, request: ExchangeRequest, subject: SubjectToken, agent: AgentRecord | null, actor: Actor | null, known: RefusalContext): Promise<TokenResponseBody> {
   const { ctx, client } = req;
+  checkIdJagSubject(subject); // the draft §4.3: the user's ID token for this client, never an access token
   const audience = idJagAudience(request, ctx.config, client); // the draft: audience = the other AS's issuer, trusted
   const resources = checkResourceIndicators(request.resources, { resources: [] }); // resources at the other side: syntax only
   checkAgentAudiences(agent, [audience.issuer]); // DL-4
   const chain = extendChain(subject.chain, actor, maxChainDepth(ctx.config, [], agent?.maxDelegationDepth ?? null));
   known.chain = chain;
+  // The other server's scope names: the ID token (consent to *this* server's scopes) is no bound on them.
   const scope = exchangeScope(request.requestedScope, [{ name: 'subject_token', scopes: null }, ...subjectAndAgentBounds(subject, agent).slice(1), ...idJagBounds(audience)]);
   return issueIdJag(req, { subject, agent, chain, profile: 'impersonation', targets: [audience.issuer], requestedScope: request.requestedScope, scope: scope.scope, narrowed: scope.narrowed }, audience, resources);
 }

@@ -4,6 +4,9 @@
  * (parentGrantId = the subject token's grant, agentId = the actor) so that revoking anything
  * upstream — consent, user, agent, the subject token's grant — revokes this token too (CO-1);
  * the RFC 9068 access token with the profile's identity claims; the audit event (AU-2).
+ * An ID token of ours has no grant: the derived grant rests on the consent that bounded it instead.
+ * Just before writing, inside the transaction, the subject's grant tree and consent are re-checked
+ * (locked on PostgreSQL), so a revocation racing the signature never misses the new grant.
  * The access token lives at most as long as its subject token. A refresh token is added only when
  * offline access was asked for and allowed (offline.ts); the grant then keeps the chain, profile
  * and authentication so that grants/refresh-token rebuilds the same token on refresh.
@@ -22,6 +25,8 @@ import { auditExchange } from './audit.ts';
 import { sortableId, sortableJti } from '../../crypto/sortable-ids.ts';
 import type { SubjectToken } from './subject-token.ts';
 import { offlineAccess } from './offline.ts';
+import { requireLiveGrantTree } from '../shared/live-tree.ts';
+import { requireLiveConsent, subjectConsentId } from './subject-consent.ts';
 
 export interface ExchangeDecision {
   subject: SubjectToken;
@@ -57,12 +62,17 @@ export async function issueExchangedAccessToken(req: TokenRequest, d: ExchangeDe
     // AU-2 attribution and EN-4 attestation of the acting agent, as every agent token carries them.
     extraClaims: { ...identity, ...(d.agent ? agentClaims(d.agent) : {}) },
   };
+  const consentId = subjectConsentId(d.subject, d.scope);
   const offline = await offlineAccess(ctx, req.client, d.subject, d.requestedScope, d.narrowed);
   // Signed before the transaction, so signatures run concurrently while the writes stay serialized;
   // a token whose records then fail to commit is never returned and never recorded, so never live.
   const token = await ctx.keys.sign(accessTokenClaims(input, { iss: ctx.config.issuer, jti, iat: now, exp: now + ttl, audience: d.targets }), { typ: ACCESS_TOKEN_TYP });
   return inTransaction(ctx, async (txCtx) => {
     await checkAgentStillActive(txCtx, d.agent);
+    // CO-1: the subject's grant tree and consent were checked before signing; a revocation may
+    // have committed since, and its walk would miss the child written below (live-tree.ts).
+    if (d.subject.grantId !== null) await requireLiveGrantTree(txCtx, d.subject.grantId, (detail) => new InvalidRequestError('The grant behind the subject_token has been revoked.', { detail }));
+    await requireLiveConsent(txCtx, consentId);
     await txCtx.storage.grants.create({
       id: grantId,
       userId: d.subject.userId,
@@ -72,7 +82,7 @@ export async function issueExchangedAccessToken(req: TokenRequest, d: ExchangeDe
       scope: d.scope,
       resources: d.targets,
       authorizationDetails: null,
-      consentId: null,
+      consentId, // our ID token as subject: the consent its scope bound came from (subject-consent.ts)
       createdAt: now,
       revokedAt: null,
       revokedReason: null,

@@ -16,7 +16,7 @@ import type { JWTPayload } from 'jose';
 import { InvalidRequestError, isOAuthError, TokenTypeUri } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
 import { scopeTokens } from '../../checks/scope.ts';
-import type { ClientRecord } from '../../storage/records.ts';
+import type { ClientRecord, ConsentRecord } from '../../storage/records.ts';
 import { ACCESS_TOKEN_TYP } from '../../tokens/access-token.ts';
 import { ID_TOKEN_TYP } from '../../tokens/id-token.ts';
 import { chainOf, type Chain } from './act-chain.ts';
@@ -41,6 +41,12 @@ export interface SubjectToken {
   scope: Set<string>;
   /** The grant it derives from: the exchanged token's grant becomes a child of it (CO-1). */
   grantId: string | null;
+  /**
+   * Our ID token: the user's live consents to the client (newest first) its scope bound came
+   * from. The exchanged grant rests on one of them (subject-consent.ts), so revoking that consent
+   * revokes it (CO-1). Absent for every other subject token.
+   */
+  consents?: ConsentRecord[];
   /** Our jti of the subject token (custody walk); null for tokens of other issuers. */
   jti: string | null;
   expiresAt: number;
@@ -133,15 +139,16 @@ async function verifyIdTokenSubject(ctx: ServerContext, client: ClientRecord, to
   const claims = await verifyOwnJwt(ctx, token, { typ: ID_TOKEN_TYP, audience: client.clientId }, 'ID token');
   const userId = String(claims.sub);
   await checkUserActive(users, userId);
-  const consents = await ctx.storage.consents.listForUser(userId, { clientId: client.clientId });
-  const scope = new Set(consents.filter((c) => c.revokedAt === null).flatMap((c) => scopeTokens(c.scope)));
+  const consents = (await ctx.storage.consents.listForUser(userId, { clientId: client.clientId })).filter((c) => c.revokedAt === null);
+  const scope = new Set(consents.flatMap((c) => scopeTokens(c.scope)));
   return {
     type: TokenTypeUri.IdToken,
     claims,
     chain: chainOf(claims),
     userId,
     scope,
-    grantId: null,
+    grantId: null, // an ID token records no grant: the consent links the exchange instead
+    consents,
     jti: typeof claims.jti === 'string' ? claims.jti : null,
     expiresAt: typeof claims.exp === 'number' ? claims.exp : ctx.now(),
     ...authentication(claims),

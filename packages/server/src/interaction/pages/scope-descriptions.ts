@@ -7,6 +7,8 @@ const DESCRIPTIONS: Record<string, string> = {
   'mcp:tools': 'Call tools on the MCP servers you connect it to',
   'mcp:resources': 'Read resources from the MCP servers you connect it to',
   'mandate:admin': 'Administer this Mandate server: clients, users, consents and keys',
+  'mandate:agents': 'Manage your AI agents: create, change, suspend and reactivate them',
+  'mandate:account': 'See and end your sign-in sessions and the apps you have allowed',
 };
 
 export function describeScope(scope: string): string {

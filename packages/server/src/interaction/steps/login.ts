@@ -7,7 +7,7 @@
  */
 import type { Context } from 'hono';
 import type { ServerContext } from '../../context.ts';
-import { DUMMY_PASSWORD_HASH_PROMISE, verifyPassword } from '../../crypto/password.ts';
+import { dummyPasswordHash, verifyPassword } from '../../crypto/password.ts';
 import { QueueFullError } from '../../crypto/pool-limit.ts';
 import { clientIp } from '../../http/client-ip.ts';
 import type { Params } from '../../http/params.ts';
@@ -44,7 +44,7 @@ export async function postLogin(c: Context, ctx: ServerContext, throttle: LoginT
   const user = email === '' ? null : await ctx.storage.users.getByEmail(email);
   let passwordOk: boolean;
   try {
-    passwordOk = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_PASSWORD_HASH_PROMISE));
+    passwordOk = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
   } catch (err) {
     if (!(err instanceof QueueFullError)) throw err;
     // Too many password checks waiting (a flood): nothing was checked, so no failure is counted.

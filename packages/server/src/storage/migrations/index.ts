@@ -15,6 +15,9 @@ import { upstreamIdentitiesMigration } from './0007-upstream-identities.ts';
 import { totpEnrollmentsMigration } from './0008-totp-enrollments.ts';
 import { auditJtiMigration } from './0009-audit-jti.ts';
 import { expiryIndexesMigration } from './0010-expiry-indexes.ts';
+import { codeRedirectUriSentMigration } from './0011-code-redirect-uri-sent.ts';
+import { agentSuspendedByMigration } from './0012-agent-suspended-by.ts';
+import { grantSessionsMigration } from './0013-grant-sessions.ts';
 
 export function migrationProvider(kind: StorageKind): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -28,6 +31,9 @@ export function migrationProvider(kind: StorageKind): MigrationProvider {
     '0008-totp-enrollments': totpEnrollmentsMigration(),
     '0009-audit-jti': auditJtiMigration(),
     '0010-expiry-indexes': expiryIndexesMigration(),
+    '0011-code-redirect-uri-sent': codeRedirectUriSentMigration(kind),
+    '0012-agent-suspended-by': agentSuspendedByMigration(kind),
+    '0013-grant-sessions': grantSessionsMigration(kind),
   };
   return { getMigrations: async () => migrations };
 }

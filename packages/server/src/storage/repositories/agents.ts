@@ -31,6 +31,7 @@ function toRow(r: AgentRecord): AgentsTable {
     allowed_tools: toJson(r.allowedTools),
     max_delegation_depth: r.maxDelegationDepth,
     status: r.status,
+    suspended_by: r.suspendedBy,
     attestation: toJsonOrNull(r.attestation),
     jwks: toJsonOrNull(r.jwks),
     client_id: r.clientId,
@@ -50,12 +51,22 @@ function fromRow(row: Selectable<AgentsTable>): AgentRecord {
     allowedTools: fromJson(row.allowed_tools),
     maxDelegationDepth: row.max_delegation_depth,
     status: row.status as AgentRecord['status'],
+    suspendedBy: suspenderOf(row),
     attestation: fromJsonOrNull(row.attestation),
     jwks: fromJsonOrNull(row.jwks),
     clientId: row.client_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+/**
+ * A suspended row without a (known) suspender counts as an administrator's: only an administrator
+ * may then lift it. Migration 0012 marks older rows so; this also covers a row written by hand.
+ */
+function suspenderOf(row: Selectable<AgentsTable>): AgentRecord['suspendedBy'] {
+  if (row.status !== 'suspended') return null;
+  return row.suspended_by === 'owner' ? 'owner' : 'admin';
 }
 
 export function agentsRepository(ctx: RepoContext): Storage['agents'] {

@@ -3,7 +3,7 @@ import type { Selectable } from 'kysely';
 import type { AuthorizationCodesTable } from '../db-types.ts';
 import type { AuthorizationCodeRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
-import { fromJson, fromJsonOrNull, toJson, toJsonOrNull, type RepoContext, type StorageKind } from '../context.ts';
+import { fromJson, fromJsonOrNull, toFlag, toJson, toJsonOrNull, type RepoContext, type StorageKind } from '../context.ts';
 import { execute, first } from '../statements.ts';
 import { expiryCursorParams, nextExpiryCursor } from './expiry-walk.ts';
 import { inJsonList, liveSeedGrantsCte, purgeDelete } from './live-grants.ts';
@@ -17,6 +17,7 @@ function fromRow(row: Row): AuthorizationCodeRecord {
     clientId: row.client_id,
     userId: row.user_id,
     redirectUri: row.redirect_uri,
+    redirectUriSent: row.redirect_uri_sent === 1,
     codeChallenge: row.code_challenge,
     codeChallengeMethod: row.code_challenge_method as AuthorizationCodeRecord['codeChallengeMethod'],
     scope: row.scope,
@@ -35,7 +36,7 @@ function fromRow(row: Row): AuthorizationCodeRecord {
 }
 
 const INSERT =
-  'insert into authorization_codes (code_hash, grant_id, client_id, user_id, redirect_uri, code_challenge, code_challenge_method, scope, resources, authorization_details, nonce, auth_time, acr, amr, dpop_jkt, session_id_hash, created_at, expires_at, consumed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  'insert into authorization_codes (code_hash, grant_id, client_id, user_id, redirect_uri, redirect_uri_sent, code_challenge, code_challenge_method, scope, resources, authorization_details, nonce, auth_time, acr, amr, dpop_jkt, session_id_hash, created_at, expires_at, consumed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const CONSUME = 'update authorization_codes set consumed_at = ? where code_hash = ? and consumed_at is null returning *';
 const SELECT = 'select * from authorization_codes where code_hash = ?';
 /**
@@ -78,6 +79,7 @@ export function codesRepository(ctx: RepoContext): Storage['codes'] {
         r.clientId,
         r.userId,
         r.redirectUri,
+        toFlag(r.redirectUriSent),
         r.codeChallenge,
         r.codeChallengeMethod,
         r.scope,

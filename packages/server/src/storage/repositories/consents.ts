@@ -47,6 +47,17 @@ export function consentsRepository(ctx: RepoContext): Storage['consents'] {
         })
         .execute();
     },
+    /**
+     * Grant creation re-reads its consent in its transaction (endpoints/authorize/complete.ts): on
+     * PostgreSQL `for share`, so a revocation's update waits for that commit, and the
+     * revokeByConsent that follows it sees the new grant; or the read returns the revoked row.
+     */
+    async getForShare(id) {
+      let q = ctx.db.selectFrom('consents').selectAll().where('id', '=', id);
+      if (ctx.kind === 'postgres') q = q.forShare();
+      const row = await q.executeTakeFirst();
+      return row ? fromRow(row) : null;
+    },
     /** Marks the consent revoked (false when absent or already revoked); grants.revokeByConsent revokes what rests on it. */
     async revoke(id, at) {
       const result = await ctx.db.updateTable('consents').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();

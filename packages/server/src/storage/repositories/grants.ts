@@ -18,6 +18,8 @@ function fromRow(row: Selectable<GrantsTable>): GrantRecord {
     resources: fromJson(row.resources),
     authorizationDetails: fromJsonOrNull(row.authorization_details),
     consentId: row.consent_id,
+    // Left out when null, like delegation below (migration 0013).
+    ...(row.session_id_hash !== null ? { sessionIdHash: row.session_id_hash } : {}),
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
     revokedReason: row.revoked_reason,
@@ -68,8 +70,9 @@ async function treeIds(db: Kysely<Database>, seed: RawBuilder<unknown>): Promise
  * grants already revoked are left as they were (their first revocation time and reason stand)
  * and are not in the result, but their descendants and tokens are still revoked.
  */
-async function revokeTrees(ctx: RepoContext, seed: RawBuilder<unknown>, at: number, reason: string, extra?: ExtraRevocation): Promise<string[]> {
+export async function revokeTrees(ctx: RepoContext, seed: RawBuilder<unknown>, at: number, reason: string, extra?: ExtraRevocation): Promise<string[]> {
   return withTransaction(ctx, async (db) => {
+    await lockSeeds(ctx, db, seed);
     const ids = await treeIds(db, seed);
     const revoked: string[] = [];
     const events: RevocationEventInput[] = [];
@@ -92,6 +95,33 @@ async function revokeTrees(ctx: RepoContext, seed: RawBuilder<unknown>, at: numb
     return revoked;
   });
 }
+
+/**
+ * CO-1 race with issuance (RFC 7009 §2.1: revoking a grant's token ends every token of the grant).
+ * PostgreSQL, READ COMMITTED: the recursive walk sees the rows committed when ITS statement starts.
+ * An issuing transaction holds its grant and every ancestor `for share` (lockAncestry) until it
+ * commits, so the seed grants are locked `for update` here in a statement of their own first:
+ * either the issuer committed before (the walk, started after the lock, sees its rows) or it
+ * waits and then reads the grants revoked. Id order, as lockAncestry, so two lockers never
+ * deadlock (sortable ids: an ancestor's id is smaller than its descendants'). SQLite serialises
+ * whole transactions (BEGIN IMMEDIATE), so the issuer's in-transaction re-read is enough there.
+ */
+async function lockSeeds(ctx: RepoContext, db: Kysely<Database>, seed: RawBuilder<unknown>): Promise<void> {
+  if (ctx.kind !== 'postgres') return;
+  await sql`select id from grants where ${seed} order by id for update`.execute(db);
+}
+
+/**
+ * The grant and its ancestors (parent_grant_id up to the root), root first by id. PostgreSQL:
+ * locked `for share` until the transaction ends (one statement, id order); a row-locking read
+ * returns each row's latest committed version, so a revocation that committed while it waited
+ * shows in revoked_at. `union`: a (corrupt) cycle ends the walk.
+ */
+const ANCESTRY = `with recursive up(id, parent) as (
+  select id, parent_grant_id from grants where id = ?
+  union select g.id, g.parent_grant_id from grants g join up on g.id = up.parent
+)
+select * from grants where id in (select id from up) order by id`;
 
 /** More access tokens to revoke with a tree (an agent's client_credentials tokens rest on no grant). */
 type ExtraRevocation = (db: Kysely<Database>) => Promise<{ jti: string; expires_at: number }[]>;
@@ -137,7 +167,7 @@ function delegationColumns(d: GrantDelegation | null): [string | null, string | 
 
 /** Grants are created and checked on every token request: precompiled (statements.ts). */
 const INSERT =
-  'insert into grants (id, user_id, client_id, agent_id, parent_grant_id, scope, resources, authorization_details, consent_id, created_at, revoked_at, revoked_reason, delegation_chain, delegation_profile, auth_time, acr, amr) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  'insert into grants (id, user_id, client_id, agent_id, parent_grant_id, scope, resources, authorization_details, consent_id, created_at, revoked_at, revoked_reason, delegation_chain, delegation_profile, auth_time, acr, amr, session_id_hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 export function grantsRepository(ctx: RepoContext): Storage['grants'] {
   return {
@@ -156,6 +186,7 @@ export function grantsRepository(ctx: RepoContext): Storage['grants'] {
         r.revokedAt,
         r.revokedReason,
         ...delegationColumns(r.delegation ?? null),
+        r.sessionIdHash ?? null,
       ]);
     },
     async get(id) {
@@ -171,6 +202,10 @@ export function grantsRepository(ctx: RepoContext): Storage['grants'] {
       if (!filter.includeRevoked) q = q.where('revoked_at', 'is', null);
       const rows = await q.orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute();
       return rows.map(fromRow);
+    },
+    async lockAncestry(id) {
+      const text = ctx.kind === 'postgres' ? `${ANCESTRY} for share` : ANCESTRY;
+      return (await execute<Selectable<GrantsTable>>(ctx, text, [id])).rows.map(fromRow);
     },
     revokeTree(id, at, reason) {
       return revokeTrees(ctx, sql`id = ${id}`, at, reason);

@@ -7,6 +7,7 @@ import { changed, fromJson, toJson, type RepoContext, type StorageKind } from '.
 import { affected, execute } from '../statements.ts';
 import { expiryCursorParams, nextExpiryCursor } from './expiry-walk.ts';
 import { inJsonList } from './live-grants.ts';
+import { listSessionsForUser, revokeSessionWithGrants } from './session-revocation.ts';
 
 function fromRow(row: Selectable<SessionsTable>): SessionRecord {
   return {
@@ -66,6 +67,12 @@ export function sessionsRepository(ctx: RepoContext): Storage['sessions'] {
     async revokeAllForUser(userId, at) {
       const result = await ctx.db.updateTable('sessions').set({ revoked_at: at }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
       return changed(result);
+    },
+    listForUser(userId, filter) {
+      return listSessionsForUser(ctx, userId, filter, fromRow);
+    },
+    revokeWithGrants(idHash, at, reason) {
+      return revokeSessionWithGrants(ctx, idHash, at, reason);
     },
     /**
      * An expired session is refused by its expiry (interaction/session.ts) exactly as an absent one,

@@ -1,0 +1,21 @@
+/**
+ * The last liveness check of an issuance, inside its transaction (CO-1; RFC 7009 §2.1: revoking
+ * a grant's token must end every token of the grant; RFC 9700 §4.2.4 / RFC 6749 §4.1.2: a replayed
+ * code revokes what the first redemption issued). Tokens are signed before the transaction, and
+ * a revocation can commit in between: its recursive walk would miss the rows written afterwards.
+ * Re-reading the grant and every ancestor here — locked on PostgreSQL until commit
+ * (grants.lockAncestry), serialised with the revocation on SQLite — closes that gap: either the
+ * revocation committed first and is seen now, or it waits and then revokes what this wrote.
+ */
+import type { OAuthError } from '@mandate/protocol';
+import type { ServerContext } from '../../context.ts';
+import type { GrantRecord } from '../../storage/records.ts';
+
+/** Throws `refuse(detail)` unless the grant exists and neither it nor any ancestor is revoked. */
+export async function requireLiveGrantTree(txCtx: ServerContext, grantId: string, refuse: (detail: string) => OAuthError): Promise<GrantRecord[]> {
+  const tree = await txCtx.storage.grants.lockAncestry(grantId);
+  if (!tree.some((g) => g.id === grantId)) throw refuse(`grant ${grantId} missing`);
+  const revoked = tree.find((g) => g.revokedAt !== null);
+  if (revoked) throw refuse(`grant ${revoked.id} revoked: ${revoked.revokedReason ?? ''}`);
+  return tree;
+}

@@ -1,0 +1,34 @@
+/**
+ * CO-1 for an exchange of our own ID token: the ID token records no grant, so the exchanged grant
+ * would hang on nothing and survive the revocation of the very consent that bounded its scope.
+ * It rests instead on one live consent of the user to the client that covers all of its scope
+ * (the newest such), so grants.revokeByConsent reaches it. A scope only the union of several
+ * consents covers is refused: one grant rests on one consent, and revoking any of them must end it.
+ */
+import { InvalidRequestError, InvalidScopeError } from '@mandate/protocol';
+import type { ServerContext } from '../../context.ts';
+import { scopeTokens } from '../../checks/scope.ts';
+import type { SubjectToken } from './subject-token.ts';
+
+/** The consent the exchanged grant rests on: null unless the subject is our ID token. */
+export function subjectConsentId(subject: SubjectToken, scope: string): string | null {
+  if (subject.consents === undefined) return null;
+  const wanted = scopeTokens(scope);
+  const covering = subject.consents.find((c) => {
+    const granted = new Set(scopeTokens(c.scope));
+    return wanted.every((s) => granted.has(s));
+  });
+  if (!covering) throw new InvalidScopeError('No single consent of the user to this client covers the requested scope: ask for the scope of one consent.');
+  return covering.id;
+}
+
+/**
+ * Inside the issuing transaction: the consent is still unrevoked, read `for share` on PostgreSQL
+ * so a concurrent revocation either committed first (refused here) or waits, and its
+ * revokeByConsent then sees the grant written here. RFC 8693 §2.2.2: invalid_request.
+ */
+export async function requireLiveConsent(txCtx: ServerContext, consentId: string | null): Promise<void> {
+  if (consentId === null) return;
+  const consent = await txCtx.storage.consents.getForShare(consentId);
+  if (!consent || consent.revokedAt !== null) throw new InvalidRequestError('The consent behind the subject_token has been revoked.', { detail: `consent ${consentId}` });
+}

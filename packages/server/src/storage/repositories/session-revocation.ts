@@ -1,0 +1,40 @@
+/**
+ * CO-1 (issue 3): "revoking a user's session revokes everything derived from it, downstream
+ * exchanged tokens included". A session's grants are those an interactive authorization created
+ * under it (grants.session_id_hash, migration 0013); revokeTrees (grants.ts) revokes each with
+ * its derived (exchanged) grants and every refresh and access token, appending the revocation
+ * events, in the same transaction that ends the session.
+ *
+ * A new login replacing a session (interaction/session.ts startSession) does not come here: it
+ * only ends the old session row, and the grants issued under it live on.
+ */
+import { sql, type Selectable } from 'kysely';
+import type { SessionsTable } from '../db-types.ts';
+import type { SessionRecord } from '../records.ts';
+import { changed, withTransaction, type RepoContext } from '../context.ts';
+import { revokeTrees } from './grants.ts';
+
+/** A user has few sessions (one per browser, until they expire and are purged): no paging. */
+const MAX_LISTED = 1000;
+
+export async function listSessionsForUser(
+  ctx: RepoContext,
+  userId: string,
+  filter: { now: number; includeEnded?: boolean },
+  fromRow: (row: Selectable<SessionsTable>) => SessionRecord,
+): Promise<SessionRecord[]> {
+  let q = ctx.db.selectFrom('sessions').selectAll().where('user_id', '=', userId);
+  if (!filter.includeEnded) q = q.where('revoked_at', 'is', null).where('expires_at', '>', filter.now);
+  const rows = await q.orderBy('created_at', 'desc').orderBy('id_hash').limit(MAX_LISTED).execute();
+  return rows.map(fromRow);
+}
+
+export function revokeSessionWithGrants(ctx: RepoContext, idHash: string, at: number, reason: string): Promise<{ ended: boolean; revokedGrants: string[] }> {
+  return withTransaction(ctx, async (db) => {
+    const tx: RepoContext = { ...ctx, db, inTransaction: true };
+    const result = await db.updateTable('sessions').set({ revoked_at: at }).where('id_hash', '=', idHash).where('revoked_at', 'is', null).executeTakeFirst();
+    // Also when the session was already ended: its grants may still be live (a replaced session).
+    const revokedGrants = await revokeTrees(tx, sql`session_id_hash = ${idHash}`, at, reason);
+    return { ended: changed(result) > 0, revokedGrants };
+  });
+}

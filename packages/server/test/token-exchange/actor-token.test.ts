@@ -1,0 +1,66 @@
+/**
+ * The actor token (RFC 8693 §2.1) as a credential: a DPoP-bound client credentials token acts only
+ * with its key (RFC 9449 §7.1), an actor JWT's jti stays single-use for as long as the JWT verifies
+ * (RFC 7523 §3 (7)), and an `iat` in the future does not stretch its lifetime (RFC 7523 §3 (4), (6)).
+ */
+import { describe, expect, it } from 'vitest';
+import { accessTokenClaims, postForm, proofKey, tokenProof } from '../token/fixtures.ts';
+import { ACTOR_JWT_LEEWAY } from '../../src/grants/token-exchange/actor-token.ts';
+import { auth, createAgent, exchange, MCP, TT, useExchangeServer, userToken } from './fixtures.ts';
+
+describe('RFC 8693 §2.1 actor_token checks', () => {
+  const h = useExchangeServer();
+
+  describe('RFC 9449 §7.1 a DPoP-bound actor access token is presented with its key', () => {
+    it('without a proof → invalid_dpop_proof, with another key → invalid_request, with its key → 200', async () => {
+      const bound = await createAgent(h.server, h.server.alice, { clientId: 'plain' });
+      const key = await proofKey();
+      const cc = await postForm(h.server.tokenUrl, { grant_type: 'client_credentials' }, { ...auth.plain, dpop: await tokenProof(h.server, key) });
+      expect(cc.body.token_type).toBe('DPoP');
+      const form = async () => ({ subject_token: (await userToken(h.server)).token, subject_token_type: TT.accessToken, actor_token: cc.body.access_token as string, actor_token_type: TT.accessToken, resource: MCP, scope: 'mcp:read' });
+
+      const none = await exchange(h.server, await form(), auth.orchestrator);
+      expect(none.status).toBe(400);
+      expect(none.body).toMatchObject({ error: 'invalid_dpop_proof', error_description: expect.stringMatching(/actor_token is DPoP-bound/) });
+      const other = await exchange(h.server, await form(), { ...auth.orchestrator, dpop: await tokenProof(h.server, await proofKey()) });
+      expect(other.body).toMatchObject({ error: 'invalid_request', error_description: 'The DPoP proof key is not the key the actor_token is bound to.' });
+      const same = await exchange(h.server, await form(), { ...auth.orchestrator, dpop: await tokenProof(h.server, key) });
+      expect(same.status, JSON.stringify(same.body)).toBe(200);
+      expect(accessTokenClaims(same.body.access_token)).toMatchObject({ act: { sub: bound.record.id }, cnf: { jkt: key.jkt } });
+      await h.server.ctx.storage.agents.update({ ...bound.record, clientId: null });
+    });
+  });
+
+  describe('RFC 7523 §3 (7) an actor JWT is single-use while it verifies', () => {
+    it('its jti is remembered until exp + the clock leeway, not merely until exp', async () => {
+      const assertion = await h.agent.assertion(); // exp = now + 60
+      const send = async () => exchange(h.server, { subject_token: (await userToken(h.server)).token, subject_token_type: TT.accessToken, actor_token: assertion, actor_token_type: TT.jwt, resource: MCP }, auth.orchestrator);
+      expect((await send()).status).toBe(200);
+      h.server.shiftClock(60 + Math.floor(ACTOR_JWT_LEEWAY / 2)); // past exp, still within the leeway jwtVerify grants
+      try {
+        const replay = await send();
+        expect(replay.status).toBe(400);
+        expect(replay.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/already been used/) });
+      } finally {
+        h.server.shiftClock(0);
+      }
+    });
+  });
+
+  describe('RFC 7523 §3 (4), (6) actor JWT lifetime', () => {
+    it('an "iat" in the future (short exp − iat, long real lifetime) → invalid_request', async () => {
+      const now = h.server.ctx.now();
+      const { token } = await userToken(h.server);
+      const res = await exchange(h.server, { subject_token: token, subject_token_type: TT.accessToken, actor_token: await h.agent.assertion({ iat: now + 3000, exp: now + 3060 }), actor_token_type: TT.jwt, resource: MCP }, auth.orchestrator);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/"iat" is in the future/) });
+    });
+
+    it('an "iat" slightly ahead (clock skew within the leeway) is accepted', async () => {
+      const now = h.server.ctx.now();
+      const { token } = await userToken(h.server);
+      const res = await exchange(h.server, { subject_token: token, subject_token_type: TT.accessToken, actor_token: await h.agent.assertion({ iat: now + 20, exp: now + 80 }), actor_token_type: TT.jwt, resource: MCP }, auth.orchestrator);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    });
+  });
+});
