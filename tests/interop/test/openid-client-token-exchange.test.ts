@@ -65,7 +65,8 @@ describe('openid-client genericGrantRequest: RFC 8693 token exchange', () => {
   });
 
   it('the agent proves itself with its client credentials token', async () => {
-    const bound = await createAgent(as, as.alice, { clientId: 'plain', allowedAudiences: [rs.resource] });
+    // Requested without a resource, the actor token's aud is the issuer: an audience the agent must hold (DL-4, RFC 8707 §2).
+    const bound = await createAgent(as, as.alice, { clientId: 'plain', allowedAudiences: [rs.resource, as.issuer] });
     const cc = await postForm(as.tokenUrl, { grant_type: 'client_credentials' }, auth.plain);
     const { token } = await userToken(as);
     const res = await client.genericGrantRequest(orchestrator, TOKEN_EXCHANGE, { subject_token: token, subject_token_type: TT.accessToken, actor_token: cc.body.access_token, actor_token_type: TT.accessToken, resource: rs.resource });

@@ -26,6 +26,10 @@ export interface Deprovisioned {
 }
 
 export async function deprovisionUser(ctx: Pick<ServerContext, 'storage' | 'now'>, user: UserRecord, reason: string): Promise<Deprovisioned> {
+  // PostgreSQL: the agents, then every grant tree this revokes, locked before any is touched, in
+  // the order issuance takes them (agent → grants → tokens); several revocations in one
+  // transaction would otherwise cross an exchange or refresh and deadlock (grants.lockUserTrees).
+  await ctx.storage.grants.lockUserTrees(user.id);
   const updated: UserRecord = user.disabled ? user : { ...user, disabled: true, updatedAt: ctx.now() };
   if (updated !== user) await ctx.storage.users.update(updated);
   // Whoever disables last owns the disablement: SCIM marks its own after this call, so an

@@ -77,10 +77,13 @@ export function registerSelfServiceRoutes(app: Hono, ctx: ServerContext): void {
     const result = await audited(c, ctx, owner, 'account.consent_revoked', async (tx) => {
       const consent = consentId.length <= MAX_ID ? await tx.storage.consents.get(consentId) : null;
       if (!consent || consent.userId !== owner.user.id) throw new NotFoundError(`No consent ${consentId.slice(0, MAX_ID)}.`);
-      // As the admin API does (admin/grants.ts): the grants resting on the consent, then the consent.
+      // As the admin API does (admin/grants.ts): the consent first, then the grants resting on it.
+      // The consent's row lock comes first, as an authorization completing under it takes it
+      // (`for share`, endpoints/authorize/complete.ts) before writing its grant: the other order
+      // deadlocks on PostgreSQL, and a grant written in between would miss the walk.
       const t = tx.now();
-      const revoked = await tx.storage.grants.revokeByConsent(consent.id, t, 'consent revoked by its user');
       await tx.storage.consents.revoke(consent.id, t);
+      const revoked = await tx.storage.grants.revokeByConsent(consent.id, t, 'consent revoked by its user');
       return { result: { revoked_grants: revoked }, data: { consent_id: consent.id, consent_client_id: consent.clientId, revoked_grants: revoked } };
     });
     return c.json(result, 200, NO_STORE);

@@ -13,7 +13,8 @@
  *      so they are refused rather than accepted as bearer tokens (RFC 9449 §7.1)   401
  *   5. scope contains mandate:admin                             403 insufficient_scope
  *   6. the principal is still entitled: a user token's user is an enabled admin; a service
- *      token's client still exists and is registered with the admin scope      401 / 403
+ *      token's client still exists, was registered by the operator (not DCR/CIMD) and with
+ *      the admin scope                                          401 / 403
  *
  * Other APIs of Mandate protected the same way (SCIM, scim/auth.ts) pass their own scope,
  * audiences and realm to authenticateBearer; the checks are these, in this order.
@@ -25,6 +26,7 @@ import { scopeTokens } from '../checks/scope.ts';
 import { ADMIN_SCOPE, Paths } from '../endpoints/paths.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { activeAccessToken } from '../endpoints/token-state.ts';
+import { isSelfRegistered } from '../grants/client-credentials/self-registered.ts';
 
 export interface AdminPrincipal {
   jti: string;
@@ -111,6 +113,10 @@ async function checkEntitlement(c: Context, ctx: ServerContext, api: ProtectedAp
   }
   const client = await ctx.storage.clients.get(principal.clientId);
   if (!client) throw invalidToken(api, 'The client this token was issued to no longer exists.');
+  // An anonymous client (DCR, CIMD) names its own scope; even if the operator's
+  // selfRegisteredClients list let a reserved scope through, its service token never acts on
+  // Mandate's own APIs — only operator-registered clients do (as audit ingest, endpoints/audit-ingest.ts).
+  if (isSelfRegistered(client)) await deny(c, ctx, api, principal, `Self-registered clients cannot use ${api.name}; only operator-registered clients can.`);
   if (!scopeTokens(client.scope).includes(api.scope)) await deny(c, ctx, api, principal, `The client this token was issued to is not registered with the ${api.scope} scope.`);
 }
 

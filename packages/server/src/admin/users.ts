@@ -112,7 +112,9 @@ export const userRoutes = [
     transactional: false,
     async handle({ ctx, params, auditData }) {
       // ID-2: the same deprovisioning as SCIM's active=false (account/deprovision.ts).
-      const done = await inTransaction(ctx, async (tx) => deprovisionUser(tx, await getUser(tx, params.userId), 'disabled by an administrator'));
+      const done = await inTransaction(ctx, async (tx) => deprovisionUser(tx, await getUser(tx, params.userId), 'disabled by an administrator'), {
+        retryOnDeadlock: true, // writes only through tx; the vault revocation runs after commit
+      });
       // The event names everything the disable switched off, as SCIM's deactivation event does.
       Object.assign(auditData, { suspended_agents: done.suspendedAgents, revoked_grants: done.revokedGrants, revoked_vault_entries: done.revokedVaultEntries });
       await revokeVaultAfterDeprovisioning(ctx, done.user.id); // network I/O, after commit; never fails the disable

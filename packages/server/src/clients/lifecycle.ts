@@ -6,13 +6,15 @@
  */
 import type { ServerContext } from '../context.ts';
 import { createAuditLog } from '../audit/log.ts';
+import { withDeadlockRetry, type TransactionOptions } from '../grants/shared/commit.ts';
 
 /**
  * Runs `fn` with a context whose storage and audit log are bound to one transaction: the change
  * and its audit event are written together or not at all.
  */
-export function inTransaction<T>(ctx: ServerContext, fn: (tx: ServerContext) => Promise<T>): Promise<T> {
-  return ctx.storage.transaction((storage) => fn({ ...ctx, storage, audit: createAuditLog(storage, ctx.now) }));
+export function inTransaction<T>(ctx: ServerContext, fn: (tx: ServerContext) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  // A PostgreSQL deadlock victim: re-run when the caller says it is safe, else 503 (grants/shared/commit.ts).
+  return withDeadlockRetry(ctx.storage, options, () => ctx.storage.transaction((storage) => fn({ ...ctx, storage, audit: createAuditLog(storage, ctx.now) })));
 }
 
 const PAGE = 200;

@@ -76,11 +76,18 @@ export const ConfigSchema = z.object({
    * Clients that registered themselves (DCR) or describe themselves (CIMD) are anonymous: nobody
    * vouched for them. The client credentials grant gives such a client only the scopes listed here
    * (intersected with the scope it registered); empty = none, the grant answers invalid_scope
-   * (RFC 6749 §5.2). Statically and admin-registered clients are not affected.
+   * (RFC 6749 §5.2). Statically and admin-registered clients are not affected. Reserved
+   * `mandate:*` scopes (Mandate's own APIs) are refused here: an anonymous client never gets them.
    */
   selfRegisteredClients: z
     .object({
-      clientCredentialsScopes: z.array(z.string()).default([]),
+      clientCredentialsScopes: z
+        .array(
+          z.string().refine((s) => !s.startsWith('mandate:'), {
+            message: 'selfRegisteredClients.clientCredentialsScopes must not list reserved mandate:* scopes: anonymous self-registered (DCR/CIMD) clients never get access to Mandate\'s own APIs',
+          }),
+        )
+        .default([]),
     })
     .prefault({}),
   dpop: z

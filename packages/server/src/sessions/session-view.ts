@@ -50,12 +50,24 @@ export function sessionView(s: SessionRecord, now: number): z.output<typeof Sess
   };
 }
 
-/** The user's session with this handle, ended ones included (a replaced session's grants live on), or 404. */
+/** Sessions per listForUser page (storage lists at most this many at once). */
+const PAGE = 1000;
+/** Guards against a storage that would keep returning full pages. */
+const MAX_PAGES = 10_000;
+
+/**
+ * The user's session with this handle, ended ones included (a replaced session's grants live on), or 404.
+ * Every page of the user's sessions is searched: a session ended long ago, behind many newer ones,
+ * may still have live grants (CO-1), so it must stay revocable.
+ */
 async function findSession(ctx: ServerContext, userId: string, handle: string): Promise<SessionRecord> {
-  const sessions = await ctx.storage.sessions.listForUser(userId, { now: ctx.now(), includeEnded: true });
-  const session = sessions.find((s) => sessionHandle(s.idHash) === handle);
-  if (!session) throw new NotFoundError(`No session ${handle}.`);
-  return session;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const sessions = await ctx.storage.sessions.listForUser(userId, { now: ctx.now(), includeEnded: true, offset: page * PAGE });
+    const session = sessions.find((s) => sessionHandle(s.idHash) === handle);
+    if (session) return session;
+    if (sessions.length < PAGE) break;
+  }
+  throw new NotFoundError(`No session ${handle}.`);
 }
 
 /** Ends the user's session and revokes its grants' trees; 404 for another user's session, exactly as for none. */

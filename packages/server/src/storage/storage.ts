@@ -64,10 +64,12 @@ export interface Storage {
   sessions: {
     create(record: SessionRecord): Promise<void>;
     get(idHash: string): Promise<SessionRecord | null>;
+    /** `get` inside a transaction, locking the row against a concurrent revocation until commit (PostgreSQL `for share`). */
+    getForShare(idHash: string): Promise<SessionRecord | null>;
     revoke(idHash: string, at: number): Promise<boolean>;
     revokeAllForUser(userId: string, at: number): Promise<number>;
     /** The user's sessions, newest first; ended (revoked or expired at `now`) ones only when asked for. */
-    listForUser(userId: string, filter: { now: number; includeEnded?: boolean }): Promise<SessionRecord[]>;
+    listForUser(userId: string, filter: { now: number; includeEnded?: boolean; offset?: number }): Promise<SessionRecord[]>;
     /**
      * CO-1: ends the session and revokes, atomically, every grant created under it (grants.sessionIdHash)
      * with their trees — exchanged grants and all their tokens included (grants.revokeTree).
@@ -123,6 +125,13 @@ export interface Storage {
     revokeByAgent(agentId: string, at: number, reason: string): Promise<string[]>;
     /** Revokes every grant of a user (and their trees): deprovisioning or session revocation (issue 3). */
     revokeByUser(userId: string, at: number, reason: string): Promise<string[]>;
+    /**
+     * Deprovisioning's first step, inside its transaction (PostgreSQL; a no-op on SQLite, which
+     * serialises whole transactions): locks the user's agents `for update`, then — in one statement,
+     * id order — every grant tree it will revoke (the user's grants and those the user's agents act
+     * in). Its many revocations then take no lock out of the agent → grants order issuance uses.
+     */
+    lockUserTrees(userId: string): Promise<void>;
   };
 
   codes: {

@@ -78,6 +78,19 @@ describe('RFC 6750 §3.1 admin API access tokens', () => {
     expect((await admin(s, userToken, 'GET', '/users')).status).toBe(401);
   });
 
+  it.each(['dcr', 'cimd'] as const)('refuses (403) a service token of a self-registered (%s) client even when registered with mandate:admin', async (source) => {
+    const base = (await s.server.ctx.storage.clients.get(ADMIN_CLI.id))!;
+    const clientId = `self-registered-${source}`;
+    await s.server.ctx.storage.clients.create({ ...base, clientId, source, scope: 'mandate:admin' });
+    const { token } = await mintToken(s, { clientId, scope: 'mandate:admin' });
+    const res = await admin(s, token, 'GET', '/users');
+    expect(res.status).toBe(403);
+    expect(res.json.error).toBe('insufficient_scope');
+    expect(res.json.error_description).toContain('Self-registered clients');
+    const denied = await s.server.ctx.storage.audit.list({ event: 'admin.denied' });
+    expect(denied.at(-1)).toMatchObject({ clientId, result: 'failure' });
+  });
+
   it('accepts a token obtained from the real token endpoint with client_credentials', async () => {
     const res = await fetch(`${s.issuer}/token`, {
       method: 'POST',

@@ -80,3 +80,18 @@ describe('production refuses to start unsafely', () => {
     expect(run.stderr).toMatch(/seeding/);
   });
 });
+
+describe('selfRegisteredClients.clientCredentialsScopes', () => {
+  it('refuses reserved mandate:* scopes at load (ConfigError): anonymous clients never reach Mandate\'s own APIs', () => {
+    for (const scope of ['mandate:admin', 'mandate:agents', 'mandate:account']) {
+      const load = () => loadConfig({ MANDATE_DATA_DIR: dataDir() }, { selfRegisteredClients: { clientCredentialsScopes: ['mcp:read', scope] } });
+      expect(load).toThrow(ConfigError);
+      expect(load).toThrow(/must not list reserved mandate:\* scopes/);
+    }
+  });
+
+  it('accepts other scopes', () => {
+    const config = loadConfig({ MANDATE_DATA_DIR: dataDir() }, { selfRegisteredClients: { clientCredentialsScopes: ['mcp:read', 'openid'] } });
+    expect(config.selfRegisteredClients.clientCredentialsScopes).toEqual(['mcp:read', 'openid']);
+  });
+});

@@ -13,7 +13,7 @@ import { CLIENTS, MCP, postForm, SECRETS, startAgentServer, type AgentServer, ty
 
 const OTHER = 'https://files.example/api';
 const SECRET = 'bound-client-secret-0123456789abcdefghijklm';
-const BOUND = ['bound-1', 'bound-2', 'bound-3', 'bound-4', 'bound-5', 'bound-6'] as const;
+const BOUND = ['bound-1', 'bound-2', 'bound-3', 'bound-4', 'bound-5', 'bound-6', 'bound-7', 'bound-8', 'bound-9'] as const;
 /** Clients registered like agent-client (scope mcp:read mcp:write); `blank` registers no scope. */
 const EXTRA: Record<string, unknown>[] = [
   ...BOUND.map((id) => ({ client_id: id, client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], scope: 'mcp:read mcp:write' })),
@@ -68,14 +68,14 @@ describe.each(['sqlite', 'postgres'] as const)('client_credentials of an agent-b
 
   it("DL-4 with no scope requested, the default is the client's registered scope ∩ the agent's allowedScopes", async () => {
     await bindAgent('bound-2', { allowedScopes: ['mcp:read', 'profile'] });
-    const res = await cc('bound-2', {});
+    const res = await cc('bound-2', { resource: MCP });
     expect(res.status).toBe(200);
     expect(decodeJwt(res.json.access_token).scope).toBe('mcp:read');
   });
 
   it('DL-4 a client registered without a scope defaults to what the agent may hold (as in token exchange), less user-only scopes', async () => {
     await bindAgent('blank', { allowedScopes: ['openid', 'mcp:write'] });
-    const res = await cc('blank', {});
+    const res = await cc('blank', { resource: MCP });
     expect(res.status).toBe(200);
     expect(decodeJwt(res.json.access_token).scope).toBe('mcp:write');
   });
@@ -85,7 +85,7 @@ describe.each(['sqlite', 'postgres'] as const)('client_credentials of an agent-b
     const asked = await cc('bound-3', { scope: 'mcp:write' });
     expect(asked.status).toBe(400);
     expect(asked.json.error).toBe('invalid_scope');
-    const byDefault = await cc('bound-3', {});
+    const byDefault = await cc('bound-3', { resource: MCP });
     expect(byDefault.status).toBe(400);
     expect(byDefault.json.error).toBe('invalid_scope');
   });
@@ -111,6 +111,27 @@ describe.each(['sqlite', 'postgres'] as const)('client_credentials of an agent-b
     const res = await cc('bound-6', { scope: 'mcp:read', resource: MCP });
     expect(res.status).toBe(400);
     expect(res.json.error).toBe('invalid_target');
+  });
+
+  it('RFC 8707 §2 / DL-4 an agent with no allowedAudiences gets no token without a resource either: the default audience is a target too', async () => {
+    await bindAgent('bound-7', { allowedAudiences: [] });
+    for (const form of [{ scope: 'mcp:read' }, {}] as Record<string, string>[]) {
+      const res = await cc('bound-7', form);
+      expect(res.status).toBe(400);
+      expect(res.json.error).toBe('invalid_target');
+      expect(res.json.access_token).toBeUndefined();
+    }
+  });
+
+  it("RFC 8707 §2 / DL-4 without a resource the token's aud is the issuer, so the issuer must be in the agent's allowedAudiences", async () => {
+    await bindAgent('bound-8', { allowedAudiences: [MCP] });
+    const refused = await cc('bound-8', { scope: 'mcp:read' });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error).toBe('invalid_target');
+    const agent = await bindAgent('bound-9', { allowedAudiences: [s.issuer] });
+    const allowed = await cc('bound-9', { scope: 'mcp:read' });
+    expect(allowed.status).toBe(200);
+    expect(decodeJwt(allowed.json.access_token)).toMatchObject({ aud: s.issuer, agent_id: agent.id });
   });
 
   it('a client bound to no agent is limited only by its registration', async () => {

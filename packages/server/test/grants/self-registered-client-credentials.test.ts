@@ -139,3 +139,18 @@ describe('RFC 6749 §3.3 selfRegisteredClients.clientCredentialsScopes bounds wh
     expect((await dcrToken(s, client, 'mcp:admin')).body.error).toBe('invalid_scope');
   });
 });
+
+describe('RFC 6749 §5.2 user-only scopes are dropped before the emptiness check: never an empty-scope token', () => {
+  it.each([{ listed: ['openid'] }, { listed: ['openid', 'offline_access'] }])('an operator list of only $listed gives a self-registered client invalid_scope, not an empty token', async ({ listed }) => {
+    const s = await start({ selfRegisteredClients: { clientCredentialsScopes: listed } });
+    const clientId = anonymousDocument(`anon-user-only-${listed.length}`);
+    const cimd = await cimdToken(s, clientId);
+    expect(cimd.status).toBe(400);
+    expect(cimd.body.error).toBe('invalid_scope');
+    expect(cimd.body.access_token).toBeUndefined();
+    const dcr = await dcrToken(s, await registerConfidential(s));
+    expect(dcr.status).toBe(400);
+    expect(dcr.body.error).toBe('invalid_scope');
+    expect(dcr.body.access_token).toBeUndefined();
+  });
+});

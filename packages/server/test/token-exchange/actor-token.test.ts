@@ -13,7 +13,8 @@ describe('RFC 8693 §2.1 actor_token checks', () => {
 
   describe('RFC 9449 §7.1 a DPoP-bound actor access token is presented with its key', () => {
     it('without a proof → invalid_dpop_proof, with another key → invalid_request, with its key → 200', async () => {
-      const bound = await createAgent(h.server, h.server.alice, { clientId: 'plain' });
+      // The actor token is requested without a resource, so its aud is the issuer: an audience the agent must hold (DL-4, RFC 8707 §2).
+      const bound = await createAgent(h.server, h.server.alice, { clientId: 'plain', allowedAudiences: [MCP, h.server.issuer] });
       const key = await proofKey();
       const cc = await postForm(h.server.tokenUrl, { grant_type: 'client_credentials' }, { ...auth.plain, dpop: await tokenProof(h.server, key) });
       expect(cc.body.token_type).toBe('DPoP');

@@ -73,7 +73,8 @@ describe('RFC 8693 token exchange', () => {
 
   describe('ID-1 how the agent proves itself', () => {
     it('a client credentials access token of the client the agent is bound to', async () => {
-      const bound = await createAgent(h.server, h.server.alice, { clientId: 'plain' });
+      // Requested without a resource, so its aud is the issuer: an audience the agent must hold (DL-4, RFC 8707 §2).
+      const bound = await createAgent(h.server, h.server.alice, { clientId: 'plain', allowedAudiences: [MCP, h.server.issuer] });
       const cc = await postForm(h.server.tokenUrl, { grant_type: 'client_credentials' }, auth.plain);
       expect(cc.status).toBe(200);
       const { token } = await userToken(h.server);

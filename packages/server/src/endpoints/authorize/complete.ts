@@ -73,13 +73,20 @@ export async function completeAuthorization(ctx: ServerContext, input: Completio
     expiresAt: now + ctx.config.ttl.authorizationCode,
     consumedAt: null,
   };
-  const consentLive = await ctx.storage.transaction(async (tx) => {
+  const refused = await ctx.storage.transaction(async (tx): Promise<AccessDeniedError | null> => {
     // CO-1: the consent was found live before the page or login; it may have been revoked since.
     // Re-read in this transaction (`for share` on PostgreSQL), so a concurrent revocation either
     // committed first (no grant is written) or waits, and its revokeByConsent sees this grant.
     if (input.consentId !== null) {
       const consent = await tx.consents.getForShare(input.consentId);
-      if (!consent || consent.revokedAt !== null) return false;
+      if (!consent || consent.revokedAt !== null) return new AccessDeniedError('The consent for this request was revoked.');
+    }
+    // CO-1, the same for the login session the grant is recorded under (grants.session_id_hash):
+    // a sign-out or session revocation committing meanwhile would walk before this grant exists
+    // and leave it live under an ended session. After the consent: the order revocations take.
+    if (authentication.sessionIdHash !== null) {
+      const session = await tx.sessions.getForShare(authentication.sessionIdHash);
+      if (!session || session.revokedAt !== null || session.expiresAt <= now) return new AccessDeniedError('The login session ended before the authorization completed.');
     }
     await tx.grants.create(grant);
     await tx.codes.create(record);
@@ -98,9 +105,9 @@ export async function completeAuthorization(ctx: ServerContext, input: Completio
       },
       now,
     );
-    return true;
+    return null;
   });
-  // RFC 6749 §4.1.2.1: the consent the user gave is gone, so the request ends denied.
-  if (!consentLive) return errorResponseUrl(ctx, request, new AccessDeniedError('The consent for this request was revoked.'));
+  // RFC 6749 §4.1.2.1: the consent the user gave, or the session they gave it in, is gone: denied.
+  if (refused) return errorResponseUrl(ctx, request, refused);
   return authorizationResponseUrl(ctx, request, { code });
 }

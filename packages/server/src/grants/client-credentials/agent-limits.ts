@@ -5,11 +5,12 @@
  * allowedScopes and allowedAudiences bound these tokens as they bound an exchange
  * (token-exchange/bounds.ts, scope.ts, target.ts) and a workload jwt-bearer token. Both lists are
  * the most the agent may hold; empty means nothing (storage/records.ts), never "no limit".
- * Audiences: index.ts calls token-exchange/target.ts checkAgentAudiences (RFC 8707 §2 → invalid_target).
+ * Audiences: withinAgentAudiences below (RFC 8707 §2 → invalid_target).
  */
-import { formatScope, InvalidScopeError } from '@mandate/protocol';
+import { formatScope, InvalidScopeError, InvalidTargetError } from '@mandate/protocol';
 import type { AgentRecord } from '../../storage/records.ts';
 import { intersectBounds, type ScopeBound } from '../token-exchange/scope.ts';
+import { checkAgentAudiences } from '../token-exchange/target.ts';
 
 export interface AgentScopeDecision {
   scope: string;
@@ -34,3 +35,18 @@ export function withinAgentScopes(requested: ReadonlySet<string> | null, clientD
   return { scope: formatScope(granted), narrowed };
 }
 
+
+/**
+ * RFC 8707 §2 / DL-4: the audience the token will actually carry must be one the agent may reach.
+ * With no `resource` that is the default audience (tokens/access-token.ts defaultAudience, the
+ * issuer), so an agent whose allowedAudiences do not list it — in particular an empty list,
+ * "nothing" — is refused invalid_target rather than handed a token for the issuer.
+ */
+export function withinAgentAudiences(agent: AgentRecord | null, resources: readonly string[], defaultAudience: readonly string[]): void {
+  if (agent === null) return;
+  if (resources.length > 0) return checkAgentAudiences(agent, resources);
+  if (defaultAudience.every((a) => agent.allowedAudiences.includes(a))) return;
+  throw new InvalidTargetError(
+    `The agent '${agent.id}' this client stands for may not obtain tokens for the default audience (this issuer): name one of its allowed audiences with \`resource\`.`,
+  );
+}

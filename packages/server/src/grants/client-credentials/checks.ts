@@ -4,7 +4,7 @@ import type { MandateConfig } from '../../config/config.ts';
 import type { AgentRecord, ClientRecord } from '../../storage/records.ts';
 import { checkScopeAllowed, parseRequestedScope, scopeTokens } from '../../checks/scope.ts';
 import { withinAgentScopes, type AgentScopeDecision } from './agent-limits.ts';
-import { checkSelfRegisteredScopes, isSelfRegistered, selfRegisteredClientCredentialsScopes } from './self-registered.ts';
+import { checkSelfRegisteredScopes, isSelfRegistered, selfRegisteredClientCredentialsScopes, USER_ONLY_SCOPES } from './self-registered.ts';
 
 /** RFC 6749 §4.4: "MUST only be used by confidential clients" (CIMD clients qualify through private_key_jwt). */
 export function checkConfidentialClient(client: ClientRecord): void {
@@ -12,9 +12,6 @@ export function checkConfidentialClient(client: ClientRecord): void {
     throw new UnauthorizedClientError('Public clients cannot use the client_credentials grant (RFC 6749 §4.4): authenticate with a secret or private_key_jwt.');
   }
 }
-
-/** Scopes that only make sense with a user: there is none in this grant. */
-const USER_ONLY_SCOPES = new Set(['openid', 'offline_access']);
 
 /**
  * RFC 6749 §3.3 / §4.4.2: the requested scope must be supported and allowed for the client. When

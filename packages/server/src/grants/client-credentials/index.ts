@@ -11,14 +11,14 @@
 import type { GrantHandler } from '../types.ts';
 import { checkResourceIndicators } from '../../checks/resource-indicators.ts';
 import { parseAuthorizationDetails } from '../../checks/authorization-details.ts';
-import { signAccessToken } from '../../tokens/access-token.ts';
+import { defaultAudience, signAccessToken } from '../../tokens/access-token.ts';
 import { inTransaction } from '../shared/commit.ts';
 import { auditIssuance, TokenAuditEvent } from '../shared/audit.ts';
 import { tokenResponseBody } from '../shared/issue.ts';
 import { checkConfidentialClient, clientCredentialsScope } from './checks.ts';
 import { clientTokenTtl } from '../../clients/service-identity.ts';
 import { agentClaims, agentForClient, checkAgentStillActive } from '../../agents/identity.ts';
-import { checkAgentAudiences } from '../token-exchange/target.ts';
+import { withinAgentAudiences } from './agent-limits.ts';
 import { InvalidGrantError } from '@mandate/protocol';
 
 export const clientCredentialsGrant: GrantHandler = async (req) => {
@@ -28,7 +28,7 @@ export const clientCredentialsGrant: GrantHandler = async (req) => {
   const agent = await agentForClient(ctx, client.clientId); // ID-2: a suspended agent's client gets nothing
   const { scope, narrowed } = clientCredentialsScope(params.get('scope'), client, ctx.config, agent); // RFC 6749 §3.3: allowed for the client (and agent, DL-4)
   const resources = checkResourceIndicators(params.getAll('resource'), ctx.config); // RFC 8707 §2: aud = resources
-  checkAgentAudiences(agent, resources); // DL-4: only the agent's allowedAudiences, else invalid_target
+  withinAgentAudiences(agent, resources, defaultAudience(ctx)); // DL-4: the aud the token carries (default too) within the agent's allowedAudiences, else invalid_target
   const authorizationDetails = parseAuthorizationDetails(params.get('authorization_details'), ctx.config.authorizationDetailsTypes); // RFC 9396 §2
 
   // Signed before the transaction: a WebCrypto signature completes on a later event-loop turn,

@@ -17,14 +17,18 @@ export function isSelfRegistered(client: Pick<ClientRecord, 'source'>): boolean 
   return client.source === 'dcr' || client.source === 'cimd';
 }
 
+/** Scopes that only make sense with a user: there is none in this grant (RFC 6749 §4.4). */
+export const USER_ONLY_SCOPES: ReadonlySet<string> = new Set(['openid', 'offline_access']);
+
 /**
  * The scopes a self-registered client may receive through client credentials: the operator's list
- * intersected with its registered scope. Empty → invalid_scope (RFC 6749 §5.2), never an empty
- * or unrestricted token.
+ * intersected with its registered scope, less user-only scopes — dropped before the emptiness
+ * check, so an operator list of only `openid` yields invalid_scope (RFC 6749 §5.2), never an
+ * empty or unrestricted token.
  */
 export function selfRegisteredClientCredentialsScopes(client: Pick<ClientRecord, 'scope'>, config: Pick<MandateConfig, 'selfRegisteredClients'>): Set<string> {
   const operator = new Set(config.selfRegisteredClients.clientCredentialsScopes);
-  const allowed = new Set(scopeTokens(client.scope).filter((s) => operator.has(s)));
+  const allowed = new Set(scopeTokens(client.scope).filter((s) => operator.has(s) && !USER_ONLY_SCOPES.has(s)));
   if (allowed.size === 0) {
     throw new InvalidScopeError(
       'Self-registered clients receive client_credentials scopes only from the operator setting selfRegisteredClients.clientCredentialsScopes, and it grants this client none.',

@@ -35,28 +35,33 @@ export async function issueDelegatedTokens(req: TokenRequest, record: RefreshTok
     ttl: ctx.config.tokenExchange.ttl,
     extraClaims: { ...identity, ...(agent ? agentClaims(agent) : {}) },
   });
-  return withRotation(req, record, async (txCtx) => {
-    await checkAgentStillActive(txCtx, agent, InvalidGrantError); // ID-2, as the exchange re-reads it
-    await txCtx.storage.accessTokens.create(access.record);
-    // A DPoP-bound exchange's refresh token stays bound to its key; otherwise the usual rule (public clients).
-    const successor = await issueRefreshToken(txCtx, successorOf(record, record.dpopJkt ?? refreshTokenJkt(req.client, req.dpop), r.familyStartedAt));
-    await auditRefreshed(txCtx, req, record, narrowed, {
-      grant_id: grant.id,
-      parent_grant_id: grant.parentGrantId,
-      jti: access.jti,
-      previous_refresh_token_id: record.id,
-      refresh_token_id: successor.record.id,
-      // AU-2: the chain, as token_exchanged records it.
-      profile: d.profile,
-      principal: d.chain.principal,
-      act: nestActors(d.chain.actors) ?? null,
-      actors: d.chain.actors.map((a) => a.sub),
-      agent_id: agent?.id ?? null,
-      ...(r.dropped.length > 0 ? { scope_dropped: r.dropped.map((s) => `${s}: no longer in the agent's allowed scopes`) } : {}),
-    });
-    const body = tokenResponseBody(req, access, { scope: narrowed.scope, authorizationDetails: null });
-    body.refresh_token = successor.token;
-    return body;
-  });
+  return withRotation(
+    req,
+    record,
+    async (txCtx) => {
+      await txCtx.storage.accessTokens.create(access.record);
+      // A DPoP-bound exchange's refresh token stays bound to its key; otherwise the usual rule (public clients).
+      const successor = await issueRefreshToken(txCtx, successorOf(record, record.dpopJkt ?? refreshTokenJkt(req.client, req.dpop), r.familyStartedAt));
+      await auditRefreshed(txCtx, req, record, narrowed, {
+        grant_id: grant.id,
+        parent_grant_id: grant.parentGrantId,
+        jti: access.jti,
+        previous_refresh_token_id: record.id,
+        refresh_token_id: successor.record.id,
+        // AU-2: the chain, as token_exchanged records it.
+        profile: d.profile,
+        principal: d.chain.principal,
+        act: nestActors(d.chain.actors) ?? null,
+        actors: d.chain.actors.map((a) => a.sub),
+        agent_id: agent?.id ?? null,
+        ...(r.dropped.length > 0 ? { scope_dropped: r.dropped.map((s) => `${s}: no longer in the agent's allowed scopes`) } : {}),
+      });
+      const body = tokenResponseBody(req, access, { scope: narrowed.scope, authorizationDetails: null });
+      body.refresh_token = successor.token;
+      return body;
+    },
+    // ID-2, as the exchange re-reads it: first, so the agent row is locked before the grants (rotate.ts).
+    (txCtx) => checkAgentStillActive(txCtx, agent, InvalidGrantError),
+  );
 }
 

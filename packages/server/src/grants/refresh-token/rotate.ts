@@ -25,17 +25,33 @@ class RotationLost extends Error {}
  * Runs `issue` in one transaction with the rotation of the presented token; if another request
  * rotated it first, everything rolls back and the grant family is revoked as for any reuse.
  */
-export async function withRotation<T>(req: TokenRequest, record: RefreshTokenRecord, issue: (txCtx: ServerContext) => Promise<T>): Promise<T> {
+export async function withRotation<T>(
+  req: TokenRequest,
+  record: RefreshTokenRecord,
+  issue: (txCtx: ServerContext) => Promise<T>,
+  /** Runs first in the transaction: the agent re-check (agents/identity.ts), so its lock precedes the grants'. */
+  before?: (txCtx: ServerContext) => Promise<void>,
+): Promise<T> {
   try {
-    return await inTransaction(req.ctx, async (txCtx) => {
-      // CO-1 (live-tree.ts): a revocation may have committed since the grant was checked and the
-      // tokens signed. Taken before the compare-and-set: on PostgreSQL the revocation locks the
-      // grants first and the token rows after, so the same order here cannot deadlock with it.
-      await requireLiveGrantTree(txCtx, record.grantId, (detail) => new InvalidGrantError('The grant of this refresh token has been revoked.', { detail }));
-      const rotated = await txCtx.storage.refreshTokens.rotate(record.tokenHash, txCtx.now());
-      if (!rotated?.first) throw new RotationLost();
-      return issue(txCtx);
-    });
+    return await inTransaction(
+      req.ctx,
+      async (txCtx) => {
+        // PostgreSQL lock order, the same on every issuance (token-exchange/issue.ts) and revocation
+        // (agent suspension, deprovisioning): agent row, then grants, then token rows. Crossing it —
+        // e.g. the agent after the grants — deadlocks with a suspension that updates the agent and
+        // then locks its grants.
+        if (before) await before(txCtx);
+        // CO-1 (live-tree.ts): a revocation may have committed since the grant was checked and the
+        // tokens signed. Taken before the compare-and-set: on PostgreSQL the revocation locks the
+        // grants first and the token rows after, so the same order here cannot deadlock with it.
+        await requireLiveGrantTree(txCtx, record.grantId, (detail) => new InvalidGrantError('The grant of this refresh token has been revoked.', { detail }));
+        const rotated = await txCtx.storage.refreshTokens.rotate(record.tokenHash, txCtx.now());
+        if (!rotated?.first) throw new RotationLost();
+        return issue(txCtx);
+      },
+      // Tokens are signed before; everything here writes through txCtx only, so a deadlock victim re-runs.
+      { retryOnDeadlock: true },
+    );
   } catch (err) {
     if (err instanceof RotationLost) return refuseReuse(req, record);
     throw err;

@@ -114,7 +114,8 @@ export async function issueExchangedAccessToken(req: TokenRequest, d: ExchangeDe
     // §2.2.1: issued_token_type is REQUIRED; refresh_token is OPTIONAL.
     const body = { ...tokenResponseBody(req, access, { scope: d.scope, authorizationDetails: null }), issued_token_type: TokenTypeUri.AccessToken };
     return refresh ? { ...body, refresh_token: refresh.token } : body;
-  });
+    // Signed before; every write goes through txCtx: a PostgreSQL deadlock victim may re-run (commit.ts).
+  }, { retryOnDeadlock: true });
 }
 
 /** What grants/refresh-token needs to rebuild this token: stored on every exchanged grant. */

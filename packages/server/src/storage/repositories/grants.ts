@@ -108,7 +108,33 @@ export async function revokeTrees(ctx: RepoContext, seed: RawBuilder<unknown>, a
  */
 async function lockSeeds(ctx: RepoContext, db: Kysely<Database>, seed: RawBuilder<unknown>): Promise<void> {
   if (ctx.kind !== 'postgres') return;
-  await sql`select id from grants where ${seed} order by id for update`.execute(db);
+  // The whole tree, not only the seeds, in one statement: the revocation then takes no grant lock
+  // later (its updates) out of id order, whatever another revocation or an issuance holds.
+  await sql`
+    select id from grants where id in (
+      with recursive tree(id) as (
+        select id from grants where ${seed}
+        union
+        select g.id from grants g join tree t on g.parent_grant_id = t.id
+      )
+      select id from tree
+    )
+    order by id for update`.execute(db);
+}
+
+/**
+ * Deprovisioning (account/deprovision.ts) revokes several trees in one transaction: each agent's
+ * (agent row updated, then its grants) and then the user's. Taken one by one, those locks cross
+ * an issuance's (agent `for share`, then the grant ancestry, then token rows): e.g. an exchange by
+ * one of the user's agents of a token another of them holds. So everything is locked up front in
+ * the issuance order: the agents (id order), then every grant tree (one statement, id order).
+ */
+async function lockUserTrees(ctx: RepoContext, userId: string): Promise<void> {
+  if (ctx.kind !== 'postgres') return;
+  await withTransaction(ctx, async (db) => {
+    await sql`select id from agents where owner_user_id = ${userId} order by id for update`.execute(db);
+    await lockSeeds(ctx, db, sql`user_id = ${userId} or agent_id in (select id from agents where owner_user_id = ${userId})`);
+  });
 }
 
 /**
@@ -219,6 +245,9 @@ export function grantsRepository(ctx: RepoContext): Storage['grants'] {
     },
     revokeByUser(userId, at, reason) {
       return revokeTrees(ctx, sql`user_id = ${userId}`, at, reason);
+    },
+    lockUserTrees(userId) {
+      return lockUserTrees(ctx, userId);
     },
   };
 }

@@ -14,24 +14,28 @@ import type { SessionRecord } from '../records.ts';
 import { changed, withTransaction, type RepoContext } from '../context.ts';
 import { revokeTrees } from './grants.ts';
 
-/** A user has few sessions (one per browser, until they expire and are purged): no paging. */
-const MAX_LISTED = 1000;
+/** A user has few sessions (one per browser, until they expire and are purged): pages of this many. */
+export const MAX_LISTED = 1000;
 
 export async function listSessionsForUser(
   ctx: RepoContext,
   userId: string,
-  filter: { now: number; includeEnded?: boolean },
+  filter: { now: number; includeEnded?: boolean; offset?: number },
   fromRow: (row: Selectable<SessionsTable>) => SessionRecord,
 ): Promise<SessionRecord[]> {
   let q = ctx.db.selectFrom('sessions').selectAll().where('user_id', '=', userId);
   if (!filter.includeEnded) q = q.where('revoked_at', 'is', null).where('expires_at', '>', filter.now);
-  const rows = await q.orderBy('created_at', 'desc').orderBy('id_hash').limit(MAX_LISTED).execute();
+  const rows = await q.orderBy('created_at', 'desc').orderBy('id_hash').limit(MAX_LISTED).offset(Math.max(Math.trunc(filter.offset ?? 0), 0)).execute();
   return rows.map(fromRow);
 }
 
 export function revokeSessionWithGrants(ctx: RepoContext, idHash: string, at: number, reason: string): Promise<{ ended: boolean; revokedGrants: string[] }> {
   return withTransaction(ctx, async (db) => {
     const tx: RepoContext = { ...ctx, db, inTransaction: true };
+    // The session row first, locked even when already ended (the update below then changes nothing):
+    // an authorization completing under it holds it `for share` until its grant commits
+    // (authorize/complete.ts), so the walk below, started after, sees that grant.
+    if (ctx.kind === 'postgres') await db.selectFrom('sessions').select('id_hash').where('id_hash', '=', idHash).forUpdate().execute();
     const result = await db.updateTable('sessions').set({ revoked_at: at }).where('id_hash', '=', idHash).where('revoked_at', 'is', null).executeTakeFirst();
     // Also when the session was already ended: its grants may still be live (a replaced session).
     const revokedGrants = await revokeTrees(tx, sql`session_id_hash = ${idHash}`, at, reason);

@@ -59,6 +59,17 @@ export function sessionsRepository(ctx: RepoContext): Storage['sessions'] {
       const row = await ctx.db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
       return row ? fromRow(row) : null;
     },
+    /**
+     * CO-1: an authorization completing under the session (endpoints/authorize/complete.ts) reads it
+     * here before writing its grant; a revocation (session-revocation.ts) locks the row first, so
+     * either it committed before (the row reads revoked) or it waits and its walk sees the grant.
+     */
+    async getForShare(idHash) {
+      let q = ctx.db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash);
+      if (ctx.kind === 'postgres') q = q.forShare();
+      const row = await q.executeTakeFirst();
+      return row ? fromRow(row) : null;
+    },
     /** False when absent or already revoked. */
     async revoke(idHash, at) {
       const result = await ctx.db.updateTable('sessions').set({ revoked_at: at }).where('id_hash', '=', idHash).where('revoked_at', 'is', null).executeTakeFirst();

@@ -1,0 +1,64 @@
+/**
+ * CO-1 lock order and reach of the self-service revocations:
+ *   - revoking a consent marks the consent first, then revokes its grants (as admin/grants.ts), so
+ *     an authorization completing under it (consents.getForShare, then the grant) is either refused
+ *     or covered, and the two never lock in opposite orders;
+ *   - a session is found by its handle however many sessions the user has: an old ended session
+ *     whose grants live on stays revocable.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomId, randomToken, sha256 } from '../../src/crypto/hash.ts';
+import type { SessionRecord } from '../../src/storage/records.ts';
+import { sessionHandle } from '../../src/sessions/session-view.ts';
+import { adminToken, call, createGrant, createUser, ownerToken, startAgentServer, type AgentServer } from '../agents/support.ts';
+
+let s: AgentServer;
+beforeAll(async () => {
+  s = await startAgentServer();
+});
+afterAll(() => s.close());
+
+describe('CO-1 self-service and admin revocations', () => {
+  it('CO-1: DELETE /account/v1/consents/:id marks the consent revoked before revoking its grants', async () => {
+    const user = await createUser(s.ctx, 'consent-order@example.com');
+    const token = await ownerToken(s.ctx, user, 'mandate:account');
+    const consentId = randomId('cns');
+    await s.ctx.storage.consents.create({ id: consentId, userId: user.id, clientId: 'web-app', scope: 'mcp:read', resources: [], authorizationDetails: null, createdAt: s.ctx.now(), revokedAt: null });
+    const grant = await createGrant(s.ctx, { userId: user.id, consentId });
+    const order: string[] = [];
+    const storage = s.ctx.storage;
+    const transaction = storage.transaction.bind(storage);
+    storage.transaction = (fn) =>
+      transaction((tx) => {
+        const { revoke } = tx.consents;
+        tx.consents.revoke = (id, at) => (order.push('consent'), revoke(id, at));
+        const { revokeByConsent } = tx.grants;
+        tx.grants.revokeByConsent = (id, at, reason) => (order.push('grants'), revokeByConsent(id, at, reason));
+        return fn(tx);
+      });
+    try {
+      const res = await call(`${s.issuer}/account/v1/consents/${consentId}`, token, 'DELETE');
+      expect(res.status).toBe(200);
+      expect(res.json.revoked_grants).toEqual([grant.id]);
+    } finally {
+      storage.transaction = transaction;
+    }
+    expect(order).toEqual(['consent', 'grants']);
+  });
+
+  it('CO-1: an ended session behind more than 1000 newer ones is still found by its handle and its grants revoked', async () => {
+    const user = await createUser(s.ctx, 'many-sessions@example.com');
+    const t = s.ctx.now();
+    const session = (createdAt: number, revokedAt: number | null): SessionRecord => ({ idHash: sha256(randomToken()), userId: user.id, authTime: t, acr: 'urn:mandate:acr:mfa', amr: ['pwd'], createdAt, expiresAt: t + 3600, revokedAt });
+    const old = session(t - 10_000, t - 9_000); // replaced by a new login long ago; its grant lives on
+    await s.ctx.storage.sessions.create(old);
+    const grant = await createGrant(s.ctx, { userId: user.id, sessionIdHash: old.idHash });
+    await s.ctx.storage.transaction(async (tx) => {
+      for (let i = 0; i < 1001; i++) await tx.sessions.create(session(t - 5_000 + i, t - 4_000));
+    });
+    const res = await call(`${s.issuer}/admin/v1/users/${user.id}/sessions/${sessionHandle(old.idHash)}`, await adminToken(s.ctx), 'DELETE');
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ ended: false, revoked_grants: [grant.id] });
+    expect((await s.ctx.storage.grants.get(grant.id))?.revokedAt).not.toBeNull();
+  });
+});
