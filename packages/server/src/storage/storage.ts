@@ -30,6 +30,13 @@ import type {
 } from './records.ts';
 import type { ScimStorage, TotpEnrollmentStorage, UpstreamIdentityStorage, VaultStorage } from './storage-vault-identity.ts';
 
+/** What an issuance re-reads of a grant and its ancestors (grants.lockAncestry). */
+export interface GrantLiveness {
+  id: string;
+  revokedAt: number | null;
+  revokedReason: string | null;
+}
+
 export interface Page {
   limit?: number;
   offset?: number;
@@ -118,7 +125,7 @@ export interface Storage {
      * locked `for share` until it ends, so a concurrent revocation either committed first (and
      * shows in revokedAt) or waits and then sees what the transaction wrote (CO-1).
      */
-    lockAncestry(id: string): Promise<GrantRecord[]>;
+    lockAncestry(id: string): Promise<GrantLiveness[]>;
     /** Revokes every grant resting on a consent (and their trees). */
     revokeByConsent(consentId: string, at: number, reason: string): Promise<string[]>;
     /** Revokes every grant an agent acts in (and their trees): suspension stops an agent at once (issue 3). */

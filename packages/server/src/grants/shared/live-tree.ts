@@ -9,10 +9,10 @@
  */
 import type { OAuthError } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
-import type { GrantRecord } from '../../storage/records.ts';
+import type { GrantLiveness } from '../../storage/storage.ts';
 
 /** Throws `refuse(detail)` unless the grant exists and neither it nor any ancestor is revoked. */
-export async function requireLiveGrantTree(txCtx: ServerContext, grantId: string, refuse: (detail: string) => OAuthError): Promise<GrantRecord[]> {
+export async function requireLiveGrantTree(txCtx: ServerContext, grantId: string, refuse: (detail: string) => OAuthError): Promise<GrantLiveness[]> {
   const tree = await txCtx.storage.grants.lockAncestry(grantId);
   if (!tree.some((g) => g.id === grantId)) throw refuse(`grant ${grantId} missing`);
   const revoked = tree.find((g) => g.revokedAt !== null);

@@ -147,7 +147,7 @@ const ANCESTRY = `with recursive up(id, parent) as (
   select id, parent_grant_id from grants where id = ?
   union select g.id, g.parent_grant_id from grants g join up on g.id = up.parent
 )
-select * from grants where id in (select id from up) order by id`;
+select id, revoked_at, revoked_reason from grants where id in (select id from up) order by id`;
 
 /** More access tokens to revoke with a tree (an agent's client_credentials tokens rest on no grant). */
 type ExtraRevocation = (db: Kysely<Database>) => Promise<{ jti: string; expires_at: number }[]>;
@@ -231,7 +231,9 @@ export function grantsRepository(ctx: RepoContext): Storage['grants'] {
     },
     async lockAncestry(id) {
       const text = ctx.kind === 'postgres' ? `${ANCESTRY} for share` : ANCESTRY;
-      return (await execute<Selectable<GrantsTable>>(ctx, text, [id])).rows.map(fromRow);
+      // Only what the liveness check reads: no JSON columns to parse on the issuance hot path.
+      const rows = (await execute<{ id: string; revoked_at: number | null; revoked_reason: string | null }>(ctx, text, [id])).rows;
+      return rows.map((r) => ({ id: r.id, revokedAt: r.revoked_at === null ? null : Number(r.revoked_at), revokedReason: r.revoked_reason }));
     },
     revokeTree(id, at, reason) {
       return revokeTrees(ctx, sql`id = ${id}`, at, reason);
