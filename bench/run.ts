@@ -167,8 +167,8 @@ export interface AlternatingCc {
 /**
  * The two servers' client_credentials rates in alternating windows (oidc-provider, Mandate, ×
  * ALTERNATING_PAIRS), so both see the same machine: on a shared machine the speed drifts by tens
- * of percent within a minute, and measured in two separate phases the ratio moved from 1.09× to
- * 1.95× on the same tree the same day. The goal figure is the median of the per-pair ratios.
+ * of percent within a minute, and measured in two separate phases the ratio moved between 1.09×
+ * and 2.19× within three hours. The goal figure is the median of the per-pair ratios.
  */
 async function alternatingCc(loadgen: ChildHandle, mandate: { child: ChildHandle; port: number }, op: { child: ChildHandle; port: number }): Promise<AlternatingCc> {
   const out: AlternatingCc = { mandatePerSecond: [], oidcProviderPerSecond: [], mandateCpuMs: [], oidcProviderCpuMs: [] };
