@@ -82,7 +82,8 @@ async function showPasskeys(c: Context, ctx: ServerContext): Promise<Response> {
     buttonLabel: 'Add a passkey',
     error: MESSAGES[c.req.query('error') ?? ''] ?? null,
     notice: c.req.query('added') === '1' ? 'Passkey added.' : null,
-    alternative: null,
+    // CO-1: signing out ends this session and revokes the grants made under it (logout.ts).
+    alternative: { href: `${ctx.config.issuer}${Paths.accountLogout}`, label: 'Sign out' },
     nameField: true,
     registered: existing.map((p) => ({ name: p.name, createdAt: date(p.createdAt), lastUsed: date(p.lastUsedAt) })),
   });

@@ -88,6 +88,8 @@ describe('CO-1 ending a session revokes the tokens derived from it, downstream e
     const userToken = await authorize(browser, user);
     const hop = await exchange(h.server, { subject_token: userToken, subject_token_type: TT.accessToken, actor_token: await agent.assertion(), actor_token_type: TT.jwt, resource: MCP }, auth.orchestrator);
     const logoutUrl = `${h.server.issuer}/account/logout`;
+    // The account page offers the sign-out.
+    expect(await (await browser.get(`${h.server.issuer}/account/passkeys`)).text()).toContain(`href="${logoutUrl}"`);
 
     const page = await browser.get(logoutUrl);
     const html = await page.text();
