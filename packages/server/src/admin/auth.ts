@@ -26,7 +26,7 @@ import { scopeTokens } from '../checks/scope.ts';
 import { ADMIN_SCOPE, Paths } from '../endpoints/paths.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { activeAccessToken } from '../endpoints/token-state.ts';
-import { isSelfRegistered } from '../grants/client-credentials/self-registered.ts';
+import { isSelfRegistered } from '../clients/self-registered.ts';
 
 export interface AdminPrincipal {
   jti: string;

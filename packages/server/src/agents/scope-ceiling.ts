@@ -13,19 +13,9 @@
  * with no user behind it — so a reserved scope must never get into the list in the first place.
  */
 import { InvalidRequestError } from '@mandate/protocol';
-import { ACCOUNT_SCOPE, AGENTS_SCOPE } from '../endpoints/paths.ts';
+import { isAdministratorScope } from '../endpoints/paths.ts';
 import type { UserRecord } from '../storage/records.ts';
 
-/** The namespace of Mandate's own APIs; new management scopes land in it and are reserved by default. */
-const MANDATE_NAMESPACE = 'mandate:';
-
-/** Mandate scopes a user holds over their own resources: any owner may hold (and lend) them. */
-const USER_SCOPES: ReadonlySet<string> = new Set([AGENTS_SCOPE, ACCOUNT_SCOPE]);
-
-/** True for a scope only an administrator (or a client an administrator registered) may hold. */
-export function isAdministratorScope(scope: string): boolean {
-  return scope.startsWith(MANDATE_NAMESPACE) && !USER_SCOPES.has(scope);
-}
 
 /**
  * Refuses (400 invalid_request) an allowed_scopes list holding a reserved scope, unless the owner

@@ -5,17 +5,9 @@
  * half-way leaves the client in place rather than tokens without a client.
  */
 import type { ServerContext } from '../context.ts';
-import { createAuditLog } from '../audit/log.ts';
-import { withDeadlockRetry, type TransactionOptions } from '../grants/shared/commit.ts';
 
-/**
- * Runs `fn` with a context whose storage and audit log are bound to one transaction: the change
- * and its audit event are written together or not at all.
- */
-export function inTransaction<T>(ctx: ServerContext, fn: (tx: ServerContext) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-  // A PostgreSQL deadlock victim: re-run when the caller says it is safe, else 503 (grants/shared/commit.ts).
-  return withDeadlockRetry(ctx.storage, options, () => ctx.storage.transaction((storage) => fn({ ...ctx, storage, audit: createAuditLog(storage, ctx.now) })));
-}
+/** The change and its audit event in one transaction (grants/shared/commit.ts), for the admin and account routes. */
+export { inTransaction } from '../grants/shared/commit.ts';
 
 const PAGE = 200;
 /** Guards against a storage that would keep listing grants it reports as revoked. */

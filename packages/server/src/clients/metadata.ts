@@ -8,12 +8,13 @@
  */
 import { z } from 'zod';
 import { ASYMMETRIC_JWS_ALGS, GrantType, InvalidClientMetadataError, InvalidRedirectUriError, isValidScopeToken } from '@mandate/protocol';
-import { ADMIN_SCOPE } from '../endpoints/paths.ts';
+import { isAdministratorScope } from '../endpoints/paths.ts';
 import type { ClientRecord, ClientSource } from '../storage/records.ts';
 import { checkRedirectUri, inferApplicationType, isLoopbackHost, type ApplicationType } from './metadata-redirect-uris.ts';
 import { isDevAllowedHost } from './ssrf-fetch.ts';
 import { checkServiceIdentity, MAX_TOKEN_TTL_LIMIT } from './service-identity.ts';
 import { scopeTokens } from '../checks/scope.ts';
+import { isSelfRegistered } from './self-registered.ts';
 
 /** Grant types a client may register: those the token endpoint implements (OAuth 2.1: no implicit, no password). */
 export const REGISTRABLE_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer'] as const;
@@ -221,9 +222,9 @@ function checkScope(m: ParsedMetadata, policy: MetadataPolicy): string {
   const tokens = scopeTokens(m.scope);
   const bad = tokens.find((t) => !isValidScopeToken(t));
   if (bad !== undefined) throw new InvalidClientMetadataError(`scope contains an invalid token ${JSON.stringify(bad)} (RFC 6749 §3.3).`);
-  const selfRegistered = policy.source === 'dcr' || policy.source === 'cimd';
-  if (!selfRegistered) return [...new Set(tokens)].join(' ');
-  if (tokens.includes(ADMIN_SCOPE)) throw new InvalidClientMetadataError(`The scope '${ADMIN_SCOPE}' cannot be requested by a self-registered client.`);
-  if (tokens.length === 0) return policy.scopesSupported.filter((s) => s !== ADMIN_SCOPE).join(' ');
+  if (!isSelfRegistered(policy)) return [...new Set(tokens)].join(' ');
+  const reserved = tokens.find(isAdministratorScope);
+  if (reserved !== undefined) throw new InvalidClientMetadataError(`The scope '${reserved}' cannot be requested by a self-registered client.`);
+  if (tokens.length === 0) return policy.scopesSupported.filter((s) => !isAdministratorScope(s)).join(' ');
   return [...new Set(tokens)].join(' ');
 }

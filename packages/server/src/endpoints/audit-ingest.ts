@@ -24,6 +24,7 @@ import { Params, readJsonObject } from '../http/params.ts';
 import { authenticateClient } from '../clients/authenticate.ts';
 import { inTransaction } from '../grants/shared/commit.ts';
 import { Paths } from './paths.ts';
+import { isSelfRegistered } from '../clients/self-registered.ts';
 
 /** The client scope that lets a resource server write to the audit trail. */
 export const AUDIT_INGEST_SCOPE = 'mandate:audit';
@@ -95,7 +96,7 @@ export function checkIngestAllowed(client: ClientRecord): void {
   if (client.tokenEndpointAuthMethod === 'none') {
     throw new AccessDeniedError('Audit ingest requires a confidential client; public clients cannot report audit events.');
   }
-  if (client.source === 'dcr' || client.source === 'cimd') {
+  if (isSelfRegistered(client)) {
     throw new AccessDeniedError('Audit ingest is only open to clients registered by an operator (configuration or admin API).');
   }
   if (!scopeTokens(client.scope).includes(AUDIT_INGEST_SCOPE)) {

@@ -16,6 +16,7 @@ import { readForm } from '../http/params.ts';
 import { authenticateClient } from '../clients/authenticate.ts';
 import { activeAccessToken, activeRefreshToken, presentedKind, type VerifiedAccessToken } from './token-state.ts';
 import { Paths } from './paths.ts';
+import { isSelfRegistered } from '../clients/self-registered.ts';
 
 type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>);
 
@@ -40,7 +41,7 @@ async function introspect(ctx: ServerContext, caller: ClientRecord, token: strin
 
 /** §4: self-registered callers see only tokens issued to themselves; to them any other token does not exist. */
 function mayDescribeAccessToken(caller: ClientRecord, access: VerifiedAccessToken): boolean {
-  if (caller.source !== 'dcr' && caller.source !== 'cimd') return true;
+  if (!isSelfRegistered(caller)) return true;
   return access.record.clientId === caller.clientId;
 }
 

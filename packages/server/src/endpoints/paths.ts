@@ -46,3 +46,18 @@ export function endpointUrl(issuer: string, path: string): string {
 export function issuerPath(issuer: string): string {
   return new URL(issuer).pathname.replace(/\/+$/, '');
 }
+
+/** The namespace of Mandate's own APIs; new management scopes land in it and are reserved by default. */
+const MANDATE_NAMESPACE = 'mandate:';
+
+/** Mandate scopes a user holds over their own resources: any owner may hold (and lend) them. */
+const USER_SCOPES: ReadonlySet<string> = new Set([AGENTS_SCOPE, ACCOUNT_SCOPE]);
+
+/**
+ * True for a scope only an administrator (or a client an administrator registered) may hold:
+ * owners cannot lend it to agents (agents/scope-ceiling.ts), self-registered clients cannot
+ * register it (clients/metadata.ts).
+ */
+export function isAdministratorScope(scope: string): boolean {
+  return scope.startsWith(MANDATE_NAMESPACE) && !USER_SCOPES.has(scope);
+}

@@ -116,7 +116,7 @@ function applyFiltered(container: Doc, def: AttributeDef, sub: AttributeDef | nu
     // Azure AD adds `emails[type eq "work"].value` for a user with no work email: create it.
     const seed = sub ? equalities(filter) : null;
     if (!seed) throw noTarget(`No value of "${def.name}" matches the filter.`);
-    const canonical = Object.fromEntries(Object.entries(seed).map(([k, v]) => [findAttribute(def.subAttributes ?? [], k)?.name ?? k, v]));
+    const canonical = canonicalKeys(seed, def);
     container[def.name] = [...elements, { ...canonical, [sub!.name]: value }];
     return;
   }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_SCOPE, ADMIN_SCOPE, AGENTS_SCOPE } from '../../src/endpoints/paths.ts';
 import { SCIM_SCOPE } from '../../src/scim/paths.ts';
 import { AUDIT_INGEST_SCOPE } from '../../src/endpoints/audit-ingest.ts';
-import { isAdministratorScope } from '../../src/agents/scope-ceiling.ts';
+import { isAdministratorScope } from '../../src/endpoints/paths.ts';
 import { adminToken, call, createUser, ownerToken, startAgentServer, type AgentServer } from './support.ts';
 
 let s: AgentServer;

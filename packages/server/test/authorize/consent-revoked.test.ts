@@ -5,10 +5,9 @@
  * instead of writing a grant that the consent's revocation has already missed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completeAuthorization } from '../../src/endpoints/authorize/complete.ts';
-import type { AuthorizationRequest } from '../../src/endpoints/authorize/request.ts';
 import { randomId } from '../../src/crypto/hash.ts';
-import { REDIRECT, startTokenServer, type TokenServer } from '../token/fixtures.ts';
+import { startTokenServer, type TokenServer } from '../token/fixtures.ts';
+import { completeForAlice } from './complete-support.ts';
 import type { Backend } from '../helpers/isolated-database.ts';
 
 for (const backend of ['sqlite', 'postgres'] as Backend[]) {
@@ -21,9 +20,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await s?.close();
     });
 
-    const request = { clientId: 'web-app', redirectUri: REDIRECT.web, state: 'st', scope: 'openid mcp:read', resources: [], authorizationDetails: null, nonce: null, codeChallenge: 'x'.repeat(43), codeChallengeMethod: 'S256', dpopJkt: null, pushed: false } as unknown as AuthorizationRequest;
-    const complete = (consentId: string) =>
-      completeAuthorization(s.ctx, { request, authentication: { userId: s.alice.id, authTime: s.ctx.now(), acr: '0', amr: ['pwd'], sessionIdHash: null }, consentId, ip: null });
+    const complete = (consentId: string) => completeForAlice(s, { consentId });
 
     it('CO-1 / RFC 6749 §4.1.2.1: consent live → code; consent revoked before the write → access_denied and no grant', async () => {
       const id = randomId('cns');

@@ -6,10 +6,9 @@
  * answers access_denied (RFC 6749 §4.1.2.1) when it is revoked or expired.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completeAuthorization } from '../../src/endpoints/authorize/complete.ts';
-import type { AuthorizationRequest } from '../../src/endpoints/authorize/request.ts';
 import { randomToken, sha256 } from '../../src/crypto/hash.ts';
-import { REDIRECT, startTokenServer, type TokenServer } from '../token/fixtures.ts';
+import { startTokenServer, type TokenServer } from '../token/fixtures.ts';
+import { completeForAlice } from './complete-support.ts';
 import type { Backend } from '../helpers/isolated-database.ts';
 
 for (const backend of ['sqlite', 'postgres'] as Backend[]) {
@@ -22,9 +21,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await s?.close();
     });
 
-    const request = { clientId: 'web-app', redirectUri: REDIRECT.web, state: 'st', scope: 'openid mcp:read', resources: [], authorizationDetails: null, nonce: null, codeChallenge: 'x'.repeat(43), codeChallengeMethod: 'S256', dpopJkt: null, pushed: false } as unknown as AuthorizationRequest;
-    const complete = (sessionIdHash: string) =>
-      completeAuthorization(s.ctx, { request, authentication: { userId: s.alice.id, authTime: s.ctx.now(), acr: '0', amr: ['pwd'], sessionIdHash }, consentId: null, ip: null });
+    const complete = (sessionIdHash: string) => completeForAlice(s, { sessionIdHash });
     const underSession = async (idHash: string) => (await s.ctx.storage.grants.list({ userId: s.alice.id, includeRevoked: true })).filter((g) => g.sessionIdHash === idHash);
 
     async function newSession(o: { expiresIn?: number } = {}): Promise<string> {

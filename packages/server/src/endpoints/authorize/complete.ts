@@ -11,6 +11,7 @@ import { sortableId } from '../../crypto/sortable-ids.ts';
 import type { AuthorizationCodeRecord, GrantRecord } from '../../storage/records.ts';
 import type { AuthorizationRequest } from './request.ts';
 import { authorizationResponseUrl, errorResponseUrl } from './response.ts';
+import { isConsentLive } from '../../grants/shared/live-tree.ts';
 
 /** Who authenticated, and how (OIDC Core §2: auth_time, acr, amr). */
 export interface CompletedAuthentication {
@@ -77,10 +78,7 @@ export async function completeAuthorization(ctx: ServerContext, input: Completio
     // CO-1: the consent was found live before the page or login; it may have been revoked since.
     // Re-read in this transaction (`for share` on PostgreSQL), so a concurrent revocation either
     // committed first (no grant is written) or waits, and its revokeByConsent sees this grant.
-    if (input.consentId !== null) {
-      const consent = await tx.consents.getForShare(input.consentId);
-      if (!consent || consent.revokedAt !== null) return new AccessDeniedError('The consent for this request was revoked.');
-    }
+    if (input.consentId !== null && !(await isConsentLive(tx, input.consentId))) return new AccessDeniedError('The consent for this request was revoked.');
     // CO-1, the same for the login session the grant is recorded under (grants.session_id_hash):
     // a sign-out or session revocation committing meanwhile would walk before this grant exists
     // and leave it live under an ended session. After the consent: the order revocations take.

@@ -7,11 +7,10 @@
  */
 import type { JWTPayload } from 'jose';
 import { InvalidTokenError } from '@mandate/protocol';
+import { audiencesOf } from '../../grants/token-exchange/subject-claims.ts';
 
 export function checkUserinfoAudience(payload: JWTPayload, issuer: string): void {
-  const aud = payload.aud;
-  const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-  if (!audiences.includes(issuer)) {
+  if (!audiencesOf(payload).includes(issuer)) {
     throw new InvalidTokenError('The access token was not issued for this server: its audience does not include the issuer (RFC 9068 §4).');
   }
 }

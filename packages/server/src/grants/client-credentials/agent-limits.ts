@@ -24,7 +24,7 @@ export interface AgentScopeDecision {
  * the server grant less; the response names the scope granted, §5.1). Nothing left →
  * invalid_scope (RFC 6749 §5.2): never an unbounded or empty token for the agent.
  */
-export function withinAgentScopes(requested: ReadonlySet<string> | null, clientDefault: ReadonlySet<string>, agent: AgentRecord): AgentScopeDecision {
+export function clientCredentialsAgentScope(requested: ReadonlySet<string> | null, clientDefault: ReadonlySet<string>, agent: AgentRecord): AgentScopeDecision {
   const agentBound: ScopeBound = { name: `agent ${agent.id}`, scopes: new Set(agent.allowedScopes) };
   const bounds: ScopeBound[] = requested ? [agentBound] : [{ name: 'client default', scopes: clientDefault }, agentBound];
   const { granted, narrowed } = intersectBounds(requested, bounds);

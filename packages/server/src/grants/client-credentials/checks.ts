@@ -3,8 +3,9 @@ import { formatScope, InvalidScopeError, UnauthorizedClientError } from '@mandat
 import type { MandateConfig } from '../../config/config.ts';
 import type { AgentRecord, ClientRecord } from '../../storage/records.ts';
 import { checkScopeAllowed, parseRequestedScope, scopeTokens } from '../../checks/scope.ts';
-import { withinAgentScopes, type AgentScopeDecision } from './agent-limits.ts';
-import { checkSelfRegisteredScopes, isSelfRegistered, selfRegisteredClientCredentialsScopes, USER_ONLY_SCOPES } from './self-registered.ts';
+import { clientCredentialsAgentScope, type AgentScopeDecision } from './agent-limits.ts';
+import { isSelfRegistered } from '../../clients/self-registered.ts';
+import { checkSelfRegisteredScopes, selfRegisteredClientCredentialsScopes, USER_ONLY_SCOPES } from './self-registered.ts';
 
 /** RFC 6749 §4.4: "MUST only be used by confidential clients" (CIMD clients qualify through private_key_jwt). */
 export function checkConfidentialClient(client: ClientRecord): void {
@@ -34,12 +35,12 @@ export function clientCredentialsScope(
     // as in an exchange (token-exchange/bounds.ts), its default is then everything the agent may hold.
     const supported = config.scopesSupported.filter((s) => !USER_ONLY_SCOPES.has(s));
     const defaults = selfRegistered === null && client.scope.trim() === '' ? supported : registered.filter((s) => supported.includes(s));
-    return withinAgentScopes(null, new Set(defaults), agent);
+    return clientCredentialsAgentScope(null, new Set(defaults), agent);
   }
   for (const s of asked) {
     if (USER_ONLY_SCOPES.has(s)) throw new InvalidScopeError(`The scope '${s}' needs a user and cannot be granted to a client acting for itself.`);
   }
   checkScopeAllowed(asked, client, config);
   if (selfRegistered) checkSelfRegisteredScopes(asked, selfRegistered);
-  return agent ? withinAgentScopes(asked, new Set(), agent) : { scope: formatScope(asked), narrowed: [] };
+  return agent ? clientCredentialsAgentScope(asked, new Set(), agent) : { scope: formatScope(asked), narrowed: [] };
 }

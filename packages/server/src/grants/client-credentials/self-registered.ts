@@ -13,10 +13,6 @@ import type { MandateConfig } from '../../config/config.ts';
 import type { ClientRecord } from '../../storage/records.ts';
 import { scopeTokens } from '../../checks/scope.ts';
 
-export function isSelfRegistered(client: Pick<ClientRecord, 'source'>): boolean {
-  return client.source === 'dcr' || client.source === 'cimd';
-}
-
 /** Scopes that only make sense with a user: there is none in this grant (RFC 6749 §4.4). */
 export const USER_ONLY_SCOPES: ReadonlySet<string> = new Set(['openid', 'offline_access']);
 

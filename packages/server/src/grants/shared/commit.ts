@@ -11,7 +11,8 @@
  * `temporarily_unavailable` (503, Retry-After: RFC 9110 §10.2.3) rather than a 500.
  */
 import { TemporarilyUnavailableError } from '@mandate/protocol';
-import type { AuditLog, ServerContext } from '../../context.ts';
+import type { ServerContext } from '../../context.ts';
+import { createAuditLog } from '../../audit/log.ts';
 import type { Storage } from '../../storage/storage.ts';
 
 /** Attempts in all for a callback that is safe to re-run (its first one included). */
@@ -24,7 +25,7 @@ export interface TransactionOptions {
 
 /** Runs `fn` with a context whose storage and audit log write inside one transaction. */
 export function inTransaction<T>(ctx: ServerContext, fn: (txCtx: ServerContext) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-  return withDeadlockRetry(ctx.storage, options, () => ctx.storage.transaction((tx) => fn({ ...ctx, storage: tx, audit: transactionalAudit(tx, ctx.now) })));
+  return withDeadlockRetry(ctx.storage, options, () => ctx.storage.transaction((tx) => fn({ ...ctx, storage: tx, audit: createAuditLog(tx, ctx.now) })));
 }
 
 /** Runs one whole transaction (`run`), again on a PostgreSQL deadlock when allowed; else 503 (see above). */
@@ -47,12 +48,4 @@ export function isDeadlock(err: unknown): boolean {
     if ((e as { code?: unknown }).code === '40P01') return true;
   }
   return false;
-}
-
-function transactionalAudit(tx: Storage, now: () => number): AuditLog {
-  return {
-    async record(event) {
-      await tx.audit.append(event, now());
-    },
-  };
 }

@@ -9,7 +9,7 @@
  */
 import type { OAuthError } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
-import type { GrantLiveness } from '../../storage/storage.ts';
+import type { GrantLiveness, Storage } from '../../storage/storage.ts';
 
 /** Throws `refuse(detail)` unless the grant exists and neither it nor any ancestor is revoked. */
 export async function requireLiveGrantTree(txCtx: ServerContext, grantId: string, refuse: (detail: string) => OAuthError): Promise<GrantLiveness[]> {
@@ -18,4 +18,15 @@ export async function requireLiveGrantTree(txCtx: ServerContext, grantId: string
   const revoked = tree.find((g) => g.revokedAt !== null);
   if (revoked) throw refuse(`grant ${revoked.id} revoked: ${revoked.revokedReason ?? ''}`);
   return tree;
+}
+
+/**
+ * The same re-read for a consent (`consents.getForShare`: locked on PostgreSQL, so a revocation
+ * that marks the consent first either committed already or waits for this transaction): true
+ * when it exists and is not revoked. Used where a grant is written on a consent (authorize,
+ * token exchange of our ID token).
+ */
+export async function isConsentLive(tx: Pick<Storage, 'consents'>, consentId: string): Promise<boolean> {
+  const consent = await tx.consents.getForShare(consentId);
+  return consent !== null && consent.revokedAt === null;
 }

@@ -31,7 +31,6 @@ import type { ServerContext } from '../../context.ts';
 import type { ClientRecord } from '../../storage/records.ts';
 import { refreshFamilyEnd } from '../../tokens/refresh-token.ts';
 import { parseRequestedScope } from '../../checks/scope.ts';
-import { familyStartOf } from '../refresh-token/family-lifetime.ts';
 import { isBroken, liveAncestors } from './grant-tree.ts';
 import type { ScopeDecision } from './scope.ts';
 import type { SubjectToken } from './subject-token.ts';
@@ -78,7 +77,7 @@ async function offlineFamily(ctx: ServerContext, client: ClientRecord, subject: 
   const root = ancestors[ancestors.length - 1];
   if (!root || !(await registeredForRefresh(ctx, root.clientId))) return 'the user grant at the root of the chain has no offline access';
   // The exchanged grant's ancestors are the subject grant's tree: its family is theirs, never a new one.
-  const familyStartedAt = familyStartOf({ createdAt: ctx.now() }, ancestors);
+  const familyStartedAt = root.createdAt;
   // Its family has ended: a refresh token issued now could never be used (family-lifetime.ts).
   if (ctx.now() >= refreshFamilyEnd(ctx.config, familyStartedAt)) return 'the user grant at the root of the chain has reached its maximum lifetime';
   return { familyStartedAt };

@@ -9,6 +9,7 @@ import { InvalidRequestError, InvalidScopeError } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
 import { scopeTokens } from '../../checks/scope.ts';
 import type { SubjectToken } from './subject-token.ts';
+import { isConsentLive } from '../shared/live-tree.ts';
 
 /** The consent the exchanged grant rests on: null unless the subject is our ID token. */
 export function subjectConsentId(subject: SubjectToken, scope: string): string | null {
@@ -29,6 +30,5 @@ export function subjectConsentId(subject: SubjectToken, scope: string): string |
  */
 export async function requireLiveConsent(txCtx: ServerContext, consentId: string | null): Promise<void> {
   if (consentId === null) return;
-  const consent = await txCtx.storage.consents.getForShare(consentId);
-  if (!consent || consent.revokedAt !== null) throw new InvalidRequestError('The consent behind the subject_token has been revoked.', { detail: `consent ${consentId}` });
+  if (!(await isConsentLive(txCtx.storage, consentId))) throw new InvalidRequestError('The consent behind the subject_token has been revoked.', { detail: `consent ${consentId}` });
 }
