@@ -29,6 +29,11 @@ function logoutCsrf(ctx: ServerContext, idHash: string): string {
   return mac(ctx.config, 'csrf', `logout:${idHash}`);
 }
 
+/** Where another page's sign-out button posts, and its CSRF token for the session `idHash` (the consent page: "Not you?"). */
+export function signOutForm(ctx: ServerContext, idHash: string): { action: string; csrf: string } {
+  return { action: `${ctx.config.issuer}${Paths.accountLogout}`, csrf: logoutCsrf(ctx, idHash) };
+}
+
 /** The browser's session while it is still live (expired or revoked: nothing left to end). */
 async function browserSession(c: Context, ctx: ServerContext): Promise<SessionRecord | null> {
   const token = readCookie(c, ctx, CookieName.session);

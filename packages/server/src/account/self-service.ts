@@ -16,6 +16,7 @@
  * transaction with their audit event (AU-1).
  */
 import type { Context, Hono } from 'hono';
+import { z } from 'zod';
 import { InvalidRequestError, NotFoundError } from '@mandate/protocol';
 import type { ServerContext } from '../context.ts';
 import { Paths } from '../endpoints/paths.ts';
@@ -28,12 +29,13 @@ import { revokeUserSession, sessionView } from '../sessions/session-view.ts';
 const NO_STORE = { 'cache-control': 'no-store' };
 const MAX_ID = 200;
 
-/** `true` / `false` (absent: false); anything else is a bad request, not a silent default. */
+/** Exactly `true` / `false` (absent: false); anything else is a bad request, not a silent default. */
+const Flag = z.stringbool({ truthy: ['true'], falsy: ['false'], case: 'sensitive' }).default(false);
+
 function flag(c: Context, name: string): boolean {
-  const value = c.req.query(name);
-  if (value === undefined || value === 'false') return false;
-  if (value === 'true') return true;
-  throw new InvalidRequestError(`Invalid query.${name}: expected "true" or "false".`);
+  const parsed = Flag.safeParse(c.req.query(name));
+  if (!parsed.success) throw new InvalidRequestError(`Invalid query.${name}: expected "true" or "false".`);
+  return parsed.data;
 }
 
 async function audited<T>(c: Context, ctx: ServerContext, owner: AgentOwner, event: string, fn: (tx: ServerContext) => Promise<{ result: T; data: Record<string, unknown> }>): Promise<T> {
@@ -77,13 +79,8 @@ export function registerSelfServiceRoutes(app: Hono, ctx: ServerContext): void {
     const result = await audited(c, ctx, owner, 'account.consent_revoked', async (tx) => {
       const consent = consentId.length <= MAX_ID ? await tx.storage.consents.get(consentId) : null;
       if (!consent || consent.userId !== owner.user.id) throw new NotFoundError(`No consent ${consentId.slice(0, MAX_ID)}.`);
-      // As the admin API does (admin/grants.ts): the consent first, then the grants resting on it.
-      // The consent's row lock comes first, as an authorization completing under it takes it
-      // (`for share`, endpoints/authorize/complete.ts) before writing its grant: the other order
-      // deadlocks on PostgreSQL, and a grant written in between would miss the walk.
-      const t = tx.now();
-      await tx.storage.consents.revoke(consent.id, t);
-      const revoked = await tx.storage.grants.revokeByConsent(consent.id, t, 'consent revoked by its user');
+      // The consent first, then the grants resting on it (CO-1: storage consents.revokeWithGrants, as the admin API).
+      const { revokedGrants: revoked } = await tx.storage.consents.revokeWithGrants(consent.id, tx.now(), 'consent revoked by its user');
       return { result: { revoked_grants: revoked }, data: { consent_id: consent.id, consent_client_id: consent.clientId, revoked_grants: revoked } };
     });
     return c.json(result, 200, NO_STORE);

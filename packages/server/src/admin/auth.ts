@@ -2,17 +2,13 @@
  * The admin API is an OAuth protected resource of Mandate itself: callers present a Mandate access
  * token (RFC 9068 JWT, RFC 6750 Bearer) carrying the `mandate:admin` scope.
  *
- *   1. Bearer token present and well-formed                   401 (no error code when absent, RFC 6750 §3.1)
- *   2. signature, iss, exp, typ at+jwt; issued and not revoked; its grant live (not revoked,
- *      its agent active) or, on no grant, its client registered and its user enabled
- *      (activeAccessToken, endpoints/token-state.ts)            401 invalid_token
- *   3. audience: the issuer, or the admin API base URL         401 invalid_token
- *      (request admin tokens with resource=<issuer> or resource=<issuer>/admin/v1; a token
- *      requested without a resource carries the issuer as its audience)
- *   4. not sender-constrained: DPoP-bound tokens need a proof the admin API does not verify,
- *      so they are refused rather than accepted as bearer tokens (RFC 9449 §7.1)   401
- *   5. scope contains mandate:admin                             403 insufficient_scope
- *   6. the principal is still entitled: a user token's user is an enabled admin; a service
+ *   1-6. the checks of every API of Mandate's own (http/own-api-token.ts): header present, not
+ *        the DPoP scheme, Bearer syntax, live, audience, not DPoP-bound       401 invalid_token
+ *        audience: the issuer, or the admin API base URL (request admin tokens with
+ *        resource=<issuer> or resource=<issuer>/admin/v1; a token requested without a resource
+ *        carries the issuer as its audience)
+ *   7. scope contains mandate:admin                             403 insufficient_scope
+ *   8. the principal is still entitled: a user token's user is an enabled admin; a service
  *      token's client still exists, was registered by the operator (not DCR/CIMD) and with
  *      the admin scope                                          401 / 403
  *
@@ -20,12 +16,11 @@
  * audiences and realm to authenticateBearer; the checks are these, in this order.
  */
 import type { Context } from 'hono';
-import { InsufficientScopeError, InvalidTokenError } from '@mandate/protocol';
 import type { ServerContext } from '../context.ts';
 import { scopeTokens } from '../checks/scope.ts';
 import { ADMIN_SCOPE, Paths } from '../endpoints/paths.ts';
 import { clientIp } from '../http/client-ip.ts';
-import { activeAccessToken } from '../endpoints/token-state.ts';
+import { insufficientScope, invalidToken, ownApiAccessToken, type OwnApi } from '../http/own-api-token.ts';
 import { isSelfRegistered } from '../clients/self-registered.ts';
 
 export interface AdminPrincipal {
@@ -34,29 +29,10 @@ export interface AdminPrincipal {
   userId: string | null;
 }
 
-/** An API of Mandate protected by Mandate's own Bearer access tokens. */
-export interface ProtectedApi {
-  /** Human name in error descriptions ("the admin API"). */
-  name: string;
-  scope: string;
-  realm: string;
-  audiences: string[];
+/** An API of Mandate for operators and identity providers, protected by its own access tokens. */
+export interface ProtectedApi extends OwnApi {
   /** Audit event for a caller refused for lack of the scope or entitlement. */
   deniedEvent: string;
-}
-
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
-
-function invalidToken(api: ProtectedApi, description: string, withError = true): InvalidTokenError {
-  const realm = `realm="${api.realm}"`;
-  const header = withError ? `Bearer ${realm}, error="invalid_token", error_description="${description}"` : `Bearer ${realm}`;
-  return new InvalidTokenError(description, { headers: { 'www-authenticate': header } });
-}
-
-function insufficientScope(api: ProtectedApi, description: string): InsufficientScopeError {
-  return new InsufficientScopeError(description, {
-    headers: { 'www-authenticate': `Bearer realm="${api.realm}", error="insufficient_scope", scope="${api.scope}", error_description="${description}"` },
-  });
 }
 
 export function adminAudiences(issuer: string): string[] {
@@ -72,38 +48,19 @@ export function authenticateAdmin(c: Context, ctx: ServerContext): Promise<Admin
 }
 
 export async function authenticateBearer(c: Context, ctx: ServerContext, api: ProtectedApi): Promise<AdminPrincipal> {
-  const authorization = c.req.header('authorization');
-  if (!authorization) throw invalidToken(api, `An access token with the ${api.scope} scope is required.`, false);
-  if (/^DPoP /i.test(authorization)) throw invalidToken(api, `${capitalized(api.name)} accepts Bearer tokens only; request the token without DPoP.`);
-  const match = BEARER.exec(authorization);
-  if (!match) throw invalidToken(api, 'The Authorization header must carry a Bearer access token.');
-
-  // Live the way every other check of Mandate's access tokens reads it (endpoints/token-state.ts):
-  // signature, iss, exp, typ at+jwt, its record issued and not revoked, and its grant live — not
-  // revoked, its agent active (ID-2) — or, on no grant, its client registered and its user enabled.
-  // A token row alone outlives a revoked grant or a suspended agent (RFC 7009 §2.1: revoking a
-  // grant ends the tokens issued on it).
-  const token = await activeAccessToken(ctx, match[1]!);
-  if (!token) {
-    ctx.logger.debug({ api: api.name }, 'bearer token rejected'); // never the token itself
-    throw invalidToken(api, 'The access token is invalid, expired, revoked, or its grant is no longer live.');
-  }
-  const { payload, record } = token;
-  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-  if (!audiences.some((a) => typeof a === 'string' && api.audiences.includes(a))) {
-    ctx.logger.debug({ aud: payload.aud, api: api.name }, 'bearer token rejected: audience');
-    throw invalidToken(api, `The access token was not issued for ${api.name} (audience).`);
-  }
-  if (payload.cnf !== undefined) throw invalidToken(api, `DPoP-bound tokens are not accepted by ${api.name}; request a Bearer token.`);
-  const jti = record.jti;
-
+  const { payload, record } = await ownApiAccessToken(c, ctx, api);
   const scopes = new Set(scopeTokens(String(payload.scope ?? '')));
-  const principal: AdminPrincipal = { jti, clientId: record.clientId, userId: record.userId };
+  const principal: AdminPrincipal = { jti: record.jti, clientId: record.clientId, userId: record.userId };
   if (!scopes.has(api.scope)) await deny(c, ctx, api, principal, `The access token lacks the ${api.scope} scope.`);
   await checkEntitlement(c, ctx, api, principal);
   return principal;
 }
 
+/**
+ * Read here, not taken from the liveness check: activeAccessToken returns only the token and its
+ * record (it reads the user or client for a yes/no, and only for tokens on no grant), while
+ * entitlement needs the records themselves (isAdmin, the client's registration and scope).
+ */
 async function checkEntitlement(c: Context, ctx: ServerContext, api: ProtectedApi, principal: AdminPrincipal): Promise<void> {
   if (principal.userId !== null) {
     const user = await ctx.storage.users.get(principal.userId);
@@ -131,8 +88,4 @@ async function deny(c: Context, ctx: ServerContext, api: ProtectedApi, principal
     data: { method: c.req.method, path: c.req.path, jti: principal.jti },
   });
   throw insufficientScope(api, reason);
-}
-
-function capitalized(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -1,7 +1,8 @@
 /**
  * Admin API: consents and grants. Revoking a consent revokes every grant resting on it; revoking a
  * grant revokes its whole tree (derived grants, refresh and access tokens) — storage does both
- * atomically (storage.ts revokeTree / revokeByConsent).
+ * atomically (storage.ts consents.revokeWithGrants / grants.revokeTree), and the route's
+ * transaction (route.ts) holds them with their audit event.
  */
 import { z } from 'zod';
 import { NotFoundError } from '@mandate/protocol';
@@ -40,15 +41,8 @@ export const grantRoutes = [
     async handle({ ctx, params, auditData }) {
       const consent = await ctx.storage.consents.get(params.consentId);
       if (!consent) throw new NotFoundError(`No consent ${params.consentId}.`);
-      const t = ctx.now();
-      // CO-1: the consent is marked first, in the same transaction (its row locked on PostgreSQL):
-      // a grant being created on it (endpoints/authorize/complete.ts, token exchange of an ID
-      // token) re-reads the consent `for share` in its own transaction, so it either commits before
-      // this update and the walk below sees it, or it reads the consent revoked and writes nothing.
-      const revoked = await ctx.storage.transaction(async (tx) => {
-        await tx.consents.revoke(consent.id, t);
-        return tx.grants.revokeByConsent(consent.id, t, 'consent revoked by an administrator');
-      });
+      // CO-1: the consent first, then its grants, in one transaction (storage: consents.revokeWithGrants).
+      const { revokedGrants: revoked } = await ctx.storage.consents.revokeWithGrants(consent.id, ctx.now(), 'consent revoked by an administrator');
       Object.assign(auditData, { user_id: consent.userId, consent_client_id: consent.clientId, revoked_grants: revoked });
       return { revoked_grants: revoked };
     },

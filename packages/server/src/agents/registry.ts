@@ -65,9 +65,8 @@ export async function updateAgent(ctx: Ctx, agent: AgentRecord, input: UpdateAge
  * Suspends the agent and revokes every grant it acts in; returns the grants revoked. Idempotent.
  * `by` records who suspended it: an administrator's suspension outranks the owner's (the owner
  * cannot lift it), so suspending again as the owner never turns an administrator's into one.
- * Unstated, it is an administrator's: the reading that never lets an owner lift it.
  */
-export async function suspendAgent(ctx: Ctx, agent: AgentRecord, reason: string, by: AgentSuspender = 'admin'): Promise<{ agent: AgentRecord; revokedGrants: string[] }> {
+export async function suspendAgent(ctx: Ctx, agent: AgentRecord, reason: string, by: AgentSuspender): Promise<{ agent: AgentRecord; revokedGrants: string[] }> {
   const t = ctx.now();
   const suspendedBy = suspenderAfter(agent, by);
   const suspended: AgentRecord = agent.status === 'suspended' && agent.suspendedBy === suspendedBy ? agent : { ...agent, status: 'suspended', suspendedBy, updatedAt: t };

@@ -1,6 +1,7 @@
 /**
  * Audit events of the interaction pages (AU-1, AU-4): logins (success and every failure, with the
- * reason; never the password or code) and consent decisions.
+ * reason; never the password or code) and consent decisions. Attempts the throttle refuses
+ * unchecked are the exception: one `rate_limited` row per limited key and window (throttle.ts).
  */
 import type { ServerContext } from '../context.ts';
 import type { AuthorizationRequest } from '../endpoints/authorize/request.ts';
@@ -14,6 +15,7 @@ export type LoginFailureReason =
   | 'no_password'
   | 'invalid_totp'
   | 'totp_replayed'
+  /** Refused by the login throttle before any check; audited once per limited account or IP and window (throttle.ts). */
   | 'rate_limited'
   // Passkeys (issue 4): passkeys/authentication.ts says which check refused.
   | 'passkey_challenge'

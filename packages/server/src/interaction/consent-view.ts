@@ -61,7 +61,7 @@ function formatValue(value: unknown): string {
 
 export function consentView(
   ctx: ServerContext,
-  input: { client: ClientRecord; request: AuthorizationRequest; userEmail: string; action: string; csrf: string },
+  input: { client: ClientRecord; request: AuthorizationRequest; userEmail: string; action: string; csrf: string; signOut: ConsentPageInput['signOut'] },
 ): ConsentPageInput {
   const { client, request } = input;
   const cimd = isMetadataDocumentClient(client);
@@ -85,5 +85,6 @@ export function consentView(
         .filter(([k]) => k !== 'type')
         .map(([k, v]): [string, string] => [k, formatValue(v)]),
     })),
+    signOut: input.signOut,
   };
 }

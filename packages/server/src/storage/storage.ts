@@ -193,7 +193,14 @@ export interface Storage {
     listForUser(userId: string, filter?: { clientId?: string; includeRevoked?: boolean }): Promise<ConsentRecord[]>;
     get(id: string): Promise<ConsentRecord | null>;
     create(record: ConsentRecord): Promise<void>;
+    /** Marks the consent revoked only (false when absent or already revoked): revocation is revokeWithGrants. */
     revoke(id: string, at: number): Promise<boolean>;
+    /**
+     * CO-1: marks the consent revoked, then revokes every grant resting on it with their trees
+     * (grants.revokeByConsent: derived grants, refresh and access tokens, revocation events), in one
+     * transaction. `revoked` is false when the consent was absent or already revoked; the grants are revoked anyway.
+     */
+    revokeWithGrants(id: string, at: number, reason: string): Promise<{ revoked: boolean; revokedGrants: string[] }>;
     /** `get` inside a transaction, locking the row against a concurrent revocation until commit (PostgreSQL `for share`). */
     getForShare(id: string): Promise<ConsentRecord | null>;
   };

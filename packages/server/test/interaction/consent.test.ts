@@ -49,6 +49,28 @@ describe('AS-8 consent page names the client, the redirect host, scopes, resourc
     expect(html).not.toContain('id="localhost-warning"');
   });
 
+  it('"Not you? Sign out": a form posting to /account/logout with the CSRF token of this session, which signs out (CO-1)', async () => {
+    const { browser, interactionUrl, page } = await consentPageFor(client);
+    const logoutUrl = `${ts.issuer}/account/logout`;
+    const form = /<form method="post" action="([^"]+)" id="sign-out">\s*<input type="hidden" name="csrf" value="([^"]+)">[\s\S]*?id="logout"[\s\S]*?<\/form>/.exec(page.html);
+    expect(form?.[1]).toBe(logoutUrl);
+    const csrf = form?.[2] ?? '';
+    expect(csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(csrf).not.toBe(page.csrf); // the logout token, bound to the session, not the interaction's
+    expect(page.html).toContain('Not you? Sign out');
+    // The consent form stays the first form of the page: the sign-out form comes after it.
+    expect(page.action).toBe(`${interactionUrl}/consent`);
+    expect(page.res.headers.get('content-security-policy')).toContain("form-action 'self'");
+
+    const res = await browser.post(logoutUrl, { csrf });
+    expect(res.status).toBe(303);
+    expect(location(res)).toBe(logoutUrl);
+    // Signed out: the same authorization request now asks for a sign-in, not for consent.
+    const after = await openPage(browser, interactionUrl);
+    expect(after.html).toContain('id="password"');
+    expect(after.html).not.toContain('id="approve"');
+  });
+
   it('for a Client ID Metadata Document client: the client_id host and a warning when it only returns to localhost (AS-6)', async () => {
     const cimd = await createClient(ts.server.ctx, {
       clientId: 'https://agent.example.org/oauth/client.json',

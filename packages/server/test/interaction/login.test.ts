@@ -203,6 +203,40 @@ describe('Login rate limits (per account and per IP, ctx.config.login.maxFailure
     expect(res.status).toBe(303);
   });
 
+  it('a flood against a locked IP writes one rate_limited audit row per window; evaluated failures one each', async () => {
+    const ctx = limited.server.ctx;
+    const ip = '127.0.0.30';
+    const rowsOf = async () => (await ctx.storage.audit.list({ event: 'login', limit: 1000 })).filter((r) => r.ip === ip);
+    const fail = async (email: string) => {
+      const browser = new TestBrowser(ip);
+      return submitPassword(browser, await startOn(browser), email, 'wrong password!');
+    };
+    for (let i = 0; i < 3; i++) expect(location(await fail(`flood${i}@example.com`))).toContain('error=credentials');
+    for (let i = 0; i < 6; i++) expect((await fail(`flood-shed${i}@example.com`)).status).toBe(429);
+    expect((await rowsOf()).map((r) => r.reason).sort()).toEqual(['rate_limited', 'unknown_account', 'unknown_account', 'unknown_account']);
+    // Another IP locked in the same window is audited on its own.
+    const other = '127.0.0.31';
+    for (let i = 0; i < 5; i++) {
+      const browser = new TestBrowser(other);
+      await submitPassword(browser, await startOn(browser), `other${i}@example.com`, 'wrong password!');
+    }
+    const otherRows = (await ctx.storage.audit.list({ event: 'login', limit: 1000 })).filter((r) => r.ip === other);
+    expect(otherRows.filter((r) => r.reason === 'rate_limited')).toHaveLength(1);
+
+    // The next window: evaluated again, locked again, audited again — once.
+    const realNow = ctx.now;
+    ctx.now = () => realNow() + 15 * 60;
+    try {
+      for (let i = 0; i < 3; i++) expect(location(await fail(`later${i}@example.com`))).toContain('error=credentials');
+      for (let i = 0; i < 4; i++) expect((await fail(`later-shed${i}@example.com`)).status).toBe(429);
+    } finally {
+      ctx.now = realNow;
+    }
+    const reasons = (await rowsOf()).map((r) => r.reason);
+    expect(reasons.filter((r) => r === 'rate_limited')).toHaveLength(2);
+    expect(reasons.filter((r) => r === 'unknown_account')).toHaveLength(6);
+  });
+
   it('TOTP failures count as well', async () => {
     const user = await createUser(limited.server.ctx);
     const browser = new TestBrowser('127.0.0.20');

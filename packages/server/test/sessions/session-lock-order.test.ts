@@ -1,7 +1,8 @@
 /**
  * CO-1 lock order and reach of the self-service revocations:
- *   - revoking a consent marks the consent first, then revokes its grants (as admin/grants.ts), so
- *     an authorization completing under it (consents.getForShare, then the grant) is either refused
+ *   - revoking a consent goes through consents.revokeWithGrants, which marks the consent first and
+ *     then revokes its grants (order pinned in storage/contract-consent-revocation.test.ts), so an
+ *     authorization completing under it (consents.getForShare, then the grant) is either refused
  *     or covered, and the two never lock in opposite orders;
  *   - a session is found by its handle however many sessions the user has: an old ended session
  *     whose grants live on stays revocable.
@@ -19,21 +20,19 @@ beforeAll(async () => {
 afterAll(() => s.close());
 
 describe('CO-1 self-service and admin revocations', () => {
-  it('CO-1: DELETE /account/v1/consents/:id marks the consent revoked before revoking its grants', async () => {
+  it('CO-1: DELETE /account/v1/consents/:id revokes through consents.revokeWithGrants (consent first, then its grants)', async () => {
     const user = await createUser(s.ctx, 'consent-order@example.com');
     const token = await ownerToken(s.ctx, user, 'mandate:account');
     const consentId = randomId('cns');
     await s.ctx.storage.consents.create({ id: consentId, userId: user.id, clientId: 'web-app', scope: 'mcp:read', resources: [], authorizationDetails: null, createdAt: s.ctx.now(), revokedAt: null });
     const grant = await createGrant(s.ctx, { userId: user.id, consentId });
-    const order: string[] = [];
+    const calls: string[] = [];
     const storage = s.ctx.storage;
     const transaction = storage.transaction.bind(storage);
     storage.transaction = (fn) =>
       transaction((tx) => {
-        const { revoke } = tx.consents;
-        tx.consents.revoke = (id, at) => (order.push('consent'), revoke(id, at));
-        const { revokeByConsent } = tx.grants;
-        tx.grants.revokeByConsent = (id, at, reason) => (order.push('grants'), revokeByConsent(id, at, reason));
+        const { revokeWithGrants } = tx.consents;
+        tx.consents.revokeWithGrants = (id, at, reason) => (calls.push(id), revokeWithGrants(id, at, reason));
         return fn(tx);
       });
     try {
@@ -43,7 +42,7 @@ describe('CO-1 self-service and admin revocations', () => {
     } finally {
       storage.transaction = transaction;
     }
-    expect(order).toEqual(['consent', 'grants']);
+    expect(calls).toEqual([consentId]);
   });
 
   it('CO-1: an ended session behind more than 1000 newer ones is still found by its handle and its grants revoked', async () => {

@@ -89,7 +89,7 @@ describe('agent cache (SQLite)', () => {
   it('a suspension through the registry (suspendAgent, as the admin and owner APIs) is seen at once', async () => {
     await h.storage.agents.create(agent());
     const cached = await h.storage.agents.getByClientId('agent-client');
-    await suspendAgent({ storage: h.storage, now: () => 1_700_000_200 }, cached!, 'test');
+    await suspendAgent({ storage: h.storage, now: () => 1_700_000_200 }, cached!, 'test', 'admin');
     expect((await h.storage.agents.getByClientId('agent-client'))?.status).toBe('suspended');
     expect((await h.storage.agents.get('agt_1'))?.status).toBe('suspended');
   });

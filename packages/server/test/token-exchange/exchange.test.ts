@@ -174,7 +174,7 @@ describe('RFC 8693 token exchange', () => {
       const { token } = await userToken(h.server);
       const res = await exchange(h.server, { subject_token: token, subject_token_type: TT.accessToken, actor_token: await doomed.assertion(), actor_token_type: TT.jwt, resource: MCP }, auth.orchestrator);
       expect((await introspect(h.server, res.body.access_token)).body.active).toBe(true);
-      await suspendAgent(h.server.ctx, doomed.record, 'owner suspended the agent');
+      await suspendAgent(h.server.ctx, doomed.record, 'owner suspended the agent', 'owner');
       expect((await introspect(h.server, res.body.access_token)).body).toEqual({ active: false });
       expect((await introspect(h.server, token)).body.active).toBe(true); // the user's own token is untouched
       const again = await exchange(h.server, { subject_token: token, subject_token_type: TT.accessToken, actor_token: await doomed.assertion(), actor_token_type: TT.jwt, resource: MCP }, auth.orchestrator);

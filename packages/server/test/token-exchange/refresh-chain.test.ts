@@ -158,7 +158,7 @@ describe.each<Backend>(['sqlite', 'postgres'])('RFC 8693 §2.2.1 refresh of exch
       const doomed = await createAgent(h.server, h.server.alice);
       const first = await hop1({ actor: doomed });
       const again = await refresh(h.server, first.body.refresh_token, {}, auth.orchestrator);
-      await suspendAgent(h.server.ctx, doomed.record, 'owner suspended the agent');
+      await suspendAgent(h.server.ctx, doomed.record, 'owner suspended the agent', 'owner');
       expect((await refresh(h.server, again.body.refresh_token, {}, auth.orchestrator)).body.error).toBe('invalid_grant');
       expect((await introspect(h.server, again.body.access_token)).body).toEqual({ active: false });
     });

@@ -16,6 +16,8 @@ export interface ConsentPageInput {
   scopes: { name: string; description: string }[];
   resources: string[];
   authorizationDetails: { type: string; description: string; fields: [string, string][] }[];
+  /** "Not you?": POST /account/logout with its CSRF token for this session (account/logout.ts). */
+  signOut: { action: string; csrf: string };
 }
 
 function scopesSection(scopes: ConsentPageInput['scopes']): SafeHtml {
@@ -39,7 +41,11 @@ function detailsSection(details: ConsentPageInput['authorizationDetails']): Safe
   )}</ul>`;
 }
 
-/** The consent page (AS-8): who is asking, what for, and where the answer goes. Buttons `approve` and `deny`. */
+/**
+ * The consent page (AS-8): who is asking, what for, and where the answer goes. Buttons `approve`
+ * and `deny`; after them (tests and scripts read the first form) `logout`, for whoever finds
+ * someone else signed in.
+ */
 export function consentPage(input: ConsentPageInput): string {
   return layout({
     title: `Allow ${input.clientName}?`,
@@ -62,6 +68,11 @@ ${detailsSection(input.authorizationDetails)}
 <button type="submit" name="decision" value="approve" id="approve">Allow</button>
 </div>
 </form>
-<footer>You can revoke this access at any time.</footer>`,
+<footer>You can revoke this access at any time.</footer>
+<form method="post" action="${input.signOut.action}" id="sign-out">
+<input type="hidden" name="csrf" value="${input.signOut.csrf}">
+<p><button type="submit" class="secondary" id="logout">Not you? Sign out</button></p>
+<footer>Signing out ends your session in this browser and revokes the access granted while signed in here.</footer>
+</form>`,
   });
 }

@@ -20,7 +20,7 @@ import { startSession } from '../session.ts';
 import type { LoginThrottle } from '../throttle.ts';
 import { hasTotp } from '../totp.ts';
 import { interactionUrl } from '../urls.ts';
-import { rateLimited, serverBusy } from './rate-limited.ts';
+import { refuseThrottled, serverBusy } from './rate-limited.ts';
 
 function failureReason(user: UserRecord | null, passwordOk: boolean): LoginFailureReason | null {
   if (!user) return 'unknown_account';
@@ -35,11 +35,8 @@ export async function postLogin(c: Context, ctx: ServerContext, throttle: LoginT
   const password = form.get('password') ?? '';
   const ip = clientIp(c);
 
-  const wait = throttle.retryAfter(email, ip);
-  if (wait > 0) {
-    await auditLoginFailure(ctx, { userId: null, clientId: loaded.request.clientId, ip, reason: 'rate_limited' });
-    return rateLimited(c, wait);
-  }
+  const refused = await refuseThrottled(c, ctx, throttle, { account: email, ip, userId: null, clientId: loaded.request.clientId });
+  if (refused) return refused;
 
   const user = email === '' ? null : await ctx.storage.users.getByEmail(email);
   let passwordOk: boolean;

@@ -27,7 +27,7 @@ import { authenticationStep } from '../step-up.ts';
 import type { LoginThrottle } from '../throttle.ts';
 import { interactionUrl } from '../urls.ts';
 import { completeLogin } from './login.ts';
-import { rateLimited } from './rate-limited.ts';
+import { refuseThrottled } from './rate-limited.ts';
 
 const MESSAGES: Record<string, string> = {
   passkey: 'The passkey could not be verified. Try again, or use another passkey.',
@@ -83,11 +83,8 @@ export async function postPasskey(c: Context, ctx: ServerContext, throttle: Logi
   // A signature cannot be guessed, so this bounds load, not guessing: per user for a step-up,
   // per IP for a sign-in (no account is known before the assertion is checked).
   const account = expectedUserId !== null ? `passkey:${expectedUserId}` : `passkey-ip:${ip ?? ''}`;
-  const wait = throttle.retryAfter(account, ip);
-  if (wait > 0) {
-    await auditLoginFailure(ctx, { userId: expectedUserId, clientId: loaded.request.clientId, ip, reason: 'rate_limited' });
-    return rateLimited(c, wait);
-  }
+  const refused = await refuseThrottled(c, ctx, throttle, { account, ip, userId: expectedUserId, clientId: loaded.request.clientId });
+  if (refused) return refused;
 
   const result = await verifyAuthentication(ctx, { challenge: taken.challenge, credentialJson: form.get('credential'), expectedUserId });
   const user = result.passkey ? await ctx.storage.users.get(result.passkey.userId) : null;

@@ -1,6 +1,26 @@
 import type { Context } from 'hono';
+import type { ServerContext } from '../../context.ts';
+import { auditLoginFailure } from '../audit.ts';
 import { errorPage } from '../pages/error.ts';
 import { sendPage } from '../respond.ts';
+import type { LoginThrottle } from '../throttle.ts';
+
+/**
+ * The throttle's check before any credential is looked at: null when the attempt may go ahead,
+ * else the 429. Only the first refusal of a limited account or IP in its window is audited
+ * (`rate_limited`, throttle.ts); the rest of a flood against it writes no audit rows.
+ */
+export async function refuseThrottled(
+  c: Context,
+  ctx: ServerContext,
+  throttle: LoginThrottle,
+  attempt: { account: string; ip: string | null; userId: string | null; clientId: string },
+): Promise<Response | null> {
+  const refusal = throttle.refuse(attempt.account, attempt.ip);
+  if (refusal === null) return null;
+  if (refusal.audit) await auditLoginFailure(ctx, { userId: attempt.userId, clientId: attempt.clientId, ip: attempt.ip, reason: 'rate_limited' });
+  return rateLimited(c, refusal.retryAfter);
+}
 
 /** RFC 6585 §4: 429 with Retry-After; the form is not processed, so there is nothing to redirect to. */
 export function rateLimited(c: Context, retryAfterSeconds: number): Response {

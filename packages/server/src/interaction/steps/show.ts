@@ -24,6 +24,7 @@ import { authenticationStep } from '../step-up.ts';
 import { beginEnrollment } from '../totp-enrollment.ts';
 import { hasTotp } from '../totp.ts';
 import { interactionUrl } from '../urls.ts';
+import { signOutForm } from '../../account/logout.ts';
 import { upstreamClients } from '../../federation/upstream/clients.ts';
 import { renderPasskeyStep } from './passkey.ts';
 import { redirectForLoginHint } from './upstream-login-hint.ts';
@@ -92,6 +93,15 @@ export async function showInteraction(c: Context, ctx: ServerContext, loaded: Lo
     return redirectWithCode(c, ctx, loaded, session, consent.id);
   }
   return page(
-    consentPage(consentView(ctx, { client, request, userEmail: session.user.email, action: interactionUrl(ctx, record.id, 'consent'), csrf })),
+    consentPage(
+      consentView(ctx, {
+        client,
+        request,
+        userEmail: session.user.email,
+        action: interactionUrl(ctx, record.id, 'consent'),
+        csrf,
+        signOut: signOutForm(ctx, session.record.idHash),
+      }),
+    ),
   );
 }

@@ -16,7 +16,7 @@ import type { LoginThrottle } from '../throttle.ts';
 import { type TotpResult, verifyTotp } from '../totp.ts';
 import { interactionUrl } from '../urls.ts';
 import { completeLogin } from './login.ts';
-import { rateLimited } from './rate-limited.ts';
+import { refuseThrottled } from './rate-limited.ts';
 
 /**
  * The checks shared by the code step and the enrolment step, after the caller found the pending
@@ -33,11 +33,8 @@ export async function checkTotpCode(
   verify: () => Promise<TotpResult | null>,
 ): Promise<Response | null> {
   const ip = clientIp(c);
-  const wait = throttle.retryAfter(user.email, ip);
-  if (wait > 0) {
-    await auditLoginFailure(ctx, { userId: user.id, clientId: loaded.request.clientId, ip, reason: 'rate_limited' });
-    return rateLimited(c, wait);
-  }
+  const refused = await refuseThrottled(c, ctx, throttle, { account: user.email, ip, userId: user.id, clientId: loaded.request.clientId });
+  if (refused) return refused;
 
   const result = await verify();
   if (result === null) return expiredLogin(c, ctx, loaded);
