@@ -4,6 +4,7 @@
  *
  *   1-6. the checks of every API of Mandate's own (http/own-api-token.ts): header present, not
  *        the DPoP scheme, Bearer syntax, live, audience, not DPoP-bound       401 invalid_token
+        (no Authorization header: 401 with a bare challenge, no error code, RFC 6750 §3.1)
  *        audience: the issuer, or the admin API base URL (request admin tokens with
  *        resource=<issuer> or resource=<issuer>/admin/v1; a token requested without a resource
  *        carries the issuer as its audience)

@@ -7,6 +7,7 @@
  *   1-6. the checks of every API of Mandate's own (http/own-api-token.ts): header present, not
  *        the DPoP scheme, Bearer syntax, live, audience (the issuer or the API's base URL,
  *        RFC 8707), not DPoP-bound                                    401 invalid_token
+        (no Authorization header: 401 with a bare challenge, no error code, RFC 6750 §3.1)
  *   7. scope contains the API's scope                              403 insufficient_scope
  *   8. issued to a user (a client acting for itself owns nothing)  403 insufficient_scope
  *   9. that user exists and is enabled                             401 invalid_token

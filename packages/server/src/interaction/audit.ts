@@ -26,8 +26,9 @@ export type LoginFailureReason =
   | 'passkey_counter_regression'
   | 'passkey_backup_eligibility_changed';
 
-export function auditLoginFailure(ctx: ServerContext, input: { userId: string | null; clientId: string; ip: string | null; reason: LoginFailureReason }): Promise<void> {
-  return ctx.audit.record({ event: 'login', userId: input.userId, clientId: input.clientId, ip: input.ip, result: 'failure', reason: input.reason });
+/** `data`: for a rate-limit refusal, what was limited (never the email or password tried). */
+export function auditLoginFailure(ctx: ServerContext, input: { userId: string | null; clientId: string; ip: string | null; reason: LoginFailureReason; data?: Record<string, unknown> }): Promise<void> {
+  return ctx.audit.record({ event: 'login', userId: input.userId, clientId: input.clientId, ip: input.ip, result: 'failure', reason: input.reason, ...(input.data ? { data: input.data } : {}) });
 }
 
 /** `data`: what else the login step knows (an upstream login's provider and account); never acr or amr. */

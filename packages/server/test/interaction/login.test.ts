@@ -237,6 +237,25 @@ describe('Login rate limits (per account and per IP, ctx.config.login.maxFailure
     expect(reasons.filter((r) => r === 'unknown_account')).toHaveLength(6);
   });
 
+  it("a locked account refused from the owner's own address is audited there too, naming the user and what was limited", async () => {
+    const ctx = limited.server.ctx;
+    const user = await createUser(ctx);
+    const attacker = '127.0.0.40';
+    const owner = '127.0.0.41';
+    const attempt = async (ip: string, password: string) => {
+      const browser = new TestBrowser(ip);
+      return submitPassword(browser, await startOn(browser), user.email, password);
+    };
+    for (let i = 0; i < 3; i++) await attempt(attacker, 'wrong password!');
+    expect((await attempt(attacker, 'wrong password!')).status).toBe(429);
+    expect((await attempt(owner, user.password)).status).toBe(429); // the account is locked for everyone
+    const rows = (await ctx.storage.audit.list({ event: 'login', limit: 1000 })).filter((r) => r.reason === 'rate_limited' && (r.ip === attacker || r.ip === owner));
+    expect(rows.map((r) => r.ip).sort()).toEqual([attacker, owner]);
+    const ownerRow = rows.find((r) => r.ip === owner);
+    expect(ownerRow?.userId).toBe(user.record.id);
+    expect(ownerRow?.data).toMatchObject({ limited: ['account'] });
+  });
+
   it('TOTP failures count as well', async () => {
     const user = await createUser(limited.server.ctx);
     const browser = new TestBrowser('127.0.0.20');

@@ -1,11 +1,14 @@
 /**
- * The login throttle's refusals (interaction/throttle.ts): a flood against a locked account or IP
- * is audited once per key and 15-minute window, not once per request (the audit log is
- * append-only and hash-chained: one row per refused request would be a cheap amplification).
+ * The login throttle's refusals (interaction/throttle.ts, audit-once.ts): a flood against a locked
+ * account or IP is audited once per limited key, source IP and 15-minute window, at most 16
+ * sources per key and window — not once per request (the audit log is append-only and
+ * hash-chained: one row per refused request would be a cheap amplification), and without letting
+ * one source silence another's refusals.
  */
 import { describe, expect, it } from 'vitest';
 import type { ServerContext } from '../../src/context.ts';
-import { LoginThrottle } from '../../src/interaction/throttle.ts';
+import { LoginThrottle, type LoginRefusal } from '../../src/interaction/throttle.ts';
+import { MAX_SOURCES_PER_KEY } from '../../src/interaction/audit-once.ts';
 
 const WINDOW = 15 * 60;
 
@@ -19,7 +22,14 @@ function lock(throttle: LoginThrottle, account: string, ip: string | null): void
   for (let i = 0; i < 3; i++) throttle.failed(account, ip);
 }
 
-describe('LoginThrottle refusals: audited once per limited key and window', () => {
+/** What the login step does: refuse, and when the refusal is to be audited, write it and say so. */
+function refuseAndAudit(throttle: LoginThrottle, account: string, ip: string | null): LoginRefusal | null {
+  const refusal = throttle.refuse(account, ip);
+  if (refusal?.audit) throttle.audited(refusal);
+  return refusal;
+}
+
+describe('LoginThrottle refusals: audited once per limited key, source and window', () => {
   it('below the limit nothing is refused', () => {
     const { throttle } = throttleAt(1_000);
     throttle.failed('a@example.com', '192.0.2.1');
@@ -27,53 +37,77 @@ describe('LoginThrottle refusals: audited once per limited key and window', () =
     expect(throttle.retryAfter('a@example.com', '192.0.2.1')).toBe(0);
   });
 
-  it('N refusals of one key in one window: only the first is to be audited', () => {
+  it('N refusals of one key from one source in one window: only the first is audited, and it names what was limited', () => {
     const { throttle, clock } = throttleAt(1_000);
     lock(throttle, 'a@example.com', '192.0.2.1');
-    const refusals = Array.from({ length: 50 }, (_, i) => ((clock.now = 1_000 + i), throttle.refuse('a@example.com', '192.0.2.1')));
+    const refusals = Array.from({ length: 50 }, (_, i) => ((clock.now = 1_000 + i), refuseAndAudit(throttle, 'a@example.com', '192.0.2.1')));
     expect(refusals.every((r) => r !== null && r.retryAfter > 0)).toBe(true);
     expect(refusals.filter((r) => r?.audit)).toHaveLength(1);
-    expect(refusals[0]).toEqual({ retryAfter: WINDOW, audit: true });
-    expect(refusals[49]).toEqual({ retryAfter: WINDOW - 49, audit: false });
-    // retryAfter() only looks: it neither audits nor spends the window's audit.
+    expect(refusals[0]).toMatchObject({ retryAfter: WINDOW, audit: true, ip: '192.0.2.1' });
+    expect(refusals[0]?.limited.map((l) => l.kind)).toEqual(['account', 'ip']);
+    expect(refusals[49]).toMatchObject({ retryAfter: WINDOW - 49, audit: false });
+    // retryAfter() only looks.
     expect(throttle.retryAfter('a@example.com', '192.0.2.1')).toBe(WINDOW - 49);
+  });
+
+  it('a refusal whose audit row was not written (no audited call) leaves the next one to audit', () => {
+    const { throttle } = throttleAt(1_000);
+    lock(throttle, 'a@example.com', '192.0.2.1');
+    expect(throttle.refuse('a@example.com', '192.0.2.1')?.audit).toBe(true); // the write failed: audited() never called
+    expect(refuseAndAudit(throttle, 'a@example.com', '192.0.2.1')?.audit).toBe(true);
+    expect(refuseAndAudit(throttle, 'a@example.com', '192.0.2.1')?.audit).toBe(false);
+  });
+
+  it('an attacker locking a victim account does not silence the victim: another source is audited separately', () => {
+    const { throttle } = throttleAt(1_000);
+    lock(throttle, 'victim@example.com', '203.0.113.66'); // the attacker's guesses (each audited as evaluated failures)
+    expect(refuseAndAudit(throttle, 'victim@example.com', '203.0.113.66')?.audit).toBe(true);
+    expect(refuseAndAudit(throttle, 'victim@example.com', '203.0.113.66')?.audit).toBe(false);
+    // The victim, from home, is refused too (the account is locked): that refusal is audited.
+    expect(refuseAndAudit(throttle, 'victim@example.com', '198.51.100.7')?.audit).toBe(true);
+    expect(refuseAndAudit(throttle, 'victim@example.com', '198.51.100.7')?.audit).toBe(false);
+  });
+
+  it(`an address spray against one account costs at most ${MAX_SOURCES_PER_KEY} rows per window`, () => {
+    const { throttle } = throttleAt(1_000);
+    lock(throttle, 'victim@example.com', null);
+    const audited = Array.from({ length: 100 }, (_, i) => refuseAndAudit(throttle, 'victim@example.com', `2001:db8::${i.toString(16)}`)?.audit);
+    expect(audited.filter(Boolean)).toHaveLength(MAX_SOURCES_PER_KEY);
+  });
+
+  it('an IP locked by failures on several accounts is audited once for all of them', () => {
+    const { throttle } = throttleAt(1_000);
+    for (const account of ['x@example.com', 'y@example.com', 'z@example.com']) throttle.failed(account, '192.0.2.9');
+    expect(refuseAndAudit(throttle, 'victim@example.com', '192.0.2.9')?.audit).toBe(true);
+    expect(refuseAndAudit(throttle, 'other@example.com', '192.0.2.9')?.audit).toBe(false); // same key, same source, same window
   });
 
   it('a new window is audited again', () => {
     const { throttle, clock } = throttleAt(1_000);
     lock(throttle, 'a@example.com', '192.0.2.1');
-    expect(throttle.refuse('a@example.com', '192.0.2.1')?.audit).toBe(true);
-    expect(throttle.refuse('a@example.com', '192.0.2.1')?.audit).toBe(false);
+    expect(refuseAndAudit(throttle, 'a@example.com', '192.0.2.1')?.audit).toBe(true);
+    expect(refuseAndAudit(throttle, 'a@example.com', '192.0.2.1')?.audit).toBe(false);
     clock.now = 1_000 + WINDOW;
     expect(throttle.refuse('a@example.com', '192.0.2.1')).toBeNull();
     lock(throttle, 'a@example.com', '192.0.2.1');
-    expect(throttle.refuse('a@example.com', '192.0.2.1')?.audit).toBe(true);
-    expect(throttle.refuse('a@example.com', '192.0.2.1')?.audit).toBe(false);
+    expect(refuseAndAudit(throttle, 'a@example.com', '192.0.2.1')?.audit).toBe(true);
+    expect(refuseAndAudit(throttle, 'a@example.com', '192.0.2.1')?.audit).toBe(false);
   });
 
-  it('each limited key is audited separately: another IP, another account', () => {
-    const { throttle } = throttleAt(1_000);
-    // An IP locked by failures on several accounts.
-    for (const account of ['x@example.com', 'y@example.com', 'z@example.com']) throttle.failed(account, '192.0.2.9');
-    expect(throttle.refuse('victim@example.com', '192.0.2.9')?.audit).toBe(true);
-    expect(throttle.refuse('other@example.com', '192.0.2.9')?.audit).toBe(false); // same IP, same window
-    // An account locked from several IPs: its key is audited once, whatever the IP.
-    for (const ip of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) throttle.failed('locked@example.com', ip);
-    expect(throttle.refuse('locked@example.com', '198.51.100.4')?.audit).toBe(true);
-    expect(throttle.refuse('Locked@Example.com ', '198.51.100.5')?.audit).toBe(false);
-    // A second IP locked: audited on its own.
-    lock(throttle, 'w@example.com', '192.0.2.10');
-    expect(throttle.refuse('w@example.com', '192.0.2.10')?.audit).toBe(true);
-    expect(throttle.refuse('locked@example.com', '192.0.2.9')?.audit).toBe(false); // both keys already audited
-  });
-
-  it('a successful login forgets the account: a later lock-out of it is audited again', () => {
+  it('a successful login forgets the account: a later lock-out of it is audited again, even in the same second', () => {
     const { throttle } = throttleAt(1_000);
     lock(throttle, 'a@example.com', null);
-    expect(throttle.refuse('a@example.com', null)?.audit).toBe(true);
+    expect(refuseAndAudit(throttle, 'a@example.com', null)?.audit).toBe(true);
     throttle.succeeded('a@example.com');
     expect(throttle.refuse('a@example.com', null)).toBeNull();
     lock(throttle, 'a@example.com', null);
-    expect(throttle.refuse('a@example.com', null)?.audit).toBe(true);
+    expect(refuseAndAudit(throttle, 'a@example.com', null)?.audit).toBe(true);
+  });
+
+  it('refusals for lack of capacity (server_busy) are audited once per source IP and minute', () => {
+    const { throttle, clock } = throttleAt(1_200);
+    expect([throttle.auditBusy('192.0.2.1'), throttle.auditBusy('192.0.2.1'), throttle.auditBusy('192.0.2.2')]).toEqual([true, false, true]);
+    clock.now = 1_260;
+    expect(throttle.auditBusy('192.0.2.1')).toBe(true);
   });
 });

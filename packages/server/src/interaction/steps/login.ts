@@ -35,7 +35,8 @@ export async function postLogin(c: Context, ctx: ServerContext, throttle: LoginT
   const password = form.get('password') ?? '';
   const ip = clientIp(c);
 
-  const refused = await refuseThrottled(c, ctx, throttle, { account: email, ip, userId: null, clientId: loaded.request.clientId });
+  const userIdOf = async () => (email === '' ? null : ((await ctx.storage.users.getByEmail(email))?.id ?? null));
+  const refused = await refuseThrottled(c, ctx, throttle, { account: email, ip, userId: null, userIdOf, clientId: loaded.request.clientId });
   if (refused) return refused;
 
   const user = email === '' ? null : await ctx.storage.users.getByEmail(email);
@@ -45,7 +46,8 @@ export async function postLogin(c: Context, ctx: ServerContext, throttle: LoginT
   } catch (err) {
     if (!(err instanceof QueueFullError)) throw err;
     // Too many password checks waiting (a flood): nothing was checked, so no failure is counted.
-    await auditLoginFailure(ctx, { userId: null, clientId: loaded.request.clientId, ip, reason: 'server_busy' });
+    // Audited once per source IP and minute: a flood must not cost an audit row per request.
+    if (throttle.auditBusy(ip)) await auditLoginFailure(ctx, { userId: null, clientId: loaded.request.clientId, ip, reason: 'server_busy' });
     return serverBusy(c);
   }
   const reason = failureReason(user, passwordOk);

@@ -7,18 +7,24 @@ import type { LoginThrottle } from '../throttle.ts';
 
 /**
  * The throttle's check before any credential is looked at: null when the attempt may go ahead,
- * else the 429. Only the first refusal of a limited account or IP in its window is audited
- * (`rate_limited`, throttle.ts); the rest of a flood against it writes no audit rows.
+ * else the 429. A refusal is audited once per limited key, source IP and window (throttle.ts,
+ * audit-once.ts), naming what was limited; the rest of a flood writes no audit rows. `userIdOf`
+ * finds the account's user when the caller has not looked it up (read only for a row to write).
  */
 export async function refuseThrottled(
   c: Context,
   ctx: ServerContext,
   throttle: LoginThrottle,
-  attempt: { account: string; ip: string | null; userId: string | null; clientId: string },
+  attempt: { account: string; ip: string | null; userId: string | null; userIdOf?: () => Promise<string | null>; clientId: string },
 ): Promise<Response | null> {
   const refusal = throttle.refuse(attempt.account, attempt.ip);
   if (refusal === null) return null;
-  if (refusal.audit) await auditLoginFailure(ctx, { userId: attempt.userId, clientId: attempt.clientId, ip: attempt.ip, reason: 'rate_limited' });
+  if (refusal.audit) {
+    const userId = attempt.userId ?? (refusal.limited.some((l) => l.kind === 'account') && attempt.userIdOf ? await attempt.userIdOf() : null);
+    const data = { limited: refusal.limited.map((l) => l.kind), retry_after: refusal.retryAfter };
+    await auditLoginFailure(ctx, { userId, clientId: attempt.clientId, ip: attempt.ip, reason: 'rate_limited', data });
+    throttle.audited(refusal); // only once written: a failed write leaves the next refusal to audit
+  }
   return rateLimited(c, refusal.retryAfter);
 }
 
