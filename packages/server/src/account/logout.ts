@@ -4,7 +4,8 @@
  *
  *   GET  /account/logout   a page with the sign-out button (or "signed out" when no session)
  *   POST /account/logout   ends this browser's session and revokes every grant authorized under
- *                          it, with their exchanged grants and tokens; 303 back to the page
+ *                          it, with their exchanged grants and tokens; 303 back to the page (or,
+ *                          from the consent page, to the authorization it interrupted)
  *
  * The form carries a CSRF token bound to the session (a MAC over its stored key), so another site
  * cannot sign a user out, nor revoke their grants, by posting to this URL. Unlike a new login
@@ -16,22 +17,40 @@ import { constantTimeEqual, sha256 } from '../crypto/hash.ts';
 import { Paths } from '../endpoints/paths.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { inTransaction } from '../clients/lifecycle.ts';
-import { readForm } from '../http/params.ts';
+import { readForm, type Params } from '../http/params.ts';
 import { CookieName, clearCookie, readCookie } from '../interaction/cookies.ts';
 import { InteractionPageError, renderPageError } from '../interaction/errors.ts';
 import { mac } from '../interaction/keys.ts';
 import { html } from '../interaction/pages/html.ts';
 import { layout } from '../interaction/pages/layout.ts';
 import { seeOther, sendPage } from '../interaction/respond.ts';
+import { interactionUrl } from '../interaction/urls.ts';
 import type { SessionRecord } from '../storage/records.ts';
 
 function logoutCsrf(ctx: ServerContext, idHash: string): string {
   return mac(ctx.config, 'csrf', `logout:${idHash}`);
 }
 
-/** Where another page's sign-out button posts, and its CSRF token for the session `idHash` (the consent page: "Not you?"). */
-export function signOutForm(ctx: ServerContext, idHash: string): { action: string; csrf: string } {
-  return { action: `${ctx.config.issuer}${Paths.accountLogout}`, csrf: logoutCsrf(ctx, idHash) };
+/**
+ * Where another page's sign-out button posts, and its CSRF token for the session `idHash`. From
+ * the consent page ("Not you?"), `interactionId` sends the browser back to that authorization,
+ * now at its login step, instead of the "signed out" page.
+ */
+export function signOutForm(ctx: ServerContext, idHash: string, interactionId?: string): { action: string; csrf: string; interaction?: string } {
+  return { action: `${ctx.config.issuer}${Paths.accountLogout}`, csrf: logoutCsrf(ctx, idHash), ...(interactionId !== undefined ? { interaction: interactionId } : {}) };
+}
+
+/** Interaction ids as this server makes them; anything else sends the browser to the sign-out page. */
+const INTERACTION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * After signing out: back to the interrupted authorization when the form names one, else the
+ * sign-out page. Only an id is taken from the form and the URL is this server's own, so there is
+ * no open redirect; the interaction page checks its browser binding as always (binding.ts).
+ */
+function afterLogout(ctx: ServerContext, form: Params): string {
+  const interaction = form.get('interaction');
+  return interaction !== undefined && INTERACTION_ID.test(interaction) ? interactionUrl(ctx, interaction) : `${ctx.config.issuer}${Paths.accountLogout}`;
 }
 
 /** The browser's session while it is still live (expired or revoked: nothing left to end). */
@@ -59,7 +78,7 @@ async function showLogout(c: Context, ctx: ServerContext): Promise<Response> {
 async function postLogout(c: Context, ctx: ServerContext): Promise<Response> {
   const form = await readForm(c);
   const session = await browserSession(c, ctx);
-  const back = `${ctx.config.issuer}${Paths.accountLogout}`;
+  const back = afterLogout(ctx, form);
   if (!session) {
     clearCookie(c, ctx, CookieName.session);
     return seeOther(c, back);

@@ -49,11 +49,12 @@ describe('AS-8 consent page names the client, the redirect host, scopes, resourc
     expect(html).not.toContain('id="localhost-warning"');
   });
 
-  it('"Not you? Sign out": a form posting to /account/logout with the CSRF token of this session, which signs out (CO-1)', async () => {
+  it('"Not you? Sign out": a form posting to /account/logout with the CSRF token of this session, which signs out (CO-1) and returns to this authorization', async () => {
     const { browser, interactionUrl, page } = await consentPageFor(client);
     const logoutUrl = `${ts.issuer}/account/logout`;
-    const form = /<form method="post" action="([^"]+)" id="sign-out">\s*<input type="hidden" name="csrf" value="([^"]+)">[\s\S]*?id="logout"[\s\S]*?<\/form>/.exec(page.html);
+    const form = /<form method="post" action="([^"]+)" id="sign-out">\s*<input type="hidden" name="csrf" value="([^"]+)">\s*<input type="hidden" name="interaction" value="([^"]+)">[\s\S]*?id="logout"[\s\S]*?<\/form>/.exec(page.html);
     expect(form?.[1]).toBe(logoutUrl);
+    expect(`${ts.issuer}/interaction/${form?.[3]}`).toBe(interactionUrl);
     const csrf = form?.[2] ?? '';
     expect(csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(csrf).not.toBe(page.csrf); // the logout token, bound to the session, not the interaction's
@@ -62,13 +63,24 @@ describe('AS-8 consent page names the client, the redirect host, scopes, resourc
     expect(page.action).toBe(`${interactionUrl}/consent`);
     expect(page.res.headers.get('content-security-policy')).toContain("form-action 'self'");
 
-    const res = await browser.post(logoutUrl, { csrf });
+    const res = await browser.post(logoutUrl, { csrf, interaction: form?.[3] ?? '' });
     expect(res.status).toBe(303);
-    expect(location(res)).toBe(logoutUrl);
+    expect(location(res)).toBe(interactionUrl); // back to the authorization, now at its sign-in
     // Signed out: the same authorization request now asks for a sign-in, not for consent.
     const after = await openPage(browser, interactionUrl);
     expect(after.html).toContain('id="password"');
     expect(after.html).not.toContain('id="approve"');
+  });
+
+  it('after signing out, only an interaction id of this server is followed: anything else lands on the sign-out page (no open redirect)', async () => {
+    const logoutUrl = `${ts.issuer}/account/logout`;
+    for (const interaction of ['https://evil.example/', '//evil.example', '../admin/v1', 'a b']) {
+      const { browser, page } = await consentPageFor(client);
+      const csrf = /name="csrf" value="([^"]+)">\s*<input type="hidden" name="interaction"/.exec(page.html)?.[1] ?? '';
+      const res = await browser.post(logoutUrl, { csrf, interaction });
+      expect(res.status).toBe(303);
+      expect(location(res)).toBe(logoutUrl);
+    }
   });
 
   it('for a Client ID Metadata Document client: the client_id host and a warning when it only returns to localhost (AS-6)', async () => {

@@ -17,7 +17,7 @@ export interface ConsentPageInput {
   resources: string[];
   authorizationDetails: { type: string; description: string; fields: [string, string][] }[];
   /** "Not you?": POST /account/logout with its CSRF token for this session (account/logout.ts). */
-  signOut: { action: string; csrf: string };
+  signOut: { action: string; csrf: string; interaction?: string };
 }
 
 function scopesSection(scopes: ConsentPageInput['scopes']): SafeHtml {
@@ -71,6 +71,7 @@ ${detailsSection(input.authorizationDetails)}
 <footer>You can revoke this access at any time.</footer>
 <form method="post" action="${input.signOut.action}" id="sign-out">
 <input type="hidden" name="csrf" value="${input.signOut.csrf}">
+${input.signOut.interaction !== undefined ? html`<input type="hidden" name="interaction" value="${input.signOut.interaction}">` : ''}
 <p><button type="submit" class="secondary" id="logout">Not you? Sign out</button></p>
 <footer>Signing out ends your session in this browser and revokes the access granted while signed in here.</footer>
 </form>`,

@@ -100,7 +100,7 @@ export async function showInteraction(c: Context, ctx: ServerContext, loaded: Lo
         userEmail: session.user.email,
         action: interactionUrl(ctx, record.id, 'consent'),
         csrf,
-        signOut: signOutForm(ctx, session.record.idHash),
+        signOut: signOutForm(ctx, session.record.idHash, record.id), // back to this authorization, at its login step
       }),
     ),
   );
