@@ -25,10 +25,13 @@ export interface Deprovisioned {
   revokedVaultEntries: string[];
 }
 
-export async function deprovisionUser(ctx: Pick<ServerContext, 'storage' | 'now'>, user: UserRecord, reason: string): Promise<Deprovisioned> {
-  // PostgreSQL: the agents, then every grant tree this revokes, locked before any is touched, in
-  // the order issuance takes them (agent → grants → tokens); several revocations in one
-  // transaction would otherwise cross an exchange or refresh and deadlock (grants.lockUserTrees).
+export async function deprovisionUser(ctx: Pick<ServerContext, 'storage' | 'now'>, given: UserRecord, reason: string): Promise<Deprovisioned> {
+  // PostgreSQL lock order: the user row first (users.getForUpdate: the whole-row update below
+  // then starts from the committed row, and a concurrent SCIM or admin write waits for this
+  // one), then the agents and every grant tree this revokes, before any is touched, in the order
+  // issuance takes them (agent → grants → tokens); several revocations in one transaction would
+  // otherwise cross an exchange or refresh and deadlock (grants.lockUserTrees).
+  const user = (await ctx.storage.users.getForUpdate(given.id)) ?? given;
   await ctx.storage.grants.lockUserTrees(user.id);
   const updated: UserRecord = user.disabled ? user : { ...user, disabled: true, updatedAt: ctx.now() };
   if (updated !== user) await ctx.storage.users.update(updated);

@@ -12,6 +12,7 @@ import { ClientMetadataSchema, validateClientMetadata } from '../clients/metadat
 import { clientMetadataJson, replacedClientRecord, toClientRecord, usesClientSecret } from '../clients/metadata-record.ts';
 import { CLIENT_ID_PATTERN } from '../clients/static.ts';
 import { deleteClient } from '../clients/lifecycle.ts';
+import { isUniqueViolation } from '../storage/unique-violation.ts';
 import { defineRoute } from './route.ts';
 import { ClientView, ClientWithSecret, listOf, Pagination } from './schemas.ts';
 
@@ -23,6 +24,21 @@ const SecretView = z.object({ client_id: z.string(), client_secret: z.string(), 
 
 const metadataError = (message: string) =>
   message.startsWith('Invalid body.redirect_uris') ? new InvalidRedirectUriError(message) : new InvalidClientMetadataError(message);
+
+const duplicateClientId = (clientId: string) => new InvalidRequestError(`A client with the client_id ${clientId} already exists.`);
+
+/**
+ * A concurrent create may insert the same client_id between the check and this insert: the
+ * primary key refuses it, answered as the check answers (not a 500 logging the driver's error).
+ */
+async function insertClient(ctx: ServerContext, client: ClientRecord): Promise<void> {
+  try {
+    await ctx.storage.clients.create(client);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw duplicateClientId(client.clientId);
+    throw err;
+  }
+}
 
 export function clientView(client: ClientRecord, secret?: string | null): z.output<typeof ClientWithSecret> {
   return { ...clientMetadataJson(client), source: client.source, updated_at: client.updatedAt, ...(secret ? { client_secret: secret } : {}) } as z.output<typeof ClientWithSecret>;
@@ -71,7 +87,7 @@ export const clientRoutes = [
       const { client_id: requestedId, ...metadata } = body;
       const validated = validate(ctx, metadata);
       const clientId = requestedId ?? `adm_${randomToken(16)}`;
-      if (await ctx.storage.clients.get(clientId)) throw new InvalidRequestError(`A client with the client_id ${clientId} already exists.`);
+      if (await ctx.storage.clients.get(clientId)) throw duplicateClientId(clientId);
       const secret = usesClientSecret(validated.tokenEndpointAuthMethod) ? randomToken(32) : null;
       const t = ctx.now();
       const client = toClientRecord(validated, {
@@ -83,7 +99,7 @@ export const clientRoutes = [
         createdAt: t,
         updatedAt: t,
       });
-      await ctx.storage.clients.create(client);
+      await insertClient(ctx, client);
       auditData.client_id = clientId;
       return clientView(client, secret);
     },

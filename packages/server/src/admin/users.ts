@@ -14,6 +14,7 @@ import type { UserRecord } from '../storage/records.ts';
 import { deprovisionUser } from '../account/deprovision.ts';
 import { revokeVaultAfterDeprovisioning } from '../account/vault-deprovision.ts';
 import { inTransaction } from '../clients/lifecycle.ts';
+import { isUniqueViolation } from '../storage/unique-violation.ts';
 import { defineRoute } from './route.ts';
 import { listOf, Pagination, RevokedGrants, UserView, userView } from './schemas.ts';
 
@@ -38,6 +39,29 @@ async function getUser(ctx: ServerContext, userId: string): Promise<UserRecord> 
   return user;
 }
 
+/** The row locked until the route's transaction commits (users.getForUpdate): the update below replaces it whole. */
+async function getUserForUpdate(ctx: ServerContext, userId: string): Promise<UserRecord> {
+  const user = await ctx.storage.users.getForUpdate(userId);
+  if (!user) throw new NotFoundError(`No user ${userId}.`);
+  return user;
+}
+
+const duplicateEmail = (email: string) => new InvalidRequestError(`A user with the email ${email} already exists.`);
+
+/**
+ * A concurrent create may insert the same email between the check and this insert: the unique
+ * index (users.email_lower) refuses it, answered as the check answers (not a 500 whose log line
+ * would carry the driver's message, and with it the email).
+ */
+async function insertUser(ctx: ServerContext, user: UserRecord): Promise<void> {
+  try {
+    await ctx.storage.users.create(user);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw duplicateEmail(user.email);
+    throw err;
+  }
+}
+
 export const userRoutes = [
   defineRoute({
     method: 'get',
@@ -60,7 +84,7 @@ export const userRoutes = [
     body: CreateUserBody,
     success: { status: 201, description: 'The user.', schema: CreatedUser },
     async handle({ ctx, body, auditData }) {
-      if (await ctx.storage.users.getByEmail(body.email)) throw new InvalidRequestError(`A user with the email ${body.email} already exists.`);
+      if (await ctx.storage.users.getByEmail(body.email)) throw duplicateEmail(body.email);
       const totpSecret = body.generate_totp ? generateSecret() : null;
       const t = ctx.now();
       const user: UserRecord = {
@@ -74,7 +98,7 @@ export const userRoutes = [
         createdAt: t,
         updatedAt: t,
       };
-      await ctx.storage.users.create(user);
+      await insertUser(ctx, user);
       auditData.user_id = user.id;
       return {
         ...userView(user),
@@ -131,7 +155,7 @@ export const userRoutes = [
     success: { status: 200, description: 'The user.', schema: UserView },
     errors: [404],
     async handle({ ctx, params }) {
-      const user = await getUser(ctx, params.userId);
+      const user = await getUserForUpdate(ctx, params.userId);
       const updated = { ...user, disabled: false, updatedAt: ctx.now() };
       await ctx.storage.users.update(updated);
       return userView(updated);

@@ -81,13 +81,14 @@ async function resolveClient(ctx: ServerContext, clientId: string): Promise<Clie
   return client;
 }
 
-/** Step 3. RFC 7591 §2: the client authenticates with the method it registered, no other. */
+/**
+ * Step 3. RFC 7591 §2: the client authenticates with the method it registered, no other. Refused
+ * like an unknown client: naming the registered method would tell anyone who sends a bare
+ * client_id that the client exists and how it authenticates. The audit row keeps the precise reason.
+ */
 function checkRegisteredMethod(client: ClientRecord, method: ClientAuthMethod, endpoint: ClientEndpoint): void {
   if (client.tokenEndpointAuthMethod !== method) {
-    throw new InvalidClientError(
-      `This client must authenticate with ${client.tokenEndpointAuthMethod}, not ${method} (its registered token_endpoint_auth_method).`,
-      { detail: `method ${method} used, ${client.tokenEndpointAuthMethod} registered` },
-    );
+    throw clientAuthenticationFailed(`method ${method} used, ${client.tokenEndpointAuthMethod} registered`);
   }
   if (method === 'none') checkPublicClientAllowed(endpoint);
 }

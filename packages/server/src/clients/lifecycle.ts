@@ -27,9 +27,17 @@ export async function revokeClientGrants(ctx: Pick<ServerContext, 'storage' | 'n
   return revoked;
 }
 
-/** Revokes the client's grants, then deletes it. Returns false when it did not exist. */
+/**
+ * Revokes the client's grants, then — in one transaction — its tokens on no grant and the client
+ * row. Introspection already counts such tokens dead once their client is gone
+ * (endpoints/token-state.ts); revoking them publishes that on the feed (CO-1) for resource
+ * servers that validate JWTs locally. Returns false when the client did not exist.
+ */
 export async function deleteClient(ctx: Pick<ServerContext, 'storage' | 'now'>, clientId: string, reason: string): Promise<boolean> {
   if (!(await ctx.storage.clients.get(clientId))) return false;
   await revokeClientGrants(ctx, clientId, reason);
-  return ctx.storage.clients.delete(clientId);
+  return ctx.storage.transaction(async (tx) => {
+    await tx.accessTokens.revokeGrantlessByClient(clientId, ctx.now(), reason);
+    return tx.clients.delete(clientId);
+  });
 }

@@ -54,7 +54,7 @@ export const ConfigSchema = z.object({
     .object({
       policy: z.enum(['off', 'allowlist', 'open']).default('off'),
       softwareIds: z.array(z.string()).default([]),
-      /** Registrations per client IP per minute under the open policy. */
+      /** Registrations per client address per minute (IPv6: per /64) under the allowlist and open policies. */
       ratePerMinute: z.number().int().positive().default(10),
     })
     .prefault({}),

@@ -2,12 +2,18 @@
  * Dynamic Client Registration (RFC 7591) and its management protocol (RFC 7592).
  *
  *   POST   /register            policy → rate → software → metadata → create → 201   (RFC 7591 §3)
- *   GET    /register/:clientId  registration access token → 200                    (RFC 7592 §2.1)
- *   PUT    /register/:clientId  registration access token → metadata → replace → 200 (RFC 7592 §2.2)
+ *   GET    /register/:clientId  registration access token → 200, without the token  (RFC 7592 §2.1)
+ *   PUT    /register/:clientId  registration access token → metadata → replace → 200 with a new
+ *                               registration access token; the old one gets 401      (RFC 7592 §2.2)
  *   DELETE /register/:clientId  registration access token → revoke + delete → 204   (RFC 7592 §2.3)
  *
  * With `dcr.policy: off` the POST answers 404 and creates nothing; the management routes stay,
  * so clients registered while registration was open can still read or delete themselves.
+ *
+ * Deviation from RFC 7592 §3, which makes registration_access_token REQUIRED in every client
+ * information response: the GET response omits it. Only the token's SHA-256 is stored, so it
+ * cannot be shown again, and rotating it on each read (allowed by §2.1) would let a read revoke
+ * the token the client holds. The token is rotated on each PUT instead (register/operations.ts).
  */
 import type { Context, Hono } from 'hono';
 import { NotFoundError } from '@mandate/protocol';

@@ -14,6 +14,7 @@ import { clientIp } from '../http/client-ip.ts';
 import { authenticateClient } from '../clients/authenticate.ts';
 import { findRefreshToken } from '../tokens/refresh-token.ts';
 import { TokenAuditEvent } from '../grants/shared/audit.ts';
+import { inTransaction } from '../grants/shared/commit.ts';
 import { presentedKind, verifiedAccessToken } from './token-state.ts';
 import { Paths } from './paths.ts';
 
@@ -34,36 +35,39 @@ async function revokeRefreshToken(ctx: ServerContext, c: Context, client: Client
   const record = await findRefreshToken(ctx.storage, token);
   if (!record) return;
   checkOwnToken(client, record.clientId);
-  const now = ctx.now();
-  const revokedGrants = await ctx.storage.grants.revokeTree(record.grantId, now, 'revoked_by_client');
-  await ctx.audit.record({
-    event: TokenAuditEvent.Revoked,
-    userId: record.userId,
-    clientId: client.clientId,
-    ip: clientIp(c),
-    result: 'success',
-    reason: 'refresh token revoked by the client',
-    data: { token_type: 'refresh_token', refresh_token_id: record.id, grant_id: record.grantId, revoked_grants: revokedGrants },
-  });
+  // AU-1: the revocation and its audit event commit together or not at all.
+  await inTransaction(
+    ctx,
+    async (tx) => {
+      const revokedGrants = await tx.storage.grants.revokeTree(record.grantId, tx.now(), 'revoked_by_client');
+      await auditRevoked(tx, c, client, record.userId, 'refresh token revoked by the client', { token_type: 'refresh_token', refresh_token_id: record.id, grant_id: record.grantId, revoked_grants: revokedGrants });
+    },
+    { retryOnDeadlock: true }, // writes through tx only
+  );
 }
 
 async function revokeAccessToken(ctx: ServerContext, c: Context, client: ClientRecord, token: string): Promise<void> {
   const verified = await verifiedAccessToken(ctx, token);
   if (!verified) return;
   checkOwnToken(client, verified.record.clientId);
-  if (!(await ctx.storage.accessTokens.revoke(verified.record.jti, ctx.now()))) return; // already revoked
-  await ctx.audit.record({
-    event: TokenAuditEvent.Revoked,
-    userId: verified.record.userId,
-    clientId: client.clientId,
-    ip: clientIp(c),
-    result: 'success',
-    reason: 'access token revoked by the client',
-    data: { token_type: 'access_token', jti: verified.record.jti, grant_id: verified.record.grantId },
-  });
+  const { record } = verified;
+  // AU-1: the revocation and its audit event commit together or not at all.
+  await inTransaction(
+    ctx,
+    async (tx) => {
+      if (!(await tx.storage.accessTokens.revoke(record.jti, tx.now()))) return; // already revoked
+      await auditRevoked(tx, c, client, record.userId, 'access token revoked by the client', { token_type: 'access_token', jti: record.jti, grant_id: record.grantId });
+    },
+    { retryOnDeadlock: true }, // writes through tx only
+  );
 }
 
 /** RFC 7009 §2.1: "verifies whether the token was issued to the client making the revocation request". */
 function checkOwnToken(client: ClientRecord, tokenClientId: string): void {
   if (tokenClientId !== client.clientId) throw new UnauthorizedClientError('The token was not issued to this client, so it cannot revoke it (RFC 7009 §2.1).');
+}
+
+/** AU-1: in the revoking transaction (`tx`), so a revocation is never committed unrecorded. */
+function auditRevoked(tx: ServerContext, c: Context, client: ClientRecord, userId: string | null, reason: string, data: Record<string, unknown>): Promise<void> {
+  return tx.audit.record({ event: TokenAuditEvent.Revoked, userId, clientId: client.clientId, ip: clientIp(c), result: 'success', reason, data });
 }

@@ -4,7 +4,9 @@
  * (clients/ssrf-fetch.ts: https only, public addresses unless federation.devAllowedHosts names the
  * host, no redirects, a deadline and a size limit), cached for `jwksCacheSeconds`, and fetched
  * again early only when a JWT names a `kid` the cached set lacks (key rotation), at most once per
- * cooldown so unknown kids cannot make us hammer the issuer.
+ * cooldown so unknown kids cannot make us hammer the issuer. A failed fetch is remembered for
+ * JWKS_FAILURE_COOLDOWN_MS, and an expired set is served for one more cache age while fetching
+ * fails (remoteSet).
  */
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { ServerContext } from '../context.ts';
@@ -24,10 +26,19 @@ export interface KeySource {
 }
 
 const REFETCH_COOLDOWN_MS = 30 * 1000;
+/**
+ * After a failed fetch the issuer is not asked again for this long: while its jwks_uri is down,
+ * each assertion would otherwise wait out a fresh fetch deadline (jwksTimeoutMs), and the requests
+ * piling up behind it would make our token endpoint slow for everyone. The failure is answered
+ * from memory meanwhile.
+ */
+export const JWKS_FAILURE_COOLDOWN_MS = 30 * 1000;
 
 interface RemoteState {
   set: JWTVerifyGetKey | null;
   fetchedAt: number;
+  /** The last fetch that failed, and when: answered again until JWKS_FAILURE_COOLDOWN_MS has passed. */
+  failure: { error: unknown; at: number } | null;
   inFlight: Promise<JWTVerifyGetKey> | null;
 }
 
@@ -57,28 +68,54 @@ function localSet(jwks: { keys: unknown }, issuer: string): JWTVerifyGetKey {
   }
 }
 
+/**
+ * An expired set is still used, for one more cache age (`jwksCacheSeconds`), while fetching a new
+ * one fails: an issuer's outage must not stop its users at once, and a key it removed stays usable
+ * only that long — the same bound as the removal not being seen before the cache expires.
+ */
 function remoteSet(config: FederationConfig, jwksUri: string, issuer: string): JWTVerifyGetKey {
-  const state: RemoteState = { set: null, fetchedAt: 0, inFlight: null };
+  const state: RemoteState = { set: null, fetchedAt: 0, failure: null, inFlight: null };
+  const cacheMs = config.jwksCacheSeconds * 1000;
   const load = (): Promise<JWTVerifyGetKey> => {
     state.inFlight ??= fetchSet(config, jwksUri, issuer)
       .then((set) => {
         state.set = set;
         state.fetchedAt = Date.now();
+        state.failure = null;
         return set;
+      }, (error: unknown) => {
+        state.failure = { error, at: Date.now() };
+        throw error;
       })
       .finally(() => {
         state.inFlight = null;
       });
     return state.inFlight;
   };
+  const coolingDown = (): boolean => state.failure !== null && Date.now() - state.failure.at < JWKS_FAILURE_COOLDOWN_MS;
+  const stale = (): JWTVerifyGetKey | null => (state.set !== null && Date.now() - state.fetchedAt < 2 * cacheMs ? state.set : null);
+  const current = async (): Promise<JWTVerifyGetKey> => {
+    if (state.set !== null && Date.now() - state.fetchedAt < cacheMs) return state.set;
+    if (coolingDown()) {
+      const kept = stale();
+      if (kept) return kept;
+      throw state.failure?.error; // the remembered IssuerKeysError, without a new fetch
+    }
+    try {
+      return await load();
+    } catch (err) {
+      const kept = stale();
+      if (kept) return kept;
+      throw err;
+    }
+  };
   return async (header, token) => {
-    const fresh = state.set !== null && Date.now() - state.fetchedAt < config.jwksCacheSeconds * 1000;
-    const set = fresh ? (state.set as JWTVerifyGetKey) : await load();
+    const set = await current();
     try {
       return await set(header, token);
     } catch (err) {
       // A kid we do not know may be a key the issuer just rotated in: fetch again, once per cooldown.
-      if (!(err instanceof errors.JWKSNoMatchingKey) || Date.now() - state.fetchedAt < REFETCH_COOLDOWN_MS) throw err;
+      if (!(err instanceof errors.JWKSNoMatchingKey) || Date.now() - state.fetchedAt < REFETCH_COOLDOWN_MS || coolingDown()) throw err;
       return (await load())(header, token);
     }
   };

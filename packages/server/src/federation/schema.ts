@@ -15,6 +15,8 @@
  */
 import { z } from 'zod';
 import { UpstreamProvidersSchema } from './upstream-schema.ts';
+import { AcrMappingsSchema } from './acr-mappings.ts';
+import { isAdministratorScope } from '../endpoints/paths.ts';
 
 /** Asymmetric JWS algorithms only (RFC 8725 §3.1, §3.2): never `none`, never an HMAC. */
 export const FEDERATION_ALGS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
@@ -63,8 +65,18 @@ export type WorkloadIssuer = z.infer<typeof WorkloadIssuerSchema>;
 /** Which of our clients may present this issuer's ID-JAGs, and for what. */
 export const IdJagClientPolicySchema = z.object({
   clientId: z.string().min(1),
-  /** The most this client gets through this issuer's ID-JAGs: granted = asked ∩ scopes. */
-  scopes: z.array(z.string().min(1)).min(1),
+  /**
+   * The most this client gets through this issuer's ID-JAGs: granted = asked ∩ scopes. Never an
+   * administrator scope (endpoints/paths.ts isAdministratorScope): another domain's assertion is
+   * too weak a proof for the keys to this server, as upstream SSO never email-links an administrator.
+   */
+  scopes: z
+    .array(
+      z.string().min(1).refine((s) => !isAdministratorScope(s), {
+        message: 'administrator scopes (mandate:admin, mandate:scim:…) cannot be granted on another issuer\'s assertion',
+      }),
+    )
+    .min(1),
   /** Resource indicators the tokens may be issued for; empty = any the server serves. */
   resources: z.array(z.string().min(1)).default([]),
 });
@@ -84,6 +96,13 @@ const UserMappingShape = {
    * Required (non-empty) whenever `subjectClaim` is `email`, for ID-JAG and ID token issuers alike.
    */
   emailDomains: z.array(z.string().min(1)).default([]),
+  /**
+   * The issuer's `acr` values that count as one of our classes (federation/acr-mappings.ts), as for
+   * upstream providers; an unmapped acr is dropped from the tokens we issue. `auth_time` is copied
+   * (when the user logged in there, not a class of ours). `amr` (RFC 8176 registered method names)
+   * is not carried by the jwt-bearer grant; token exchange passes it on as the issuer's statement.
+   */
+  acrMappings: AcrMappingsSchema,
 };
 
 export const IdJagIssuerSchema = z

@@ -12,16 +12,18 @@
  *   iss, aud (the caller's client_id), iat, exp (short), jti,
  *   events: [{ seq, jti? | grant_id?, exp, revoked_at, reason }]   ascending seq
  *   next: the cursor for the next call; more: true when another page is waiting.
- * Events whose tokens have all expired are left out. Public clients are refused (clients/auth/none.ts).
+ * Events whose tokens have all expired are left out. Public clients are refused (clients/auth/none.ts),
+ * and so are self-registered ones (DCR, CIMD): the feed names every user's revoked jtis and grants.
  */
 import type { Context, Hono } from 'hono';
-import { InvalidRequestError } from '@mandate/protocol';
+import { InvalidRequestError, UnauthorizedClientError } from '@mandate/protocol';
 import type { ServerContext } from '../context.ts';
 import { authenticateClient } from '../clients/authenticate.ts';
+import { isSelfRegistered } from '../clients/self-registered.ts';
 import { randomToken } from '../crypto/hash.ts';
 import { Paths } from '../endpoints/paths.ts';
 import { queryParams, readForm, type Params } from '../http/params.ts';
-import type { RevocationEventRecord } from '../storage/records.ts';
+import type { ClientRecord, RevocationEventRecord } from '../storage/records.ts';
 
 /** JOSE `typ` of the feed (RFC 8725 §3.11: explicit typing keeps it from passing for another JWT). */
 export const REVOCATION_LIST_TYP = 'revocation-list+jwt';
@@ -82,8 +84,20 @@ export async function signedRevocationList(ctx: ServerContext, audience: string,
   );
 }
 
+/**
+ * The feed lists every user's revoked jtis, grant ids, times and reasons: only resource servers an
+ * operator registered read it. An anonymous self-registered client is refused, as at introspection
+ * (RFC 7662 §4), audit ingest and the admin API.
+ */
+function refuseSelfRegistered(client: ClientRecord): void {
+  if (isSelfRegistered(client)) {
+    throw new UnauthorizedClientError('The revocation feed is only open to clients registered by an operator (configuration or admin API); self-registered clients cannot read it.');
+  }
+}
+
 async function answer(c: Context, ctx: ServerContext, params: Params): Promise<Response> {
   const client = await authenticateClient(ctx, c, params, { endpoint: 'revocationFeed' });
+  refuseSelfRegistered(client);
   const after = integerParam(params, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
   const limit = integerParam(params, 'limit', DEFAULT_FEED_LIMIT, 1, MAX_FEED_LIMIT);
   const jwt = await signedRevocationList(ctx, client.clientId, after, limit);

@@ -53,11 +53,28 @@ export async function loadUser(ctx: ServerContext, id: string): Promise<UserPart
   return userParts(ctx, user, attributes);
 }
 
-/** loadUser for PUT, PATCH and DELETE: administrators are read-only to SCIM (user-guards.ts). */
+/**
+ * loadUser for PUT, PATCH and DELETE: administrators are read-only to SCIM (user-guards.ts).
+ * A plain read (PATCH applies its operations to it): each write then starts from lockWritableUser.
+ */
 export async function loadWritableUser(ctx: ServerContext, id: string): Promise<UserParts> {
   const parts = await loadUser(ctx, id);
   assertNotAdministrator(parts.user);
   return parts;
+}
+
+/**
+ * The user a write starts from, locked until the SCIM transaction commits (users.getForUpdate;
+ * the user row is the first lock the write takes). users.update replaces the whole row, so a
+ * write from the earlier, unlocked read would undo an administrator's disable, promotion or
+ * password change committed in between; the checks run again on the row as it is now.
+ */
+async function lockWritableUser(ctx: ServerContext, id: string): Promise<{ user: UserRecord; attributes: ScimUserAttributes }> {
+  const user = await ctx.storage.users.getForUpdate(id);
+  const attributes = user ? await ctx.storage.scim.getUser(id) : null;
+  if (!user || !attributes || attributes.deletedAt !== null) throw notFound(`No user ${id}.`);
+  assertNotAdministrator(user);
+  return { user, attributes };
 }
 
 /** Every user SCIM shows (deleted ones excluded), or only the one whose userName is given. */
@@ -128,20 +145,23 @@ export async function createUser(w: WriteContext, input: UserInput): Promise<Use
 export async function replaceUser(w: WriteContext, current: UserParts, input: UserInput): Promise<UserParts> {
   const { ctx } = w;
   assertNotAdministrator(current.user);
-  const reactivate = input.active === true && current.user.disabled;
-  if (reactivate) assertMayReactivate(current.user, current.attributes);
-  if (input.userName.toLowerCase() !== current.user.email.toLowerCase()) await assertUserNameFree(ctx, input.userName, current.user.id);
-  const passwordChanged = input.password !== null;
-  const emailChanged = input.userName !== current.user.email;
+  // scrypt takes tens of ms: hashed before the row lock, which would otherwise queue every other write of the user.
+  const passwordHash = input.password !== null ? await hashPassword(input.password) : null;
+  const locked = await lockWritableUser(ctx, current.user.id);
+  const reactivate = input.active === true && locked.user.disabled;
+  if (reactivate) assertMayReactivate(locked.user, locked.attributes);
+  if (input.userName.toLowerCase() !== locked.user.email.toLowerCase()) await assertUserNameFree(ctx, input.userName, locked.user.id);
+  const passwordChanged = passwordHash !== null;
+  const emailChanged = input.userName !== locked.user.email;
   let user: UserRecord = {
-    ...current.user,
+    ...locked.user,
     email: input.userName,
     name: displayNameOf(input),
-    ...(input.password !== null ? { passwordHash: await hashPassword(input.password) } : {}),
+    ...(passwordHash !== null ? { passwordHash } : {}),
     updatedAt: ctx.now(),
   };
   await ctx.storage.users.update(user);
-  let attributes: ScimUserAttributes = { ...current.attributes, externalId: input.externalId, name: input.name, emails: input.emails };
+  let attributes: ScimUserAttributes = { ...locked.attributes, externalId: input.externalId, name: input.name, emails: input.emails };
   await audit(w, 'scim.user.updated', user.id, { password_changed: passwordChanged, email_changed: emailChanged });
   const deactivateNow = input.active === false && !user.disabled;
   if (deactivateNow) {
@@ -165,8 +185,9 @@ export async function replaceUser(w: WriteContext, current: UserParts, input: Us
 /** RFC 7644 §3.6: gone for SCIM. Mandate keeps the disabled user for the audit trail. */
 export async function deleteUser(w: WriteContext, current: UserParts): Promise<void> {
   assertNotAdministrator(current.user);
-  await deactivate(w, current.user, 'deleted by SCIM provisioning', 'scim.user.deleted');
-  await w.ctx.storage.scim.setUser({ ...current.attributes, deletedAt: w.ctx.now() });
+  const locked = await lockWritableUser(w.ctx, current.user.id);
+  await deactivate(w, locked.user, 'deleted by SCIM provisioning', 'scim.user.deleted');
+  await w.ctx.storage.scim.setUser({ ...locked.attributes, deletedAt: w.ctx.now() });
   for (const group of current.groups) {
     const members = await w.ctx.storage.scim.listGroupMembers(group.id);
     await w.ctx.storage.scim.setGroupMembers(group.id, members.filter((id) => id !== current.user.id));

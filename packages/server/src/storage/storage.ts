@@ -61,6 +61,12 @@ export interface Storage {
 
   users: {
     get(id: string): Promise<UserRecord | null>;
+    /**
+     * `get` at the start of a transaction that writes the user: locks the row until commit
+     * (PostgreSQL `for update`), so concurrent read-then-update writers queue instead of writing
+     * back a stale whole row (update replaces every column). Lock order: the user row first.
+     */
+    getForUpdate(id: string): Promise<UserRecord | null>;
     /** Case-insensitive lookup. */
     getByEmail(email: string): Promise<UserRecord | null>;
     create(record: UserRecord): Promise<void>;
@@ -104,8 +110,8 @@ export interface Storage {
 
   par: {
     create(record: ParRecord): Promise<void>;
-    /** Atomic single use (RFC 9126 §4: one-time use recommended). */
-    consume(id: string, now: number): Promise<ParRecord | null>;
+    /** Atomic single use (RFC 9126 §4: one-time use recommended) by the client that pushed it; null for any other client. */
+    consume(id: string, clientId: string, now: number): Promise<ParRecord | null>;
     /** Deletes rows with expires_at < before (storage/maintenance.ts); returns how many. */
     purgeExpired(before: number): Promise<number>;
   };
@@ -181,6 +187,12 @@ export interface Storage {
     get(jti: string): Promise<AccessTokenRecord | null>;
     /** Also appends the token's revocation event (CO-1); `reason` defaults to `token_revoked`. */
     revoke(jti: string, at: number, reason?: string): Promise<boolean>;
+    /**
+     * Revokes the client's access tokens on no grant (client_credentials, workload jwt-bearer,
+     * ID-JAG) and appends their revocation events (CO-1), in one transaction; returns how many.
+     * Client deletion calls it before the client row goes (clients/lifecycle.ts).
+     */
+    revokeGrantlessByClient(clientId: string, at: number, reason: string): Promise<number>;
     /**
      * One retention chunk: deletes up to `limit` rows expired before `before`, oldest expiry first;
      * returns how many (fewer than `limit`: none left). storage/maintenance.ts repeats it.

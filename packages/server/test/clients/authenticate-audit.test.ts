@@ -10,6 +10,7 @@ import { CLIENT_ASSERTION_TYPE_JWT_BEARER } from '@mandate/protocol';
 import { postForm, startHarness, type Harness } from '../dpop/harness.ts';
 import { proofKey, signProof } from '../dpop/proofs.ts';
 import type { Backend } from '../helpers/isolated-database.ts';
+import { CLIENT_AUTHENTICATION_FAILED } from '../../src/clients/auth/failure.ts';
 
 const SECRET = 'audit-secret-Zr8Qk2mV9xW4pL7nT1yB6cH3jD5fG0aS';
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
@@ -60,6 +61,14 @@ describe.each<Backend>(['sqlite', 'postgres'])('AU-1 audit of failed client auth
     const row = (await failures()).find((r) => r.clientId === 'nobody');
     expect(row).toMatchObject({ reason: 'unknown client', data: { endpoint: 'revocation', method: 'client_secret_post' } });
     expect(JSON.stringify(row)).not.toContain('guess-1234567890');
+  });
+
+  it('records a method mismatch with its precise reason while the response stays generic', async () => {
+    const res = await postForm(h.url('/par'), { client_id: 'audit-app' });
+    expect(res.status).toBe(401);
+    expect(res.body.error_description).toBe(CLIENT_AUTHENTICATION_FAILED);
+    const row = (await failures()).find((r) => r.clientId === 'audit-app' && r.data?.endpoint === 'par');
+    expect(row).toMatchObject({ reason: 'method none used, client_secret_basic registered', data: { endpoint: 'par', method: 'none' } });
   });
 
   it('records one row per failure of every kind, none for successes', async () => {

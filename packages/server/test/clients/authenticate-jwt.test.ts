@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { CLIENT_ASSERTION_TYPE_JWT_BEARER } from '@mandate/protocol';
 import { freePort, postForm, startHarness, type Harness } from '../dpop/harness.ts';
 import { CLIENT_AUTHENTICATION_FAILED } from '../../src/clients/auth/failure.ts';
@@ -31,6 +31,9 @@ let key: SigningKey;
 let remoteKey: SigningKey;
 let cimdKey: SigningKey;
 let cimdClientId: string;
+/** One RSA key pair, usable for RS256 and PS256; its client registered token_endpoint_auth_signing_alg PS256. */
+let rsaPs256: SigningKey;
+let rsaRs256: SigningKey;
 
 function assertion(k: SigningKey, claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}, clientId = 'jwt-app'): Promise<string> {
   const payload: Record<string, unknown> = { iss: clientId, sub: clientId, aud: h.issuer, jti: randomUUID(), iat: now(), exp: now() + 60, ...claims };
@@ -85,6 +88,17 @@ beforeAll(async () => {
   await h.createClient({ clientId: 'jwt-remote', tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: `${siteOrigin}/jwks.json` });
   await h.createClient({ clientId: 'jwt-dead-uri', tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: `${siteOrigin}/missing.json` });
   await h.createClient({ clientId: 'jwt-nokid', tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [{ ...other.jwk, kid: undefined }, { ...key.jwk, kid: undefined }] as Record<string, unknown>[] } });
+  rsaPs256 = await signingKey('PS256');
+  const { alg: _alg, ...rsaPublicJwk } = rsaPs256.jwk; // no "alg" on the key: only the registration restricts it
+  const rsaPrivateJwk = await exportJWK(rsaPs256.privateKey);
+  rsaRs256 = { ...rsaPs256, alg: 'RS256', privateKey: (await importJWK(rsaPrivateJwk, 'RS256')) as CryptoKey };
+  await h.createClient({
+    clientId: 'jwt-ps256',
+    tokenEndpointAuthMethod: 'private_key_jwt',
+    jwks: { keys: [rsaPublicJwk] as Record<string, unknown>[] },
+    metadata: { token_endpoint_auth_signing_alg: 'PS256' },
+  });
+  await h.createClient({ clientId: 'jwt-rsa-any', tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [rsaPublicJwk] as Record<string, unknown>[] } });
   await h.createClient({ clientId: 'basic-app', secret: 'basic-secret-Zr8Qk2mV9xW4pL7nT1yB6cH3jD5fG0aS', tokenEndpointAuthMethod: 'client_secret_basic' });
 });
 afterAll(async () => {
@@ -176,6 +190,13 @@ describe('RFC 7523 §3 private_key_jwt: refused assertions (RFC 7521 §4.2.1 inv
     await expectRefused(forged, /alg "HS256".*not accepted/);
   });
 
+  it('OIDC DCR §2: refuses an alg other than the registered token_endpoint_auth_signing_alg, accepts that one', async () => {
+    await expectRefused(await assertion(rsaRs256, {}, {}, 'jwt-ps256'), /alg "RS256".*not accepted; sign with PS256/);
+    expect((await authenticate(await assertion(rsaPs256, {}, {}, 'jwt-ps256'))).status).toBe(200);
+    // The same key and RS256 assertion pass for a client that registered no signing alg.
+    expect((await authenticate(await assertion(rsaRs256, {}, {}, 'jwt-rsa-any'))).status).toBe(200);
+  });
+
   it('refuses sub different from iss', async () => {
     await expectRefused(await assertion(key, { iss: 'someone-else' }), /"iss" and "sub" claims must both be the client_id/);
   });
@@ -194,8 +215,8 @@ describe('RFC 7523 §3 private_key_jwt: refused assertions (RFC 7521 §4.2.1 inv
     await expectRefused(await assertion(key, {}, {}, 'nobody'), CLIENT_AUTHENTICATION_FAILED);
   });
 
-  it('refuses an assertion for a client registered for another method', async () => {
-    await expectRefused(await assertion(key, {}, {}, 'basic-app'), /must authenticate with client_secret_basic, not private_key_jwt/);
+  it('refuses an assertion for a client registered for another method like an unknown client', async () => {
+    await expectRefused(await assertion(key, {}, {}, 'basic-app'), CLIENT_AUTHENTICATION_FAILED);
   });
 
   it('refuses garbage and an unknown client_assertion_type', async () => {

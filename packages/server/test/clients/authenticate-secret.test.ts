@@ -87,8 +87,8 @@ describe('RFC 6749 §2.3.1 client_secret_basic', () => {
     expectInvalidClient(await token({}, { Authorization: basic('expired-app', BASIC_SECRET) }), /expired/, true);
   });
 
-  it('refuses Basic for a client registered for client_secret_post', async () => {
-    expectInvalidClient(await token({}, { Authorization: basic('post-app', POST_SECRET) }), /must authenticate with client_secret_post/, true);
+  it('refuses Basic for a client registered for client_secret_post, without naming the registered method', async () => {
+    expectInvalidClient(await token({}, { Authorization: basic('post-app', POST_SECRET) }), CLIENT_AUTHENTICATION_FAILED, true);
   });
 });
 
@@ -112,8 +112,8 @@ describe('RFC 6749 §2.3.1 client_secret_post', () => {
     expect(res.body.error).toBe('invalid_request');
   });
 
-  it('refuses the body method for a client registered for client_secret_basic', async () => {
-    expectInvalidClient(await token({ client_id: 'basic-app', client_secret: BASIC_SECRET }), /must authenticate with client_secret_basic/, false);
+  it('refuses the body method for a client registered for client_secret_basic, without naming the registered method', async () => {
+    expectInvalidClient(await token({ client_id: 'basic-app', client_secret: BASIC_SECRET }), CLIENT_AUTHENTICATION_FAILED, false);
   });
 });
 
@@ -163,12 +163,15 @@ describe('RFC 7591 §2 token_endpoint_auth_method none (public clients)', () => 
     expect(res.body.error_description).toMatch(/introspection endpoint requires an authenticated client/);
   });
 
-  it('refuses client_id alone for a confidential client', async () => {
-    expectInvalidClient(await token({ client_id: 'basic-app' }), /must authenticate with client_secret_basic, not none/, false);
+  it('refuses client_id alone for a confidential client exactly like an unknown client (no existence or method oracle)', async () => {
+    const confidential = await token({ client_id: 'basic-app' });
+    const unknown = await token({ client_id: 'nobody' });
+    expectInvalidClient(confidential, CLIENT_AUTHENTICATION_FAILED, false);
+    expect(confidential.body).toEqual(unknown.body);
   });
 
   it('refuses a secret sent for a public client', async () => {
-    expectInvalidClient(await token({ client_id: 'public-app', client_secret: 'anything' }), /must authenticate with none/, false);
+    expectInvalidClient(await token({ client_id: 'public-app', client_secret: 'anything' }), CLIENT_AUTHENTICATION_FAILED, false);
   });
 
   it('refuses an unknown public client like any unknown client', async () => {

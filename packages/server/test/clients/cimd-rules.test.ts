@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidClientError } from '@mandate/protocol';
 import { checkClientIdUrl, isCimdClientId } from '../../src/clients/cimd/client-id-url.ts';
 import { compileUrlPattern, isAllowedByPatterns } from '../../src/clients/cimd/allowlist.ts';
-import { CACHE_CEILING_SECONDS, CACHE_DEFAULT_SECONDS, CACHE_FLOOR_SECONDS, cacheDecision } from '../../src/clients/cimd/cache-policy.ts';
+import { CACHE_CEILING_SECONDS, CACHE_DEFAULT_SECONDS, CACHE_FLOOR_SECONDS, cacheDecision, revalidationDecision } from '../../src/clients/cimd/cache-policy.ts';
 
 const policy = { enabled: true, devAllowedHosts: ['127.0.0.1:4000'] };
 
@@ -31,6 +31,11 @@ describe('CIMD draft §3 client identifier URL', () => {
     ['https://app.example.com/./client.json', '"." or ".." path segments'],
     ['https://app.example.com/a/%2e%2e/client.json', '"." or ".." path segments'],
     ['https://app.example.com/a/.%2E/client.json', '"." or ".." path segments'],
+    ['https://tools.example.com/clients/%2e%2e/x.json', '"." or ".." path segments'],
+    ['https://tools.example.com/clients/..%2Fuploads%2Fevil.json', 'encoded slash or backslash'],
+    ['https://tools.example.com/clients/%2E%2E%2Fx.json', 'encoded slash or backslash'],
+    ['https://tools.example.com/clients/a%2fb.json', 'encoded slash or backslash'],
+    ['https://tools.example.com/clients/..%5Cuploads%5cevil.json', 'encoded slash or backslash'],
     ['http://app.example.com/client.json', 'https scheme'],
     ['ftp://app.example.com/client.json', 'https scheme'],
     ['https://APP.example.com/client.json', 'canonical form'],
@@ -80,6 +85,21 @@ describe('CL-3 allowlist of client_id URL patterns', () => {
     expect(isAllowedByPatterns('https://app.example.com:8443/c.json', ['https://app.example.com:*/c.json'])).toBe(true);
   });
 
+  it.each([
+    'https://tools.example.com/clients/..%2Fuploads%2Fevil.json',
+    'https://tools.example.com/clients/%2E%2E%2Fx.json',
+    'https://tools.example.com/clients/%2e%2e/x.json',
+    'https://tools.example.com/clients/%2e%2e',
+  ])('a * never matches percent-encoded characters: %s', (url) => {
+    expect(isAllowedByPatterns(url, ['https://tools.example.com/clients/*'])).toBe(false);
+  });
+
+  it('matches percent-encoded characters written literally in the pattern, and normal URLs still', () => {
+    expect(isAllowedByPatterns('https://tools.example.com/clients/cli.json', ['https://tools.example.com/clients/*'])).toBe(true);
+    expect(isAllowedByPatterns('https://tools.example.com/my%20tool/cli.json', ['https://tools.example.com/my%20tool/*'])).toBe(true);
+    expect(isAllowedByPatterns('https://tools.example.com/clients/my%20cli.json', ['https://tools.example.com/clients/*'])).toBe(false);
+  });
+
   it('ignores patterns that are not URLs', () => {
     expect(compileUrlPattern('example.com/*')).toBeNull();
     expect(isAllowedByPatterns('https://example.com/c.json', ['example.com/*'])).toBe(false);
@@ -110,6 +130,31 @@ describe('RFC 9111 caching of metadata documents (AS-6)', () => {
     const expires = new Date((now + 7200) * 1000).toUTCString();
     expect(cacheDecision({ expires, date }, now).lifetime).toBe(7200);
     expect(cacheDecision({ expires: '0' }, now)).toEqual({ store: true, lifetime: 0 });
+  });
+
+  it('never stores a private response: we are a shared cache (RFC 9111 §5.2.2.7)', () => {
+    expect(cacheDecision({ 'cache-control': 'private, max-age=600' }, now)).toEqual({ store: false, lifetime: 0 });
+    expect(cacheDecision({ 'cache-control': 'Private' }, now)).toEqual({ store: false, lifetime: 0 });
+    expect(cacheDecision({ 'cache-control': 'private="set-cookie", max-age=600' }, now)).toEqual({ store: false, lifetime: 0 });
+  });
+
+  it('subtracts the Age the response already had (RFC 9111 §4.2.3), then applies the floor', () => {
+    expect(cacheDecision({ 'cache-control': 'max-age=600', age: '100' }, now).lifetime).toBe(500);
+    expect(cacheDecision({ 'cache-control': 'max-age=600', age: '590' }, now).lifetime).toBe(CACHE_FLOOR_SECONDS);
+    expect(cacheDecision({ 'cache-control': 'max-age=600', age: '600' }, now).lifetime).toBe(0);
+    expect(cacheDecision({ 'cache-control': 'max-age=600', age: '9000' }, now).lifetime).toBe(0);
+    expect(cacheDecision({ 'cache-control': 'max-age=600', age: 'bogus' }, now).lifetime).toBe(600);
+    const date = new Date(now * 1000).toUTCString();
+    const expires = new Date((now + 7200) * 1000).toUTCString();
+    expect(cacheDecision({ expires, date, age: '200' }, now).lifetime).toBe(7000);
+  });
+
+  it('keeps the stored freshness when a 304 carries neither Cache-Control nor Expires (RFC 9111 §4.3.4)', () => {
+    const noCacheEntry = { fetchedAt: now - 10, expiresAt: now - 10 };
+    expect(revalidationDecision({ date: new Date(now * 1000).toUTCString() }, noCacheEntry, now)).toEqual({ store: true, lifetime: 0 });
+    expect(revalidationDecision({}, { fetchedAt: now - 700, expiresAt: now - 100 }, now)).toEqual({ store: true, lifetime: 600 });
+    expect(revalidationDecision({ 'cache-control': 'max-age=120' }, noCacheEntry, now)).toEqual({ store: true, lifetime: 120 });
+    expect(revalidationDecision({ 'cache-control': 'no-store' }, noCacheEntry, now)).toEqual({ store: false, lifetime: 0 });
   });
 
   it('falls back to a heuristic lifetime', () => {

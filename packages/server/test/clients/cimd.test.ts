@@ -276,6 +276,45 @@ describe('RFC 9111 HTTP caching of metadata documents (AS-6)', () => {
     expect(await storage.cimdCache.get(url)).toBeNull();
   });
 
+  it('never stores a private document: the cache is shared (RFC 9111 §5.2.2.7)', async () => {
+    const { path, url } = docPath();
+    docs.json(path, document(url), { 'cache-control': 'private, max-age=600' });
+    const reg = registry();
+    await reg.get(url);
+    await reg.get(url);
+    expect(docs.hits(path)).toBe(2);
+    expect(await storage.cimdCache.get(url)).toBeNull();
+  });
+
+  it('subtracts the Age of the response from its max-age (RFC 9111 §4.2.3)', async () => {
+    const { path, url } = docPath();
+    docs.json(path, document(url), { 'cache-control': 'max-age=600', age: '500' });
+    await registry().get(url);
+    expect(await storage.cimdCache.get(url)).toMatchObject({ fetchedAt: clock, expiresAt: clock + 100 });
+  });
+
+  it('keeps a no-cache document at lifetime 0 when a bare 304 revalidates it (RFC 9111 §4.3.4)', async () => {
+    const { path, url } = docPath();
+    const etag = '"nc1"';
+    docs.route(path, (req, res) => {
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, { etag }).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json', etag, 'cache-control': 'no-cache' }).end(JSON.stringify(document(url)));
+    });
+    const reg = registry();
+    await reg.get(url);
+    expect(await storage.cimdCache.get(url)).toMatchObject({ etag, expiresAt: clock });
+    clock += 1;
+    await reg.get(url);
+    expect(docs.requests(path).map((h) => h['if-none-match'])).toEqual([undefined, etag]);
+    expect(await storage.cimdCache.get(url)).toMatchObject({ etag, fetchedAt: clock, expiresAt: clock });
+    clock += 1;
+    await reg.get(url); // still due for revalidation, not cached for the heuristic hour
+    expect(docs.hits(path)).toBe(3);
+  });
+
   it('refuses the client when an expired copy cannot be refreshed (no stale use)', async () => {
     const { path, url } = docPath();
     docs.json(path, document(url), { 'cache-control': 'max-age=60' });

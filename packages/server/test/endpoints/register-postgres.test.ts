@@ -26,8 +26,13 @@ describe('RFC 7591 / RFC 7592 on PostgreSQL', () => {
       headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({ client_id: r.client_id, client_name: 'PG client v2', redirect_uris: ['https://pg.example.com/cb'], application_type: 'web' }),
     });
-    expect(((await put.json()) as { client_name: string }).client_name).toBe('PG client v2');
-    expect((await fetch(r.registration_client_uri!, { method: 'DELETE', headers: auth })).status).toBe(204);
+    const updated = (await put.json()) as { client_name: string; registration_access_token: string };
+    expect(updated.client_name).toBe('PG client v2');
+    // RFC 7592 §2.2: the update rotated the registration access token, in the same transaction.
+    expect((await s.server.ctx.storage.clients.get(r.client_id!))?.registrationAccessTokenHash).toBe(sha256(updated.registration_access_token));
+    expect((await fetch(r.registration_client_uri!, { method: 'DELETE', headers: auth })).status).toBe(401);
+    const rotated = { authorization: `Bearer ${updated.registration_access_token}` };
+    expect((await fetch(r.registration_client_uri!, { method: 'DELETE', headers: rotated })).status).toBe(204);
     expect(await s.server.ctx.storage.clients.get(r.client_id!)).toBeNull();
     const events = (await s.server.ctx.storage.audit.list({ clientId: r.client_id! })).map((e) => e.event);
     expect(events).toEqual(['client.registered', 'client.updated', 'client.deleted']);

@@ -139,6 +139,18 @@ describe('CL-3 registration policies', () => {
     expect(ok.status).toBe(201);
     expect(await ok.json()).toMatchObject({ software_id: 'approved-tool', software_version: '2.0' });
   });
+
+  it("'allowlist': registrations are rate limited per client IP too (a software_id is public), 429 with Retry-After", async () => {
+    const s = await start({ policy: 'allowlist', softwareIds: ['approved-tool'], ratePerMinute: 2 });
+    const approved = { ...mcpClient, software_id: 'approved-tool' };
+    expect((await register(s, approved)).status).toBe(201);
+    expect((await register(s, approved)).status).toBe(201);
+    const limited = await register(s, approved);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await limited.json()) as { error: string }).error).toBe('rate_limited');
+    expect(await s.server.ctx.storage.clients.list()).toHaveLength(2);
+  });
 });
 
 describe('RFC 7592 client configuration endpoint', () => {
@@ -148,7 +160,9 @@ describe('RFC 7592 client configuration endpoint', () => {
     return Object.assign(r, { auth: { authorization: `Bearer ${r.registration_access_token}` } }) as unknown as Registered;
   }
 
-  it('§2.1 reads the registration with the registration access token', async () => {
+  // Deviation from RFC 7592 §3 (REQUIRED registration_access_token): only the token's hash is
+  // stored, so a read cannot return it; it is rotated on update (§2.2) instead.
+  it('§2.1 reads the registration with the registration access token, which it does not return or rotate', async () => {
     const s = await start({ policy: 'open' });
     const r = await registered(s);
     const res = await fetch(r.registration_client_uri!, { headers: r.auth });
@@ -157,6 +171,7 @@ describe('RFC 7592 client configuration endpoint', () => {
     expect(body).toMatchObject({ client_id: r.client_id, client_name: 'Web app', registration_client_uri: r.registration_client_uri });
     expect(body.client_secret).toBeUndefined();
     expect(body.registration_access_token).toBeUndefined();
+    expect((await fetch(r.registration_client_uri!, { headers: r.auth })).status).toBe(200);
   });
 
   it('§2.1 answers 401 invalid_token for a missing or wrong token, and for unknown clients', async () => {
@@ -175,7 +190,7 @@ describe('RFC 7592 client configuration endpoint', () => {
     expect(unknown.status).toBe(401);
   });
 
-  it('§2.2 replaces the metadata, keeps the secret of a confidential client, and audits', async () => {
+  it('§2.2 replaces the metadata, keeps the secret of a confidential client, rotates the registration access token, and audits', async () => {
     const s = await start({ policy: 'open' });
     const r = await registered(s);
     const update = { client_id: r.client_id, client_secret: r.client_secret, client_name: 'Web app v2', redirect_uris: ['https://app.example.com/cb2'], application_type: 'web' };
@@ -184,18 +199,30 @@ describe('RFC 7592 client configuration endpoint', () => {
     const body = (await res.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ client_name: 'Web app v2', redirect_uris: ['https://app.example.com/cb2'] });
     expect(body.client_secret).toBeUndefined();
-    expect((await s.server.ctx.storage.clients.get(r.client_id!))?.clientSecretHash).toBe(sha256(r.client_secret!));
+    const stored = await s.server.ctx.storage.clients.get(r.client_id!);
+    expect(stored?.clientSecretHash).toBe(sha256(r.client_secret!));
+    // RFC 7592 §2.2 / §3: a new registration access token comes back; only its hash is stored, and the old one is dead.
+    const rotated = body.registration_access_token as string;
+    expect(rotated).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(rotated).not.toBe(r.registration_access_token);
+    expect(stored?.registrationAccessTokenHash).toBe(sha256(rotated));
+    const old = await fetch(r.registration_client_uri!, { headers: r.auth });
+    expect(old.status).toBe(401);
+    expect(old.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    expect((await fetch(r.registration_client_uri!, { headers: { authorization: `Bearer ${rotated}` } })).status).toBe(200);
+    expect(JSON.stringify(await s.server.ctx.storage.audit.list({ event: 'client.updated' }))).not.toContain(rotated);
     expect(await s.server.ctx.storage.audit.list({ event: 'client.updated' })).toHaveLength(1);
   });
 
   it('§2.2 issues a secret when a public client becomes confidential, and drops it the other way', async () => {
     const s = await start({ policy: 'open' });
     const r = await registered(s, mcpClient);
-    const put = (body: Record<string, unknown>) => fetch(r.registration_client_uri!, { method: 'PUT', headers: { ...r.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const toConfidential = (await (await put({ ...mcpClient, client_id: r.client_id, token_endpoint_auth_method: 'client_secret_post' })).json()) as Record<string, string>;
+    const put = (body: Record<string, unknown>, token: string) => fetch(r.registration_client_uri!, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const toConfidential = (await (await put({ ...mcpClient, client_id: r.client_id, token_endpoint_auth_method: 'client_secret_post' }, r.registration_access_token!)).json()) as Record<string, string>;
     expect(toConfidential.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect((await s.server.ctx.storage.clients.get(r.client_id!))?.clientSecretHash).toBe(sha256(toConfidential.client_secret!));
-    await put({ ...mcpClient, client_id: r.client_id });
+    // Each update rotates the registration access token (RFC 7592 §2.2), so the next one uses the new token.
+    expect((await put({ ...mcpClient, client_id: r.client_id }, toConfidential.registration_access_token!)).status).toBe(200);
     expect((await s.server.ctx.storage.clients.get(r.client_id!))?.clientSecretHash).toBeNull();
   });
 

@@ -11,7 +11,7 @@ import { errors, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey,
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigSchema } from '../../src/config/config.ts';
 import type { ServerContext } from '../../src/context.ts';
-import { issuerKeyResolver, IssuerKeysError } from '../../src/federation/jwks.ts';
+import { issuerKeyResolver, IssuerKeysError, JWKS_FAILURE_COOLDOWN_MS } from '../../src/federation/jwks.ts';
 
 interface Key {
   kid: string;
@@ -107,6 +107,40 @@ describe('RFC 7517 §5 trusted issuer JWK Set fetched from jwks_uri', () => {
       const resolver = issuerKeyResolver(context([`127.0.0.1:${port}`]), { issuer: 'https://z.example', jwksUri: `http://127.0.0.1:${port}/bad-${i}` });
       await expect(jwtVerify(await sign(k), resolver)).rejects.toThrow(reason);
     }
+  });
+});
+
+describe('an issuer whose jwks_uri is down', () => {
+  it('remembers a failed fetch for the failure cooldown instead of fetching again for every assertion', async () => {
+    const k = await key();
+    answer = { status: 503, body: '{}' };
+    const resolver = issuerKeyResolver(context([`127.0.0.1:${port}`]), { issuer: 'https://down.example', jwksUri: `http://127.0.0.1:${port}/down` });
+    const start = fetches;
+    await expect(jwtVerify(await sign(k), resolver)).rejects.toThrow(/HTTP 503/);
+    answer = { status: 200, body: JSON.stringify({ keys: [k.jwk] }) };
+    await expect(jwtVerify(await sign(k), resolver)).rejects.toThrow(/HTTP 503/); // answered from memory
+    expect(fetches - start).toBe(1);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + JWKS_FAILURE_COOLDOWN_MS + 1000);
+    expect((await jwtVerify(await sign(k), resolver)).payload.sub).toBe('w');
+    expect(fetches - start).toBe(2);
+  });
+
+  it('serves the expired set for one more cache age while the fetch fails, then refuses', async () => {
+    const k = await key();
+    answer = { status: 200, body: JSON.stringify({ keys: [k.jwk] }) };
+    const resolver = issuerKeyResolver(context([`127.0.0.1:${port}`]), { issuer: 'https://flaky.example', jwksUri: `http://127.0.0.1:${port}/flaky` });
+    const start = fetches;
+    await jwtVerify(await sign(k), resolver);
+    answer = { status: 500, body: '{}' };
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const t0 = Date.now();
+    vi.setSystemTime(t0 + 601_000); // expired (jwksCacheSeconds 600): the refresh fails, the stale set serves
+    expect((await jwtVerify(await sign(k), resolver)).payload.sub).toBe('w');
+    expect((await jwtVerify(await sign(k), resolver)).payload.sub).toBe('w'); // within the failure cooldown: no fetch
+    expect(fetches - start).toBe(2);
+    vi.setSystemTime(t0 + 1_201_000); // past the grace: refused
+    await expect(jwtVerify(await sign(k), resolver)).rejects.toThrow(/HTTP 500/);
   });
 });
 

@@ -61,3 +61,22 @@ describe('RFC 7523 §3 trusted issuers: federation configuration', () => {
     expect(loadConfig(env, { federation: { workloadIssuers: [workload()] } }).federation.workloadIssuers).toHaveLength(1);
   });
 });
+
+describe('federated issuer policies: administrator scopes and acr mappings', () => {
+  const idToken = (over: Record<string, unknown> = {}) => ({ issuer: 'https://op.a.example', jwks: JWKS, audiences: ['rp'], emailDomains: ['a.example'], clients: [{ clientId: 'partner', scopes: ['mcp:read'] }], ...over });
+
+  it('refuses administrator scopes in an ID-JAG or ID token issuer policy (another issuer\'s assertion never yields mandate:admin or mandate:scim:…)', () => {
+    for (const scope of ['mandate:admin', 'mandate:scim:write']) {
+      expect(() => FederationSchema.parse({ idJagIssuers: [idJag({ clients: [{ clientId: 'partner', scopes: ['mcp:read', scope] }] })] })).toThrow(/administrator scopes/);
+      expect(() => FederationSchema.parse({ idTokenIssuers: [idToken({ clients: [{ clientId: 'partner', scopes: [scope] }] })] })).toThrow(/administrator scopes/);
+    }
+    // A user's own Mandate scopes are not administrator scopes.
+    expect(FederationSchema.parse({ idJagIssuers: [idJag({ clients: [{ clientId: 'partner', scopes: ['mandate:agents'] }] })] }).idJagIssuers).toHaveLength(1);
+  });
+
+  it('takes acrMappings to our classes only, none by default (an unmapped acr is dropped)', () => {
+    expect(FederationSchema.parse({ idJagIssuers: [idJag()] }).idJagIssuers[0]?.acrMappings).toEqual({});
+    expect(FederationSchema.parse({ idTokenIssuers: [idToken({ acrMappings: { loa3: 'urn:mandate:acr:mfa' } })] }).idTokenIssuers[0]?.acrMappings).toEqual({ loa3: 'urn:mandate:acr:mfa' });
+    expect(() => FederationSchema.parse({ idJagIssuers: [idJag({ acrMappings: { loa3: 'urn:partner:strong' } })] })).toThrow();
+  });
+});

@@ -4,7 +4,7 @@
  * is found by the issuer's mapping policy, the scope narrowed by the ID-JAG and the policy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_RESOURCE, IDP_ISSUER, PARTNER_SECRET, issuedCount, signAssertion, startFederationServer, type FederationServer } from './support.ts';
+import { AGENT_RESOURCE, CI_SUB, IDP_ISSUER, PARTNER_SECRET, issuedCount, signAssertion, startFederationServer, type FederationServer } from './support.ts';
 import { createUser, postForm } from '../token/fixtures.ts';
 
 const TYP = { typ: 'oauth-id-jag+jwt' };
@@ -20,6 +20,7 @@ afterAll(async () => {
 
 describe('draft-ietf-oauth-identity-assertion-authz-grant §4.3 ID-JAG processing', () => {
   it('issues an access token for the mapped user, audience = the asserted resource, scope = ID-JAG ∩ policy, no refresh token', async () => {
+    // A partner's acr is not one of our classes: unmapped (here: no acrMappings at all), it is dropped.
     const claims = f.idJagClaims({ auth_time: f.now() - 30, acr: 'urn:mandate:acr:mfa' });
     const res = await f.token({ assertion: await signAssertion(f.idpKey, claims, TYP) }, PARTNER);
     expect(res.status).toBe(200);
@@ -30,7 +31,7 @@ describe('draft-ietf-oauth-identity-assertion-authz-grant §4.3 ID-JAG processin
     expect(token.client_id).toBe('partner-app');
     expect(token.aud).toBe(AGENT_RESOURCE);
     expect(token.auth_time).toBe(claims.auth_time);
-    expect(token.acr).toBe('urn:mandate:acr:mfa');
+    expect(token.acr).toBeUndefined();
     const events = await f.srv.ctx.storage.audit.list({ clientId: 'partner-app', event: 'token_issued', limit: 10 });
     expect(events.at(-1)?.data).toMatchObject({ assertion_profile: 'id-jag', assertion_iss: IDP_ISSUER, assertion_jti: claims.jti });
     expect(events.at(-1)?.userId).toBe(f.srv.alice.id);
@@ -56,6 +57,12 @@ describe('draft-ietf-oauth-identity-assertion-authz-grant §4.3 ID-JAG processin
     ['typ other than oauth-id-jag+jwt from an ID-JAG issuer', (f) => signAssertion(f.idpKey, f.idJagClaims(), { typ: 'JWT' }), /typ "oauth-id-jag\+jwt"/],
     ['aud = the token endpoint instead of the issuer', (f) => signAssertion(f.idpKey, f.idJagClaims({ aud: f.srv.tokenUrl }), TYP), /"aud"/],
     ['aud = another authorization server', (f) => signAssertion(f.idpKey, f.idJagClaims({ aud: 'https://as.company-c.example' }), TYP), /"aud"/],
+    ['aud = our issuer and another authorization server (draft §3: aud is this AS alone)', (f) => signAssertion(f.idpKey, f.idJagClaims({ aud: [f.srv.issuer, 'https://as.other.example'] }), TYP), /"aud"/],
+    ['for a local administrator (no administrator on another issuer\'s assertion)', async (f) => {
+      const admin = await createUser(f.srv.ctx, 'root@company-a.example', 'Root Admin');
+      await f.srv.ctx.storage.users.update({ ...admin, isAdmin: true, updatedAt: f.now() });
+      return signAssertion(f.idpKey, f.idJagClaims({ email: admin.email }), TYP);
+    }, /administrator/],
     ['client_id of another client', (f) => signAssertion(f.idpKey, f.idJagClaims({ client_id: 'ci-deployer' }), TYP), /client_id/],
     ['no client_id claim', (f) => signAssertion(f.idpKey, f.idJagClaims({ client_id: undefined }), TYP), /client_id/],
     ['no iat claim', (f) => signAssertion(f.idpKey, f.idJagClaims({ iat: undefined }), TYP), /"iat"/],
@@ -125,5 +132,64 @@ describe('CO-1 a token issued from an ID-JAG (no grant) dies with its user', () 
     expect((await introspect()).active).toBe(true);
     await f.srv.ctx.storage.users.update({ ...carol, disabled: true, updatedAt: f.now() });
     expect(await introspect()).toEqual({ active: false });
+  });
+});
+
+describe('acr of an ID-JAG: read through the issuer\'s acrMappings only (as upstream SSO)', () => {
+  const issuer = () => f.srv.ctx.config.federation.idJagIssuers[0]!;
+  const issue = async (acr: string) => {
+    const res = await f.token({ assertion: await signAssertion(f.idpKey, f.idJagClaims({ acr }), TYP) }, PARTNER);
+    expect(res.status).toBe(200);
+    return (await f.verify(res.body.access_token)).acr;
+  };
+
+  it('translates a mapped acr to our class and drops an unmapped one, our own class names included', async () => {
+    issuer().acrMappings = { 'https://company-a.example/loa/hardware-key': 'urn:mandate:acr:mfa' };
+    try {
+      expect(await issue('https://company-a.example/loa/hardware-key')).toBe('urn:mandate:acr:mfa');
+      expect(await issue('urn:mandate:acr:phr')).toBeUndefined(); // the partner cannot claim our phishing-resistant class
+      expect(await issue('constructor')).toBeUndefined(); // own keys of the mapping only
+    } finally {
+      issuer().acrMappings = {};
+    }
+  });
+});
+
+describe('typ and aud spellings', () => {
+  it('accepts typ "application/oauth-id-jag+jwt" as an ID-JAG (RFC 7515 §4.1.9: the application/ prefix may be omitted)', async () => {
+    const res = await f.token({ assertion: await signAssertion(f.idpKey, f.idJagClaims(), { typ: 'application/oauth-id-jag+jwt' }) }, PARTNER);
+    expect(res.status).toBe(200);
+    expect((await f.verify(res.body.access_token)).sub).toBe(f.srv.alice.id);
+  });
+
+  it('accepts aud as a one-element array holding our issuer', async () => {
+    const res = await f.token({ assertion: await signAssertion(f.idpKey, f.idJagClaims({ aud: [f.srv.issuer] }), TYP) }, PARTNER);
+    expect(res.status).toBe(200);
+  });
+
+  it('never takes an ID-JAG (any typ spelling) or an access token (at+jwt) of a workload issuer as a workload JWT', async () => {
+    for (const typ of ['application/oauth-id-jag+jwt', 'at+jwt', 'application/at+jwt']) {
+      const before = await issuedCount(f);
+      const res = await f.token({ client_id: 'ci-deployer', assertion: await signAssertion(f.ciKey, f.workloadClaims(CI_SUB), { typ }) });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe('invalid_grant');
+      expect(await issuedCount(f)).toBe(before);
+    }
+  });
+});
+
+describe("ID-3 the client's max_token_ttl caps a token issued for an ID-JAG", () => {
+  it('issues a token living at most max_token_ttl seconds', async () => {
+    const client = (await f.srv.ctx.storage.clients.get('partner-app'))!;
+    await f.srv.ctx.storage.clients.update({ ...client, metadata: { ...client.metadata, max_token_ttl: 60 } });
+    try {
+      const res = await f.token({ assertion: await signAssertion(f.idpKey, f.idJagClaims(), TYP) }, PARTNER);
+      expect(res.status).toBe(200);
+      expect(res.body.expires_in).toBe(60);
+      const token = await f.verify(res.body.access_token);
+      expect((token.exp as number) - (token.iat as number)).toBe(60);
+    } finally {
+      await f.srv.ctx.storage.clients.update(client);
+    }
   });
 });

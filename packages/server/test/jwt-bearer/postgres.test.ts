@@ -3,7 +3,7 @@
  * set (RFC 7523 §3 (7)) and the agent and user look-ups behave as on SQLite.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_ID, AGENT_SUB, CI_SUB, CLUSTER_ISSUER, PARTNER_SECRET, signAssertion, startFederationServer, type FederationServer } from './support.ts';
+import { AGENT_ID, AGENT_RESOURCE, AGENT_SUB, CI_SUB, CLUSTER_ISSUER, PARTNER_SECRET, signAssertion, startFederationServer, type FederationServer } from './support.ts';
 
 let f: FederationServer;
 beforeAll(async () => {
@@ -26,7 +26,7 @@ describe('RFC 7523 §2.1 jwt-bearer grant on PostgreSQL', () => {
   it('maps a cluster workload to its agent', async () => {
     const now = f.now();
     const assertion = await signAssertion(f.clusterKey, { iss: CLUSTER_ISSUER, sub: AGENT_SUB, aud: f.srv.issuer, iat: now, exp: now + 60, jti: `pg-${now}` });
-    const res = await f.token({ client_id: 'agent-runner', assertion });
+    const res = await f.token({ client_id: 'agent-runner', assertion, resource: AGENT_RESOURCE });
     expect(res.status).toBe(200);
     expect((await f.verify(res.body.access_token)).sub).toBe(AGENT_ID);
   });

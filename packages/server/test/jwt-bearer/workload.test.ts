@@ -4,7 +4,7 @@
  * token for that identity; no secret of ours is involved.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_CI_ID, AGENT_CI_SUB, AGENT_ID, AGENT_RESOURCE, AGENT_SUB, CI_SUB, CLUSTER_ISSUER, JWT_BEARER, signAssertion, startFederationServer, type FederationServer } from './support.ts';
+import { AGENT_CI_ID, AGENT_CI_SUB, AGENT_ID, AGENT_RESOURCE, AGENT_SUB, CI_SUB, CLUSTER_ISSUER, decodeJwt, issuedCount, JWT_BEARER, signAssertion, startFederationServer, type FederationServer } from './support.ts';
 import { proofKey, signProof } from '../token/fixtures.ts';
 
 let f: FederationServer;
@@ -84,7 +84,7 @@ describe('RFC 7523 §2.1 workload JWT mapped to an agent, keys from the issuer j
     const before = f.jwksFetches();
     const now = f.now();
     const assertion = await signAssertion(f.clusterKey, { iss: CLUSTER_ISSUER, sub: AGENT_SUB, aud: f.srv.issuer, iat: now, exp: now + 60, jti: `k8s-${now}-2` });
-    expect((await f.token({ client_id: 'agent-runner', assertion })).status).toBe(200);
+    expect((await f.token({ client_id: 'agent-runner', assertion, resource: AGENT_RESOURCE })).status).toBe(200);
     expect(f.jwksFetches()).toBe(before);
     expect(before).toBe(1);
   });
@@ -97,6 +97,44 @@ describe('RFC 7523 §2.1 workload JWT mapped to an agent, keys from the issuer j
     expect(res.body.error).toBe('invalid_target');
   });
 
+  it('DL-4: refuses a request without resource when the default audience (the issuer) is not among the agent\'s allowed audiences (invalid_target), issuing nothing', async () => {
+    const before = await issuedCount(f);
+    const now = f.now();
+    const assertion = await signAssertion(f.clusterKey, { iss: CLUSTER_ISSUER, sub: AGENT_SUB, aud: f.srv.issuer, iat: now, exp: now + 60, jti: `k8s-${now}-4` });
+    const res = await f.token({ client_id: 'agent-runner', assertion });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_target');
+    expect(res.body.access_token).toBeUndefined();
+    expect(await issuedCount(f)).toBe(before);
+  });
+
+  it('ID-2: a suspension landing while the token is signed wins (invalid_grant), and no access token row is kept', async () => {
+    const keys = f.srv.ctx.keys;
+    const sign = keys.sign;
+    const signed: string[] = [];
+    keys.sign = async (...args) => {
+      await f.srv.ctx.storage.agents.update({ ...f.agent, status: 'suspended', updatedAt: f.now() });
+      const token = await sign.apply(keys, args);
+      signed.push(token);
+      return token;
+    };
+    const now = f.now();
+    const assertion = await signAssertion(f.clusterKey, { iss: CLUSTER_ISSUER, sub: AGENT_SUB, aud: f.srv.issuer, iat: now, exp: now + 60, jti: `k8s-${now}-race` });
+    let res: Awaited<ReturnType<typeof f.token>>;
+    try {
+      res = await f.token({ client_id: 'agent-runner', assertion, resource: AGENT_RESOURCE });
+    } finally {
+      keys.sign = sign;
+      await f.srv.ctx.storage.agents.update({ ...f.agent, status: 'active', updatedAt: f.now() });
+    }
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_grant');
+    expect(res.body.error_description).toMatch(/suspended/);
+    expect(signed).toHaveLength(1);
+    const jti = decodeJwt(signed[0]!).jti as string;
+    expect(await f.srv.ctx.storage.accessTokens.get(jti)).toBeNull();
+  });
+
   it('refuses a suspended agent at once (invalid_grant), and accepts it again once reactivated', async () => {
     const store = f.srv.ctx.storage.agents;
     await store.update({ ...f.agent, status: 'suspended', updatedAt: f.now() });
@@ -107,7 +145,7 @@ describe('RFC 7523 §2.1 workload JWT mapped to an agent, keys from the issuer j
     expect(refused.body.error).toBe('invalid_grant');
     expect(refused.body.error_description).toMatch(/suspended/);
     await store.update({ ...f.agent, status: 'active', updatedAt: f.now() });
-    expect((await f.token({ client_id: 'agent-runner', assertion: await sign(2) })).status).toBe(200);
+    expect((await f.token({ client_id: 'agent-runner', assertion: await sign(2), resource: AGENT_RESOURCE })).status).toBe(200);
   });
 
   it('refuses the agent when its owner is disabled (invalid_grant)', async () => {
@@ -128,10 +166,10 @@ describe('RFC 7523 §2.1 workload JWT mapped to an agent, keys from the issuer j
 
 describe('RFC 7523 §2.1 workload JWT mapped to a client that is an agent\'s own client (ID-2)', () => {
   it('issues the token for the agent, as client credentials of that client would', async () => {
-    const res = await f.token({ client_id: 'agent-ci', assertion: await signAssertion(f.ciKey, f.workloadClaims(AGENT_CI_SUB)), scope: 'mcp:write' });
+    const res = await f.token({ client_id: 'agent-ci', assertion: await signAssertion(f.ciKey, f.workloadClaims(AGENT_CI_SUB)), scope: 'mcp:write', resource: AGENT_RESOURCE });
     expect(res.status).toBe(200);
     const claims = await f.verify(res.body.access_token);
-    expect(claims).toMatchObject({ sub: AGENT_CI_ID, client_id: 'agent-ci', agent_id: AGENT_CI_ID, scope: 'mcp:write' });
+    expect(claims).toMatchObject({ sub: AGENT_CI_ID, client_id: 'agent-ci', agent_id: AGENT_CI_ID, scope: 'mcp:write', aud: AGENT_RESOURCE });
     expect(claims.agent_attestation).toBeUndefined();
   });
 });

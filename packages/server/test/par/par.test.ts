@@ -159,6 +159,20 @@ describe('RFC 9126 §4 authorization request with a request_uri', () => {
     }
   });
 
+  it('another client cannot burn a request_uri, nor tell it from an unknown one; the pushing client still uses it', async () => {
+    const { requestUri } = await pushed(publicClient);
+    const foreign = await new TestBrowser().get(authorizeUrl(ts.issuer, { client_id: confidential.clientId, request_uri: requestUri }));
+    expect(foreign.status).toBe(400);
+    expect(foreign.headers.get('location')).toBeNull();
+    const unknownUri = `${PAR_REQUEST_URI_PREFIX}${'y'.repeat(43)}`;
+    const unknown = await new TestBrowser().get(authorizeUrl(ts.issuer, { client_id: confidential.clientId, request_uri: unknownUri }));
+    expect(await foreign.text()).toBe(await unknown.text());
+
+    const own = await new TestBrowser().get(authorizeUrl(ts.issuer, { client_id: publicClient.clientId, request_uri: requestUri }));
+    expect(own.status).toBe(303);
+    expect(location(own)).toContain('/interaction/');
+  });
+
   it('an expired request_uri → error page', async () => {
     const short = await startTestServer({ ttl: { par: 1 } });
     try {

@@ -22,7 +22,7 @@ describe.each(['sqlite', 'postgres'] as const)('CO-1 revocation feed (%s)', (bac
   let s: AgentServer;
   let jwks: ReturnType<typeof createLocalJWKSet>;
   beforeAll(async () => {
-    s = await startAgentServer({}, backend);
+    s = await startAgentServer({ dcr: { policy: 'open' } }, backend);
     jwks = createLocalJWKSet((await (await fetch(`${s.issuer}/jwks.json`)).json()) as JSONWebKeySet);
   });
   afterAll(() => s.close());
@@ -124,6 +124,26 @@ describe.each(['sqlite', 'postgres'] as const)('CO-1 revocation feed (%s)', (bac
     const inUrl = await fetch(`${s.issuer}/revocations?client_id=resource-server&client_secret=${SECRETS.rs}`);
     expect(inUrl.status).toBe(400);
     expect(((await inUrl.json()) as { error_description: string }).error_description).toContain('URL');
+  });
+
+  it('refuses a confidential client registered under the open DCR policy (unauthorized_client): the feed is for operator-registered resource servers', async () => {
+    const reg = await fetch(`${s.issuer}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'anonymous reader', redirect_uris: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' }),
+    });
+    expect(reg.status).toBe(201);
+    const { client_id, client_secret } = (await reg.json()) as { client_id: string; client_secret: string };
+    for (const res of [
+      await getFeed('', [client_id, client_secret]),
+      await fetch(`${s.issuer}/revocations`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client_id, client_secret) }, body: '' }),
+    ]) {
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).not.toBe('application/jwt');
+      const body = (await res.json()) as { error: string; error_description: string };
+      expect(body.error).toBe('unauthorized_client');
+      expect(body.error_description).toMatch(/self-registered/);
+    }
   });
 
   it('refuses malformed cursors and limits with invalid_request', async () => {

@@ -2,7 +2,7 @@
  * Token revocation (RFC 7009) through a real server: a client revokes its own tokens; a refresh
  * token takes its grant and every access token of the grant with it; unknown tokens are a success.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   accessTokenClaims,
   auditEvents,
@@ -41,6 +41,30 @@ describe('RFC 7009 token revocation', () => {
     const text = await res.text();
     return { status: res.status, headers: res.headers, text, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
   };
+
+  /** Undoes failNextAudit if no transaction used it (afterEach), so no test leaks into the next. */
+  let restoreAudit: (() => void) | null = null;
+  afterEach(() => restoreAudit?.());
+
+  /** Makes the audit append of the next storage transaction fail (AU-1 store down), once. */
+  function failNextAudit(): void {
+    const storage = server.ctx.storage;
+    const transaction = storage.transaction.bind(storage);
+    restoreAudit = () => {
+      storage.transaction = transaction;
+      restoreAudit = null;
+    };
+    storage.transaction = (inner) => {
+      restoreAudit?.();
+      return transaction((tx) => {
+        tx.audit.append = () => Promise.reject(new Error('audit store down'));
+        return inner(tx);
+      });
+    };
+  }
+
+  /** RFC 6749 §5.2 server_error from the error middleware: no stack, no internals. */
+  const serverError = { error: 'server_error', error_description: 'An unexpected error occurred.' };
 
   async function login(clientId = 'web-app') {
     const issued = await createCode(server.ctx, { clientId, userId: server.alice.id });
@@ -96,6 +120,72 @@ describe('RFC 7009 token revocation', () => {
       const res = await postForm(`${server.issuer}/revoke`, { token: cc.body.access_token, client_id: 'machine', client_secret: SECRET.machine });
       expect(res.status).toBe(200);
       expect((await introspect(server, cc.body.access_token)).body.active).toBe(false);
+    });
+  });
+
+  describe('AU-1 a revocation and its audit event commit together', () => {
+    it('refresh token: a failed audit append rolls the grant revocation back; the retry revokes', async () => {
+      const tokens = await login();
+      failNextAudit();
+      const failed = await revoke({ token: tokens.refresh_token });
+      expect(failed.status).toBe(500);
+      expect(failed.body).toEqual(serverError);
+      expect((await server.ctx.storage.grants.get(tokens.grantId))?.revokedAt).toBeNull();
+      expect((await introspect(server, tokens.access_token)).body.active).toBe(true);
+      const next = await refresh(server, tokens.refresh_token);
+      expect(next.status).toBe(200);
+
+      expect((await revoke({ token: next.body.refresh_token })).status).toBe(200);
+      expect((await introspect(server, next.body.access_token)).body.active).toBe(false);
+      expect((await auditEvents(server, 'token_revoked')).filter((e) => e.data?.grant_id === tokens.grantId)).toHaveLength(1);
+    });
+
+    it('access token: a failed audit append leaves it active; the retry revokes it once, audited once', async () => {
+      const tokens = await login();
+      const jti = accessTokenClaims(tokens.access_token).jti;
+      failNextAudit();
+      const failed = await revoke({ token: tokens.access_token });
+      expect(failed.status).toBe(500);
+      expect(failed.body).toEqual(serverError);
+      expect((await introspect(server, tokens.access_token)).body.active).toBe(true);
+
+      expect((await revoke({ token: tokens.access_token })).status).toBe(200);
+      expect((await introspect(server, tokens.access_token)).body.active).toBe(false);
+      expect((await auditEvents(server, 'token_revoked')).filter((e) => e.data?.jti === jti)).toHaveLength(1);
+    });
+
+    it('refresh token reuse (RFC 9700 §4.14.2): a failed audit append keeps the family; the next reuse revokes it', async () => {
+      const first = await login();
+      const second = await refresh(server, first.refresh_token);
+      expect(second.status).toBe(200);
+      failNextAudit();
+      const failed = await refresh(server, first.refresh_token);
+      expect(failed.status).toBe(500);
+      expect(failed.body).toEqual(serverError);
+      expect((await server.ctx.storage.grants.get(first.grantId))?.revokedAt).toBeNull();
+      expect((await introspect(server, second.body.access_token)).body.active).toBe(true);
+
+      expect((await refresh(server, first.refresh_token)).body.error).toBe('invalid_grant');
+      expect((await server.ctx.storage.grants.get(first.grantId))?.revokedReason).toBe('refresh_token_reuse');
+      expect((await introspect(server, second.body.access_token)).body.active).toBe(false);
+      expect((await auditEvents(server, 'refresh_token_reuse')).filter((e) => e.data?.grant_id === first.grantId)).toHaveLength(1);
+    });
+
+    it('authorization code reuse (RFC 9700 §4.5): a failed audit append keeps the grant; the next replay revokes it', async () => {
+      const issued = await createCode(server.ctx, { clientId: 'web-app', userId: server.alice.id });
+      const first = await exchangeCode(server, issued, {}, webAuth);
+      expect(first.status).toBe(200);
+      const access = (first.body as { access_token: string }).access_token;
+      failNextAudit();
+      const failed = await exchangeCode(server, issued, {}, webAuth);
+      expect(failed.status).toBe(500);
+      expect(failed.body).toEqual(serverError);
+      expect((await server.ctx.storage.grants.get(issued.grantId))?.revokedAt).toBeNull();
+      expect((await introspect(server, access)).body.active).toBe(true);
+
+      expect((await exchangeCode(server, issued, {}, webAuth)).body.error).toBe('invalid_grant');
+      expect((await server.ctx.storage.grants.get(issued.grantId))?.revokedAt).not.toBeNull();
+      expect((await introspect(server, access)).body.active).toBe(false);
     });
   });
 

@@ -66,7 +66,7 @@ describe.each(BACKENDS)('storage contract (%s): purge of expired rows', (backend
     expect(await h.storage.interactions.purgeExpired(T + 1000)).toBe(1);
     expect(await h.storage.interactions.get('int_old')).toBeNull();
     expect(await h.storage.interactions.get('int_live')).not.toBeNull();
-    expect(await h.storage.par.consume('par_live', T + 1000)).not.toBeNull();
+    expect(await h.storage.par.consume('par_live', 'client-1', T + 1000)).not.toBeNull();
     expect(await h.storage.interactions.consume('int_live', T + 1000)).not.toBeNull();
   });
 

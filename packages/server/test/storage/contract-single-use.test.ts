@@ -72,16 +72,22 @@ describe.each(BACKENDS)('storage contract (%s): single use', (backend) => {
 
     it('consumes once, then null; absent is null', async () => {
       await h.storage.par.create(par);
-      expect(await h.storage.par.consume('req1', 159)).toEqual({ ...par, consumedAt: 159 });
-      expect(await h.storage.par.consume('req1', 159)).toBeNull();
-      expect(await h.storage.par.consume('nope', 100)).toBeNull();
+      expect(await h.storage.par.consume('req1', 'client-1', 159)).toEqual({ ...par, consumedAt: 159 });
+      expect(await h.storage.par.consume('req1', 'client-1', 159)).toBeNull();
+      expect(await h.storage.par.consume('nope', 'client-1', 100)).toBeNull();
+    });
+
+    it('another client gets null and leaves the request unconsumed for the client that pushed it', async () => {
+      await h.storage.par.create(par);
+      expect(await h.storage.par.consume('req1', 'client-2', 120)).toBeNull();
+      expect(await h.storage.par.consume('req1', 'client-1', 121)).toEqual({ ...par, consumedAt: 121 });
     });
 
     it('an expired request (expiresAt <= now) is refused and stays unused', async () => {
       await h.storage.par.create(par);
-      expect(await h.storage.par.consume('req1', 160)).toBeNull();
+      expect(await h.storage.par.consume('req1', 'client-1', 160)).toBeNull();
       await h.storage.par.create({ ...par, id: 'req2', dpopJkt: null });
-      const results = await Promise.all(Array.from({ length: 6 }, () => h.storage.par.consume('req2', 120)));
+      const results = await Promise.all(Array.from({ length: 6 }, () => h.storage.par.consume('req2', 'client-1', 120)));
       expect(results.filter((r) => r !== null)).toEqual([{ ...par, id: 'req2', dpopJkt: null, consumedAt: 120 }]);
     });
   });

@@ -42,6 +42,14 @@ describe('OIDC Core §3.1.3.7: an ID token of a trusted OpenID Provider as subje
     expect(event!.data).toMatchObject({ subject_iss: OP, subject_sub: 'a-user-0001', subject_origin_jti: null });
   });
 
+  it("the provider's acr is never copied: without the operator's acrMappings the token carries no acr (federation/acr-mappings.ts)", async () => {
+    for (const acr of ['urn:mandate:acr:phr', 'urn:mandate:acr:mfa', 'constructor']) {
+      const res = await send(await f.idToken({ acr }), { scope: 'mcp:read' });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(accessTokenClaims(res.body.access_token).acr).toBeUndefined();
+    }
+  });
+
   it('without a scope parameter: everything the policy allows within the other bounds', async () => {
     const res = await send(await f.idToken(), {}, auth.orchestrator);
     expect(res.status, JSON.stringify(res.body)).toBe(200);

@@ -32,7 +32,8 @@ describe('draft-ietf-oauth-identity-assertion-authz-grant §4.3: an ID-JAG as su
     expect(res.body).toMatchObject({ issued_token_type: TT.accessToken, scope: 'mcp:read' });
     expect(res.body.refresh_token).toBeUndefined();
     const token = accessTokenClaims(res.body.access_token);
-    expect(token).toMatchObject({ iss: f.server.issuer, sub: f.server.alice.id, aud: MCP, client_id: 'orchestrator', acr: 'urn:mandate:acr:mfa', auth_time: claims.auth_time });
+    expect(token).toMatchObject({ iss: f.server.issuer, sub: f.server.alice.id, aud: MCP, client_id: 'orchestrator', auth_time: claims.auth_time });
+    expect(token.acr).toBeUndefined(); // the partner's acr, unmapped by the operator, is never ours (federation/acr-mappings.ts)
     expect(token.act).toBeUndefined();
     expect(token.exp).toBeLessThanOrEqual(claims.exp as number);
     const event = (await f.server.ctx.storage.audit.list({ event: 'token_exchanged', limit: 1000 })).find((e) => e.data?.jti === token.jti);

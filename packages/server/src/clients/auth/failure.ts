@@ -1,7 +1,8 @@
 /**
  * The one description every credential failure shares. RFC 6749 §5.2 `invalid_client` covers an
- * unknown client, a wrong secret and a missing credential alike; answering them identically
- * keeps the endpoint from telling an attacker which client ids exist or which guess was close.
+ * unknown client, a wrong secret, a missing credential and a method other than the registered one
+ * alike; answering them identically keeps the endpoint from telling an attacker which client ids
+ * exist, how they authenticate, or which guess was close.
  * The precise reason goes to `detail` (audit and logs), never to the client.
  */
 import { InvalidClientError } from '@mandate/protocol';

@@ -63,12 +63,13 @@ export function acceptedAudiences(issuer: string, endpoint: ClientEndpoint): str
 
 export async function verifyClientAssertion(ctx: ServerContext, client: ClientRecord, assertion: string, endpoint: ClientEndpoint): Promise<void> {
   const now = ctx.now();
-  checkAssertionAlg(assertion);
+  const algorithms = acceptedAssertionAlgs(client);
+  checkAssertionAlg(assertion, algorithms);
   const payload = await verifyAssertionJwt(assertion, clientKeyResolver(ctx, client), {
     issuer: client.clientId,
     subject: client.clientId,
     audience: acceptedAudiences(ctx.config.issuer, endpoint),
-    algorithms: [...ASYMMETRIC_JWS_ALGS],
+    algorithms: [...algorithms],
     requiredClaims: ['exp', 'jti'],
     currentDate: new Date(now * 1000),
     clockTolerance: ASSERTION_LEEWAY,
@@ -85,17 +86,30 @@ export async function verifyClientAssertion(ctx: ServerContext, client: ClientRe
   if (!first) throw invalid('The client_assertion has already been used (jti replay); sign a new assertion for every request (RFC 7523 §3).');
 }
 
-/** Only asymmetric signatures: never `none`, never an HMAC keyed with something public. */
-function checkAssertionAlg(assertion: string): void {
+/**
+ * Only asymmetric signatures: never `none`, never an HMAC keyed with something public. A client
+ * that registered `token_endpoint_auth_signing_alg` gets that algorithm only (OpenID Connect
+ * Dynamic Client Registration 1.0 §2: "All Token Requests using these authentication methods from
+ * this Client MUST be rejected, if the JWT is not signed with this algorithm"). A registered value
+ * outside the asymmetric set (registration refuses it; a record could still hold one) accepts none.
+ */
+export function acceptedAssertionAlgs(client: ClientRecord): readonly string[] {
+  const registered = client.metadata.token_endpoint_auth_signing_alg;
+  if (registered === undefined) return ASYMMETRIC_JWS_ALGS;
+  return (ASYMMETRIC_JWS_ALGS as readonly unknown[]).includes(registered) ? [registered as string] : [];
+}
+
+function checkAssertionAlg(assertion: string, accepted: readonly string[]): void {
   let alg: unknown;
   try {
     alg = decodeProtectedHeader(assertion).alg;
   } catch {
     throw invalid('The client_assertion header is not valid base64url-encoded JSON.');
   }
-  if (typeof alg !== 'string' || !(ASYMMETRIC_JWS_ALGS as readonly string[]).includes(alg)) {
+  if (typeof alg !== 'string' || !accepted.includes(alg)) {
     const shown = typeof alg === 'string' ? `"${alg.slice(0, 20)}"` : 'missing';
-    throw invalid(`The client_assertion algorithm (alg ${shown}) is not accepted; sign with one of ${ASYMMETRIC_JWS_ALGS.join(', ')}.`);
+    const expected = accepted.length > 0 ? `sign with ${accepted.length > 1 ? 'one of ' : ''}${accepted.join(', ')}` : 'the registered token_endpoint_auth_signing_alg is not supported';
+    throw invalid(`The client_assertion algorithm (alg ${shown}) is not accepted; ${expected}.`);
   }
 }
 

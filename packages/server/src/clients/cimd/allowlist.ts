@@ -5,7 +5,10 @@
  * Pattern syntax: a URL written out in full, matched against the whole client_id. `*` is the only
  * special character and stands for one or more characters within ONE host label or ONE path
  * segment; it never crosses a `.` in the host nor a `/` in the path, and never matches into the
- * query. Everything else matches literally (case-insensitively in scheme and host only).
+ * query. `*` never matches a `%` either, so it cannot match a percent-encoded character (such as
+ * an encoded `/` or `.` that a document server might decode into another directory): write
+ * percent-encoded characters literally in the pattern (`https://example.com/my%20tool/*`).
+ * Everything else matches literally (case-insensitively in scheme and host only).
  *
  *   https://*.example.com/clients/*   matches https://app.example.com/clients/cli.json
  *                                      not https://example.com/clients/cli.json (no label for *)
@@ -30,12 +33,12 @@ export function compileUrlPattern(pattern: string): RegExp | null {
   const host = authority
     .split('*')
     .map((part) => escapeRegExp(part.toLowerCase()))
-    .join('[^./?#:@]+');
+    .join('[^./?#:@%]+');
   const [path, query] = splitOnce(rest, '?');
   const pathRe = path
     .split('*')
     .map(escapeRegExp)
-    .join('[^/?#]+');
+    .join('[^/?#%]+');
   const queryRe = query === null ? '' : `\\?${escapeRegExp(query)}`;
   return new RegExp(`^${escapeRegExp(scheme.toLowerCase())}${host}${pathRe}${queryRe}$`);
 }

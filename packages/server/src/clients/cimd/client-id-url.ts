@@ -49,6 +49,7 @@ export function checkClientIdUrl(clientId: string, policy: CimdUrlPolicy): URL {
   if (clientId.includes('#')) throw refuse('it must not contain a fragment');
   if (url.username !== '' || url.password !== '' || authorityOf(clientId).includes('@')) throw refuse('it must not contain a username or password');
   if (hasDotSegment(clientId)) throw refuse('it must not contain "." or ".." path segments');
+  if (hasEncodedSeparator(clientId)) throw refuse('its path must not contain an encoded slash or backslash (%2F, %5C)');
   if (url.pathname === '' || url.pathname === '/') throw refuse('it must contain a path component');
   if (url.href !== clientId) throw refuse(`it must be written in canonical form (${url.href})`);
   return url;
@@ -60,17 +61,31 @@ function authorityOf(raw: string): string {
   return end === -1 ? afterScheme : afterScheme.slice(0, end);
 }
 
+/** The path of the URL as written (before parsing normalises it), without query or fragment. */
+function rawPathOf(raw: string): string {
+  const afterScheme = raw.slice(raw.indexOf('//') + 2);
+  const pathStart = afterScheme.indexOf('/');
+  if (pathStart === -1) return '';
+  return afterScheme.slice(pathStart).split(/[?#]/)[0] ?? '';
+}
+
 /**
  * Checks the URL as written: the WHATWG parser removes dot segments (and their %2e spellings),
  * so they have to be found in the raw text before parsing hides them.
  */
 function hasDotSegment(raw: string): boolean {
-  const afterScheme = raw.slice(raw.indexOf('//') + 2);
-  const pathStart = afterScheme.indexOf('/');
-  if (pathStart === -1) return false;
-  const path = afterScheme.slice(pathStart).split(/[?#]/)[0] ?? '';
-  return path.split(/[/\\]/).some((segment) => {
+  return rawPathOf(raw).split(/[/\\]/).some((segment) => {
     const s = segment.toLowerCase().replaceAll('%2e', '.');
     return s === '.' || s === '..';
   });
+}
+
+/**
+ * An encoded slash or backslash survives WHATWG parsing (`/clients/..%2Fuploads%2Fevil.json` is
+ * canonical), so it would hide a dot segment from hasDotSegment and from the allowlist's
+ * one-segment `*`, while a server that decodes %2F before resolving dot segments serves a file
+ * outside the allowed directory. No legitimate document URL needs one.
+ */
+function hasEncodedSeparator(raw: string): boolean {
+  return /%(2f|5c)/i.test(rawPathOf(raw));
 }

@@ -20,7 +20,7 @@ import type { CimdCacheRecord, ClientRecord } from '../../storage/records.ts';
 import { OutboundFetchError, safeFetch, type OutboundFetchErrorCode, type SafeFetchResponse } from '../ssrf-fetch.ts';
 import { checkClientIdUrl } from './client-id-url.ts';
 import { isAllowedByPatterns } from './allowlist.ts';
-import { cacheDecision } from './cache-policy.ts';
+import { cacheDecision, revalidationDecision } from './cache-policy.ts';
 import { documentToClient, parseDocument } from './document.ts';
 
 export interface CimdResolverDeps {
@@ -76,13 +76,14 @@ export function createCimdResolver(deps: CimdResolverDeps): CimdResolver {
   async function refresh(clientId: string, cached: CimdCacheRecord | null): Promise<ClientRecord> {
     const res = await fetchDocument(clientId, cached);
     const t = now();
-    const decision = cacheDecision(res.headers, t);
     if (res.status === 304 && cached?.etag) {
       // RFC 9111 §4.3.4: a 304 freshens the stored response with the new headers.
       const client = documentToClient(clientId, cached.document, config, t);
-      if (decision.store) await storage.cimdCache.put({ ...cached, fetchedAt: t, expiresAt: t + decision.lifetime });
+      const revalidated = revalidationDecision(res.headers, cached, t);
+      if (revalidated.store) await storage.cimdCache.put({ ...cached, fetchedAt: t, expiresAt: t + revalidated.lifetime });
       return client;
     }
+    const decision = cacheDecision(res.headers, t);
     if (res.status !== 200) {
       logger.warn({ clientId, status: res.status }, 'client id metadata document: unexpected status');
       throw new InvalidClientError(`The Client ID Metadata Document at ${clientId} could not be fetched: the server answered HTTP ${res.status}.`);

@@ -13,9 +13,10 @@ export async function loadPushedRequest(ctx: ServerContext, client: ClientRecord
   if (!requestUri.startsWith(PAR_REQUEST_URI_PREFIX) || requestUri.length === PAR_REQUEST_URI_PREFIX.length) {
     throw new InvalidRequestUriError('The request_uri was not issued by this authorization server.');
   }
-  const record = await ctx.storage.par.consume(requestUri.slice(PAR_REQUEST_URI_PREFIX.length), ctx.now());
+  // Consumed only by the client that pushed it: another client's attempt neither burns it nor
+  // learns that it exists (the same answer as an unknown, expired or used request_uri).
+  const record = await ctx.storage.par.consume(requestUri.slice(PAR_REQUEST_URI_PREFIX.length), client.clientId, ctx.now());
   if (!record) throw new InvalidRequestUriError('The request_uri is unknown, expired or already used (RFC 9126 §4).');
-  if (record.clientId !== client.clientId) throw new InvalidRequestUriError('The request_uri was pushed by another client.');
   const request = parseStoredRequest(record.params);
   if (!request || request.clientId !== client.clientId) throw new InvalidRequestUriError('The pushed request cannot be used.');
   return { ...request, pushed: true, dpopJkt: request.dpopJkt ?? record.dpopJkt };

@@ -2,6 +2,15 @@
  * Dynamic registration (RFC 7591 §3) and client configuration (RFC 7592 §2) operations.
  * Secrets — the client_secret and the registration access token — are returned once, at issuance,
  * and stored only as SHA-256.
+ *
+ * The registration access token (RFC 7592 §3) is issued at registration and rotated on every
+ * successful update (RFC 7592 §2.2): the PUT response carries the new token and the old one stops
+ * working, so a leaked token does not stay valid for the life of the client.
+ * Deviation: RFC 7592 §3 lists registration_access_token as REQUIRED in every client information
+ * response, but the read response (RFC 7592 §2.1, GET) omits it: the server keeps only the token's
+ * hash and cannot show it again, and rotating it on every read (which §2.1 allows) would make a
+ * plain read invalidate the token the client holds — surprising, and racy for concurrent readers.
+ * A client that wants a fresh token updates its registration.
  */
 import { InvalidClientMetadataError } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
@@ -68,6 +77,7 @@ export async function registerClient(ctx: ServerContext, body: Record<string, un
  * client_secret, when sent, must be the current one (a client never chooses its secret).
  * Secret rules: a client moving to a secret-based method gets a new secret; one moving away
  * loses its secret; one staying keeps it (the server cannot show it again: only its hash exists).
+ * The registration access token is always replaced (see the header).
  */
 export async function updateClient(ctx: ServerContext, current: ClientRecord, body: Record<string, unknown>): Promise<RegistrationResult> {
   if (body.client_id !== current.clientId) {
@@ -77,9 +87,13 @@ export async function updateClient(ctx: ServerContext, current: ClientRecord, bo
     const matches = typeof body.client_secret === 'string' && current.clientSecretHash !== null && matchesHash(body.client_secret, current.clientSecretHash);
     if (!matches) throw new InvalidClientMetadataError('The client_secret in the request does not match the current secret; clients cannot choose their secret (RFC 7592 §2.2).');
   }
-  const { client, secret: clientSecret } = replacedClientRecord(current, validateDcrMetadata(ctx, body), ctx.now());
+  const { client: replaced, secret: clientSecret } = replacedClientRecord(current, validateDcrMetadata(ctx, body), ctx.now());
+  // RFC 7592 §2.2: a new registration access token; its hash is written with the metadata, in the
+  // caller's transaction, so the old token stops working exactly when the update lands.
+  const registrationAccessToken = randomToken(32);
+  const client: ClientRecord = { ...replaced, registrationAccessTokenHash: sha256(registrationAccessToken) };
   await ctx.storage.clients.update(client);
-  return { client, clientSecret, registrationAccessToken: null };
+  return { client, clientSecret, registrationAccessToken };
 }
 
 /** RFC 7592 §2.3: deletes the client and invalidates its grants and tokens. */

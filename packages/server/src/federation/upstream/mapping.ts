@@ -8,6 +8,7 @@ import type { ServerContext } from '../../context.ts';
 import { randomId } from '../../crypto/hash.ts';
 import type { UserRecord } from '../../storage/records.ts';
 import type { UpstreamProvider } from '../upstream-schema.ts';
+import { UpstreamLoginError } from './errors.ts';
 import type { UpstreamClaims } from './token.ts';
 
 export interface MappedAccess {
@@ -28,8 +29,16 @@ export function mappedAccess(provider: UpstreamProvider, claims: UpstreamClaims)
   return { admin, groups };
 }
 
-/** Writes the mapped access onto the user (inside the caller's transaction); returns the user as stored. */
-export async function applyMappedAccess(ctx: ServerContext, provider: UpstreamProvider, user: UserRecord, access: MappedAccess): Promise<UserRecord> {
+/**
+ * Writes the mapped access onto the user (inside the caller's transaction); returns the user as stored.
+ * The row is re-read locked (users.getForUpdate) and the role written onto that: users.update
+ * replaces the whole row, so a write from the caller's earlier, unlocked read would undo an
+ * administrator's disable or a SCIM password change committed in between. A disable committed
+ * in between refuses the login, as the caller's own check does.
+ */
+export async function applyMappedAccess(ctx: ServerContext, provider: UpstreamProvider, read: UserRecord, access: MappedAccess): Promise<UserRecord> {
+  const user = (await ctx.storage.users.getForUpdate(read.id)) ?? read;
+  if (user.disabled) throw new UpstreamLoginError('account_disabled', 'user disabled', null, user.id);
   let current = user;
   if (provider.roleMappings.length > 0 && user.isAdmin !== access.admin) {
     current = { ...user, isAdmin: access.admin, updatedAt: ctx.now() };

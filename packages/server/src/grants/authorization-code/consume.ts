@@ -8,6 +8,7 @@ import { InvalidGrantError } from '@mandate/protocol';
 import type { AuthorizationCodeRecord } from '../../storage/records.ts';
 import { sha256 } from '../../crypto/hash.ts';
 import { auditReplay, TokenAuditEvent } from '../shared/audit.ts';
+import { inTransaction } from '../shared/commit.ts';
 import type { TokenRequest } from '../types.ts';
 
 export async function consumeCode(req: TokenRequest, code: string): Promise<AuthorizationCodeRecord> {
@@ -16,13 +17,18 @@ export async function consumeCode(req: TokenRequest, code: string): Promise<Auth
   const consumed = await ctx.storage.codes.consume(sha256(code), now);
   if (!consumed) throw new InvalidGrantError('The authorization code is invalid, expired or was issued to another client.');
   if (!consumed.first) {
-    const revokedGrants = await ctx.storage.grants.revokeTree(consumed.record.grantId, now, TokenAuditEvent.CodeReuse);
-    await auditReplay(ctx, req, {
-      event: TokenAuditEvent.CodeReuse,
-      userId: consumed.record.userId,
-      grantId: consumed.record.grantId,
-      revokedGrants,
-    });
+    const { record } = consumed;
+    // AU-1: the revocation and its audit event commit together; if either fails, neither is kept
+    // and the next presentation of the code tries again.
+    await inTransaction(
+      ctx,
+      async (tx) => {
+        const revokedGrants = await tx.storage.grants.revokeTree(record.grantId, now, TokenAuditEvent.CodeReuse);
+        await auditReplay(tx, req, { event: TokenAuditEvent.CodeReuse, userId: record.userId, grantId: record.grantId, revokedGrants });
+      },
+      { retryOnDeadlock: true }, // writes through tx only
+    );
+    // Thrown after the commit: inside the transaction it would roll the revocation back.
     throw new InvalidGrantError('The authorization code has already been used; the tokens issued with it are revoked.');
   }
   return consumed.record;

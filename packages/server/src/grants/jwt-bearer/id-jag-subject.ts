@@ -3,7 +3,10 @@
  * other claims). Mapping is per trusted issuer and never creates users (no just-in-time
  * provisioning): `email` finds the local user with the asserted `email` (only within the issuer's
  * `emailDomains`, which the configuration requires for email mapping); `sub` looks the asserted subject up in the issuer's
- * explicit `users` table. A disabled user gets nothing.
+ * explicit `users` table. A disabled user gets nothing, nor does an administrator: another domain's
+ * assertion is too weak a proof for the keys to this server (upstream SSO likewise never
+ * email-links an administrator, federation/upstream/account.ts; the issuer policies cannot list
+ * administrator scopes, federation/schema.ts).
  * Token exchange maps federated subject tokens (ID-JAGs, external ID tokens) with the same rule.
  *
  * The storage finds users by a lowercased email (storage/repositories/users.ts `emailKey`:
@@ -25,6 +28,7 @@ export async function idJagSubject(ctx: ServerContext, issuer: UserMapping, payl
   const user = await findUser(ctx, issuer, payload, what);
   if (!user) throw new InvalidGrantError(`The user asserted by the ${what} (${describe(issuer, payload)}) is not a user of this server.`);
   if (user.disabled) throw new InvalidGrantError(`The user asserted by the ${what} is disabled here.`);
+  if (user.isAdmin) throw new InvalidGrantError(`The user asserted by the ${what} is an administrator here: administrators are not accepted on another issuer's assertion.`);
   return user;
 }
 

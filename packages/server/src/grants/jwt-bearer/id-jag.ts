@@ -9,6 +9,7 @@ import { parseScope } from '@mandate/protocol';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
 import type { IdJagIssuer } from '../../federation/schema.ts';
 import { issueAccessToken } from '../../tokens/access-token.ts';
+import { clientTokenTtl } from '../../clients/service-identity.ts';
 import { inTransaction } from '../shared/commit.ts';
 import { auditIssuance, TokenAuditEvent } from '../shared/audit.ts';
 import { tokenResponseBody } from '../shared/issue.ts';
@@ -36,8 +37,9 @@ export async function idJagGrant(req: TokenRequest, assertion: UnverifiedAsserti
       grantId: null,
       scope,
       audience: resources,
+      ttl: clientTokenTtl(client, ctx.config.ttl.accessToken), // the client's max_token_ttl caps every token it gets
       ...(typeof payload.auth_time === 'number' ? { authTime: payload.auth_time } : {}),
-      ...(typeof payload.acr === 'string' ? { acr: payload.acr } : {}),
+      ...(typeof payload.acr === 'string' ? { acr: payload.acr } : {}), // ours: mapped by verifyIdJag (acrMappings)
       ...(req.dpop ? { cnfJkt: req.dpop.jkt } : {}),
     });
     await auditIssuance(txCtx.audit, req, {

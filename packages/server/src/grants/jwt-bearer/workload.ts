@@ -4,11 +4,13 @@
  * access token for that identity. No secret of ours is stored anywhere; no refresh token is
  * issued (the workload asks its platform for a fresh JWT instead).
  */
+import { InvalidGrantError } from '@mandate/protocol';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
-import { scopeTokens } from '../../checks/scope.ts';
 import type { WorkloadIssuer } from '../../federation/schema.ts';
 import { endpointUrl, Paths } from '../../endpoints/paths.ts';
-import { issueAccessToken } from '../../tokens/access-token.ts';
+import { signAccessToken } from '../../tokens/access-token.ts';
+import { clientTokenTtl } from '../../clients/service-identity.ts';
+import { checkAgentStillActive } from '../../agents/identity.ts';
 import { inTransaction } from '../shared/commit.ts';
 import { auditIssuance, TokenAuditEvent } from '../shared/audit.ts';
 import { tokenResponseBody } from '../shared/issue.ts';
@@ -18,13 +20,11 @@ import { verifyAssertion } from './verify.ts';
 import { checkAssertionLifetime } from './lifetime.ts';
 import { checkAssertionReplay } from './replay.ts';
 import { matchWorkloadRule } from './workload-rule.ts';
-import { workloadIdentity, type WorkloadIdentity } from './workload-identity.ts';
+import { workloadIdentity } from './workload-identity.ts';
 import { workloadResources } from './workload-target.ts';
+import { workloadAllowedScopes } from './workload-scope.ts';
 import { assertionScope, requestedScope } from './scope.ts';
 import { identityClaims } from './agent-claims.ts';
-
-/** Scopes that need a user: a workload acts for itself. */
-const USER_ONLY_SCOPES = new Set(['openid', 'offline_access']);
 
 export async function workloadGrant(req: TokenRequest, assertion: UnverifiedAssertion, issuer: WorkloadIssuer): Promise<TokenResponseBody> {
   const { ctx, params, client } = req;
@@ -39,22 +39,27 @@ export async function workloadGrant(req: TokenRequest, assertion: UnverifiedAsse
   const rule = matchWorkloadRule(issuer, payload); // CL-8: mapped by rule, or refused
   const identity = await workloadIdentity(ctx, rule, client); // ID-2 / ID-3: active, and this client's
   const asked = requestedScope(params.get('scope'));
-  const scope = assertionScope(asked, allowedScopes(identity, ctx.config.scopesSupported), ctx.config); // requested ∩ allowed
-  const resources = workloadResources(params.getAll('resource'), identity, ctx.config); // RFC 8707 §2
+  const scope = assertionScope(asked, workloadAllowedScopes(identity, ctx.config), ctx.config); // requested ∩ what client credentials would allow (DL-4)
+  const resources = workloadResources(params.getAll('resource'), identity, ctx); // RFC 8707 §2; an agent's default audience too (DL-4)
   await checkAssertionReplay(ctx, 'jwt_bearer', payload); // RFC 7523 §3 (7)
+  const agent = identity.kind === 'agent' ? identity.agent : null;
 
+  // Signed before the transaction, as client credentials does: a WebCrypto signature completes on a
+  // later event-loop turn, and an open SQLite transaction would hold the one connection meanwhile.
+  const access = await signAccessToken(ctx, {
+    subject: agent ? agent.id : client.clientId,
+    clientId: client.clientId,
+    userId: null,
+    grantId: null,
+    scope,
+    audience: resources,
+    ttl: clientTokenTtl(client, ctx.config.ttl.clientCredentials), // ID-3: short-lived, per-client cap (max_token_ttl)
+    ...(req.dpop ? { cnfJkt: req.dpop.jkt } : {}),
+    extraClaims: identityClaims(identity),
+  });
   return inTransaction(ctx, async (txCtx) => {
-    const access = await issueAccessToken(txCtx, {
-      subject: identity.kind === 'agent' ? identity.agent.id : client.clientId,
-      clientId: client.clientId,
-      userId: null,
-      grantId: null,
-      scope,
-      audience: resources,
-      ttl: ctx.config.ttl.clientCredentials, // ID-3: short-lived
-      ...(req.dpop ? { cnfJkt: req.dpop.jkt } : {}),
-      extraClaims: identityClaims(identity),
-    });
+    await checkAgentStillActive(txCtx, agent, InvalidGrantError); // ID-2: a suspension that landed while signing wins
+    await txCtx.storage.accessTokens.create(access.record);
     await auditIssuance(txCtx.audit, req, {
       event: TokenAuditEvent.Issued,
       userId: null,
@@ -67,16 +72,9 @@ export async function workloadGrant(req: TokenRequest, assertion: UnverifiedAsse
         assertion_iss: payload.iss,
         assertion_sub: payload.sub,
         assertion_jti: payload.jti,
-        ...(identity.kind === 'agent' ? { agent_id: identity.agent.id } : {}),
+        ...(agent ? { agent_id: agent.id } : {}),
       },
     });
     return tokenResponseBody(req, access, { scope, authorizationDetails: null });
   });
-}
-
-function allowedScopes(identity: WorkloadIdentity, supported: string[]): string[] {
-  const list = identity.kind === 'agent' ? identity.agent.allowedScopes : scopeTokens(identity.client.scope);
-  // A service client registered without a scope may have any configured scope (clients/metadata.ts).
-  const base = identity.kind === 'client' && list.length === 0 ? supported : list;
-  return base.filter((s) => !USER_ONLY_SCOPES.has(s));
 }

@@ -4,6 +4,7 @@
  * Read from whichever subject token was verified: ours, an external ID token or an ID-JAG.
  */
 import type { JWTPayload } from 'jose';
+import { mappedAcr } from '../../federation/acr-mappings.ts';
 
 export interface SubjectAuthentication {
   authTime: number | null;
@@ -18,10 +19,14 @@ export function audiencesOf(claims: JWTPayload): string[] {
   return Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
 }
 
-export function authentication(claims: JWTPayload): SubjectAuthentication {
+/**
+ * `acrMappings`: for another issuer's token, its acr values that count as ours (federation/acr-mappings.ts);
+ * an unmapped acr is dropped. Without it the acr is taken as is: our own tokens, or claims already mapped (ID-JAGs, verifyIdJag).
+ */
+export function authentication(claims: JWTPayload, acrMappings?: Readonly<Record<string, string>>): SubjectAuthentication {
   return {
     authTime: typeof claims.auth_time === 'number' ? claims.auth_time : null,
-    acr: typeof claims.acr === 'string' ? claims.acr : null,
+    acr: acrMappings ? mappedAcr(claims.acr, acrMappings) : typeof claims.acr === 'string' ? claims.acr : null,
     amr: Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string') : [],
   };
 }

@@ -75,7 +75,7 @@ export async function verifyFederatedIdToken(ctx: ServerContext, client: ClientR
       jti: null,
       expiresAt: claims.exp as number,
       origin: federatedOrigin(claims),
-      ...authentication(claims),
+      ...authentication(claims, issuer.acrMappings), // the partner's acr only through the operator's mapping (federation/acr-mappings.ts)
     };
   });
 }

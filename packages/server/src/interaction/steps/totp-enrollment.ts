@@ -12,6 +12,8 @@ import type { ServerContext } from '../../context.ts';
 import { constantTimeEqual } from '../../crypto/hash.ts';
 import { clientIp } from '../../http/client-ip.ts';
 import type { Params } from '../../http/params.ts';
+import { inTransaction } from '../../grants/shared/commit.ts';
+import type { UserRecord } from '../../storage/records.ts';
 import { auditTotpEnrollment } from '../audit.ts';
 import type { LoadedInteraction } from '../load.ts';
 import { readPendingLogin } from '../pending-login.ts';
@@ -41,12 +43,20 @@ export async function postTotpEnrollment(c: Context, ctx: ServerContext, throttl
   );
   if (refused) return refused;
   if (!enrollment || !(await finishEnrollment(ctx, id, pending, enrollment))) return expiredLogin(c, ctx, loaded);
-  // Re-read so a concurrent change to the account is neither lost nor overwritten by a second secret.
-  const current = await ctx.storage.users.get(user.id);
-  if (!current || current.disabled) return expiredLogin(c, ctx, loaded);
-  if (hasTotp(current)) return seeOther(c, interactionUrl(ctx, id));
-  const enrolled = { ...current, totpSecretEncrypted: await ctx.envelope.encrypt(enrollment.secret, 'totp'), updatedAt: ctx.now() };
-  if (!(await ctx.storage.users.update(enrolled))) return expiredLogin(c, ctx, loaded);
-  await auditTotpEnrollment(ctx, { userId: user.id, clientId: loaded.request.clientId, ip: clientIp(c) });
-  return completeLogin(c, ctx, throttle, loaded, enrolled, ['pwd', 'otp']);
+  const secretEncrypted = await ctx.envelope.encrypt(enrollment.secret, 'totp');
+  // The user row is written whole (storage users.update): read it locked, in the transaction that
+  // writes it, so a concurrent change to the account (an administrator's disable, a SCIM update)
+  // is neither lost nor overwritten, and a second secret never replaces the first.
+  const outcome = await inTransaction(ctx, async (tx): Promise<{ enrolled: UserRecord } | 'expired' | 'enrolled-meanwhile'> => {
+    const current = await tx.storage.users.getForUpdate(user.id);
+    if (!current || current.disabled) return 'expired';
+    if (hasTotp(current)) return 'enrolled-meanwhile';
+    const enrolled = { ...current, totpSecretEncrypted: secretEncrypted, updatedAt: tx.now() };
+    if (!(await tx.storage.users.update(enrolled))) return 'expired';
+    await auditTotpEnrollment(tx, { userId: user.id, clientId: loaded.request.clientId, ip: clientIp(c) });
+    return { enrolled };
+  });
+  if (outcome === 'expired') return expiredLogin(c, ctx, loaded);
+  if (outcome === 'enrolled-meanwhile') return seeOther(c, interactionUrl(ctx, id));
+  return completeLogin(c, ctx, throttle, loaded, outcome.enrolled, ['pwd', 'otp']);
 }

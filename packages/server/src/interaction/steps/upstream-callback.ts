@@ -11,6 +11,7 @@
  * 8176), bound to the interaction, and back to the interaction page for consent. Every outcome
  * is audited; a failure shows an error page and leaves no session.
  */
+import { mappedAcr } from '../../federation/acr-mappings.ts';
 import type { Context } from 'hono';
 import type { ServerContext } from '../../context.ts';
 import { sha256 } from '../../crypto/hash.ts';
@@ -63,7 +64,7 @@ export async function upstreamCallback(c: Context, ctx: ServerContext): Promise<
 
     const claims = await redeemUpstreamCode(ctx, provider, state, pending, callbackUrl(ctx, c), loaded.request.maxAge);
     const { user, outcome } = await resolveUpstreamAccount(ctx, provider, claims);
-    const upstreamAcr = typeof claims.acr === 'string' ? provider.acrMappings[claims.acr] : undefined;
+    const upstreamAcr = mappedAcr(claims.acr, provider.acrMappings) ?? undefined; // own keys only: an acr of "constructor" maps nothing
     // No throttle: an upstream login never counted failures against the local account.
     return await completeLogin(c, ctx, null, loaded, user, AMR, { acr: upstreamAcr, auditData: { provider: provider.id, account: outcome } });
   } catch (err) {

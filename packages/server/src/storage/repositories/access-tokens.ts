@@ -55,6 +55,22 @@ export function accessTokensRepository(ctx: RepoContext): Storage['accessTokens'
         return true;
       });
     },
+    /** Tokens already expired are revoked too but need no event: a resource server refuses them anyway. */
+    revokeGrantlessByClient(clientId, at, reason) {
+      return withTransaction(ctx, async (db) => {
+        const rows = await db
+          .updateTable('access_tokens')
+          .set({ revoked_at: at })
+          .where('client_id', '=', clientId)
+          .where('grant_id', 'is', null)
+          .where('revoked_at', 'is', null)
+          .returning(['jti', 'expires_at'])
+          .execute();
+        const live = rows.filter((r) => r.expires_at > at);
+        await appendRevocationEvents(ctx, db, live.map((r) => ({ jti: r.jti, grantId: null, expiresAt: r.expires_at, revokedAt: at, reason })));
+        return rows.length;
+      });
+    },
     /** Deletes up to `limit` rows with expires_at < before (a token expiring exactly at `before` stays). */
     async purgeExpired(before, limit) {
       return affected(ctx, PURGE[ctx.kind], [before, limit]);

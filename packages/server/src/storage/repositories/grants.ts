@@ -185,6 +185,23 @@ function agentClientTokens(agentId: string, at: number): ExtraRevocation {
       .execute();
 }
 
+/**
+ * A user's tokens on no grant (ID-JAG, RFC 7523 user assertions): introspection already counts
+ * them dead once the user is disabled (endpoints/token-state.ts); revoked with the user's grants
+ * so the feed (CO-1) tells resource servers too. Token rows after the grants: the lock order holds.
+ */
+function userGrantlessTokens(userId: string, at: number): ExtraRevocation {
+  return (db) =>
+    db
+      .updateTable('access_tokens')
+      .set({ revoked_at: at })
+      .where('user_id', '=', userId)
+      .where('grant_id', 'is', null)
+      .where('revoked_at', 'is', null)
+      .returning(['jti', 'expires_at'])
+      .execute();
+}
+
 /** delegation_chain, delegation_profile, auth_time, acr, amr: all null on grants that are no exchange's. */
 function delegationColumns(d: GrantDelegation | null): [string | null, string | null, number | null, string | null, string | null] {
   if (d === null) return [null, null, null, null, null];
@@ -245,8 +262,9 @@ export function grantsRepository(ctx: RepoContext): Storage['grants'] {
     revokeByAgent(agentId, at, reason) {
       return revokeTrees(ctx, sql`agent_id = ${agentId}`, at, reason, agentClientTokens(agentId, at));
     },
+    /** The user's grants and their trees, plus the user's tokens on no grant (ID-JAG). */
     revokeByUser(userId, at, reason) {
-      return revokeTrees(ctx, sql`user_id = ${userId}`, at, reason);
+      return revokeTrees(ctx, sql`user_id = ${userId}`, at, reason, userGrantlessTokens(userId, at));
     },
     lockUserTrees(userId) {
       return lockUserTrees(ctx, userId);

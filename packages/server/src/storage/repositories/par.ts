@@ -33,12 +33,16 @@ export function parRepository(ctx: RepoContext): Storage['par'] {
         })
         .execute();
     },
-    /** Compare-and-set: unused and unexpired (expires_at > now), or nothing. */
-    async consume(id, now) {
+    /**
+     * Compare-and-set: unused, unexpired (expires_at > now) and pushed by `clientId`, or nothing.
+     * The client binding is in the same UPDATE so another client cannot burn the request (RFC 9126 §4).
+     */
+    async consume(id, clientId, now) {
       const row = await ctx.db
         .updateTable('par_requests')
         .set({ consumed_at: now })
         .where('id', '=', id)
+        .where('client_id', '=', clientId)
         .where('consumed_at', 'is', null)
         .where('expires_at', '>', now)
         .returningAll()

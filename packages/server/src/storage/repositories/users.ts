@@ -50,6 +50,18 @@ export function usersRepository(ctx: RepoContext): Storage['users'] {
       const row = await first<Selectable<UsersTable>>(ctx, 'select * from users where id = ?', [id]);
       return row ? fromRow(row) : null;
     },
+    /**
+     * PostgreSQL (READ COMMITTED): `for update` waits for a writer holding the row and returns its
+     * committed version, and makes later writers wait for this transaction, so every user write
+     * (admin enable/disable, SCIM, deprovisioning, upstream role mapping) starts from the row as
+     * the last one left it. SQLite: BEGIN IMMEDIATE already serialises write transactions.
+     */
+    async getForUpdate(id) {
+      let q = ctx.db.selectFrom('users').selectAll().where('id', '=', id);
+      if (ctx.kind === 'postgres') q = q.forUpdate();
+      const row = await q.executeTakeFirst();
+      return row ? fromRow(row) : null;
+    },
     async getByEmail(email) {
       const row = await ctx.db.selectFrom('users').selectAll().where('email_lower', '=', emailKey(email)).executeTakeFirst();
       return row ? fromRow(row) : null;
@@ -57,6 +69,7 @@ export function usersRepository(ctx: RepoContext): Storage['users'] {
     async create(record) {
       await ctx.db.insertInto('users').values(toRow(record)).execute();
     },
+    /** Replaces the whole row: read it with getForUpdate in the same transaction first. */
     async update(record) {
       const { id, ...rest } = toRow(record);
       const result = await ctx.db.updateTable('users').set(rest).where('id', '=', id).executeTakeFirst();
