@@ -165,6 +165,7 @@ export const clientRoutes = [
     params: ClientIdParam,
     success: { status: 204, description: 'Deleted.' },
     errors: [404],
+    retryOnDeadlock: true, // against a deprovisioning (clients/lifecycle.ts); writes through ctx only
     async handle({ ctx, params }) {
       await editableClient(ctx, params.clientId);
       await deleteClient(ctx, params.clientId, 'client deleted by an administrator');

@@ -46,6 +46,8 @@ export interface RouteDefinition<P extends Schema | undefined, Q extends Schema 
   errors?: number[];
   /** Writes run in one storage transaction with their audit event, unless they touch other resources (keys). */
   transactional?: boolean;
+  /** The transaction is re-run on a PostgreSQL deadlock (grants/shared/commit.ts): only for handlers writing through their context alone. */
+  retryOnDeadlock?: boolean;
   handle(input: HandlerInput<Out<P>, Out<Q>, Out<B>>): Promise<unknown>;
 }
 
@@ -88,7 +90,7 @@ export function registerRoute(app: Hono, ctx: ServerContext, route: AdminRoute):
       return result;
     };
     const write = route.method !== 'get' && route.transactional !== false;
-    const result = write ? await inTransaction(ctx, run) : await run(ctx);
+    const result = write ? await inTransaction(ctx, run, { retryOnDeadlock: route.retryOnDeadlock === true }) : await run(ctx);
     const headers = { 'cache-control': 'no-store' };
     if (route.success.status === 204) return c.body(null, 204, headers);
     return c.json(result as object, route.success.status, headers);

@@ -1,8 +1,8 @@
 /**
  * Removing a client. RFC 7592 §2.3: when a client is deleted the server SHOULD immediately
  * invalidate all grants and active tokens issued to it — the admin API does the same.
- * Grants (and through revokeTree their refresh and access tokens) are revoked first, so a failure
- * half-way leaves the client in place rather than tokens without a client.
+ * Grants (and through revokeTree their refresh and access tokens) are revoked first, in the same
+ * transaction as the client row, so a failure half-way leaves the client and its tokens as they were.
  */
 import type { ServerContext } from '../context.ts';
 
@@ -28,15 +28,23 @@ export async function revokeClientGrants(ctx: Pick<ServerContext, 'storage' | 'n
 }
 
 /**
- * Revokes the client's grants, then — in one transaction — its tokens on no grant and the client
- * row. Introspection already counts such tokens dead once their client is gone
- * (endpoints/token-state.ts); revoking them publishes that on the feed (CO-1) for resource
- * servers that validate JWTs locally. Returns false when the client did not exist.
+ * Revokes the client's grants, its tokens on no grant and deletes the client row, all in one
+ * transaction through its storage. Introspection already counts grant-less tokens dead once their
+ * client is gone (endpoints/token-state.ts); revoking them publishes that on the feed (CO-1) for
+ * resource servers that validate JWTs locally. Returns false when the client did not exist.
+ *
+ * Lock order per tree: grants → token rows → audit advisory lock (the revocation events). A
+ * concurrent deprovisioning may hold that lock from an earlier tree and then want a token row
+ * taken here (an ID-JAG token of its user issued through this client), so PostgreSQL can pick
+ * either as deadlock victim (40P01). Everything here writes through the transaction, so the whole
+ * transaction may run again — but only where it is opened: nested in a caller's transaction
+ * (admin route, RFC 7592 DELETE) `storage.transaction` reuses it, and after a deadlock that one is
+ * aborted, so only the caller's `inTransaction(..., { retryOnDeadlock: true })` can re-run it.
  */
 export async function deleteClient(ctx: Pick<ServerContext, 'storage' | 'now'>, clientId: string, reason: string): Promise<boolean> {
-  if (!(await ctx.storage.clients.get(clientId))) return false;
-  await revokeClientGrants(ctx, clientId, reason);
   return ctx.storage.transaction(async (tx) => {
+    if (!(await tx.clients.get(clientId))) return false;
+    await revokeClientGrants({ storage: tx, now: ctx.now }, clientId, reason);
     await tx.accessTokens.revokeGrantlessByClient(clientId, ctx.now(), reason);
     return tx.clients.delete(clientId);
   });

@@ -2,9 +2,16 @@
  * Dynamic Client Registration (RFC 7591) and its management protocol (RFC 7592).
  *
  *   POST   /register            policy → rate → software → metadata → create → 201   (RFC 7591 §3)
+ *                               open: rate per address before the body is read; allowlist: the
+ *                               software_id first, then rate per software_id and address, so only
+ *                               approved attempts count (register/policy.ts). Behind a proxy
+ *                               (clientIp trusts no forwarded headers) the address is the proxy's,
+ *                               and the limit is effectively global.
  *   GET    /register/:clientId  registration access token → 200, without the token  (RFC 7592 §2.1)
- *   PUT    /register/:clientId  registration access token → metadata → replace → 200 with a new
- *                               registration access token; the old one gets 401      (RFC 7592 §2.2)
+ *   PUT    /register/:clientId  registration access token → metadata → in one transaction: the
+ *                               token again, against the row locked for update → replace → 200
+ *                               with a new registration access token; the old one gets 401, also
+ *                               when two PUTs race with it (compare-and-set)        (RFC 7592 §2.2)
  *   DELETE /register/:clientId  registration access token → revoke + delete → 204   (RFC 7592 §2.3)
  *
  * With `dcr.policy: off` the POST answers 404 and creates nothing; the management routes stay,
@@ -38,9 +45,10 @@ export function registerRegistrationRoutes(app: Hono, ctx: ServerContext): void 
     if (ctx.config.dcr.policy === 'off') {
       throw new NotFoundError('Dynamic client registration is disabled on this server (dcr.policy is off); ask an administrator to register the client.');
     }
-    policy.checkRate(c, ctx.now());
+    policy.checkAddressRate(c, ctx.now());
     const body = await readJsonObject(c);
     policy.checkSoftware(body);
+    policy.checkSoftwareRate(c, body, ctx.now());
     const result = await inTransaction(ctx, async (tx) => {
       const r = await registerClient(tx, body);
       await audit(tx, c, 'client.registered', r.client.clientId, {
@@ -61,10 +69,14 @@ export function registerRegistrationRoutes(app: Hono, ctx: ServerContext): void 
   });
 
   app.put(configurationPath, async (c) => {
-    const current = await authenticateRegistrationAccess(c, ctx, c.req.param('clientId') ?? '');
+    const clientId = c.req.param('clientId') ?? '';
+    await authenticateRegistrationAccess(c, ctx, clientId);
     const body = await readJsonObject(c);
     policy.checkSoftware(body);
     const result = await inTransaction(ctx, async (tx) => {
+      // Compare-and-set: the token may have been rotated (a racing PUT) or the client deleted
+      // since the check above; the locked row is also the one the update replaces.
+      const current = await authenticateRegistrationAccess(c, tx, clientId, true);
       const r = await updateClient(tx, current, body);
       await audit(tx, c, 'client.updated', current.clientId, { secret_issued: r.clientSecret !== null });
       return r;
@@ -74,10 +86,15 @@ export function registerRegistrationRoutes(app: Hono, ctx: ServerContext): void 
 
   app.delete(configurationPath, async (c) => {
     const client = await authenticateRegistrationAccess(c, ctx, c.req.param('clientId') ?? '');
-    await inTransaction(ctx, async (tx) => {
-      await unregisterClient(tx, client);
-      await audit(tx, c, 'client.deleted', client.clientId);
-    });
+    // Retried on a PostgreSQL deadlock (with a deprovisioning: clients/lifecycle.ts): every write goes through tx.
+    await inTransaction(
+      ctx,
+      async (tx) => {
+        await unregisterClient(tx, client);
+        await audit(tx, c, 'client.deleted', client.clientId);
+      },
+      { retryOnDeadlock: true },
+    );
     return c.body(null, 204);
   });
 }

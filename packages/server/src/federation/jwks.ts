@@ -5,18 +5,28 @@
  * host, no redirects, a deadline and a size limit), cached for `jwksCacheSeconds`, and fetched
  * again early only when a JWT names a `kid` the cached set lacks (key rotation), at most once per
  * cooldown so unknown kids cannot make us hammer the issuer. A failed fetch is remembered for
- * JWKS_FAILURE_COOLDOWN_MS, and an expired set is served for one more cache age while fetching
- * fails (remoteSet).
+ * JWKS_FAILURE_COOLDOWN_MS, and an expired set is served for a short grace (JWKS_STALE_GRACE_MAX_MS
+ * at most) while the issuer is unreachable; an answer that withdraws the set ends it (remoteSet).
  */
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { ServerContext } from '../context.ts';
 import type { FederationConfig } from './schema.ts';
 import { publicJwkProblem } from '../dpop/public-jwk.ts';
-import { safeFetch } from '../clients/ssrf-fetch.ts';
+import { OutboundFetchError, safeFetch } from '../clients/ssrf-fetch.ts';
+
+/** What safeFetch reports for an issuer it could not reach: an outage, not an answer. */
+const UNREACHABLE: ReadonlySet<OutboundFetchError['code']> = new Set(['ERR_DNS', 'ERR_NETWORK', 'ERR_TIMEOUT']);
 
 /** Thrown when an issuer's keys cannot be obtained; the grant turns it into invalid_grant. */
 export class IssuerKeysError extends Error {
   override name = 'IssuerKeysError';
+  constructor(
+    message: string,
+    /** The issuer could not be reached or failed (network error, timeout, 5xx): the only failures the stale grace covers. */
+    readonly transient = false,
+  ) {
+    super(message);
+  }
 }
 
 export interface KeySource {
@@ -33,12 +43,14 @@ const REFETCH_COOLDOWN_MS = 30 * 1000;
  * from memory meanwhile.
  */
 export const JWKS_FAILURE_COOLDOWN_MS = 30 * 1000;
+/** The longest an expired set is served past its cache age while the issuer is unreachable. */
+export const JWKS_STALE_GRACE_MAX_MS = 5 * 60 * 1000;
 
 interface RemoteState {
   set: JWTVerifyGetKey | null;
   fetchedAt: number;
   /** The last fetch that failed, and when: answered again until JWKS_FAILURE_COOLDOWN_MS has passed. */
-  failure: { error: unknown; at: number } | null;
+  failure: { error: unknown; at: number; transient: boolean } | null;
   inFlight: Promise<JWTVerifyGetKey> | null;
 }
 
@@ -69,9 +81,11 @@ function localSet(jwks: { keys: unknown }, issuer: string): JWTVerifyGetKey {
 }
 
 /**
- * An expired set is still used, for one more cache age (`jwksCacheSeconds`), while fetching a new
- * one fails: an issuer's outage must not stop its users at once, and a key it removed stays usable
- * only that long — the same bound as the removal not being seen before the cache expires.
+ * An expired set is still used for a grace of min(cache age, JWKS_STALE_GRACE_MAX_MS) while the
+ * issuer is unreachable (network error, timeout, 5xx): an issuer's outage must not stop its users
+ * at once. A key the issuer removed thus stays usable up to cache age + grace after our last good
+ * fetch (15 min with the default 600 s), not just the cache age. An answer — a 4xx such as 404/410
+ * from a withdrawn JWKS, a redirect, an oversized or invalid document — ends the grace at once.
  */
 function remoteSet(config: FederationConfig, jwksUri: string, issuer: string): JWTVerifyGetKey {
   const state: RemoteState = { set: null, fetchedAt: 0, failure: null, inFlight: null };
@@ -84,7 +98,7 @@ function remoteSet(config: FederationConfig, jwksUri: string, issuer: string): J
         state.failure = null;
         return set;
       }, (error: unknown) => {
-        state.failure = { error, at: Date.now() };
+        state.failure = { error, at: Date.now(), transient: error instanceof IssuerKeysError && error.transient };
         throw error;
       })
       .finally(() => {
@@ -93,7 +107,9 @@ function remoteSet(config: FederationConfig, jwksUri: string, issuer: string): J
     return state.inFlight;
   };
   const coolingDown = (): boolean => state.failure !== null && Date.now() - state.failure.at < JWKS_FAILURE_COOLDOWN_MS;
-  const stale = (): JWTVerifyGetKey | null => (state.set !== null && Date.now() - state.fetchedAt < 2 * cacheMs ? state.set : null);
+  const graceMs = Math.min(cacheMs, JWKS_STALE_GRACE_MAX_MS);
+  const stale = (): JWTVerifyGetKey | null =>
+    state.set !== null && state.failure?.transient === true && Date.now() - state.fetchedAt < cacheMs + graceMs ? state.set : null;
   const current = async (): Promise<JWTVerifyGetKey> => {
     if (state.set !== null && Date.now() - state.fetchedAt < cacheMs) return state.set;
     if (coolingDown()) {
@@ -130,11 +146,12 @@ async function fetchSet(config: FederationConfig, jwksUri: string, issuer: strin
       devAllowedHosts: config.devAllowedHosts,
       headers: { accept: 'application/json, application/jwk-set+json' },
     });
-    if (response.status !== 200) throw new IssuerKeysError(`The jwks_uri of the issuer ${issuer} answered HTTP ${response.status}.`);
+    if (response.status !== 200) throw new IssuerKeysError(`The jwks_uri of the issuer ${issuer} answered HTTP ${response.status}.`, response.status >= 500);
     body = response.body;
   } catch (err) {
     if (err instanceof IssuerKeysError) throw err;
-    throw new IssuerKeysError(`The jwks_uri of the issuer ${issuer} could not be fetched (${(err as Error).message}).`);
+    const unreachable = !(err instanceof OutboundFetchError) || UNREACHABLE.has(err.code);
+    throw new IssuerKeysError(`The jwks_uri of the issuer ${issuer} could not be fetched (${(err as Error).message}).`, unreachable);
   }
   let parsed: unknown;
   try {

@@ -4,13 +4,12 @@ import type { ServerContext } from '../context.ts';
 import { scimJson } from './errors.ts';
 import { param, read, scimHandler, write, writeWithBody } from './handler.ts';
 import { listQueryParams, listResponse, parseListQuery, project, projectionQuery, userNameEquals } from './list.ts';
-import { applyPatch } from './patch-apply.ts';
 import { parsePatchRequest } from './patch-request.ts';
 import { SCIM_BASE } from './paths.ts';
 import { USER } from './resource-schemas.ts';
 import { parseUserInput } from './user-input.ts';
 import { userResource } from './user-resource.ts';
-import { allUsers, createUser, deleteUser, loadUser, loadWritableUser, replaceUser } from './user-service.ts';
+import { allUsers, createUser, deleteUser, loadUser, loadWritableUser, patchUser, replaceUser } from './user-service.ts';
 
 export function registerUserRoutes(app: Hono, ctx: ServerContext): void {
   const base = `${SCIM_BASE}/Users`;
@@ -40,11 +39,10 @@ export function registerUserRoutes(app: Hono, ctx: ServerContext): void {
   }));
 
   app.patch(`${base}/:id`, scimHandler(ctx, async (c) => {
+    // The operations apply to the user as locked in this transaction (patchUser), not to this read.
     const updated = await writeWithBody(ctx, c, async (w, body) => {
       const operations = parsePatchRequest(body);
-      const current = await loadWritableUser(w.ctx, param(c, 'id'));
-      const patched = applyPatch(userResource(issuer, current), operations, USER);
-      return replaceUser(w, current, parseUserInput(patched));
+      return patchUser(w, await loadWritableUser(w.ctx, param(c, 'id')), operations);
     });
     return ok(userResource(issuer, updated));
   }));

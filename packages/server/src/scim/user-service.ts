@@ -17,8 +17,12 @@ import { revokeVaultAfterDeprovisioning } from '../account/vault-deprovision.ts'
 import type { ScimUserAttributes, UserRecord } from '../storage/records.ts';
 import type { ScimPrincipal } from './auth.ts';
 import { notFound, uniqueness } from './errors.ts';
-import type { UserInput } from './user-input.ts';
-import type { UserParts } from './user-resource.ts';
+import { applyPatch } from './patch-apply.ts';
+import { patchedPassword } from './patch-password.ts';
+import type { PatchOperation } from './patch-request.ts';
+import { USER } from './resource-schemas.ts';
+import { parseUserInput, type UserInput } from './user-input.ts';
+import { userResource, type UserParts } from './user-resource.ts';
 import { assertMayReactivate, assertNotAdministrator, endSessionsAndGrants } from './user-guards.ts';
 
 export interface WriteContext {
@@ -55,7 +59,8 @@ export async function loadUser(ctx: ServerContext, id: string): Promise<UserPart
 
 /**
  * loadUser for PUT, PATCH and DELETE: administrators are read-only to SCIM (user-guards.ts).
- * A plain read (PATCH applies its operations to it): each write then starts from lockWritableUser.
+ * A plain read that answers 404 and 403 before any work: each write then starts from
+ * lockWritableUser, and nothing it writes comes from this read.
  */
 export async function loadWritableUser(ctx: ServerContext, id: string): Promise<UserParts> {
   const parts = await loadUser(ctx, id);
@@ -69,7 +74,9 @@ export async function loadWritableUser(ctx: ServerContext, id: string): Promise<
  * write from the earlier, unlocked read would undo an administrator's disable, promotion or
  * password change committed in between; the checks run again on the row as it is now.
  */
-async function lockWritableUser(ctx: ServerContext, id: string): Promise<{ user: UserRecord; attributes: ScimUserAttributes }> {
+type LockedUser = { user: UserRecord; attributes: ScimUserAttributes };
+
+async function lockWritableUser(ctx: ServerContext, id: string): Promise<LockedUser> {
   const user = await ctx.storage.users.getForUpdate(id);
   const attributes = user ? await ctx.storage.scim.getUser(id) : null;
   if (!user || !attributes || attributes.deletedAt !== null) throw notFound(`No user ${id}.`);
@@ -141,13 +148,35 @@ export async function createUser(w: WriteContext, input: UserInput): Promise<Use
   return userParts(ctx, user, attributes);
 }
 
-/** PUT, and PATCH after its operations are applied: the input replaces every writable attribute. */
+/** PUT: the input replaces every writable attribute. */
 export async function replaceUser(w: WriteContext, current: UserParts, input: UserInput): Promise<UserParts> {
-  const { ctx } = w;
   assertNotAdministrator(current.user);
   // scrypt takes tens of ms: hashed before the row lock, which would otherwise queue every other write of the user.
   const passwordHash = input.password !== null ? await hashPassword(input.password) : null;
-  const locked = await lockWritableUser(ctx, current.user.id);
+  return writeReplacement(w, await lockWritableUser(w.ctx, current.user.id), input, passwordHash);
+}
+
+/**
+ * PATCH (RFC 7644 §3.5.2): the operations apply to the locked user's representation, so every
+ * attribute the PATCH does not name (active above all) is the user's as it is now, not as an
+ * earlier read saw it: a PATCH of displayName neither re-enables a user disabled meanwhile nor
+ * trips over an administrator's disable (assertMayReactivate). The password is hashed before
+ * the lock, from the operations (patch-password.ts).
+ */
+export async function patchUser(w: WriteContext, current: UserParts, operations: PatchOperation[]): Promise<UserParts> {
+  assertNotAdministrator(current.user);
+  const password = patchedPassword(operations, USER);
+  const preHashed = password !== null ? await hashPassword(password) : null;
+  const locked = await lockWritableUser(w.ctx, current.user.id);
+  const input = parseUserInput(applyPatch(userResource(w.ctx.config.issuer, await userParts(w.ctx, locked.user, locked.attributes)), operations, USER));
+  // Only when patchedPassword read the operations differently from applyPatch: then hashed under the lock (correct, just slower for racing writers).
+  const passwordHash = input.password === null ? null : input.password === password ? preHashed : await hashPassword(input.password);
+  return writeReplacement(w, locked, input, passwordHash);
+}
+
+/** The write PUT and PATCH share, from the locked row: `input` replaces every writable attribute. */
+async function writeReplacement(w: WriteContext, locked: LockedUser, input: UserInput, passwordHash: string | null): Promise<UserParts> {
+  const { ctx } = w;
   const reactivate = input.active === true && locked.user.disabled;
   if (reactivate) assertMayReactivate(locked.user, locked.attributes);
   if (input.userName.toLowerCase() !== locked.user.email.toLowerCase()) await assertUserNameFree(ctx, input.userName, locked.user.id);

@@ -52,6 +52,8 @@ export interface Storage {
 
   clients: {
     get(clientId: string): Promise<ClientRecord | null>;
+    /** `get` inside a transaction that writes the client, locking the row until commit (PostgreSQL `for update`; never cached). */
+    getForUpdate(clientId: string): Promise<ClientRecord | null>;
     create(record: ClientRecord): Promise<void>;
     /** Replaces the whole record (RFC 7592 PUT semantics). Returns false when absent. */
     update(record: ClientRecord): Promise<boolean>;
@@ -67,6 +69,8 @@ export interface Storage {
      * back a stale whole row (update replaces every column). Lock order: the user row first.
      */
     getForUpdate(id: string): Promise<UserRecord | null>;
+    /** `get` inside an issuance transaction, locking the row against a concurrent disable until commit (PostgreSQL `for share`). */
+    getForShare(id: string): Promise<UserRecord | null>;
     /** Case-insensitive lookup. */
     getByEmail(email: string): Promise<UserRecord | null>;
     create(record: UserRecord): Promise<void>;

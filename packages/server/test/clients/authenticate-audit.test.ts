@@ -71,6 +71,21 @@ describe.each<Backend>(['sqlite', 'postgres'])('AU-1 audit of failed client auth
     expect(row).toMatchObject({ reason: 'method none used, client_secret_basic registered', data: { endpoint: 'par', method: 'none' } });
   });
 
+  it('records a refused private_key_jwt assertion with its precise reason while the response equals the one for an unknown client', async () => {
+    const hs256 = (clientId: string) =>
+      new SignJWT({ iss: clientId, sub: clientId, aud: h.issuer, jti: randomUUID(), exp: now() + 60 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('a guessed shared secret of 32 bytes!'));
+    const form = async (clientId: string) => ({ grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE_JWT_BEARER, client_assertion: await hs256(clientId) });
+    const existing = await postForm(h.url('/token'), await form('audit-jwt'));
+    const unknown = await postForm(h.url('/token'), await form('audit-nobody'));
+    expect(existing.status).toBe(401);
+    expect(existing.status).toBe(unknown.status);
+    expect(existing.body).toEqual({ error: 'invalid_client', error_description: CLIENT_AUTHENTICATION_FAILED });
+    expect(existing.body).toEqual(unknown.body);
+    const rows = await failures();
+    expect(rows.findLast((r) => r.clientId === 'audit-jwt')).toMatchObject({ reason: expect.stringMatching(/alg "HS256"\) is not accepted; sign with/), data: { endpoint: 'token', method: 'private_key_jwt' } });
+    expect(rows.findLast((r) => r.clientId === 'audit-nobody')).toMatchObject({ reason: 'unknown client', data: { endpoint: 'token', method: 'private_key_jwt' } });
+  });
+
   it('records one row per failure of every kind, none for successes', async () => {
     const before = (await failures()).length;
     const attempts: [Record<string, string>, Record<string, string>, number][] = [
@@ -99,8 +114,8 @@ describe.each<Backend>(['sqlite', 'postgres'])('AU-1 audit of failed client auth
     expect((await postForm(h.url('/token'), form)).status).toBe(200);
     const replay = await postForm(h.url('/token'), form);
     expect(replay.status).toBe(401);
-    expect(replay.body.error_description).toMatch(/already been used/);
-    const row = (await failures()).find((r) => r.clientId === 'audit-jwt');
+    expect(replay.body.error_description).toBe(CLIENT_AUTHENTICATION_FAILED);
+    const row = (await failures()).findLast((r) => r.clientId === 'audit-jwt');
     expect(row?.reason).toMatch(/already been used/);
     expect(JSON.stringify(row)).not.toContain(once);
   });

@@ -47,12 +47,35 @@ function authenticate(clientAssertion: string, path = '/token', extra: Record<st
   return postForm(h.url(path), { grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE_JWT_BEARER, client_assertion: clientAssertion, ...extra });
 }
 
-async function expectRefused(clientAssertion: string, description: RegExp | string, extra: Record<string, string> = {}): Promise<void> {
+/** The reason of the last failed client authentication audited for this client id. */
+async function lastAuditedReason(clientId: string): Promise<string | null | undefined> {
+  const rows = await h.ctx.storage.audit.list({ event: 'client_authentication', clientId, limit: 10_000 });
+  return rows.at(-1)?.reason;
+}
+
+/**
+ * Refused once the client was found: the client sees only the generic description (as for an
+ * unknown client), the audit row keeps the precise reason.
+ */
+async function expectRefused(clientAssertion: string, reason: RegExp, extra: Record<string, string> = {}, clientId = 'jwt-app'): Promise<void> {
+  const res = await authenticate(clientAssertion, '/token', extra);
+  expect(res.status).toBe(401);
+  expect(res.body).toEqual({ error: 'invalid_client', error_description: CLIENT_AUTHENTICATION_FAILED });
+  expect(await lastAuditedReason(clientId)).toMatch(reason);
+}
+
+/** Refused before any client is looked up (the same answer for every client id): the precise description. */
+async function expectMalformed(clientAssertion: string, description: RegExp, extra: Record<string, string> = {}): Promise<void> {
   const res = await authenticate(clientAssertion, '/token', extra);
   expect(res.status).toBe(401);
   expect(res.body.error).toBe('invalid_client');
-  if (typeof description === 'string') expect(res.body.error_description).toBe(description);
-  else expect(res.body.error_description).toMatch(description);
+  expect(res.body.error_description).toMatch(description);
+}
+
+/** The whole answer to a request, minus what differs between any two requests. */
+async function answer(clientAssertion: string): Promise<{ status: number; body: unknown; challenge: string | null }> {
+  const res = await authenticate(clientAssertion);
+  return { status: res.status, body: res.body, challenge: res.headers.get('www-authenticate') };
 }
 
 beforeAll(async () => {
@@ -99,6 +122,7 @@ beforeAll(async () => {
     metadata: { token_endpoint_auth_signing_alg: 'PS256' },
   });
   await h.createClient({ clientId: 'jwt-rsa-any', tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [rsaPublicJwk] as Record<string, unknown>[] } });
+  await h.createClient({ clientId: 'jwt-no-keys', tokenEndpointAuthMethod: 'private_key_jwt' });
   await h.createClient({ clientId: 'basic-app', secret: 'basic-secret-Zr8Qk2mV9xW4pL7nT1yB6cH3jD5fG0aS', tokenEndpointAuthMethod: 'client_secret_basic' });
 });
 afterAll(async () => {
@@ -191,18 +215,18 @@ describe('RFC 7523 §3 private_key_jwt: refused assertions (RFC 7521 §4.2.1 inv
   });
 
   it('OIDC DCR §2: refuses an alg other than the registered token_endpoint_auth_signing_alg, accepts that one', async () => {
-    await expectRefused(await assertion(rsaRs256, {}, {}, 'jwt-ps256'), /alg "RS256".*not accepted; sign with PS256/);
+    await expectRefused(await assertion(rsaRs256, {}, {}, 'jwt-ps256'), /alg "RS256".*not accepted; sign with PS256/, {}, 'jwt-ps256');
     expect((await authenticate(await assertion(rsaPs256, {}, {}, 'jwt-ps256'))).status).toBe(200);
     // The same key and RS256 assertion pass for a client that registered no signing alg.
     expect((await authenticate(await assertion(rsaRs256, {}, {}, 'jwt-rsa-any'))).status).toBe(200);
   });
 
   it('refuses sub different from iss', async () => {
-    await expectRefused(await assertion(key, { iss: 'someone-else' }), /"iss" and "sub" claims must both be the client_id/);
+    await expectMalformed(await assertion(key, { iss: 'someone-else' }), /"iss" and "sub" claims must both be the client_id/);
   });
 
   it('refuses a client_id parameter different from sub', async () => {
-    await expectRefused(await assertion(key), /client_id parameter does not match/, { client_id: 'basic-app' });
+    await expectMalformed(await assertion(key), /client_id parameter does not match/, { client_id: 'basic-app' });
   });
 
   it('refuses a key the client did not register, with or without a known kid', async () => {
@@ -212,16 +236,16 @@ describe('RFC 7523 §3 private_key_jwt: refused assertions (RFC 7521 §4.2.1 inv
   });
 
   it('refuses an assertion for an unknown client like any failed authentication', async () => {
-    await expectRefused(await assertion(key, {}, {}, 'nobody'), CLIENT_AUTHENTICATION_FAILED);
+    await expectRefused(await assertion(key, {}, {}, 'nobody'), /^unknown client$/, {}, 'nobody');
   });
 
   it('refuses an assertion for a client registered for another method like an unknown client', async () => {
-    await expectRefused(await assertion(key, {}, {}, 'basic-app'), CLIENT_AUTHENTICATION_FAILED);
+    await expectRefused(await assertion(key, {}, {}, 'basic-app'), /method private_key_jwt used, client_secret_basic registered/, {}, 'basic-app');
   });
 
   it('refuses garbage and an unknown client_assertion_type', async () => {
     for (const garbage of ['x', 'a.b.c', '..', `${b64({ alg: 'ES256' })}.${b64('text')}.sig`]) {
-      await expectRefused(garbage, /not a well-formed JWT|"sub" claim/);
+      await expectMalformed(garbage, /not a well-formed JWT|"sub" claim/);
     }
     const res = await postForm(h.url('/token'), { client_assertion_type: 'urn:example:saml', client_assertion: await assertion(key) });
     expect(res.status).toBe(401);
@@ -232,9 +256,30 @@ describe('RFC 7523 §3 private_key_jwt: refused assertions (RFC 7521 §4.2.1 inv
   });
 
   it('answers an unreachable jwks_uri with invalid_client, not a server error', async () => {
-    const res = await authenticate(await assertion(remoteKey, {}, {}, 'jwt-dead-uri'));
-    expect(res.status).toBe(401);
-    expect(res.body.error).toBe('invalid_client');
-    expect(res.body.error_description).toMatch(/jwks_uri could not be fetched/);
+    await expectRefused(await assertion(remoteKey, {}, {}, 'jwt-dead-uri'), /jwks_uri could not be fetched/, {}, 'jwt-dead-uri');
+  });
+
+  it('answers a client without usable registered keys like an unknown client', async () => {
+    await expectRefused(await assertion(key, {}, {}, 'jwt-no-keys'), /no registered keys/, {}, 'jwt-no-keys');
+  });
+});
+
+describe('RFC 6749 §5.2 no existence, method or algorithm oracle once a private_key_jwt client is found', () => {
+  const unsigned = (clientId: string) => `${b64({ alg: 'none' })}.${b64({ iss: clientId, sub: clientId, aud: h.issuer, jti: randomUUID(), exp: now() + 60 })}.`;
+  const hs256 = (clientId: string) =>
+    new SignJWT({ iss: clientId, sub: clientId, aud: h.issuer, jti: randomUUID(), exp: now() + 60 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('a guessed shared secret of 32 bytes!'));
+
+  it.each([
+    ['an unsigned assertion (alg none)', unsigned],
+    ['an HS256 assertion', hs256],
+  ])('answers %s for an existing private_key_jwt client exactly like for an unknown client; the audit row keeps the reason', async (_, forge) => {
+    const unknown = await answer(await forge('nobody-at-all'));
+    expect(unknown).toEqual({ status: 401, body: { error: 'invalid_client', error_description: CLIENT_AUTHENTICATION_FAILED }, challenge: null });
+    for (const clientId of ['jwt-app', 'jwt-ps256', 'jwt-remote']) {
+      expect(await answer(await forge(clientId))).toEqual(unknown);
+      expect(await lastAuditedReason(clientId)).toMatch(/algorithm \(alg "(none|HS256)"\) is not accepted; sign with/);
+    }
+    expect(await lastAuditedReason('jwt-ps256')).toMatch(/sign with PS256\.$/);
+    expect(await lastAuditedReason('nobody-at-all')).toBe('unknown client');
   });
 });

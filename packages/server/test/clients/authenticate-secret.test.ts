@@ -157,10 +157,13 @@ describe('RFC 7591 §2 token_endpoint_auth_method none (public clients)', () => 
     expect((await postForm(h.url('/revoke'), { client_id: 'public-app', token: 'x' })).status).toBe(200);
   });
 
-  it('refuses a public client at introspection (RFC 7662 §2.1)', async () => {
+  it('refuses a public client at introspection (RFC 7662 §2.1) exactly like an unknown client (no existence oracle)', async () => {
     const res = await postForm(h.url('/introspect'), { client_id: 'public-app', token: 'x' });
-    expect(res.status).toBe(401);
-    expect(res.body.error_description).toMatch(/introspection endpoint requires an authenticated client/);
+    const unknown = await postForm(h.url('/introspect'), { client_id: 'nobody', token: 'x' });
+    expectInvalidClient(res, CLIENT_AUTHENTICATION_FAILED, false);
+    expect(res.body).toEqual(unknown.body);
+    const rows = await h.ctx.storage.audit.list({ event: 'client_authentication', clientId: 'public-app', limit: 10_000 });
+    expect(rows.at(-1)?.reason).toMatch(/public client at the introspection endpoint/);
   });
 
   it('refuses client_id alone for a confidential client exactly like an unknown client (no existence or method oracle)', async () => {

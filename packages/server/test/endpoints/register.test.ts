@@ -140,8 +140,13 @@ describe('CL-3 registration policies', () => {
     expect(await ok.json()).toMatchObject({ software_id: 'approved-tool', software_version: '2.0' });
   });
 
-  it("'allowlist': registrations are rate limited per client IP too (a software_id is public), 429 with Retry-After", async () => {
-    const s = await start({ policy: 'allowlist', softwareIds: ['approved-tool'], ratePerMinute: 2 });
+  it("'allowlist': approved registrations are rate limited per software_id and client IP (a software_id is public), 429 with Retry-After; refused ones do not count", async () => {
+    const s = await start({ policy: 'allowlist', softwareIds: ['approved-tool', 'second-tool'], ratePerMinute: 2 });
+    // Junk from the same address (behind a proxy: from anyone) does not use up the approved budget.
+    for (let i = 0; i < 20; i++) {
+      const junk = await register(s, { ...mcpClient, software_id: `junk-${i}` });
+      expect(((await junk.json()) as { error: string }).error).toBe('unapproved_software_statement');
+    }
     const approved = { ...mcpClient, software_id: 'approved-tool' };
     expect((await register(s, approved)).status).toBe(201);
     expect((await register(s, approved)).status).toBe(201);
@@ -150,6 +155,7 @@ describe('CL-3 registration policies', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(((await limited.json()) as { error: string }).error).toBe('rate_limited');
     expect(await s.server.ctx.storage.clients.list()).toHaveLength(2);
+    expect((await register(s, { ...mcpClient, software_id: 'second-tool' })).status).toBe(201);
   });
 });
 

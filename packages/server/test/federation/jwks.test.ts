@@ -11,7 +11,7 @@ import { errors, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey,
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigSchema } from '../../src/config/config.ts';
 import type { ServerContext } from '../../src/context.ts';
-import { issuerKeyResolver, IssuerKeysError, JWKS_FAILURE_COOLDOWN_MS } from '../../src/federation/jwks.ts';
+import { issuerKeyResolver, IssuerKeysError, JWKS_FAILURE_COOLDOWN_MS, JWKS_STALE_GRACE_MAX_MS } from '../../src/federation/jwks.ts';
 
 interface Key {
   kid: string;
@@ -126,21 +126,50 @@ describe('an issuer whose jwks_uri is down', () => {
     expect(fetches - start).toBe(2);
   });
 
-  it('serves the expired set for one more cache age while the fetch fails, then refuses', async () => {
+  /** A resolver whose set was fetched once at t0, then the given answer; Date faked from t0 on. */
+  async function expiredAfter(name: string, failing: { status: number; body: string }) {
     const k = await key();
     answer = { status: 200, body: JSON.stringify({ keys: [k.jwk] }) };
-    const resolver = issuerKeyResolver(context([`127.0.0.1:${port}`]), { issuer: 'https://flaky.example', jwksUri: `http://127.0.0.1:${port}/flaky` });
+    const resolver = issuerKeyResolver(context([`127.0.0.1:${port}`]), { issuer: `https://${name}.example`, jwksUri: `http://127.0.0.1:${port}/${name}` });
     const start = fetches;
     await jwtVerify(await sign(k), resolver);
-    answer = { status: 500, body: '{}' };
+    answer = failing;
     vi.useFakeTimers({ toFake: ['Date'] });
-    const t0 = Date.now();
+    return { k, resolver, start, t0: Date.now() };
+  }
+
+  it('serves the expired set while the issuer answers 5xx, for at most min(cache age, 5 min) past expiry, then refuses', async () => {
+    const { k, resolver, start, t0 } = await expiredAfter('flaky', { status: 503, body: '{}' });
     vi.setSystemTime(t0 + 601_000); // expired (jwksCacheSeconds 600): the refresh fails, the stale set serves
     expect((await jwtVerify(await sign(k), resolver)).payload.sub).toBe('w');
     expect((await jwtVerify(await sign(k), resolver)).payload.sub).toBe('w'); // within the failure cooldown: no fetch
     expect(fetches - start).toBe(2);
-    vi.setSystemTime(t0 + 1_201_000); // past the grace: refused
-    await expect(jwtVerify(await sign(k), resolver)).rejects.toThrow(/HTTP 500/);
+    vi.setSystemTime(t0 + 600_000 + JWKS_STALE_GRACE_MAX_MS - 1000); // still within the cap (after a fresh failed fetch)
+    expect((await jwtVerify(await sign(k), resolver)).payload.sub).toBe('w');
+    vi.setSystemTime(t0 + 600_000 + JWKS_STALE_GRACE_MAX_MS + 1000); // past the cap (5 min, less than a cache age): refused
+    await expect(jwtVerify(await sign(k), resolver)).rejects.toThrow(/HTTP 503/);
+  });
+
+  for (const [what, failing, reason] of [
+    ['404 (a withdrawn JWKS)', { status: 404, body: '{}' }, /HTTP 404/],
+    ['410', { status: 410, body: '{}' }, /HTTP 410/],
+    ['an invalid document', { status: 200, body: 'not json' }, /did not return JSON/],
+  ] as const) {
+    it(`refuses at once, without the stale grace, when the refresh after expiry gets ${what}`, async () => {
+      const { k, resolver, t0 } = await expiredAfter(`gone-${failing.status}`, { ...failing });
+      vi.setSystemTime(t0 + 601_000);
+      await expect(jwtVerify(await sign(k), resolver)).rejects.toThrow(reason);
+      await expect(jwtVerify(await sign(k), resolver)).rejects.toThrow(reason); // remembered: still refused in the cooldown
+    });
+  }
+
+  it('ends the grace when a 5xx outage turns into a 404', async () => {
+    const { k, resolver, t0 } = await expiredAfter('outage-then-gone', { status: 503, body: '{}' });
+    vi.setSystemTime(t0 + 601_000);
+    expect((await jwtVerify(await sign(k), resolver)).payload.sub).toBe('w');
+    answer = { status: 404, body: '{}' };
+    vi.setSystemTime(t0 + 601_000 + JWKS_FAILURE_COOLDOWN_MS + 1000); // still within the grace, but the issuer now answers
+    await expect(jwtVerify(await sign(k), resolver)).rejects.toThrow(/HTTP 404/);
   });
 });
 

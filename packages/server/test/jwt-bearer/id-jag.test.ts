@@ -4,6 +4,7 @@
  * is found by the issuer's mapping policy, the scope narrowed by the ID-JAG and the policy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeJwt } from 'jose';
 import { AGENT_RESOURCE, CI_SUB, IDP_ISSUER, PARTNER_SECRET, issuedCount, signAssertion, startFederationServer, type FederationServer } from './support.ts';
 import { createUser, postForm } from '../token/fixtures.ts';
 
@@ -132,6 +133,31 @@ describe('CO-1 a token issued from an ID-JAG (no grant) dies with its user', () 
     expect((await introspect()).active).toBe(true);
     await f.srv.ctx.storage.users.update({ ...carol, disabled: true, updatedAt: f.now() });
     expect(await introspect()).toEqual({ active: false });
+  });
+
+  it('a disable landing while the token is signed wins (invalid_grant), and no access token row is kept', async () => {
+    const dave = await createUser(f.srv.ctx, 'dave@example.com', 'Dave Example');
+    const keys = f.srv.ctx.keys;
+    const sign = keys.sign;
+    const signed: string[] = [];
+    keys.sign = async (...args) => {
+      await f.srv.ctx.storage.users.update({ ...dave, disabled: true, updatedAt: f.now() });
+      const token = await sign.apply(keys, args);
+      signed.push(token);
+      return token;
+    };
+    let res: Awaited<ReturnType<typeof f.token>>;
+    try {
+      res = await f.token({ assertion: await signAssertion(f.idpKey, f.idJagClaims({ email: dave.email }), TYP) }, PARTNER);
+    } finally {
+      keys.sign = sign;
+    }
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_grant');
+    expect(res.body.error_description).toMatch(/disabled/);
+    expect(signed).toHaveLength(1);
+    const jti = decodeJwt(signed[0]!).jti as string;
+    expect(await f.srv.ctx.storage.accessTokens.get(jti)).toBeNull();
   });
 });
 

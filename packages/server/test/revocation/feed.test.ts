@@ -120,7 +120,10 @@ describe.each(['sqlite', 'postgres'] as const)('CO-1 revocation feed (%s)', (bac
     expect(((await anonymous.json()) as { error: string }).error).toBe('invalid_client');
     expect((await getFeed('', ['resource-server', 'wrong-secret'])).status).toBe(401);
     const publicClient = await fetch(`${s.issuer}/revocations?client_id=public-app`);
+    const unknownClient = await fetch(`${s.issuer}/revocations?client_id=nobody-at-all`);
     expect(publicClient.status).toBe(401);
+    // Refused like an unknown client: the answer does not tell that a public client of that id exists.
+    expect(await publicClient.json()).toEqual(await unknownClient.json());
     const inUrl = await fetch(`${s.issuer}/revocations?client_id=resource-server&client_secret=${SECRETS.rs}`);
     expect(inUrl.status).toBe(400);
     expect(((await inUrl.json()) as { error_description: string }).error_description).toContain('URL');

@@ -1,14 +1,23 @@
 /**
  * `private_key_jwt` (RFC 7523 §2.2 and §3, OIDC Core §9): the client authenticates with a JWT it
  * signed with one of its registered keys. RFC 7521 §4.2.1: every failure is `invalid_client`.
+ *
+ * Two kinds of failure: an assertion that cannot name a client at all (readAssertionCredentials,
+ * before any lookup, so its precise answer says nothing about which clients exist) and an assertion
+ * refused once its client was found (verifyClientAssertion). The latter are answered with the
+ * generic description of an unknown client (failure.ts): telling "sign with ES256" to anyone who
+ * sends an unsigned JWT with a guessed `sub` would reveal that the client exists, that it uses
+ * private_key_jwt and its registered token_endpoint_auth_signing_alg. Their precise reason goes to
+ * `detail` (audit and logs) only.
  */
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type KeyObject, type CryptoKey } from 'jose';
-import { ASYMMETRIC_JWS_ALGS, CLIENT_ASSERTION_TYPE_JWT_BEARER, InvalidClientError, InvalidRequestError } from '@mandate/protocol';
+import { ASYMMETRIC_JWS_ALGS, CLIENT_ASSERTION_TYPE_JWT_BEARER, InvalidClientError, InvalidRequestError, isOAuthError } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
 import type { Params } from '../../http/params.ts';
 import type { ClientRecord } from '../../storage/records.ts';
 import { clientKeyResolver } from './jwks.ts';
 import { clientEndpointUrl, type ClientEndpoint } from './endpoints.ts';
+import { clientAuthenticationFailed } from './failure.ts';
 import { MAX_UNVERIFIED_JWT_LENGTH } from '../../tokens/unverified-jwt.ts';
 
 /** Accepted clock difference between client and server, seconds. */
@@ -23,7 +32,10 @@ export interface AssertionCredentials {
   assertion: string;
 }
 
-const invalid = (description: string): InvalidClientError => new InvalidClientError(description, { detail: description });
+/** Before the client is looked up: the same answer whether or not the `sub` names a client. */
+const malformed = (description: string): InvalidClientError => new InvalidClientError(description, { detail: description });
+/** After the client was found: answered like an unknown client, the reason kept for the audit row. */
+const refused = clientAuthenticationFailed;
 
 /**
  * RFC 7521 §4.2: `client_assertion_type` and `client_assertion` go together. Returns null when
@@ -36,19 +48,19 @@ export function readAssertionCredentials(params: Params): AssertionCredentials |
   if (type === undefined && assertion === undefined) return null;
   if (type === undefined) throw new InvalidRequestError('The client_assertion_type parameter is required with client_assertion (RFC 7521 §4.2).');
   if (assertion === undefined) throw new InvalidRequestError('The client_assertion parameter is required with client_assertion_type (RFC 7521 §4.2).');
-  if (type !== CLIENT_ASSERTION_TYPE_JWT_BEARER) throw invalid(`Unsupported client_assertion_type; use ${CLIENT_ASSERTION_TYPE_JWT_BEARER} (RFC 7523 §2.2).`);
-  if (assertion.length > MAX_ASSERTION_LENGTH) throw invalid(`The client_assertion is longer than ${MAX_ASSERTION_LENGTH} characters.`);
+  if (type !== CLIENT_ASSERTION_TYPE_JWT_BEARER) throw malformed(`Unsupported client_assertion_type; use ${CLIENT_ASSERTION_TYPE_JWT_BEARER} (RFC 7523 §2.2).`);
+  if (assertion.length > MAX_ASSERTION_LENGTH) throw malformed(`The client_assertion is longer than ${MAX_ASSERTION_LENGTH} characters.`);
   let claims: JWTPayload;
   try {
     claims = decodeJwt(assertion);
   } catch {
-    throw invalid('The client_assertion is not a well-formed JWT (RFC 7523 §3).');
+    throw malformed('The client_assertion is not a well-formed JWT (RFC 7523 §3).');
   }
-  if (typeof claims.sub !== 'string' || claims.sub === '') throw invalid('The client_assertion must have a "sub" claim: the client_id (RFC 7523 §3).');
-  if (claims.iss !== claims.sub) throw invalid('The client_assertion "iss" and "sub" claims must both be the client_id (RFC 7523 §3).');
+  if (typeof claims.sub !== 'string' || claims.sub === '') throw malformed('The client_assertion must have a "sub" claim: the client_id (RFC 7523 §3).');
+  if (claims.iss !== claims.sub) throw malformed('The client_assertion "iss" and "sub" claims must both be the client_id (RFC 7523 §3).');
   const clientIdParam = params.get('client_id');
   if (clientIdParam !== undefined && clientIdParam !== claims.sub) {
-    throw invalid('The client_id parameter does not match the "sub" claim of the client_assertion (RFC 7523 §3).');
+    throw malformed('The client_id parameter does not match the "sub" claim of the client_assertion (RFC 7523 §3).');
   }
   return { clientId: claims.sub, assertion };
 }
@@ -65,7 +77,7 @@ export async function verifyClientAssertion(ctx: ServerContext, client: ClientRe
   const now = ctx.now();
   const algorithms = acceptedAssertionAlgs(client);
   checkAssertionAlg(assertion, algorithms);
-  const payload = await verifyAssertionJwt(assertion, clientKeyResolver(ctx, client), {
+  const payload = await verifyAssertionJwt(assertion, registeredKeys(ctx, client), {
     issuer: client.clientId,
     subject: client.clientId,
     audience: acceptedAudiences(ctx.config.issuer, endpoint),
@@ -76,14 +88,14 @@ export async function verifyClientAssertion(ctx: ServerContext, client: ClientRe
   });
   const exp = payload.exp as number;
   if (exp > now + MAX_ASSERTION_LIFETIME + ASSERTION_LEEWAY) {
-    throw invalid(`The client_assertion "exp" is more than ${MAX_ASSERTION_LIFETIME} seconds in the future; assertions must be short-lived (RFC 7523 §3).`);
+    throw refused(`The client_assertion "exp" is more than ${MAX_ASSERTION_LIFETIME} seconds in the future; assertions must be short-lived (RFC 7523 §3).`);
   }
-  if (typeof payload.iat === 'number' && payload.iat > now + ASSERTION_LEEWAY) throw invalid('The client_assertion "iat" is in the future; check the client clock.');
+  if (typeof payload.iat === 'number' && payload.iat > now + ASSERTION_LEEWAY) throw refused('The client_assertion "iat" is in the future; check the client clock.');
   const jti = payload.jti;
-  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) throw invalid(`The client_assertion "jti" must be a string of 1 to ${MAX_JTI_LENGTH} characters (RFC 7523 §3).`);
+  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) throw refused(`The client_assertion "jti" must be a string of 1 to ${MAX_JTI_LENGTH} characters (RFC 7523 §3).`);
   // RFC 7523 §3 (7): the server may keep jti values to refuse replays; kept until exp has passed for good.
   const first = await ctx.storage.replay.remember('client_assertion', `${client.clientId}:${jti}`, exp + ASSERTION_LEEWAY, now);
-  if (!first) throw invalid('The client_assertion has already been used (jti replay); sign a new assertion for every request (RFC 7523 §3).');
+  if (!first) throw refused('The client_assertion has already been used (jti replay); sign a new assertion for every request (RFC 7523 §3).');
 }
 
 /**
@@ -104,12 +116,22 @@ function checkAssertionAlg(assertion: string, accepted: readonly string[]): void
   try {
     alg = decodeProtectedHeader(assertion).alg;
   } catch {
-    throw invalid('The client_assertion header is not valid base64url-encoded JSON.');
+    throw refused('The client_assertion header is not valid base64url-encoded JSON.');
   }
   if (typeof alg !== 'string' || !accepted.includes(alg)) {
     const shown = typeof alg === 'string' ? `"${alg.slice(0, 20)}"` : 'missing';
     const expected = accepted.length > 0 ? `sign with ${accepted.length > 1 ? 'one of ' : ''}${accepted.join(', ')}` : 'the registered token_endpoint_auth_signing_alg is not supported';
-    throw invalid(`The client_assertion algorithm (alg ${shown}) is not accepted; ${expected}.`);
+    throw refused(`The client_assertion algorithm (alg ${shown}) is not accepted; ${expected}.`);
+  }
+}
+
+/** The client's keys; a registration without usable keys (jwks.ts says why) is refused like any other failure. */
+function registeredKeys(ctx: ServerContext, client: ClientRecord): JWTVerifyGetKey {
+  try {
+    return clientKeyResolver(ctx, client);
+  } catch (err) {
+    if (isOAuthError(err)) throw refused(err.detail ?? err.description);
+    throw err;
   }
 }
 
@@ -119,7 +141,7 @@ async function verifyAssertionJwt(assertion: string, keys: JWTVerifyGetKey, opti
   } catch (err) {
     // Several registered keys may match a header without "kid"; try each of them (jose leaves that to the caller).
     if (err instanceof errors.JWKSMultipleMatchingKeys) return verifyWithCandidates(assertion, err, options);
-    throw invalid(describeFailure(err));
+    throw refused(describeFailure(err));
   }
 }
 
@@ -133,7 +155,7 @@ async function verifyWithCandidates(assertion: string, candidates: AsyncIterable
       if (!(err instanceof errors.JWSSignatureVerificationFailed)) break;
     }
   }
-  throw invalid(describeFailure(last));
+  throw refused(describeFailure(last));
 }
 
 function describeFailure(err: unknown): string {

@@ -77,7 +77,8 @@ export async function registerClient(ctx: ServerContext, body: Record<string, un
  * client_secret, when sent, must be the current one (a client never chooses its secret).
  * Secret rules: a client moving to a secret-based method gets a new secret; one moving away
  * loses its secret; one staying keeps it (the server cannot show it again: only its hash exists).
- * The registration access token is always replaced (see the header).
+ * The registration access token is always replaced (see the header). `current` is the row read
+ * for update in the caller's transaction, after the presented token was checked against it.
  */
 export async function updateClient(ctx: ServerContext, current: ClientRecord, body: Record<string, unknown>): Promise<RegistrationResult> {
   if (body.client_id !== current.clientId) {

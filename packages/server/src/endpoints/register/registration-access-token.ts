@@ -3,6 +3,9 @@
  * presented as an RFC 6750 Bearer token. Only its SHA-256 is stored; comparison is constant-time.
  * RFC 7592 §2.1: an unknown client gets the same 401 as a wrong token, so client ids cannot be
  * probed.
+ * A write (RFC 7592 §2.2 PUT) checks the token twice: before reading the body, and again inside its
+ * transaction against the row read `for update` (compare-and-set), so of two requests presenting
+ * the same token only the first to commit succeeds, and one racing a DELETE gets 401.
  */
 import type { Context } from 'hono';
 import { InvalidTokenError } from '@mandate/protocol';
@@ -19,13 +22,14 @@ function challenge(description: string, withError: boolean): InvalidTokenError {
   return new InvalidTokenError(description, { headers: { 'www-authenticate': header } });
 }
 
-export async function authenticateRegistrationAccess(c: Context, ctx: ServerContext, clientId: string): Promise<ClientRecord> {
+/** `lock`: read the client row locked until the caller's transaction commits (clients.getForUpdate). */
+export async function authenticateRegistrationAccess(c: Context, ctx: ServerContext, clientId: string, lock = false): Promise<ClientRecord> {
   const authorization = c.req.header('authorization');
   if (!authorization) throw challenge('The registration access token is required (RFC 7592 §3).', false);
   const match = BEARER.exec(authorization);
   if (!match) throw challenge('The Authorization header must carry a Bearer registration access token.', true);
   const presented = sha256(match[1]!);
-  const client = await ctx.storage.clients.get(clientId);
+  const client = lock ? await ctx.storage.clients.getForUpdate(clientId) : await ctx.storage.clients.get(clientId);
   const stored = client?.registrationAccessTokenHash ?? null;
   // Compare even when there is nothing to compare against, so timing does not reveal which ids exist.
   const ok = constantTimeEqual(presented, stored ?? sha256('no-registration-access-token'));

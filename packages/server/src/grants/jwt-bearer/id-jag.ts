@@ -5,10 +5,11 @@
  * matching user, narrowed by the issuer's policy, without a second login. No refresh token: the
  * client gets a fresh ID-JAG from the user's own domain, which keeps control of the session.
  */
-import { parseScope } from '@mandate/protocol';
+import { InvalidGrantError, parseScope } from '@mandate/protocol';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
+import type { ServerContext } from '../../context.ts';
 import type { IdJagIssuer } from '../../federation/schema.ts';
-import { issueAccessToken } from '../../tokens/access-token.ts';
+import { signAccessToken } from '../../tokens/access-token.ts';
 import { clientTokenTtl } from '../../clients/service-identity.ts';
 import { inTransaction } from '../shared/commit.ts';
 import { auditIssuance, TokenAuditEvent } from '../shared/audit.ts';
@@ -29,19 +30,23 @@ export async function idJagGrant(req: TokenRequest, assertion: UnverifiedAsserti
   const resources = idJagResources(params.getAll('resource'), payload, policy, ctx.config); // RFC 8707 §2
   await checkAssertionReplay(ctx, 'id_jag', payload); // draft §4.3: jti not replayed
 
+  // Signed before the transaction, as client credentials does: a WebCrypto signature completes on a
+  // later event-loop turn, and an open SQLite transaction would hold the one connection meanwhile.
+  const access = await signAccessToken(ctx, {
+    subject: user.id,
+    clientId: client.clientId,
+    userId: user.id,
+    grantId: null,
+    scope,
+    audience: resources,
+    ttl: clientTokenTtl(client, ctx.config.ttl.accessToken), // the client's max_token_ttl caps every token it gets
+    ...(typeof payload.auth_time === 'number' ? { authTime: payload.auth_time } : {}),
+    ...(typeof payload.acr === 'string' ? { acr: payload.acr } : {}), // ours: mapped by verifyIdJag (acrMappings)
+    ...(req.dpop ? { cnfJkt: req.dpop.jkt } : {}),
+  });
   return inTransaction(ctx, async (txCtx) => {
-    const access = await issueAccessToken(txCtx, {
-      subject: user.id,
-      clientId: client.clientId,
-      userId: user.id,
-      grantId: null,
-      scope,
-      audience: resources,
-      ttl: clientTokenTtl(client, ctx.config.ttl.accessToken), // the client's max_token_ttl caps every token it gets
-      ...(typeof payload.auth_time === 'number' ? { authTime: payload.auth_time } : {}),
-      ...(typeof payload.acr === 'string' ? { acr: payload.acr } : {}), // ours: mapped by verifyIdJag (acrMappings)
-      ...(req.dpop ? { cnfJkt: req.dpop.jkt } : {}),
-    });
+    await checkUserStillEnabled(txCtx, user.id); // a deprovisioning that landed while signing wins
+    await txCtx.storage.accessTokens.create(access.record);
     await auditIssuance(txCtx.audit, req, {
       event: TokenAuditEvent.Issued,
       userId: user.id,
@@ -60,4 +65,16 @@ export async function idJagGrant(req: TokenRequest, assertion: UnverifiedAsserti
     });
     return tokenResponseBody(req, access, { scope, authorizationDetails: null });
   });
+}
+
+/**
+ * The user re-read inside the issuance transaction, share-locked (users.getForShare; lock order:
+ * the user row first). Deprovisioning locks the row for update before revoking the user's
+ * grant-less tokens (account/deprovision.ts, grants.revokeByUser): either it committed first and
+ * the row reads disabled here, or it waits for this commit and its walk revokes (and publishes)
+ * the token stored here. The read before signing (id-jag-subject.ts) alone would miss it.
+ */
+async function checkUserStillEnabled(txCtx: ServerContext, userId: string): Promise<void> {
+  const user = await txCtx.storage.users.getForShare(userId);
+  if (!user || user.disabled) throw new InvalidGrantError('The user asserted by the ID-JAG is disabled here.');
 }

@@ -55,7 +55,11 @@ export function accessTokensRepository(ctx: RepoContext): Storage['accessTokens'
         return true;
       });
     },
-    /** Tokens already expired are revoked too but need no event: a resource server refuses them anyway. */
+    /**
+     * Unexpired tokens only (`expires_at > at`): client_id has no index, so access_tokens_expires_at
+     * bounds the scan to live rows rather than the whole table. An expired token needs no
+     * revocation nor event: introspection and resource servers refuse it anyway.
+     */
     revokeGrantlessByClient(clientId, at, reason) {
       return withTransaction(ctx, async (db) => {
         const rows = await db
@@ -64,10 +68,10 @@ export function accessTokensRepository(ctx: RepoContext): Storage['accessTokens'
           .where('client_id', '=', clientId)
           .where('grant_id', 'is', null)
           .where('revoked_at', 'is', null)
+          .where('expires_at', '>', at)
           .returning(['jti', 'expires_at'])
           .execute();
-        const live = rows.filter((r) => r.expires_at > at);
-        await appendRevocationEvents(ctx, db, live.map((r) => ({ jti: r.jti, grantId: null, expiresAt: r.expires_at, revokedAt: at, reason })));
+        await appendRevocationEvents(ctx, db, rows.map((r) => ({ jti: r.jti, grantId: null, expiresAt: r.expires_at, revokedAt: at, reason })));
         return rows.length;
       });
     },

@@ -81,6 +81,18 @@ export function clientsRepository(ctx: RepoContext): Storage['clients'] {
       // Unknown ids are not cached: anyone can send them, and a later create must be seen.
       return readThrough(cache, ctx, clientId, () => read(clientId), false);
     },
+    /**
+     * `get` at the start of a transaction that writes the client from what it read (RFC 7592 PUT:
+     * the registration access token is compared again, then replaced). PostgreSQL `for update`
+     * waits for a writer holding the row and returns its committed version (or nothing, once a
+     * delete committed); SQLite transactions are already serialised. Never from the read cache.
+     */
+    async getForUpdate(clientId) {
+      let q = ctx.db.selectFrom('clients').selectAll().where('client_id', '=', clientId);
+      if (ctx.kind === 'postgres') q = q.forUpdate();
+      const row = await q.executeTakeFirst();
+      return row ? deepFreeze(fromRow(row)) : null;
+    },
     async create(record) {
       await writing(record.clientId, () => ctx.db.insertInto('clients').values(toRow(record)).execute());
     },

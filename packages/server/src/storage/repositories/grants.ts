@@ -172,7 +172,13 @@ async function grantEvents(db: Kysely<Database>, grantIds: string[], at: number,
   return grantIds.map((id) => ({ jti: null, grantId: id, expiresAt: Math.max(lastExpiry.get(id) ?? at, at), revokedAt: at, reason }));
 }
 
-/** An agent's own client_credentials tokens (no grant): revoked with the agent's grants. */
+/**
+ * An agent's own client_credentials tokens (no grant): revoked with the agent's grants.
+ * Grant-less tokens are found by client_id or user_id, neither indexed on access_tokens, so only
+ * unexpired ones (`expires_at > at`) are taken: access_tokens_expires_at then bounds the scan to
+ * live rows, not the whole table (this runs under locks issuance waits for). An expired token
+ * needs no revocation nor event: introspection and resource servers refuse it anyway.
+ */
 function agentClientTokens(agentId: string, at: number): ExtraRevocation {
   return (db) =>
     db
@@ -180,6 +186,7 @@ function agentClientTokens(agentId: string, at: number): ExtraRevocation {
       .set({ revoked_at: at })
       .where('grant_id', 'is', null)
       .where('revoked_at', 'is', null)
+      .where('expires_at', '>', at)
       .where('client_id', 'in', db.selectFrom('agents').select('client_id').where('id', '=', agentId).where('client_id', 'is not', null).$narrowType<{ client_id: string }>())
       .returning(['jti', 'expires_at'])
       .execute();
@@ -189,6 +196,7 @@ function agentClientTokens(agentId: string, at: number): ExtraRevocation {
  * A user's tokens on no grant (ID-JAG, RFC 7523 user assertions): introspection already counts
  * them dead once the user is disabled (endpoints/token-state.ts); revoked with the user's grants
  * so the feed (CO-1) tells resource servers too. Token rows after the grants: the lock order holds.
+ * Unexpired ones only, as agentClientTokens (user_id has no index; SCIM password and email changes run this).
  */
 function userGrantlessTokens(userId: string, at: number): ExtraRevocation {
   return (db) =>
@@ -198,6 +206,7 @@ function userGrantlessTokens(userId: string, at: number): ExtraRevocation {
       .where('user_id', '=', userId)
       .where('grant_id', 'is', null)
       .where('revoked_at', 'is', null)
+      .where('expires_at', '>', at)
       .returning(['jti', 'expires_at'])
       .execute();
 }

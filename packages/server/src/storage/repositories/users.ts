@@ -62,6 +62,17 @@ export function usersRepository(ctx: RepoContext): Storage['users'] {
       const row = await q.executeTakeFirst();
       return row ? fromRow(row) : null;
     },
+    /**
+     * CO-1: an issuance for the user (the ID-JAG grant, grants/jwt-bearer/id-jag.ts) re-checks
+     * `disabled` here inside its transaction; deprovisioning locks the row first (getForUpdate), so
+     * either it committed before (the row reads disabled) or it waits and its token walk sees ours.
+     */
+    async getForShare(id) {
+      let q = ctx.db.selectFrom('users').selectAll().where('id', '=', id);
+      if (ctx.kind === 'postgres') q = q.forShare();
+      const row = await q.executeTakeFirst();
+      return row ? fromRow(row) : null;
+    },
     async getByEmail(email) {
       const row = await ctx.db.selectFrom('users').selectAll().where('email_lower', '=', emailKey(email)).executeTakeFirst();
       return row ? fromRow(row) : null;
