@@ -53,8 +53,14 @@ function validate(ctx: ServerContext, body: Record<string, unknown>) {
   });
 }
 
+/**
+ * For the write routes only: the row read `for update` (clients.getForUpdate) in the route's
+ * transaction, because clients.update writes the whole row back — registrationAccessTokenHash
+ * included. Read without the lock, an RFC 7592 PUT committing in between would be undone: its
+ * rotated-away token working again, its new one refused, its metadata lost.
+ */
 async function editableClient(ctx: ServerContext, clientId: string): Promise<ClientRecord> {
-  const client = await ctx.storage.clients.get(clientId);
+  const client = await ctx.storage.clients.getForUpdate(clientId);
   if (!client) throw new NotFoundError(`No client ${clientId}.`);
   if (client.source === 'static') throw new InvalidRequestError(`The client ${clientId} comes from the server configuration; change it there.`);
   return client;

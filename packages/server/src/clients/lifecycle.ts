@@ -33,17 +33,21 @@ export async function revokeClientGrants(ctx: Pick<ServerContext, 'storage' | 'n
  * client is gone (endpoints/token-state.ts); revoking them publishes that on the feed (CO-1) for
  * resource servers that validate JWTs locally. Returns false when the client did not exist.
  *
- * Lock order per tree: grants → token rows → audit advisory lock (the revocation events). A
- * concurrent deprovisioning may hold that lock from an earlier tree and then want a token row
- * taken here (an ID-JAG token of its user issued through this client), so PostgreSQL can pick
- * either as deadlock victim (40P01). Everything here writes through the transaction, so the whole
+ * PostgreSQL lock order: the client row (clients.getForUpdate, first), then per tree grants →
+ * token rows → audit advisory lock (the revocation events) — the order of an RFC 7592 PUT too
+ * (client row, then the audit lock of its event), so a PUT and a deletion cannot wait on each
+ * other in a cycle; docs/storage-schema.md lists the lock orders. A concurrent deprovisioning
+ * may hold the audit lock from an earlier tree and then want a token row taken here (an ID-JAG
+ * token of its user issued through this client), so PostgreSQL can pick either as deadlock
+ * victim (40P01). Everything here writes through the transaction, so the whole
  * transaction may run again — but only where it is opened: nested in a caller's transaction
  * (admin route, RFC 7592 DELETE) `storage.transaction` reuses it, and after a deadlock that one is
  * aborted, so only the caller's `inTransaction(..., { retryOnDeadlock: true })` can re-run it.
  */
 export async function deleteClient(ctx: Pick<ServerContext, 'storage' | 'now'>, clientId: string, reason: string): Promise<boolean> {
   return ctx.storage.transaction(async (tx) => {
-    if (!(await tx.clients.get(clientId))) return false;
+    // The client row first, locked until commit (see the lock order above); absent: nothing to do.
+    if (!(await tx.clients.getForUpdate(clientId))) return false;
     await revokeClientGrants({ storage: tx, now: ctx.now }, clientId, reason);
     await tx.accessTokens.revokeGrantlessByClient(clientId, ctx.now(), reason);
     return tx.clients.delete(clientId);

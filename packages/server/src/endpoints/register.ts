@@ -3,8 +3,8 @@
  *
  *   POST   /register            policy → rate → software → metadata → create → 201   (RFC 7591 §3)
  *                               open: rate per address before the body is read; allowlist: the
- *                               software_id first, then rate per software_id and address, so only
- *                               approved attempts count (register/policy.ts). Behind a proxy
+ *                               software_id first, then rate per address and per software_id and
+ *                               address, so only approved attempts count (register/policy.ts). Behind a proxy
  *                               (clientIp trusts no forwarded headers) the address is the proxy's,
  *                               and the limit is effectively global.
  *   GET    /register/:clientId  registration access token → 200, without the token  (RFC 7592 §2.1)
@@ -12,7 +12,9 @@
  *                               token again, against the row locked for update → replace → 200
  *                               with a new registration access token; the old one gets 401, also
  *                               when two PUTs race with it (compare-and-set)        (RFC 7592 §2.2)
- *   DELETE /register/:clientId  registration access token → revoke + delete → 204   (RFC 7592 §2.3)
+ *   DELETE /register/:clientId  registration access token → in one transaction: the token again,
+ *                               against the row locked for update → revoke + delete → 204; a
+ *                               token a racing PUT rotated away gets 401        (RFC 7592 §2.3)
  *
  * With `dcr.policy: off` the POST answers 404 and creates nothing; the management routes stay,
  * so clients registered while registration was open can still read or delete themselves.
@@ -85,11 +87,16 @@ export function registerRegistrationRoutes(app: Hono, ctx: ServerContext): void 
   });
 
   app.delete(configurationPath, async (c) => {
-    const client = await authenticateRegistrationAccess(c, ctx, c.req.param('clientId') ?? '');
+    const clientId = c.req.param('clientId') ?? '';
+    // Checked first outside the transaction too, so a caller without the token takes no row lock.
+    await authenticateRegistrationAccess(c, ctx, clientId);
     // Retried on a PostgreSQL deadlock (with a deprovisioning: clients/lifecycle.ts): every write goes through tx.
     await inTransaction(
       ctx,
       async (tx) => {
+        // Compare-and-set, as PUT: a racing PUT may have rotated the token away since the check
+        // above; the row stays locked until the delete commits. Re-checked on every retry.
+        const client = await authenticateRegistrationAccess(c, tx, clientId, true);
         await unregisterClient(tx, client);
         await audit(tx, c, 'client.deleted', client.clientId);
       },

@@ -14,15 +14,24 @@ import type { FederationConfig } from './schema.ts';
 import { publicJwkProblem } from '../dpop/public-jwk.ts';
 import { OutboundFetchError, safeFetch } from '../clients/ssrf-fetch.ts';
 
-/** What safeFetch reports for an issuer it could not reach: an outage, not an answer. */
+/**
+ * What safeFetch reports for an issuer it could not reach: an outage, not an answer (isTransient).
+ * ERR_DNS counts only when the name did not come back NXDOMAIN (ENOTFOUND, below).
+ */
 const UNREACHABLE: ReadonlySet<OutboundFetchError['code']> = new Set(['ERR_DNS', 'ERR_NETWORK', 'ERR_TIMEOUT']);
+/**
+ * HTTP answers that say "not now" rather than "not this": 5xx, 408 Request Timeout (RFC 9110
+ * §15.5.9) and 429 Too Many Requests (RFC 6585 §4) are about availability, so they keep the grace.
+ * Every other status (404/410 for a withdrawn set, 401/403, …) is an answer and ends it.
+ */
+const UNAVAILABLE_STATUSES: ReadonlySet<number> = new Set([408, 429]);
 
 /** Thrown when an issuer's keys cannot be obtained; the grant turns it into invalid_grant. */
 export class IssuerKeysError extends Error {
   override name = 'IssuerKeysError';
   constructor(
     message: string,
-    /** The issuer could not be reached or failed (network error, timeout, 5xx): the only failures the stale grace covers. */
+    /** The issuer could not be reached or failed (network error, timeout, DNS other than NXDOMAIN, 5xx, 408, 429): the only failures the stale grace covers (isTransient). */
     readonly transient = false,
   ) {
     super(message);
@@ -50,7 +59,13 @@ interface RemoteState {
   set: JWTVerifyGetKey | null;
   fetchedAt: number;
   /** The last fetch that failed, and when: answered again until JWKS_FAILURE_COOLDOWN_MS has passed. */
-  failure: { error: unknown; at: number; transient: boolean } | null;
+  failure: { error: unknown; at: number } | null;
+  /**
+   * A fetch since the last good one got an answer that withdraws the set (a non-transient failure):
+   * no stale grace until a fetch succeeds again. Sticky, so a 5xx or network error after a 404
+   * does not bring the withdrawn set back.
+   */
+  withdrawn: boolean;
   inFlight: Promise<JWTVerifyGetKey> | null;
 }
 
@@ -82,13 +97,15 @@ function localSet(jwks: { keys: unknown }, issuer: string): JWTVerifyGetKey {
 
 /**
  * An expired set is still used for a grace of min(cache age, JWKS_STALE_GRACE_MAX_MS) while the
- * issuer is unreachable (network error, timeout, 5xx): an issuer's outage must not stop its users
- * at once. A key the issuer removed thus stays usable up to cache age + grace after our last good
- * fetch (15 min with the default 600 s), not just the cache age. An answer — a 4xx such as 404/410
- * from a withdrawn JWKS, a redirect, an oversized or invalid document — ends the grace at once.
+ * issuer is unreachable (network error, timeout, DNS other than NXDOMAIN, 5xx, 408, 429): an
+ * issuer's outage must not stop its users at once. A key the issuer removed thus stays usable up to
+ * cache age + grace after our last good fetch (15 min with the default 600 s), not just the cache
+ * age. An answer — a 4xx such as 404/410 from a withdrawn JWKS, NXDOMAIN, a redirect, an oversized
+ * or invalid document — ends the grace at once, and for good: only a successful fetch restores it
+ * (RemoteState.withdrawn), so an outage that follows does not serve the withdrawn set again.
  */
 function remoteSet(config: FederationConfig, jwksUri: string, issuer: string): JWTVerifyGetKey {
-  const state: RemoteState = { set: null, fetchedAt: 0, failure: null, inFlight: null };
+  const state: RemoteState = { set: null, fetchedAt: 0, failure: null, withdrawn: false, inFlight: null };
   const cacheMs = config.jwksCacheSeconds * 1000;
   const load = (): Promise<JWTVerifyGetKey> => {
     state.inFlight ??= fetchSet(config, jwksUri, issuer)
@@ -96,9 +113,11 @@ function remoteSet(config: FederationConfig, jwksUri: string, issuer: string): J
         state.set = set;
         state.fetchedAt = Date.now();
         state.failure = null;
+        state.withdrawn = false;
         return set;
       }, (error: unknown) => {
-        state.failure = { error, at: Date.now(), transient: error instanceof IssuerKeysError && error.transient };
+        state.failure = { error, at: Date.now() };
+        if (!(error instanceof IssuerKeysError && error.transient)) state.withdrawn = true;
         throw error;
       })
       .finally(() => {
@@ -109,7 +128,7 @@ function remoteSet(config: FederationConfig, jwksUri: string, issuer: string): J
   const coolingDown = (): boolean => state.failure !== null && Date.now() - state.failure.at < JWKS_FAILURE_COOLDOWN_MS;
   const graceMs = Math.min(cacheMs, JWKS_STALE_GRACE_MAX_MS);
   const stale = (): JWTVerifyGetKey | null =>
-    state.set !== null && state.failure?.transient === true && Date.now() - state.fetchedAt < cacheMs + graceMs ? state.set : null;
+    state.set !== null && !state.withdrawn && Date.now() - state.fetchedAt < cacheMs + graceMs ? state.set : null;
   const current = async (): Promise<JWTVerifyGetKey> => {
     if (state.set !== null && Date.now() - state.fetchedAt < cacheMs) return state.set;
     if (coolingDown()) {
@@ -146,12 +165,14 @@ async function fetchSet(config: FederationConfig, jwksUri: string, issuer: strin
       devAllowedHosts: config.devAllowedHosts,
       headers: { accept: 'application/json, application/jwk-set+json' },
     });
-    if (response.status !== 200) throw new IssuerKeysError(`The jwks_uri of the issuer ${issuer} answered HTTP ${response.status}.`, response.status >= 500);
+    if (response.status !== 200) {
+      const unavailable = response.status >= 500 || UNAVAILABLE_STATUSES.has(response.status);
+      throw new IssuerKeysError(`The jwks_uri of the issuer ${issuer} answered HTTP ${response.status}.`, unavailable);
+    }
     body = response.body;
   } catch (err) {
     if (err instanceof IssuerKeysError) throw err;
-    const unreachable = !(err instanceof OutboundFetchError) || UNREACHABLE.has(err.code);
-    throw new IssuerKeysError(`The jwks_uri of the issuer ${issuer} could not be fetched (${(err as Error).message}).`, unreachable);
+    throw new IssuerKeysError(`The jwks_uri of the issuer ${issuer} could not be fetched (${(err as Error).message}).`, isTransient(err));
   }
   let parsed: unknown;
   try {
@@ -161,4 +182,16 @@ async function fetchSet(config: FederationConfig, jwksUri: string, issuer: strin
   }
   if (typeof parsed !== 'object' || parsed === null) throw new IssuerKeysError(`The jwks_uri of the issuer ${issuer} did not return a JWK Set.`);
   return localSet(parsed as { keys: unknown }, issuer);
+}
+
+/**
+ * Whether a failed fetch is an outage the stale grace covers: a network error, a timeout, or a DNS
+ * failure other than NXDOMAIN (SERVFAIL, a resolver timeout). NXDOMAIN (ENOTFOUND, which
+ * ssrf-fetch.ts carries only in the ERR_DNS message) means the domain is gone — a decommissioned
+ * issuer has withdrawn its keys. Anything that is not an OutboundFetchError (a programming error)
+ * is not known to be an outage, so it ends the grace too: failing closed.
+ */
+function isTransient(err: unknown): boolean {
+  if (!(err instanceof OutboundFetchError) || !UNREACHABLE.has(err.code)) return false;
+  return !(err.code === 'ERR_DNS' && err.message.includes('(ENOTFOUND)'));
 }

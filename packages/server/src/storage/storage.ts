@@ -192,8 +192,9 @@ export interface Storage {
     /** Also appends the token's revocation event (CO-1); `reason` defaults to `token_revoked`. */
     revoke(jti: string, at: number, reason?: string): Promise<boolean>;
     /**
-     * Revokes the client's access tokens on no grant (client_credentials, workload jwt-bearer,
-     * ID-JAG) and appends their revocation events (CO-1), in one transaction; returns how many.
+     * Revokes the client's unexpired access tokens on no grant (client_credentials, workload
+     * jwt-bearer, ID-JAG; `expires_at > at`: expired ones are refused anyway and keep revoked_at
+     * null) and appends their revocation events (CO-1), in one transaction; returns how many.
      * Client deletion calls it before the client row goes (clients/lifecycle.ts).
      */
     revokeGrantlessByClient(clientId: string, at: number, reason: string): Promise<number>;

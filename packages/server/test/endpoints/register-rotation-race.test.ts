@@ -4,7 +4,8 @@
  * the door of their transaction (after the first token check) so that, without that second check,
  * two PUTs with one token would both succeed (the loser's new token dead on arrival, or a leaked
  * token's holder locking the real client out), and a PUT racing a DELETE would hand out a token
- * for a deleted client.
+ * for a deleted client. A DELETE checks its token again the same way (RFC 7592 §2.3): held after
+ * its first check while a PUT rotates the token, it must not delete with the rotated-away token.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Storage } from '../../src/storage/storage.ts';
@@ -95,5 +96,49 @@ describe.each(['sqlite', 'postgres'] as const)('RFC 7592 §2.2 token rotation un
     }
     expect(await s!.server.ctx.storage.clients.get(r.clientId)).toBeNull();
     expect(await s!.server.ctx.storage.audit.list({ event: 'client.updated' })).toHaveLength(0);
+  });
+
+  it('a DELETE whose token a PUT rotated away after its token check gets 401, and the client survives', async () => {
+    const r = await registered();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let deleteArrived!: () => void;
+    const arrived = new Promise<void>((resolve) => (deleteArrived = resolve));
+    // The first transaction (the DELETE's) waits until the PUT has committed; the PUT's passes.
+    const undo = gateTransactions(s!.server.ctx.storage, (n) => (n === 1 ? (deleteArrived(), held) : Promise.resolve()));
+    try {
+      const pending = fetch(r.uri, { method: 'DELETE', headers: r.auth });
+      await arrived;
+      expect((await put(r.uri, r.auth, r.clientId, 'before delete')).status).toBe(200);
+      release();
+      const res = await pending;
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: string }).error).toBe('invalid_token');
+    } finally {
+      undo();
+    }
+    expect((await s!.server.ctx.storage.clients.get(r.clientId))?.clientName).toBe('before delete');
+    expect(await s!.server.ctx.storage.audit.list({ event: 'client.deleted' })).toHaveLength(0);
+  });
+
+  it('a PUT and a DELETE with the same token: exactly one succeeds, the other gets 401', async () => {
+    const r = await registered();
+    const undo = gateTransactions(s!.server.ctx.storage, barrier(2));
+    let updated: Response;
+    let deleted: Response;
+    try {
+      [updated, deleted] = await Promise.all([put(r.uri, r.auth, r.clientId, 'raced'), fetch(r.uri, { method: 'DELETE', headers: r.auth })]);
+    } finally {
+      undo();
+    }
+    // The PUT first (the DELETE's token rotated away) or the DELETE first (no client to update).
+    expect(['200/401', '401/204']).toContain(`${updated.status}/${deleted.status}`);
+    const stored = await s!.server.ctx.storage.clients.get(r.clientId);
+    if (updated.status === 200) {
+      const body = (await updated.json()) as { registration_access_token: string };
+      expect(stored?.registrationAccessTokenHash).toBe(sha256(body.registration_access_token));
+    } else {
+      expect(stored).toBeNull();
+    }
   });
 });

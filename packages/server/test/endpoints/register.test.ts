@@ -155,7 +155,14 @@ describe('CL-3 registration policies', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(((await limited.json()) as { error: string }).error).toBe('rate_limited');
     expect(await s.server.ctx.storage.clients.list()).toHaveLength(2);
+  });
+
+  it("'allowlist': approved registrations are also limited per address, whatever their software_id (a longer allowlist does not multiply the budget)", async () => {
+    const s = await start({ policy: 'allowlist', softwareIds: ['approved-tool', 'second-tool'], ratePerMinute: 2 });
+    expect((await register(s, { ...mcpClient, software_id: 'approved-tool' })).status).toBe(201);
     expect((await register(s, { ...mcpClient, software_id: 'second-tool' })).status).toBe(201);
+    for (const softwareId of ['approved-tool', 'second-tool']) expect((await register(s, { ...mcpClient, software_id: softwareId })).status).toBe(429);
+    expect(await s.server.ctx.storage.clients.list()).toHaveLength(2);
   });
 });
 

@@ -163,6 +163,31 @@ describe('an issuer whose jwks_uri is down', () => {
     });
   }
 
+  for (const status of [429, 408]) {
+    it(`serves the expired set while the issuer answers ${status} (availability, not a withdrawal)`, async () => {
+      const { k, resolver, t0 } = await expiredAfter(`busy-${status}`, { status, body: '{}' });
+      vi.setSystemTime(t0 + 601_000);
+      expect((await jwtVerify(await sign(k), resolver)).payload.sub).toBe('w');
+    });
+  }
+
+  it('keeps the grace ended when a 404 is followed, after the failure cooldown, by a 5xx', async () => {
+    const { k, resolver, start, t0 } = await expiredAfter('gone-then-down', { status: 404, body: '{}' });
+    vi.setSystemTime(t0 + 601_000);
+    await expect(jwtVerify(await sign(k), resolver)).rejects.toThrow(/HTTP 404/);
+    answer = { status: 503, body: '{}' };
+    vi.setSystemTime(t0 + 601_000 + JWKS_FAILURE_COOLDOWN_MS + 1000); // within cache age + grace, but the set was withdrawn
+    await expect(jwtVerify(await sign(k), resolver)).rejects.toThrow(/HTTP 503/);
+    expect(fetches - start).toBe(3); // the 503 was fetched, not answered from memory
+    // Only a good fetch lifts it: the grace applies again to the next outage.
+    answer = { status: 200, body: JSON.stringify({ keys: [k.jwk] }) };
+    vi.setSystemTime(t0 + 601_000 + 2 * (JWKS_FAILURE_COOLDOWN_MS + 1000));
+    expect((await jwtVerify(await sign(k), resolver)).payload.sub).toBe('w');
+    answer = { status: 503, body: '{}' };
+    vi.setSystemTime(Date.now() + 601_000);
+    expect((await jwtVerify(await sign(k), resolver)).payload.sub).toBe('w');
+  });
+
   it('ends the grace when a 5xx outage turns into a 404', async () => {
     const { k, resolver, t0 } = await expiredAfter('outage-then-gone', { status: 503, body: '{}' });
     vi.setSystemTime(t0 + 601_000);
@@ -170,6 +195,39 @@ describe('an issuer whose jwks_uri is down', () => {
     answer = { status: 404, body: '{}' };
     vi.setSystemTime(t0 + 601_000 + JWKS_FAILURE_COOLDOWN_MS + 1000); // still within the grace, but the issuer now answers
     await expect(jwtVerify(await sign(k), resolver)).rejects.toThrow(/HTTP 404/);
+  });
+});
+
+describe('which fetch failures count as an outage (IssuerKeysError.transient: the stale grace)', () => {
+  const failure = async (resolver: ReturnType<typeof issuerKeyResolver>): Promise<IssuerKeysError> => {
+    const k = await key();
+    const err: unknown = await jwtVerify(await sign(k), resolver).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(IssuerKeysError);
+    return err as IssuerKeysError;
+  };
+
+  it('a connection refused is an outage', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const a = closed.address();
+    const closedPort = typeof a === 'object' && a ? a.port : 0;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const err = await failure(issuerKeyResolver(context([`127.0.0.1:${closedPort}`]), { issuer: 'https://refused.example', jwksUri: `http://127.0.0.1:${closedPort}/jwks` }));
+    expect(err.message).toMatch(/ECONNREFUSED/);
+    expect(err.transient).toBe(true);
+  });
+
+  it('NXDOMAIN (a decommissioned domain) is a withdrawal, not an outage', async () => {
+    const err = await failure(issuerKeyResolver(context([]), { issuer: 'https://gone.example', jwksUri: 'https://jwks.gone.invalid/keys' })); // RFC 6761 §6.4: ENOTFOUND without a query
+    expect(err.message).toMatch(/ENOTFOUND/);
+    expect(err.transient).toBe(false);
+  });
+
+  it('an error that is not a fetch failure (a programming error) is not taken for an outage', async () => {
+    const ctx = context([`127.0.0.1:${port}`]);
+    ctx.config.federation.jwksTimeoutMs = -1; // AbortSignal.timeout throws a RangeError, not an OutboundFetchError
+    const err = await failure(issuerKeyResolver(ctx, { issuer: 'https://bug.example', jwksUri: `http://127.0.0.1:${port}/bug` }));
+    expect(err.transient).toBe(false);
   });
 });
 

@@ -159,6 +159,31 @@ describe('CO-1 a token issued from an ID-JAG (no grant) dies with its user', () 
     const jti = decodeJwt(signed[0]!).jti as string;
     expect(await f.srv.ctx.storage.accessTokens.get(jti)).toBeNull();
   });
+
+  it('a promotion to administrator landing while the token is signed wins (invalid_grant), and no access token row is kept', async () => {
+    const erin = await createUser(f.srv.ctx, 'erin@example.com', 'Erin Example');
+    const keys = f.srv.ctx.keys;
+    const sign = keys.sign;
+    const signed: string[] = [];
+    keys.sign = async (...args) => {
+      await f.srv.ctx.storage.users.update({ ...erin, isAdmin: true, updatedAt: f.now() });
+      const token = await sign.apply(keys, args);
+      signed.push(token);
+      return token;
+    };
+    let res: Awaited<ReturnType<typeof f.token>>;
+    try {
+      res = await f.token({ assertion: await signAssertion(f.idpKey, f.idJagClaims({ email: erin.email }), TYP) }, PARTNER);
+    } finally {
+      keys.sign = sign;
+    }
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_grant');
+    expect(res.body.error_description).toMatch(/administrator/);
+    expect(signed).toHaveLength(1);
+    const jti = decodeJwt(signed[0]!).jti as string;
+    expect(await f.srv.ctx.storage.accessTokens.get(jti)).toBeNull();
+  });
 });
 
 describe('acr of an ID-JAG: read through the issuer\'s acrMappings only (as upstream SSO)', () => {

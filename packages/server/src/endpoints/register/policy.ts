@@ -8,9 +8,10 @@
  * is no secret (every registration response carries it), so an allowlist alone does not stop one
  * caller writing client rows without limit:
  *   open       per client address, before the body is read (every POST may write a row).
- *   allowlist  per approved software_id and client address, after the software_id is checked: only
- *              approved attempts count. Refused unapproved ones write nothing and are not counted,
- *              so junk POSTs cannot use up the budget of the allowlisted software.
+ *   allowlist  after the software_id is checked, per client address and per approved software_id
+ *              and address: only approved attempts count, and one address cannot multiply its
+ *              budget by the number of approved software_ids. Refused unapproved ones write nothing
+ *              and are not counted, so junk POSTs cannot use up the budget of the allowlisted software.
  * IPv6 callers are counted per /64 (http/rate-limit-key.ts). clientIp trusts no forwarded headers:
  * behind a TLS-terminating proxy every caller has the proxy's address, so the per-address limit is
  * effectively global (one limit for all callers, per software_id under allowlist).
@@ -29,7 +30,7 @@ export interface RegistrationPolicy {
   checkAddressRate(c: Context, now: number): void;
   /** Checks what the metadata says about the software; used on registration and on RFC 7592 update. */
   checkSoftware(metadata: Record<string, unknown>): void;
-  /** `allowlist` only: counts one approved attempt (call after checkSoftware) per software_id and address; 429 when over. */
+  /** `allowlist` only: counts one approved attempt (call after checkSoftware) per address and per software_id and address; 429 when over either. */
   checkSoftwareRate(c: Context, metadata: Record<string, unknown>, now: number): void;
 }
 
@@ -47,8 +48,13 @@ export function createRegistrationPolicy(config: MandateConfig): RegistrationPol
     },
     checkSoftwareRate(c, metadata, now) {
       if (config.dcr.policy !== 'allowlist') return;
+      const address = rateLimitKey(clientIp(c));
+      // Per address over all approved software_ids: the pair limit alone would allow ratePerMinute
+      // rows per software_id, so a longer allowlist would let one address write more.
+      const addressWait = limiter.hit(`dcr:addr:${address}`, now);
+      if (addressWait > 0) throw rateLimited(addressWait);
       // JSON-encoded pair: no software_id can make its key collide with another's.
-      const wait = limiter.hit(`dcr:${JSON.stringify([String(metadata.software_id), rateLimitKey(clientIp(c))])}`, now);
+      const wait = limiter.hit(`dcr:${JSON.stringify([String(metadata.software_id), address])}`, now);
       if (wait > 0) throw rateLimited(wait);
     },
     checkSoftware(metadata) {

@@ -3,9 +3,9 @@
  * presented as an RFC 6750 Bearer token. Only its SHA-256 is stored; comparison is constant-time.
  * RFC 7592 §2.1: an unknown client gets the same 401 as a wrong token, so client ids cannot be
  * probed.
- * A write (RFC 7592 §2.2 PUT) checks the token twice: before reading the body, and again inside its
- * transaction against the row read `for update` (compare-and-set), so of two requests presenting
- * the same token only the first to commit succeeds, and one racing a DELETE gets 401.
+ * A write (RFC 7592 §2.2 PUT, §2.3 DELETE) checks the token twice: before its transaction, and
+ * again inside it against the row read `for update` (compare-and-set), so of two requests
+ * presenting the same token only the first to commit succeeds; the other gets 401.
  */
 import type { Context } from 'hono';
 import { InvalidTokenError } from '@mandate/protocol';

@@ -45,7 +45,7 @@ export async function idJagGrant(req: TokenRequest, assertion: UnverifiedAsserti
     ...(req.dpop ? { cnfJkt: req.dpop.jkt } : {}),
   });
   return inTransaction(ctx, async (txCtx) => {
-    await checkUserStillEnabled(txCtx, user.id); // a deprovisioning that landed while signing wins
+    await checkUserStillAcceptable(txCtx, user.id); // a deprovisioning or promotion that landed while signing wins
     await txCtx.storage.accessTokens.create(access.record);
     await auditIssuance(txCtx.audit, req, {
       event: TokenAuditEvent.Issued,
@@ -72,9 +72,13 @@ export async function idJagGrant(req: TokenRequest, assertion: UnverifiedAsserti
  * the user row first). Deprovisioning locks the row for update before revoking the user's
  * grant-less tokens (account/deprovision.ts, grants.revokeByUser): either it committed first and
  * the row reads disabled here, or it waits for this commit and its walk revokes (and publishes)
- * the token stored here. The read before signing (id-jag-subject.ts) alone would miss it.
+ * the token stored here. The read before signing (id-jag-subject.ts) alone would miss it. The same
+ * goes for a promotion to administrator: idJagSubject refuses administrators (another domain's
+ * assertion is too weak a proof for them), so one who became one while the token was signed is
+ * refused here with its words.
  */
-async function checkUserStillEnabled(txCtx: ServerContext, userId: string): Promise<void> {
+async function checkUserStillAcceptable(txCtx: ServerContext, userId: string): Promise<void> {
   const user = await txCtx.storage.users.getForShare(userId);
   if (!user || user.disabled) throw new InvalidGrantError('The user asserted by the ID-JAG is disabled here.');
+  if (user.isAdmin) throw new InvalidGrantError('The user asserted by the ID-JAG is an administrator here: administrators are not accepted on another issuer\'s assertion.');
 }
