@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/crypto/password.ts';
 import type { Storage } from '../../src/storage/storage.ts';
 import type { TestServer } from '../helpers/test-server.ts';
-import { hookTransactions, settledOrTimeout } from '../helpers/transaction-hooks.ts';
+import { hookTransactions, interleaveOnce } from '../helpers/transaction-hooks.ts';
 import { ADMIN_CLI, clientToken, IDP, newUser, scim, startScimServer } from '../scim/support.ts';
 import { admin } from './support.ts';
 
@@ -19,16 +19,8 @@ import { admin } from './support.ts';
  * for it to commit (or, when its own row lock holds it, 500 ms) before going on.
  */
 function afterFirstRead(storage: Storage, userId: string, concurrent: () => Promise<unknown>): { undo: () => void; concurrent: Promise<unknown> } {
-  let armed = true;
-  let started: Promise<unknown> = Promise.resolve();
-  const interleave = async <T>(read: Promise<T>): Promise<T> => {
-    const value = await read;
-    if (!armed) return value;
-    armed = false;
-    started = concurrent();
-    await settledOrTimeout(started, 500);
-    return value;
-  };
+  const once = interleaveOnce(concurrent);
+  const interleave = once.after;
   const undo = hookTransactions(storage, (tx) => ({
     users: {
       ...tx.users,
@@ -36,7 +28,7 @@ function afterFirstRead(storage: Storage, userId: string, concurrent: () => Prom
       getForUpdate: (id) => (id === userId ? interleave(tx.users.getForUpdate(id)) : tx.users.getForUpdate(id)),
     },
   }));
-  return { undo, get concurrent() { return started; } };
+  return { undo, get concurrent() { return once.concurrent; } };
 }
 
 describe('user writes racing each other (postgres)', () => {

@@ -10,21 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/crypto/hash.ts';
 import type { Storage } from '../../src/storage/storage.ts';
 import type { TestServer } from '../helpers/test-server.ts';
-import { hookTransactions, settledOrTimeout } from '../helpers/transaction-hooks.ts';
+import { hookTransactions, interleaveOnce } from '../helpers/transaction-hooks.ts';
 import { admin, mintToken, startAdminServer } from '../admin/support.ts';
 
 /** The next transaction that reads `clientId` runs `concurrent` right after that read, and waits for it (or 500 ms). */
 function afterFirstRead(storage: Storage, clientId: string, concurrent: () => Promise<unknown>): { undo: () => void; concurrent: Promise<unknown> } {
-  let armed = true;
-  let started: Promise<unknown> = Promise.resolve();
-  const interleave = async <T>(read: Promise<T>): Promise<T> => {
-    const value = await read;
-    if (!armed) return value;
-    armed = false;
-    started = concurrent();
-    await settledOrTimeout(started, 500);
-    return value;
-  };
+  const once = interleaveOnce(concurrent);
+  const interleave = once.after;
   const undo = hookTransactions(storage, (tx) => ({
     clients: {
       ...tx.clients,
@@ -32,7 +24,7 @@ function afterFirstRead(storage: Storage, clientId: string, concurrent: () => Pr
       getForUpdate: (id) => (id === clientId ? interleave(tx.clients.getForUpdate(id)) : tx.clients.getForUpdate(id)),
     },
   }));
-  return { undo, get concurrent() { return started; } };
+  return { undo, get concurrent() { return once.concurrent; } };
 }
 
 const webClient = { client_name: 'Race client', redirect_uris: ['https://race.example.com/cb'], application_type: 'web' };

@@ -18,3 +18,27 @@ export function hookTransactions(storage: Storage, wrap: (tx: Storage) => Partia
 export function settledOrTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
   return Promise.race([promise.then(() => undefined, () => undefined), new Promise<void>((resolve) => setTimeout(resolve, ms))]);
 }
+
+/**
+ * A one-shot interleaving for race tests: the first read passed through `after` runs `concurrent`
+ * right after it and waits for it to finish (at most 500 ms: a writer held by the steered
+ * transaction's own row lock never finishes in time); later reads go straight through.
+ * `concurrent` is then the concurrent write's promise, to await for its result.
+ */
+export function interleaveOnce(concurrent: () => Promise<unknown>): { after: <T>(read: Promise<T>) => Promise<T>; readonly concurrent: Promise<unknown> } {
+  let armed = true;
+  let started: Promise<unknown> = Promise.resolve();
+  return {
+    async after<T>(read: Promise<T>): Promise<T> {
+      const value = await read;
+      if (!armed) return value;
+      armed = false;
+      started = concurrent();
+      await settledOrTimeout(started, 500);
+      return value;
+    },
+    get concurrent() {
+      return started;
+    },
+  };
+}

@@ -12,25 +12,17 @@ import { verifyPassword } from '../../src/crypto/password.ts';
 import type { Storage } from '../../src/storage/storage.ts';
 import { admin } from '../admin/support.ts';
 import type { TestServer } from '../helpers/test-server.ts';
-import { hookTransactions, settledOrTimeout } from '../helpers/transaction-hooks.ts';
+import { hookTransactions, interleaveOnce } from '../helpers/transaction-hooks.ts';
 import { ADMIN_CLI, clientToken, IDP, newUser, patchOps, scim, startScimServer } from './support.ts';
 
 /** The next transaction that reads `userId` (users.get) runs `concurrent` right after that read and waits for its commit (at most 500 ms). */
 function afterFirstRead(storage: Storage, userId: string, concurrent: () => Promise<unknown>): { undo: () => void; concurrent: Promise<unknown> } {
-  let armed = true;
-  let started: Promise<unknown> = Promise.resolve();
-  const interleave = async <T>(read: Promise<T>): Promise<T> => {
-    const value = await read;
-    if (!armed) return value;
-    armed = false;
-    started = concurrent();
-    await settledOrTimeout(started, 500);
-    return value;
-  };
+  const once = interleaveOnce(concurrent);
+  const interleave = once.after;
   const undo = hookTransactions(storage, (tx) => ({
     users: { ...tx.users, get: (id) => (id === userId ? interleave(tx.users.get(id)) : tx.users.get(id)) },
   }));
-  return { undo, get concurrent() { return started; } };
+  return { undo, get concurrent() { return once.concurrent; } };
 }
 
 describe('SCIM PATCH racing other user writes (postgres)', () => {
