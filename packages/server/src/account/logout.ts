@@ -17,6 +17,7 @@ import { constantTimeEqual, sha256 } from '../crypto/hash.ts';
 import { Paths } from '../endpoints/paths.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { inTransaction } from '../clients/lifecycle.ts';
+import { isSessionRecordLive } from '../grants/shared/live-tree.ts';
 import { readForm, type Params } from '../http/params.ts';
 import { CookieName, clearCookie, readCookie } from '../interaction/cookies.ts';
 import { InteractionPageError, renderPageError } from '../interaction/errors.ts';
@@ -58,7 +59,7 @@ async function browserSession(c: Context, ctx: ServerContext): Promise<SessionRe
   const token = readCookie(c, ctx, CookieName.session);
   if (token === undefined) return null;
   const record = await ctx.storage.sessions.get(sha256(token));
-  return record && record.revokedAt === null && record.expiresAt > ctx.now() ? record : null;
+  return isSessionRecordLive(record, ctx.now()) ? record : null;
 }
 
 async function showLogout(c: Context, ctx: ServerContext): Promise<Response> {

@@ -8,38 +8,21 @@
  * reports for IPv4 peers, are counted as the IPv4 address they carry, so both spellings share a key.
  */
 import { isIP } from 'node:net';
+import { ipv6Groups } from '../clients/ssrf-address.ts';
 
 /** Peers whose address is unknown (no socket) share one key. */
 const UNKNOWN = 'unknown';
 
 export function rateLimitKey(address: string | null | undefined): string {
   if (!address) return UNKNOWN;
-  // RFC 4007 §11: a zone index names the local interface, not the peer.
-  const bare = address.split('%')[0]!;
-  const version = isIP(bare);
-  if (version === 4) return bare;
-  if (version !== 6) return address;
-  const hextets = ipv6Hextets(bare);
-  if (isIpv4Mapped(hextets)) return `${hextets[6]! >> 8}.${hextets[6]! & 0xff}.${hextets[7]! >> 8}.${hextets[7]! & 0xff}`;
-  return `${hextets.slice(0, 4).map((h) => h.toString(16)).join(':')}::/64`;
+  if (isIP(address) === 4) return address;
+  // ipv6Groups drops a zone index (RFC 4007 §11: it names the local interface, not the peer).
+  const groups = ipv6Groups(address);
+  if (groups === null) return address;
+  if (isIpv4Mapped(groups)) return `${groups[6]! >> 8}.${groups[6]! & 0xff}.${groups[7]! >> 8}.${groups[7]! & 0xff}`;
+  return `${groups.slice(0, 4).map((h) => h.toString(16)).join(':')}::/64`;
 }
 
-function isIpv4Mapped(hextets: number[]): boolean {
-  return hextets.slice(0, 5).every((h) => h === 0) && hextets[5] === 0xffff;
-}
-
-/** The eight 16-bit groups of a valid IPv6 address (already checked by isIP), with `::` expanded. */
-function ipv6Hextets(address: string): number[] {
-  const [head = '', tail] = address.split('::');
-  const groups = (part: string | undefined): number[] => (part ? part.split(':').flatMap(group) : []);
-  const front = groups(head);
-  const back = tail === undefined ? [] : groups(tail);
-  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
-}
-
-/** One group, or an embedded dotted IPv4 tail (RFC 4291 §2.2 form 3), which stands for two groups. */
-function group(text: string): number[] {
-  if (!text.includes('.')) return [parseInt(text, 16)];
-  const [a = 0, b = 0, c = 0, d = 0] = text.split('.').map(Number);
-  return [(a << 8) | b, (c << 8) | d];
+function isIpv4Mapped(groups: number[]): boolean {
+  return groups.slice(0, 5).every((h) => h === 0) && groups[5] === 0xffff;
 }

@@ -2,6 +2,7 @@
  * Browser login sessions at the authorization server. The cookie holds 256 random bits; storage
  * keeps only their SHA-256, so a database leak yields no usable session.
  */
+import { isSessionRecordLive } from '../grants/shared/live-tree.ts';
 import type { Context } from 'hono';
 import type { ServerContext } from '../context.ts';
 import { randomToken, sha256 } from '../crypto/hash.ts';
@@ -20,7 +21,7 @@ export async function currentSession(c: Context, ctx: ServerContext): Promise<Ac
   const token = readCookie(c, ctx, CookieName.session);
   if (token === undefined) return null;
   const record = await ctx.storage.sessions.get(sha256(token));
-  if (!record || record.revokedAt !== null || record.expiresAt <= ctx.now()) return null;
+  if (!isSessionRecordLive(record, ctx.now())) return null;
   // HU-1: a password alone is no login. Sessions started on it before that was enforced count as none.
   if (record.amr.length > 0 && record.amr.every((m) => m === 'pwd')) return null;
   const user = await ctx.storage.users.get(record.userId);

@@ -1,5 +1,6 @@
 /**
- * Login rate limits: failed password or TOTP attempts are counted per account and per client IP
+ * Login rate limits: failed password or TOTP attempts are counted per account and per client
+ * address (IPv6 per /64 prefix, http/rate-limit-key.ts)
  * over 15 minutes; past ctx.config.login.maxFailures, further attempts are refused (429) without
  * checking the credentials, so guessing is bounded whichever of the two an attacker varies.
  *
@@ -12,9 +13,10 @@
 import type { ServerContext } from '../context.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
 import { AuditOnce } from './audit-once.ts';
+import { rateLimitKey } from '../http/rate-limit-key.ts';
 
 const WINDOW_SECONDS = 15 * 60;
-/** Refusals for lack of capacity (server_busy) are audited once per source IP per this many seconds. */
+/** Refusals for lack of capacity (server_busy) are audited once per source IP per this many seconds, at most 16 sources per window (audit-once.ts). */
 const BUSY_WINDOW_SECONDS = 60;
 
 /** What was over its limit, and until when (epoch seconds: the end identifies the window). */
@@ -65,7 +67,7 @@ export class LoginThrottle {
     for (const l of refusal.limited) this.refusals.done(l.key, refusal.ip, l.until);
   }
 
-  /** Whether a refusal for lack of capacity from `ip` is to be audited (once per IP and minute); notes it. */
+  /** Whether a refusal for lack of capacity from `ip` is to be audited (once per IP and minute, at most 16 IPs a minute); notes it. */
   auditBusy(ip: string | null): boolean {
     const now = this.ctx.now();
     const until = now - (now % BUSY_WINDOW_SECONDS) + BUSY_WINDOW_SECONDS;
@@ -77,7 +79,7 @@ export class LoginThrottle {
   failed(account: string, ip: string | null): void {
     const now = this.ctx.now();
     this.byAccount.hit(accountKey(account), now);
-    if (ip !== null) this.byIp.hit(ip, now);
+    if (ip !== null) this.byIp.hit(rateLimitKey(ip), now); // IPv6 per /64 (http/rate-limit-key.ts)
   }
 
   /** A complete login clears the account's count (not the IP's: one good account must not unlock guessing at others). */
@@ -91,8 +93,9 @@ export class LoginThrottle {
     const limited: LimitedKey[] = [];
     const accountWait = this.byAccount.blocked(accountKey(account), now);
     if (accountWait > 0) limited.push({ kind: 'account', key: `account:${accountKey(account)}`, until: now + accountWait });
-    const ipWait = ip === null ? 0 : this.byIp.blocked(ip, now);
-    if (ipWait > 0) limited.push({ kind: 'ip', key: `ip:${ip}`, until: now + ipWait });
+    const address = ip === null ? null : rateLimitKey(ip);
+    const ipWait = address === null ? 0 : this.byIp.blocked(address, now);
+    if (ipWait > 0) limited.push({ kind: 'ip', key: `ip:${address}`, until: now + ipWait });
     return limited;
   }
 }

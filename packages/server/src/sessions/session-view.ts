@@ -7,6 +7,7 @@
  * key, under its own label: it names the session without revealing the stored key, and a lookup
  * finds it among the user's sessions (a user has few).
  */
+import { DEFAULT_PAGE_LIMIT } from '../storage/context.ts';
 import { z } from 'zod';
 import { NotFoundError } from '@mandate/protocol';
 import type { ServerContext } from '../context.ts';
@@ -50,8 +51,8 @@ export function sessionView(s: SessionRecord, now: number): z.output<typeof Sess
   };
 }
 
-/** Sessions per listForUser page (storage lists at most this many at once). */
-const PAGE = 1000;
+/** Sessions per listForUser page: the storage's default page (storage/context.ts pageOf). */
+const PAGE = DEFAULT_PAGE_LIMIT;
 /** Guards against a storage that would keep returning full pages. */
 const MAX_PAGES = 10_000;
 

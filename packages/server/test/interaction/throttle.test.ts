@@ -82,6 +82,13 @@ describe('LoginThrottle refusals: audited once per limited key, source and windo
     expect(refuseAndAudit(throttle, 'other@example.com', '192.0.2.9')?.audit).toBe(false); // same key, same source, same window
   });
 
+  it('counts IPv6 failures per /64: addresses of one subscriber share the IP limit (http/rate-limit-key.ts)', () => {
+    const { throttle } = throttleAt(1_000);
+    ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2:ffff::9'].forEach((ip, i) => throttle.failed(`spray${i}@example.com`, ip));
+    expect(throttle.refuse('fresh@example.com', '2001:db8:1:2::abcd')?.limited.map((l) => l.kind)).toEqual(['ip']);
+    expect(throttle.refuse('fresh@example.com', '2001:db8:1:3::1')).toBeNull(); // another /64
+  });
+
   it('a new window is audited again', () => {
     const { throttle, clock } = throttleAt(1_000);
     lock(throttle, 'a@example.com', '192.0.2.1');

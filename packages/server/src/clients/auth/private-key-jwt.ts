@@ -105,7 +105,7 @@ export async function verifyClientAssertion(ctx: ServerContext, client: ClientRe
  * this Client MUST be rejected, if the JWT is not signed with this algorithm"). A registered value
  * outside the asymmetric set (registration refuses it; a record could still hold one) accepts none.
  */
-export function acceptedAssertionAlgs(client: ClientRecord): readonly string[] {
+function acceptedAssertionAlgs(client: ClientRecord): readonly string[] {
   const registered = client.metadata.token_endpoint_auth_signing_alg;
   if (registered === undefined) return ASYMMETRIC_JWS_ALGS;
   return (ASYMMETRIC_JWS_ALGS as readonly unknown[]).includes(registered) ? [registered as string] : [];

@@ -98,10 +98,11 @@ export function cacheDecision(headers: CachingHeaders, nowSeconds: number): Cach
   const cc = parseCacheControl(header(headers['cache-control']));
   if (cc.has('no-store') || cc.has('private')) return { store: false, lifetime: 0 };
   if (cc.has('no-cache')) return { store: true, lifetime: 0 };
-  const lifetime = freshnessLifetime(cc, headers, nowSeconds);
+  // RFC 9111 §4.2.3: what is left of the freshness lifetime once the response's Age is spent.
+  const remaining = freshnessLifetime(cc, headers, nowSeconds) - ageOf(headers);
   // An expired lifetime stays 0 (revalidate), it is not raised to the floor.
-  if (lifetime <= 0) return { store: true, lifetime: 0 };
-  return { store: true, lifetime: clamp(lifetime - ageOf(headers)) };
+  if (remaining <= 0) return { store: true, lifetime: 0 };
+  return { store: true, lifetime: clamp(remaining) };
 }
 
 /** The stored entry a 304 revalidated: its lifetime is what its own headers allowed. */

@@ -11,7 +11,7 @@ import { sortableId } from '../../crypto/sortable-ids.ts';
 import type { AuthorizationCodeRecord, GrantRecord } from '../../storage/records.ts';
 import type { AuthorizationRequest } from './request.ts';
 import { authorizationResponseUrl, errorResponseUrl } from './response.ts';
-import { isConsentLive } from '../../grants/shared/live-tree.ts';
+import { isConsentLive, isSessionLive } from '../../grants/shared/live-tree.ts';
 
 /** Who authenticated, and how (OIDC Core §2: auth_time, acr, amr). */
 export interface CompletedAuthentication {
@@ -82,10 +82,7 @@ export async function completeAuthorization(ctx: ServerContext, input: Completio
     // CO-1, the same for the login session the grant is recorded under (grants.session_id_hash):
     // a sign-out or session revocation committing meanwhile would walk before this grant exists
     // and leave it live under an ended session. After the consent: the order revocations take.
-    if (authentication.sessionIdHash !== null) {
-      const session = await tx.sessions.getForShare(authentication.sessionIdHash);
-      if (!session || session.revokedAt !== null || session.expiresAt <= now) return new AccessDeniedError('The login session ended before the authorization completed.');
-    }
+    if (authentication.sessionIdHash !== null && !(await isSessionLive(tx, authentication.sessionIdHash, now))) return new AccessDeniedError('The login session ended before the authorization completed.');
     await tx.grants.create(grant);
     await tx.codes.create(record);
     // AU-1: fails closed — no code leaves without its audit row.

@@ -27,9 +27,14 @@ import { asciiLower, sameEmail } from '../../federation/email-match.ts';
 export async function idJagSubject(ctx: ServerContext, issuer: UserMapping, payload: JWTPayload, what = 'ID-JAG'): Promise<UserRecord> {
   const user = await findUser(ctx, issuer, payload, what);
   if (!user) throw new InvalidGrantError(`The user asserted by the ${what} (${describe(issuer, payload)}) is not a user of this server.`);
-  if (user.disabled) throw new InvalidGrantError(`The user asserted by the ${what} is disabled here.`);
-  if (user.isAdmin) throw new InvalidGrantError(`The user asserted by the ${what} is an administrator here: administrators are not accepted on another issuer's assertion.`);
+  refuseUnacceptableUser(user, what);
   return user;
+}
+
+/** Who another issuer's assertion may stand for: an enabled user who is no administrator here (also re-checked in the issuing transaction, id-jag.ts). */
+export function refuseUnacceptableUser(user: UserRecord | null, what: string): asserts user is UserRecord {
+  if (!user || user.disabled) throw new InvalidGrantError(`The user asserted by the ${what} is disabled here.`);
+  if (user.isAdmin) throw new InvalidGrantError(`The user asserted by the ${what} is an administrator here: administrators are not accepted on another issuer's assertion.`);
 }
 
 async function findUser(ctx: ServerContext, issuer: UserMapping, payload: JWTPayload, what: string): Promise<UserRecord | null> {

@@ -5,7 +5,7 @@
  * matching user, narrowed by the issuer's policy, without a second login. No refresh token: the
  * client gets a fresh ID-JAG from the user's own domain, which keeps control of the session.
  */
-import { InvalidGrantError, parseScope } from '@mandate/protocol';
+import { parseScope } from '@mandate/protocol';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
 import type { ServerContext } from '../../context.ts';
 import type { IdJagIssuer } from '../../federation/schema.ts';
@@ -17,6 +17,7 @@ import { tokenResponseBody } from '../shared/issue.ts';
 import type { UnverifiedAssertion } from './assertion.ts';
 import { checkAssertionReplay } from './replay.ts';
 import { verifyIdJag } from './id-jag-verify.ts';
+import { refuseUnacceptableUser } from './id-jag-subject.ts';
 import { idJagResources } from './id-jag-target.ts';
 import { assertionScope, requestedScope } from './scope.ts';
 
@@ -78,7 +79,5 @@ export async function idJagGrant(req: TokenRequest, assertion: UnverifiedAsserti
  * refused here with its words.
  */
 async function checkUserStillAcceptable(txCtx: ServerContext, userId: string): Promise<void> {
-  const user = await txCtx.storage.users.getForShare(userId);
-  if (!user || user.disabled) throw new InvalidGrantError('The user asserted by the ID-JAG is disabled here.');
-  if (user.isAdmin) throw new InvalidGrantError('The user asserted by the ID-JAG is an administrator here: administrators are not accepted on another issuer\'s assertion.');
+  refuseUnacceptableUser(await txCtx.storage.users.getForShare(userId), 'ID-JAG');
 }

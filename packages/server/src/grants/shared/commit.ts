@@ -29,7 +29,7 @@ export function inTransaction<T>(ctx: ServerContext, fn: (txCtx: ServerContext) 
 }
 
 /** Runs one whole transaction (`run`), again on a PostgreSQL deadlock when allowed; else 503 (see above). */
-export async function withDeadlockRetry<T>(storage: Pick<Storage, 'kind'>, options: TransactionOptions, run: () => Promise<T>): Promise<T> {
+async function withDeadlockRetry<T>(storage: Pick<Storage, 'kind'>, options: TransactionOptions, run: () => Promise<T>): Promise<T> {
   const attempts = options.retryOnDeadlock && storage.kind === 'postgres' ? DEADLOCK_ATTEMPTS : 1;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -43,7 +43,7 @@ export async function withDeadlockRetry<T>(storage: Pick<Storage, 'kind'>, optio
 }
 
 /** PostgreSQL's deadlock_detected, however the driver wrapped it. */
-export function isDeadlock(err: unknown): boolean {
+function isDeadlock(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     if ((e as { code?: unknown }).code === '40P01') return true;
   }

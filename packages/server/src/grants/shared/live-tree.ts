@@ -10,6 +10,7 @@
 import type { OAuthError } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
 import type { GrantLiveness, Storage } from '../../storage/storage.ts';
+import type { SessionRecord } from '../../storage/records.ts';
 
 /** Throws `refuse(detail)` unless the grant exists and neither it nor any ancestor is revoked. */
 export async function requireLiveGrantTree(txCtx: ServerContext, grantId: string, refuse: (detail: string) => OAuthError): Promise<GrantLiveness[]> {
@@ -29,4 +30,14 @@ export async function requireLiveGrantTree(txCtx: ServerContext, grantId: string
 export async function isConsentLive(tx: Pick<Storage, 'consents'>, consentId: string): Promise<boolean> {
   const consent = await tx.consents.getForShare(consentId);
   return consent !== null && consent.revokedAt === null;
+}
+
+/** A login session neither revoked nor expired at `now` (the cookie, sign-in rules aside: interaction/session.ts). */
+export function isSessionRecordLive(session: SessionRecord | null, now: number): session is SessionRecord {
+  return session !== null && session.revokedAt === null && session.expiresAt > now;
+}
+
+/** The session re-read in the issuing transaction (`for share` on PostgreSQL), as isConsentLive. */
+export async function isSessionLive(tx: Pick<Storage, 'sessions'>, idHash: string, now: number): Promise<boolean> {
+  return isSessionRecordLive(await tx.sessions.getForShare(idHash), now);
 }

@@ -46,7 +46,7 @@ export async function postLogin(c: Context, ctx: ServerContext, throttle: LoginT
   } catch (err) {
     if (!(err instanceof QueueFullError)) throw err;
     // Too many password checks waiting (a flood): nothing was checked, so no failure is counted.
-    // Audited once per source IP and minute: a flood must not cost an audit row per request.
+    // Audited once per source IP and minute, at most 16 sources a minute (audit-once.ts): a flood must not cost an audit row per request.
     if (throttle.auditBusy(ip)) await auditLoginFailure(ctx, { userId: null, clientId: loaded.request.clientId, ip, reason: 'server_busy' });
     return serverBusy(c);
   }

@@ -5,6 +5,7 @@ import type { AccessTokenRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
 import { withTransaction, type RepoContext, type StorageKind } from '../context.ts';
 import { appendRevocationEvents } from './revocations.ts';
+import { revokeLiveGrantless, tokenEvents } from './grants.ts';
 import { affected, execute, first } from '../statements.ts';
 
 function fromRow(row: Selectable<AccessTokensTable>): AccessTokenRecord {
@@ -55,23 +56,11 @@ export function accessTokensRepository(ctx: RepoContext): Storage['accessTokens'
         return true;
       });
     },
-    /**
-     * Unexpired tokens only (`expires_at > at`): client_id has no index, so access_tokens_expires_at
-     * bounds the scan to live rows rather than the whole table. An expired token needs no
-     * revocation nor event: introspection and resource servers refuse it anyway.
-     */
+    /** Unexpired tokens only, with their events, in one transaction (grants.ts revokeLiveGrantless). */
     revokeGrantlessByClient(clientId, at, reason) {
       return withTransaction(ctx, async (db) => {
-        const rows = await db
-          .updateTable('access_tokens')
-          .set({ revoked_at: at })
-          .where('client_id', '=', clientId)
-          .where('grant_id', 'is', null)
-          .where('revoked_at', 'is', null)
-          .where('expires_at', '>', at)
-          .returning(['jti', 'expires_at'])
-          .execute();
-        await appendRevocationEvents(ctx, db, rows.map((r) => ({ jti: r.jti, grantId: null, expiresAt: r.expires_at, revokedAt: at, reason })));
+        const rows = await revokeLiveGrantless(db, (eb) => eb('client_id', '=', clientId), at);
+        await appendRevocationEvents(ctx, db, tokenEvents(rows, at, reason));
         return rows.length;
       });
     },

@@ -1,5 +1,5 @@
 /** Grants: one authorization that codes, refresh and access tokens derive from, and its revocation. */
-import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { sql, type ExpressionOrFactory, type Kysely, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { Database, GrantsTable } from '../db-types.ts';
 import type { GrantDelegation, GrantRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
@@ -153,7 +153,7 @@ select id, revoked_at, revoked_reason from grants where id in (select id from up
 type ExtraRevocation = (db: Kysely<Database>) => Promise<{ jti: string; expires_at: number }[]>;
 
 /** Tokens already expired need no event: a resource server refuses them anyway. */
-function tokenEvents(tokens: { jti: string; expires_at: number }[], at: number, reason: string): RevocationEventInput[] {
+export function tokenEvents(tokens: { jti: string; expires_at: number }[], at: number, reason: string): RevocationEventInput[] {
   return tokens.filter((t) => t.expires_at > at).map((t) => ({ jti: t.jti, grantId: null, expiresAt: t.expires_at, revokedAt: at, reason }));
 }
 
@@ -173,42 +173,38 @@ async function grantEvents(db: Kysely<Database>, grantIds: string[], at: number,
 }
 
 /**
- * An agent's own client_credentials tokens (no grant): revoked with the agent's grants.
- * Grant-less tokens are found by client_id or user_id, neither indexed on access_tokens, so only
- * unexpired ones (`expires_at > at`) are taken: access_tokens_expires_at then bounds the scan to
- * live rows, not the whole table (this runs under locks issuance waits for). An expired token
- * needs no revocation nor event: introspection and resource servers refuse it anyway.
+ * Revokes the live access tokens on no grant that `owner` selects (a client's, a user's) and
+ * returns them for their revocation events. Grant-less tokens are found by client_id or user_id,
+ * neither indexed on access_tokens, so only unexpired ones (`expires_at > at`) are taken:
+ * access_tokens_expires_at then bounds the scan to live rows, not the whole table (this runs
+ * under locks issuance waits for). An expired token needs no revocation nor event: introspection
+ * and resource servers refuse it anyway.
  */
+export function revokeLiveGrantless(db: Kysely<Database>, owner: ExpressionOrFactory<Database, 'access_tokens', SqlBool>, at: number): Promise<{ jti: string; expires_at: number }[]> {
+  return db
+    .updateTable('access_tokens')
+    .set({ revoked_at: at })
+    .where(owner)
+    .where('grant_id', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', at)
+    .returning(['jti', 'expires_at'])
+    .execute();
+}
+
+/** An agent's own client_credentials tokens (no grant): revoked with the agent's grants. */
 function agentClientTokens(agentId: string, at: number): ExtraRevocation {
   return (db) =>
-    db
-      .updateTable('access_tokens')
-      .set({ revoked_at: at })
-      .where('grant_id', 'is', null)
-      .where('revoked_at', 'is', null)
-      .where('expires_at', '>', at)
-      .where('client_id', 'in', db.selectFrom('agents').select('client_id').where('id', '=', agentId).where('client_id', 'is not', null).$narrowType<{ client_id: string }>())
-      .returning(['jti', 'expires_at'])
-      .execute();
+    revokeLiveGrantless(db, (eb) => eb('client_id', 'in', db.selectFrom('agents').select('client_id').where('id', '=', agentId).where('client_id', 'is not', null).$narrowType<{ client_id: string }>()), at);
 }
 
 /**
  * A user's tokens on no grant (ID-JAG, RFC 7523 user assertions): introspection already counts
  * them dead once the user is disabled (endpoints/token-state.ts); revoked with the user's grants
  * so the feed (CO-1) tells resource servers too. Token rows after the grants: the lock order holds.
- * Unexpired ones only, as agentClientTokens (user_id has no index; SCIM password and email changes run this).
  */
 function userGrantlessTokens(userId: string, at: number): ExtraRevocation {
-  return (db) =>
-    db
-      .updateTable('access_tokens')
-      .set({ revoked_at: at })
-      .where('user_id', '=', userId)
-      .where('grant_id', 'is', null)
-      .where('revoked_at', 'is', null)
-      .where('expires_at', '>', at)
-      .returning(['jti', 'expires_at'])
-      .execute();
+  return (db) => revokeLiveGrantless(db, (eb) => eb('user_id', '=', userId), at);
 }
 
 /** delegation_chain, delegation_profile, auth_time, acr, amr: all null on grants that are no exchange's. */

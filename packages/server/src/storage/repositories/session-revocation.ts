@@ -11,11 +11,8 @@
 import { sql, type Selectable } from 'kysely';
 import type { SessionsTable } from '../db-types.ts';
 import type { SessionRecord } from '../records.ts';
-import { changed, withTransaction, type RepoContext } from '../context.ts';
+import { changed, pageOf, withTransaction, type RepoContext } from '../context.ts';
 import { revokeTrees } from './grants.ts';
-
-/** A user has few sessions (one per browser, until they expire and are purged): pages of this many. */
-export const MAX_LISTED = 1000;
 
 export async function listSessionsForUser(
   ctx: RepoContext,
@@ -25,7 +22,9 @@ export async function listSessionsForUser(
 ): Promise<SessionRecord[]> {
   let q = ctx.db.selectFrom('sessions').selectAll().where('user_id', '=', userId);
   if (!filter.includeEnded) q = q.where('revoked_at', 'is', null).where('expires_at', '>', filter.now);
-  const rows = await q.orderBy('created_at', 'desc').orderBy('id_hash').limit(MAX_LISTED).offset(Math.max(Math.trunc(filter.offset ?? 0), 0)).execute();
+  // A user has few sessions (one per browser, until they expire and are purged): pages of the default size.
+  const { limit, offset } = pageOf({ offset: filter.offset });
+  const rows = await q.orderBy('created_at', 'desc').orderBy('id_hash').limit(limit).offset(offset).execute();
   return rows.map(fromRow);
 }
 
