@@ -94,10 +94,13 @@ describe('RS-5 per-call decisions on the resolved resource', () => {
 });
 
 describe('RS-5 a resource resolver that fails', () => {
-  it('denies the call (fail closed) with a clear reason instead of a server error', async () => {
+  it('denies the call (fail closed) with a clear reason instead of a server error; the exception text stays in the audit', async () => {
+    rs.audit.length = 0;
     const res = await rpc(rs.url, callTool('view_employee', { id: 'nobody' }), bearer(await machineToken(as, 'hr:read', rs.url)));
     expect(res.status).toBe(200);
-    expect(res.body.error.message).toBe('Forbidden: resolving the resource failed: unknown employee nobody');
+    // The resolver's own message (a database error, say) is not the caller's to read.
+    expect(res.body.error.message).toBe('Forbidden: resolving the resource failed');
+    expect(rs.audit).toEqual([expect.objectContaining({ tool: 'view_employee', decision: 'deny', reason: expect.stringContaining('unknown employee nobody') })]);
   });
 });
 

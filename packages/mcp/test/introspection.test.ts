@@ -4,6 +4,7 @@
  * `tokenMode: 'introspection'`: the RS treats the JWT as opaque and asks the AS about it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeJwt } from 'jose';
 import type { TokenServer } from '../../server/test/token/fixtures.ts';
 import type { RevocationFeedSource } from '../src/index.ts';
 import { INITIALIZE, LIST_TOOLS, RS_CLIENT, callTool, machineToken, postForm, rpc, startAs, startMcp } from './support/setup.ts';
@@ -137,7 +138,8 @@ describe('TS-1 the authorization server is unreachable', () => {
       const closed = await rpc(introRs.url, LIST_TOOLS, bearer(introToken));
       expect(closed.status).toBe(503);
       expect(closed.body.error).toBe('temporarily_unavailable');
-      expect(closed.body.error_description).toMatch(/introspection is unavailable/);
+      // L3: answered before authentication, so nothing about the AS (its URLs, the network error).
+      expect(closed.body.error_description).toBe('token introspection is unavailable');
       expect(closed.headers.get('retry-after')).toBe('5');
     } finally {
       await jwtRs.close();
@@ -153,7 +155,11 @@ describe('TS-1 the authorization server is unreachable', () => {
     try {
       const res = await rpc(rs.url, LIST_TOOLS, bearer(token));
       expect(res.status).toBe(503);
-      expect(res.body.error_description).toMatch(/cannot be verified now/);
+      // L3: the discovery error names the AS's (internal) URLs: kept in `cause`, never answered.
+      expect(res.body.error_description).toBe('the access token cannot be verified now');
+      expect(res.headers.get('www-authenticate') ?? '').not.toContain(new URL(own.issuer).host);
+      const err = (await rs.mcp.verifyToken(token).catch((e: unknown) => e)) as Error;
+      expect(String((err.cause as Error).message)).toContain(new URL(own.issuer).host);
     } finally {
       await rs.close();
     }
@@ -180,6 +186,35 @@ describe('CO-1 / EN-2 the signed revocation feed (/revocations)', () => {
     }
   });
 
+  it('remembers a revocation until exp + leeway: the revoked token never works again within the leeway', async () => {
+    const own = await startAs();
+    let shift = 0;
+    const rs = await startMcp(own, 'node', {
+      now: () => Math.floor(Date.now() / 1000) + shift,
+      revocation: { feed: { clientId: RS_CLIENT.id, clientSecret: RS_CLIENT.secret, intervalMs: 0, maxStaleSeconds: 3600 } },
+    });
+    try {
+      const token = await machineToken(own, 'hr:read', rs.url);
+      const res = await postForm(`${own.issuer}/revoke`, { token, client_id: 'hr-agent', client_secret: 'hr-agent-secret-0123456789-abcdefghijklmnop' });
+      expect(res.status).toBe(200);
+      const feed = rs.mcp.revocation as RevocationFeedSource;
+      await feed.sync();
+      expect((await rpc(rs.url, LIST_TOOLS, bearer(token))).status).toBe(401);
+      // 10 s past exp: the token still passes the exp check (30 s leeway); the AS no longer lists
+      // the event; the next pull must not forget it.
+      shift = Number(decodeJwt(token).exp) + 10 - Math.floor(Date.now() / 1000);
+      own.shiftClock(shift);
+      await feed.sync();
+      const after = await rpc(rs.url, LIST_TOOLS, bearer(token));
+      expect(after.status).toBe(401);
+      expect(after.headers.get('www-authenticate')).toContain('the access token has been revoked');
+    } finally {
+      await rs.close();
+      await rs.mcp.close();
+      await own.close();
+    }
+  });
+
   it('fails closed when the feed has been unreadable for longer than maxStaleSeconds', async () => {
     const own = await startAs();
     let shift = 0;
@@ -194,7 +229,7 @@ describe('CO-1 / EN-2 the signed revocation feed (/revocations)', () => {
       shift = 31;
       const res = await rpc(rs.url, LIST_TOOLS, bearer(token));
       expect(res.status).toBe(503);
-      expect(res.body.error_description).toMatch(/revocation feed cannot be read/);
+      expect(res.body.error_description).toBe('the revocation feed cannot be read');
     } finally {
       await rs.close();
       await rs.mcp.close();

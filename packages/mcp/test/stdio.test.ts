@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { TokenServer } from '../../server/test/token/fixtures.ts';
-import { createMandateMcp, handshakeMessage, launchStdioServer, serveStdio } from '../src/index.ts';
-import { hrTools, machineToken, startAs } from './support/setup.ts';
+import { createMandateMcp, handshakeMessage, launchStdioServer, serveStdio, type MandateMcp, type ToolAuditEvent } from '../src/index.ts';
+import { MACHINE, RS_CLIENT, hrTools, machineToken, postForm, startAs } from './support/setup.ts';
 
 const SERVER = fileURLToPath(new URL('./fixtures/stdio-hr-server.ts', import.meta.url));
 const RESOURCE = 'http://127.0.0.1/stdio-hr';
@@ -96,31 +96,36 @@ describe('BR-3 stdio handshake refusals (nothing is served)', () => {
   });
 });
 
+/** A stdio session served in-process (same handshake code), with MCP lines in and out. */
+async function inProcessSession(mcp: MandateMcp, token: string) {
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  const lines: Record<string, any>[] = [];
+  let buffer = '';
+  stdout.on('data', (d) => {
+    buffer += String(d);
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) !== -1) {
+      lines.push(JSON.parse(buffer.slice(0, nl)));
+      buffer = buffer.slice(nl + 1);
+    }
+  });
+  stdin.write(`${JSON.stringify(handshakeMessage(token))}\n${INIT}\n`);
+  const session = await serveStdio(mcp, { stdin, stdout });
+  const call = (id: number) => stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'list_employees', arguments: {} } })}\n`);
+  const reply = async (id: number) => {
+    // Poll until the reply is there; the test timeout, not a short count, bounds a missing one (CI is loaded).
+    while (!lines.some((l) => l.id === id)) await new Promise((r) => setTimeout(r, 10));
+    return lines.find((l) => l.id === id);
+  };
+  return { session, call, reply };
+}
+
 describe('TS-1 a stdio session outlives its token', () => {
   it('refuses tool calls once the token has expired (in-process, same handshake code)', async () => {
     let shift = 0;
     const mcp = createMandateMcp({ resource: RESOURCE, issuer: as.issuer, serverInfo: { name: 'hr-stdio', version: '1' }, tools: hrTools(), now: () => Math.floor(Date.now() / 1000) + shift });
-    const stdin = new PassThrough();
-    const stdout = new PassThrough();
-    const lines: Record<string, any>[] = [];
-    let buffer = '';
-    stdout.on('data', (d) => {
-      buffer += String(d);
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) !== -1) {
-        lines.push(JSON.parse(buffer.slice(0, nl)));
-        buffer = buffer.slice(nl + 1);
-      }
-    });
-    const token = await machineToken(as, 'hr:read', RESOURCE);
-    stdin.write(`${JSON.stringify(handshakeMessage(token))}\n${INIT}\n`);
-    const session = await serveStdio(mcp, { stdin, stdout });
-    const call = (id: number) => stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'list_employees', arguments: {} } })}\n`);
-    const reply = async (id: number) => {
-      // Poll until the reply is there; the test timeout, not a short count, bounds a missing one (CI is loaded).
-      while (!lines.some((l) => l.id === id)) await new Promise((r) => setTimeout(r, 10));
-      return lines.find((l) => l.id === id);
-    };
+    const { session, call, reply } = await inProcessSession(mcp, await machineToken(as, 'hr:read', RESOURCE));
     expect((await reply(1))?.result.serverInfo.name).toBe('hr-stdio');
     call(2);
     expect((await reply(2))?.result.isError).toBeUndefined();
@@ -130,5 +135,38 @@ describe('TS-1 a stdio session outlives its token', () => {
     expect(expired?.result.isError).toBe(true);
     expect(expired?.result.content[0].text).toMatch(/access token has expired/);
     await session.server.close();
+  });
+});
+
+describe('CO-1 a stdio session re-checks revocation on every call', () => {
+  it('refuses tool calls once the token is revoked at the AS (introspection revocation source)', async () => {
+    const audit: ToolAuditEvent[] = [];
+    const mcp = createMandateMcp({
+      resource: RESOURCE,
+      issuer: as.issuer,
+      serverInfo: { name: 'hr-stdio', version: '1' },
+      tools: hrTools(),
+      revocation: 'introspection',
+      introspection: { clientId: RS_CLIENT.id, clientSecret: RS_CLIENT.secret, cacheSeconds: 0 },
+      hooks: { audit: { record: (e) => audit.push(e) } },
+    });
+    const token = await machineToken(as, 'hr:read', RESOURCE);
+    const { session, call, reply } = await inProcessSession(mcp, token);
+    await reply(1);
+    call(2);
+    expect((await reply(2))?.result.isError).toBeUndefined();
+    const revoked = await postForm(`${as.issuer}/revoke`, { token, client_id: MACHINE.id, client_secret: MACHINE.secret });
+    expect(revoked.status).toBe(200);
+    call(3);
+    const refused = await reply(3);
+    expect(refused?.result.isError).toBe(true);
+    expect(refused?.result.content[0].text).toMatch(/access token has been revoked/);
+    // The handler ran for call 2 only.
+    expect(audit.map((e) => [e.decision, e.reason])).toEqual([
+      ['allow', undefined],
+      ['deny', 'the access token has been revoked; reconnect with a fresh token'],
+    ]);
+    await session.server.close();
+    await mcp.close();
   });
 });

@@ -4,9 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { generateKeyPair, SignJWT, exportJWK } from 'jose';
+import { decodeJwt, generateKeyPair, SignJWT, exportJWK } from 'jose';
 import type { TokenServer } from '../../server/test/token/fixtures.ts';
-import { INITIALIZE, LIST_TOOLS, machineToken, rpc, sdkClient, startAs, startMcp, type RunningMcp } from './support/setup.ts';
+import { claimsFromIntrospection } from '../src/token/introspection.ts';
+import { DEFAULT_ALGORITHMS, verifyJwtAccessToken } from '../src/token/jwt.ts';
+import { INITIALIZE, LIST_TOOLS, MACHINE, machineToken, postForm, rpc, sdkClient, startAs, startMcp, type RunningMcp } from './support/setup.ts';
 
 let as: TokenServer;
 let rs: RunningMcp;
@@ -56,6 +58,22 @@ describe('RFC 9068 §4 step 2 / TOK-2 audience: exactly this resource', () => {
   it('refuses a token for a URI that differs only by a trailing slash', async () => {
     const token = await machineToken(as, 'hr:read', `${rs.url}/`);
     expectInvalidToken(await rpc(rs.url, INITIALIZE, bearer(token)), /not issued for this resource/);
+  });
+
+  it('refuses a token for this resource and another one: the other could replay it here (exact audience by default)', async () => {
+    const res = await postForm(as.tokenUrl, { grant_type: 'client_credentials', client_id: MACHINE.id, client_secret: MACHINE.secret, scope: 'hr:read', resource: [rs.url, 'https://crm.example/mcp'] });
+    expect(res.status).toBe(200);
+    const token = String(res.body.access_token);
+    expect(decodeJwt(token).aud).toEqual([rs.url, 'https://crm.example/mcp']);
+    expectInvalidToken(await rpc(rs.url, INITIALIZE, bearer(token)), /issued for other resources too/);
+    // The same verdict when the answer comes from introspection (RFC 7662 `aud`).
+    expect(() => claimsFromIntrospection({ active: true, iss: as.issuer, aud: [rs.url, 'https://crm.example/mcp'], exp: 4_000_000_000 }, as.issuer, rs.url, 1, 30)).toThrow(/other resources too/);
+    // `audience: 'includes'` opts in to several audiences.
+    const settings = { issuer: as.issuer, resource: rs.url, algorithms: DEFAULT_ALGORITHMS, leewaySeconds: 30, now: () => Math.floor(Date.now() / 1000) };
+    await expect(verifyJwtAccessToken(token, rs.mcp.jwks, { ...settings, audience: 'includes' })).resolves.toMatchObject({ sub: MACHINE.id });
+    await expect(verifyJwtAccessToken(token, rs.mcp.jwks, settings)).rejects.toThrow(/other resources too/);
+    // One audience given as a one-element array is still exactly this resource.
+    expect(claimsFromIntrospection({ active: true, iss: as.issuer, aud: [rs.url], exp: 4_000_000_000 }, as.issuer, rs.url, 1, 30)).toMatchObject({ aud: [rs.url] });
   });
 
   it('refuses a token without a resource (audience = the AS itself)', async () => {

@@ -1,14 +1,16 @@
 /**
  * Node's http: a request listener. The request URL is rebuilt on the resource's own origin (the
- * Host header is the client's to choose; DPoP htu is checked against where we really are).
+ * Host header and the request target are the client's to choose; DPoP htu is checked against
+ * where we really are, adapters/origin.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MandateMcp } from '../core/create.ts';
+import { onResourceOrigin } from './origin.ts';
 
 const BODYLESS = new Set(['GET', 'HEAD']);
 
 export function toFetchRequest(mcp: Pick<MandateMcp, 'resource'>, req: IncomingMessage, body?: Buffer): Request {
-  const url = new URL(req.url ?? '/', new URL(mcp.resource).origin);
+  const url = onResourceOrigin(mcp.resource, req.url ?? '/');
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
@@ -18,12 +20,14 @@ export function toFetchRequest(mcp: Pick<MandateMcp, 'resource'>, req: IncomingM
   return new Request(url, { method, headers, ...(BODYLESS.has(method) ? {} : { body: new Uint8Array(body ?? new Uint8Array()) }) });
 }
 
+/** The body, or undefined once it is declared or grows past `maxBytes` (the listener answers 413). */
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length'] ?? '0') > maxBytes) return undefined;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    // Too large: stop reading; the core answers 400 from the declared length or the cut body.
+    // Too large: stop reading (the rest is never buffered).
     if (size > maxBytes) return undefined;
     chunks.push(chunk as Buffer);
   }

@@ -5,15 +5,20 @@
  *   record()  -> line appended to the spool (write-ahead; never blocks on the network, never throws)
  *   flush()   -> seal the active segment, send every sealed segment oldest first, delete on 200
  *   AS down   -> segments stay on disk; the next flush (timer, with backoff) sends them
- *   400       -> the AS found the batch malformed: the segment is set aside (`*.rejected`), not lost
+ *   400       -> the AS found an event malformed: the batch is halved until the refused event(s)
+ *                stand alone; only those are set aside (`<segment>.rejected`), every other event is
+ *                delivered (one bad event must never keep the rest out of the trail)
+ *
+ * Events are clamped to the AS's limits when recorded (wire.ts), and batches are cut by size as well
+ * as by count, so a 400 should only ever come from a spool line damaged on disk.
  *
  * Each event carries a random idempotency key; the AS records a key once, so a segment sent twice
  * (a crash after sending, before deleting) is recorded exactly once.
  */
-import { randomUUID } from 'node:crypto';
-import type { AuditSink, ToolAuditEvent } from '../core/types.ts';
+import type { SecurityAuditSink } from './events.ts';
 import { AuditSpool } from './spool.ts';
-import { postBatch, type IngestCredentials } from './transport.ts';
+import { postBatch, type DeliveryOutcome, type IngestCredentials } from './transport.ts';
+import { clampWireEvent, MAX_BATCH_BYTES, toWireEvent } from './wire.ts';
 
 export interface AuditSinkOptions {
   /** The AS's ingest URL: `<issuer>/audit/events`. */
@@ -33,34 +38,11 @@ export interface AuditSinkOptions {
   fetch?: typeof fetch;
 }
 
-export interface MandateAuditSink extends AuditSink {
+export interface MandateAuditSink extends SecurityAuditSink {
   flush(): Promise<void>;
   close(): Promise<void>;
   /** Sealed segments waiting for delivery (for health checks and tests). */
   backlog(): number;
-}
-
-/** Converts the core's event to the AS's wire form (endpoints/audit-ingest.ts ToolCallEventSchema). */
-export function toWireEvent(event: ToolAuditEvent): Record<string, unknown> {
-  const data: Record<string, unknown> = { actor_chain: event.actorChain };
-  // Only the entity's identity: its attributes may hold exactly the data policy keeps from agents.
-  if (event.entity) data.entity = { type: event.entity.type, id: event.entity.id };
-  if (event.jti !== undefined) data.jti = event.jti;
-  if (event.durationMs !== undefined) data.duration_ms = event.durationMs;
-  return {
-    id: randomUUID(),
-    time: Math.floor(event.time),
-    tool: event.tool,
-    decision: event.decision,
-    reason: event.reason ?? null,
-    userId: event.user ?? null,
-    agentId: event.agent ?? null,
-    clientId: event.clientId,
-    scope: event.scopes.join(' '),
-    resource: event.resource,
-    ip: event.ip ?? null,
-    data,
-  };
 }
 
 export function createAuditSink(options: AuditSinkOptions): MandateAuditSink {
@@ -75,21 +57,56 @@ export function createAuditSink(options: AuditSinkOptions): MandateAuditSink {
   let nextAttempt = 0;
   let closed = false;
 
+  /** Batches of at most batchSize events and MAX_BATCH_BYTES of JSON, in spool order. */
+  function batchesOf(events: Record<string, unknown>[]): Record<string, unknown>[][] {
+    const batches: Record<string, unknown>[][] = [];
+    let current: Record<string, unknown>[] = [];
+    let bytes = 0;
+    for (const event of events) {
+      const size = Buffer.byteLength(JSON.stringify(event)) + 1;
+      if (current.length > 0 && (current.length >= batchSize || bytes + size > MAX_BATCH_BYTES)) {
+        batches.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(event);
+      bytes += size;
+    }
+    if (current.length > 0) batches.push(current);
+    return batches;
+  }
+
+  /**
+   * Sends a batch; on a 400 halves it until each refused event stands alone (into `refused`), so
+   * k bad events among n cost about k·log2(n) extra requests and nothing else is held back.
+   */
+  async function send(batch: Record<string, unknown>[], refused: Record<string, unknown>[]): Promise<DeliveryOutcome> {
+    const outcome = await postBatch(options.endpoint, options.credentials, batch, options.fetch ?? fetch);
+    if (outcome !== 'rejected') return outcome;
+    if (batch.length === 1) {
+      refused.push(batch[0] as Record<string, unknown>);
+      return 'delivered';
+    }
+    const half = Math.ceil(batch.length / 2);
+    const first = await send(batch.slice(0, half), refused);
+    return first === 'delivered' ? send(batch.slice(half), refused) : first;
+  }
+
   async function deliverSegment(segment: string): Promise<boolean> {
     const { events, corrupt } = spool.read(segment);
     if (corrupt > 0) report(new Error(`audit spool ${segment}: ${corrupt} unreadable line(s) skipped (torn write)`));
-    for (let i = 0; i < events.length; i += batchSize) {
-      const outcome = await postBatch(options.endpoint, options.credentials, events.slice(i, i + batchSize), options.fetch ?? fetch);
-      if (outcome === 'rejected') {
-        report(new Error(`the authorization server refused audit segment ${segment} as malformed; kept at ${spool.reject(segment)}`));
-        return true;
-      }
+    const refused: Record<string, unknown>[] = [];
+    for (const batch of batchesOf(events.map(clampWireEvent))) {
+      const outcome = await send(batch, refused);
       if (outcome !== 'delivered') {
         report(new Error(`audit delivery failed (${outcome}); events stay spooled in ${options.spoolDir}`));
         return false;
       }
     }
-    spool.delivered(segment);
+    if (refused.length > 0) {
+      const kept = spool.setAside(segment, refused);
+      report(new Error(`the authorization server refused ${refused.length} audit event(s) of ${segment} as malformed; the other ${events.length - refused.length} were delivered; the refused ones are kept at ${kept}`));
+    } else spool.delivered(segment);
     return true;
   }
 
@@ -117,21 +134,27 @@ export function createAuditSink(options: AuditSinkOptions): MandateAuditSink {
     return running;
   }
 
+  function append(line: Record<string, unknown>): void {
+    // After close the event still goes to the spool: the next start delivers it.
+    if (closed) report(new Error('audit event recorded after close; it stays in the spool until the next start'));
+    try {
+      spool.append(line);
+    } catch (err) {
+      memory.push(line);
+      report(err as Error);
+    }
+    if (!closed && spool.pending >= batchSize) void schedule(false);
+  }
+
   const timer = setInterval(() => void schedule(false), interval);
   timer.unref();
 
   return {
     record(event) {
-      const line = toWireEvent(event);
-      // After close the event still goes to the spool: the next start delivers it.
-      if (closed) report(new Error('audit event recorded after close; it stays in the spool until the next start'));
-      try {
-        spool.append(line);
-      } catch (err) {
-        memory.push(line);
-        report(err as Error);
-      }
-      if (!closed && spool.pending >= batchSize) void schedule(false);
+      append(toWireEvent(event));
+    },
+    recordSecurity(event) {
+      append(toWireEvent(event));
     },
     flush: () => schedule(true),
     async close() {

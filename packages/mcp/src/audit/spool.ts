@@ -80,10 +80,14 @@ export class AuditSpool {
     unlinkSync(segment);
   }
 
-  /** A segment the AS refuses as malformed is kept aside for an operator, never deleted. */
-  reject(segment: string): string {
+  /**
+   * The events of a segment the AS refused as malformed are kept aside for an operator, never
+   * deleted; the segment itself (whose other events were delivered) is removed.
+   */
+  setAside(segment: string, refused: Record<string, unknown>[]): string {
     const target = `${segment}${REJECTED_SUFFIX}`;
-    renameSync(segment, target);
+    appendFileSync(target, refused.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
+    unlinkSync(segment);
     return target;
   }
 }

@@ -59,7 +59,7 @@ async function claimsOf(a: Authenticator, token: string): Promise<{ claims: Reco
   if (a.mode === 'jwt' && looksLikeJwt(token)) return { claims: { ...(await verifyJwtAccessToken(token, a.jwks, a.jwt)) }, source: 'jwt' };
   if (!a.introspector) throw new InvalidTokenError('the access token is not a JWT and this server does not introspect tokens');
   const answer = await a.introspector.introspect(token);
-  return { claims: claimsFromIntrospection(answer, a.jwt.issuer, a.jwt.resource, a.jwt.now(), a.jwt.leewaySeconds), source: 'introspection' };
+  return { claims: claimsFromIntrospection(answer, a.jwt.issuer, a.jwt.resource, a.jwt.now(), a.jwt.leewaySeconds, a.jwt.audience), source: 'introspection' };
 }
 
 function bindingOf(claims: Record<string, unknown>): string | undefined {

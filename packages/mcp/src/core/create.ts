@@ -69,7 +69,7 @@ export function createMandateMcp(o: MandateMcpOptions): MandateMcp {
     if (!introspector) throw new Error('revocation "introspection" needs the introspection option');
     revocation = new IntrospectionRevocationSource(introspector);
   } else if (o.revocation !== undefined && 'feed' in o.revocation) {
-    revocation = new RevocationFeedSource(o.revocation.feed, o.issuer, jwks, fetchImpl, timeout, now);
+    revocation = new RevocationFeedSource(o.revocation.feed, o.issuer, jwks, fetchImpl, timeout, now, o.leewaySeconds ?? 30);
   } else revocation = o.revocation;
   const dpopAlgs = o.dpop ? (o.dpop.algs ?? ['ES256', 'EdDSA', 'RS256', 'PS256']) : undefined;
   const nonces = o.dpop?.nonce ? new DpopNonces() : undefined;
@@ -78,12 +78,12 @@ export function createMandateMcp(o: MandateMcpOptions): MandateMcp {
   const challenge: ChallengeSettings = { resourceMetadataUrl: metadataUrl(resource), defaultScope: (o.challengeScope ?? scopes).filter((s) => s !== 'offline_access'), dpopAlgs, dpopRequired: o.dpop?.required ?? false };
   const authenticator: Authenticator = {
     jwks,
-    jwt: { issuer: o.issuer, resource, algorithms: o.algorithms ?? DEFAULT_ALGORITHMS, leewaySeconds: o.leewaySeconds ?? 30, now, cache: new VerifiedTokenCache(o.verifiedTokenCache?.maxEntries, o.verifiedTokenCache?.maxAgeSeconds) },
+    jwt: { issuer: o.issuer, resource, algorithms: o.algorithms ?? DEFAULT_ALGORITHMS, leewaySeconds: o.leewaySeconds ?? 30, audience: o.audience ?? 'exact', now, cache: new VerifiedTokenCache(o.verifiedTokenCache?.maxEntries, o.verifiedTokenCache?.maxAgeSeconds) },
     identity: { userClaims: o.userClaims ?? ['on_behalf_of'], agentClaim: o.agentClaim ?? 'agent_id', clientTrust: o.clientTrust ?? (() => 'standard') },
     mode: o.tokenMode ?? 'jwt',
     introspector,
     revocation,
-    dpop: o.dpop && dpopAlgs ? { algs: dpopAlgs, iatWindowSeconds: o.dpop.iatWindowSeconds ?? 60, replay: new ReplayCache(), nonces, now, required: o.dpop.required ?? false } : undefined,
+    dpop: o.dpop && dpopAlgs ? { algs: dpopAlgs, iatWindowSeconds: o.dpop.iatWindowSeconds ?? 60, replay: new ReplayCache(o.dpop.replayCache), nonces, now, required: o.dpop.required ?? false } : undefined,
     maxHeaderBytes: o.maxHeaderBytes ?? 8192,
   };
   const hooks = o.hooks ?? {};
@@ -101,6 +101,7 @@ export function createMandateMcp(o: MandateMcpOptions): MandateMcp {
     resource,
     now,
     configure: o.configure,
+    revocation,
   };
   const metadata = protectedResourceMetadata({ resource, issuer: o.issuer, scopes, name: o.serverInfo.name, dpopAlgs, dpopRequired: o.dpop?.required ?? false });
   const settings: HandlerSettings = { mcpPath, prmPath: wellKnownPath(resource), metadata, challenge, authenticator, session, nonces, maxBodyBytes: o.maxBodyBytes ?? 1024 * 1024, now };

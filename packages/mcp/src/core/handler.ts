@@ -8,12 +8,14 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import { ResourceServerError } from './errors.ts';
 import { wwwAuthenticate, type ChallengeSettings } from './challenge.ts';
 import { authenticate, type Authenticator } from './authenticate.ts';
-import { readJsonRpc, rpcError, toolCallOf, RPC_FORBIDDEN, RPC_UNAUTHORIZED, type RpcMessage } from './jsonrpc.ts';
-import { auditEvent, buildServer, reasonOf, type SessionSettings } from './session.ts';
-import { authorizeTool, type ToolDecision } from '../tools/authorize.ts';
+import { readJsonRpc, refuseDeclaredOversize, rpcError, toolCallOf, RPC_FORBIDDEN, RPC_UNAUTHORIZED, type RpcMessage } from './jsonrpc.ts';
+import { auditEvent, auditReasonOf, buildServer, type DecidedCall, type SessionSettings } from './session.ts';
+import { authorizeTool } from '../tools/authorize.ts';
+import { parseToolArguments } from '../tools/arguments.ts';
 import type { ProtectedResourceMetadata } from './prm.ts';
 import type { DpopNonces } from '../token/dpop-nonce.ts';
 import type { AuthContext } from './types.ts';
+import { auditAuthFailure, auditToolsList } from '../audit/events.ts';
 
 export interface HandlerSettings {
   mcpPath: string;
@@ -51,18 +53,25 @@ function schemeOf(req: Request): 'Bearer' | 'DPoP' | undefined {
   return a === 'dpop' ? 'DPoP' : a === 'bearer' ? 'Bearer' : undefined;
 }
 
-/** Tool calls decided before the transport: a challenge or a denial answers the whole POST. */
-async function decideToolCalls(h: HandlerSettings, auth: AuthContext, messages: RpcMessage[], ip: string | undefined): Promise<{ decisions: Map<string | number, ToolDecision>; response?: Response }> {
-  const decisions = new Map<string | number, ToolDecision>();
+/**
+ * Tool calls decided before the transport: a challenge or a denial answers the whole POST.
+ * Each call is authorized on its arguments as the tool's schema parses them (what the handler
+ * will get, tools/arguments.ts). Arguments the schema refuses are not authorized on: only the
+ * checks that need no arguments run (so an unauthorized caller is still challenged), then the
+ * SDK answers the invalid arguments and the handler never runs.
+ */
+async function decideToolCalls(h: HandlerSettings, auth: AuthContext, messages: RpcMessage[], ip: string | undefined): Promise<{ decisions: Map<string | number, DecidedCall>; response?: Response }> {
+  const decisions = new Map<string | number, DecidedCall>();
   for (const m of messages) {
     const call = toolCallOf(m);
     if (!call || m.id === undefined || m.id === null) continue;
     const tool = h.session.tools.find((t) => t.name === call.name);
     if (!tool) continue; // the MCP server answers "tool not found"
-    const d = await authorizeTool(h.session.authorizer, tool, auth, call.args, 'call');
-    decisions.set(m.id, d);
+    const parsed = await parseToolArguments(tool, call.args);
+    const d = parsed.ok ? await authorizeTool(h.session.authorizer, tool, auth, parsed.args, 'call') : await authorizeTool(h.session.authorizer, tool, auth, undefined, 'list');
+    if (parsed.ok) decisions.set(m.id, { tool: tool.name, args: parsed.args, decision: d });
     if (d.kind === 'allow') continue;
-    h.session.hooks.audit?.record(auditEvent(h.session, auth, tool.name, { decision: d.kind, reason: reasonOf(d), entity: d.resource }, { ip }));
+    h.session.hooks.audit?.record(auditEvent(h.session, auth, tool.name, { decision: d.kind, reason: auditReasonOf(d), entity: d.resource }, { ip }));
     if (d.kind === 'challenge') {
       // MCP clients act on the HTTP status and WWW-Authenticate (step-up, STEP-1 / RFC 9470).
       const body = rpcError(m.id, d.status === 401 ? RPC_UNAUTHORIZED : RPC_FORBIDDEN, d.description, { error: d.error, scope: d.scope, acr_values: d.acrValues, max_age: d.maxAge });
@@ -74,13 +83,17 @@ async function decideToolCalls(h: HandlerSettings, auth: AuthContext, messages: 
 }
 
 async function serveMcp(h: HandlerSettings, req: Request, info: RequestInfo): Promise<Response> {
+  // A body declared too large is 413 at once, as from the adapters, before any token work.
+  if (req.method === 'POST') refuseDeclaredOversize(req, h.maxBodyBytes);
   const auth = await authenticate(h.authenticator, { method: req.method, url: req.url, authorization: req.headers.get('authorization'), dpop: req.headers.get('dpop') });
   let parsedBody: unknown;
-  let decisions = new Map<string | number, ToolDecision>();
+  let decisions = new Map<string | number, DecidedCall>();
   let onlyCalled: Set<string> | undefined;
+  let lists = false;
   if (req.method === 'POST') {
     const { raw, messages } = await readJsonRpc(req, h.maxBodyBytes);
     parsedBody = raw;
+    lists = messages.some((m) => m.method === 'tools/list');
     const decided = await decideToolCalls(h, auth, messages, info.ip);
     if (decided.response) return decided.response;
     decisions = decided.decisions;
@@ -89,7 +102,10 @@ async function serveMcp(h: HandlerSettings, req: Request, info: RequestInfo): Pr
     if (calls.every((c) => c !== undefined)) onlyCalled = new Set(calls.map((c) => c!.name));
   }
   // Stateless Streamable HTTP: a server and transport per request, built for this caller.
-  const server = await buildServer(h.session, auth, info.ip, decisions, onlyCalled);
+  const listed: string[] = [];
+  const server = await buildServer(h.session, auth, info.ip, decisions, onlyCalled, listed);
+  // AU-1: what the caller was shown (RS-3 filtering) is recorded like what it called.
+  if (lists) auditToolsList(h.session, auth, listed, info.ip);
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   await server.connect(transport);
   const response = await transport.handleRequest(req, { parsedBody, authInfo: { token: auth.token, clientId: auth.clientId, scopes: auth.scopes, expiresAt: auth.expiresAt, resource: new URL(h.session.resource), extra: { mandate: auth } } });
@@ -110,7 +126,11 @@ export async function handle(h: HandlerSettings, req: Request, info: RequestInfo
     if (path !== h.mcpPath) return json({ error: 'not_found' }, 404);
     return await serveMcp(h, req, info);
   } catch (err) {
-    if (err instanceof ResourceServerError) return errorResponse(h, err, schemeOf(req));
+    if (err instanceof ResourceServerError) {
+      // L6: a refused credential (bad, foreign-audience or revoked token; invalid or replayed DPoP proof) is a security event.
+      auditAuthFailure(h.session, { error: err, scheme: schemeOf(req), ip: info.ip });
+      return errorResponse(h, err, schemeOf(req));
+    }
     // A fault of ours, not of the input: fail closed and describe nothing internal.
     return json({ error: 'server_error', error_description: 'the request could not be processed' }, 500);
   }

@@ -2,7 +2,16 @@
  * The JSON-RPC 2.0 messages of a Streamable HTTP POST, read before the MCP transport sees them,
  * so tool calls can be authorized (and challenged with an HTTP status) first.
  */
-import { InvalidRequestError } from './errors.ts';
+import { InvalidRequestError, ResourceServerError } from './errors.ts';
+
+/**
+ * RFC 9110 §15.5.14: the body is larger than we accept → 413, with the RFC 6750 error body. Its
+ * own class: "invalid_request" as a 400 would tell the client the JSON is wrong, not its size.
+ */
+export class PayloadTooLargeError extends ResourceServerError {
+  readonly error = 'invalid_request';
+  readonly status = 413;
+}
 
 export interface RpcMessage {
   jsonrpc: '2.0';
@@ -11,11 +20,39 @@ export interface RpcMessage {
   params?: Record<string, unknown>;
 }
 
+/** A declared Content-Length past the cap is refused before anything else is done for the request. */
+export function refuseDeclaredOversize(req: Request, maxBytes: number): void {
+  if (Number(req.headers.get('content-length') ?? '0') > maxBytes) throw new PayloadTooLargeError('the request body is too large');
+}
+
+/**
+ * The body as text, read chunk by chunk and abandoned as soon as it grows past `maxBytes`: every
+ * runtime calling `mcp.fetch` (Node adapters, Hono, Bun, Deno, Workers) gets the cap, and no body
+ * is buffered whole before its size is known. Decoded as `Request.text()` does (UTF-8, invalid
+ * bytes replaced, a BOM dropped), so what JSON.parse sees is unchanged.
+ */
+async function readCappedText(req: Request, maxBytes: number): Promise<string> {
+  refuseDeclaredOversize(req, maxBytes);
+  if (!req.body) return '';
+  const reader = req.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new PayloadTooLargeError('the request body is too large');
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
 export async function readJsonRpc(req: Request, maxBytes: number): Promise<{ raw: unknown; messages: RpcMessage[] }> {
-  const length = Number(req.headers.get('content-length') ?? '0');
-  if (length > maxBytes) throw new InvalidRequestError('the request body is too large');
-  const text = await req.text();
-  if (Buffer.byteLength(text) > maxBytes) throw new InvalidRequestError('the request body is too large');
+  const text = await readCappedText(req, maxBytes);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -27,7 +64,23 @@ export async function readJsonRpc(req: Request, maxBytes: number): Promise<{ raw
   for (const m of list) {
     if (m === null || typeof m !== 'object' || (m as RpcMessage).jsonrpc !== '2.0') throw new InvalidRequestError('the body is not a JSON-RPC 2.0 message');
   }
+  refuseRepeatedIds(list as RpcMessage[]);
   return { raw, messages: list as RpcMessage[] };
+}
+
+/**
+ * Decisions and resolved resources are handed to the handlers by request id: two requests of one
+ * batch sharing an id could get each other's (JSON-RPC 2.0 §4 requires unique ids anyway). 1 and
+ * "1" count as the same id here: refusing more than needed costs an honest client nothing.
+ */
+function refuseRepeatedIds(messages: RpcMessage[]): void {
+  const seen = new Set<string>();
+  for (const m of messages) {
+    if (m.method === undefined || m.id === undefined || m.id === null) continue;
+    const key = String(m.id);
+    if (seen.has(key)) throw new InvalidRequestError('the JSON-RPC batch repeats a request id');
+    seen.add(key);
+  }
 }
 
 export function toolCallOf(m: RpcMessage): { name: string; args: unknown } | undefined {

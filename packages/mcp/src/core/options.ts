@@ -1,6 +1,7 @@
 /**
  * Options of createMandateMcp, and their defaults.
  */
+import type { ReplayCacheLimits } from '../token/replay-cache.ts';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AuthContext, MandateHooks, RevocationSource, ToolDefinition } from './types.ts';
 import type { IntrospectionOptions } from '../token/introspection.ts';
@@ -29,6 +30,12 @@ export interface MandateMcpOptions {
   algorithms?: string[];
   /** exp / nbf / iat leeway, seconds (default 30). */
   leewaySeconds?: number;
+  /**
+   * 'exact' (default): the token's aud must be this resource and nothing else, so a token minted
+   * for several resources cannot be replayed here by another of them (RFC 9068 §4, RFC 8707 §2).
+   * 'includes': aud may name other resources too (jose's check alone).
+   */
+  audience?: 'exact' | 'includes';
   dpop?: {
     /** Refuse Bearer tokens: only DPoP-bound ones (RFC 9728 dpop_bound_access_tokens_required). */
     required?: boolean;
@@ -36,6 +43,12 @@ export interface MandateMcpOptions {
     /** Require a server nonce (RFC 9449 §9). */
     nonce?: boolean;
     iatWindowSeconds?: number;
+    /**
+     * RFC 9449 §11.1 replay cache bounds: live proofs kept (default 100 000) and per key (default
+     * 1 000, about 16 requests a second per key with the 60 s window). A full cache refuses new
+     * proofs until entries expire rather than forget a live one.
+     */
+    replayCache?: ReplayCacheLimits;
   };
   /**
    * 'jwt' (default): JWTs verified locally, other tokens introspected when `introspection` is set.

@@ -5,9 +5,12 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { AuthContext, MandateHooks, ToolAuditEvent, ToolDefinition, ToolResult } from './types.ts';
+import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { AuthContext, MandateHooks, RevocationSource, ToolAuditEvent, ToolDefinition, ToolResult } from './types.ts';
 import { authorizeTool, describeFor, visible, type ToolAuthorizer, type ToolDecision } from '../tools/authorize.ts';
+import { inputSchemaOf } from '../tools/arguments.ts';
+import { callerFields } from '../audit/events.ts';
 
 export interface SessionSettings {
   serverInfo: { name: string; version: string };
@@ -17,6 +20,15 @@ export interface SessionSettings {
   resource: string;
   now: () => number;
   configure: ((server: McpServer, auth: AuthContext) => void) | undefined;
+  /** Asked before every call not decided per request (stdio): a session outlives its handshake (CO-1). */
+  revocation: RevocationSource | undefined;
+}
+
+/** A tool call authorized before the transport, with the parsed arguments it was authorized on. */
+export interface DecidedCall {
+  tool: string;
+  args: unknown;
+  decision: ToolDecision;
 }
 
 export function auditEvent(s: SessionSettings, auth: AuthContext, tool: string, d: Pick<ToolAuditEvent, 'decision' | 'reason' | 'entity'>, extra: Partial<ToolAuditEvent> = {}): ToolAuditEvent {
@@ -24,13 +36,7 @@ export function auditEvent(s: SessionSettings, auth: AuthContext, tool: string, 
     time: s.now(),
     event: 'mcp.tool_call',
     tool,
-    user: auth.user,
-    agent: auth.agent,
-    actorChain: auth.actorChain.map((a) => a.sub),
-    clientId: auth.clientId,
-    scopes: auth.scopes,
-    resource: s.resource,
-    jti: auth.jti,
+    ...callerFields(s, auth),
     ip: undefined,
     durationMs: undefined,
     ...d,
@@ -40,6 +46,12 @@ export function auditEvent(s: SessionSettings, auth: AuthContext, tool: string, 
 
 export function reasonOf(d: ToolDecision): string | undefined {
   return d.kind === 'deny' ? d.reason : d.kind === 'challenge' ? `${d.error}: ${d.description}` : undefined;
+}
+
+/** The audit row also gets what failed inside a resolver or policy engine (the caller does not). */
+export function auditReasonOf(d: ToolDecision): string | undefined {
+  const reason = reasonOf(d);
+  return d.detail === undefined ? reason : `${reason}: ${d.detail}`;
 }
 
 function isCallToolResult(r: ToolResult): r is CallToolResult {
@@ -62,33 +74,69 @@ function sharedValidator(): AjvJsonSchemaValidator {
 }
 
 /**
- * `preDecided`: decisions already taken for this request (HTTP checks tool calls before the
- * transport, keyed by JSON-RPC id); without one (stdio), the call is authorized here.
+ * Why the session's token may no longer be used, if it may not. Expiry is checked on every call
+ * (TS-1). Revocation (CO-1) is asked when the token was not just checked for this request: a stdio
+ * session verified it once at the handshake. A source that cannot answer refuses (fail closed).
+ */
+async function tokenRefusal(s: SessionSettings, auth: AuthContext, askRevocation: boolean): Promise<string | undefined> {
+  if (s.now() >= auth.expiresAt) return 'the access token has expired; reconnect with a fresh token';
+  if (!askRevocation || !s.revocation) return undefined;
+  try {
+    return (await s.revocation.isRevoked(auth)) ? 'the access token has been revoked; reconnect with a fresh token' : undefined;
+  } catch {
+    return 'the access token could not be checked for revocation; try again later';
+  }
+}
+
+/**
+ * The call as it will run: decided before the transport (HTTP), with the arguments it was
+ * authorized on, or authorized here on the arguments the SDK parsed (stdio, or a call HTTP could
+ * not parse ahead). Either way the handler gets exactly the arguments the checks saw.
+ */
+async function decide(s: SessionSettings, tool: ToolDefinition, auth: AuthContext, sdkArgs: unknown, pre: DecidedCall | undefined): Promise<DecidedCall> {
+  if (pre && pre.tool === tool.name) return pre;
+  return { tool: tool.name, args: sdkArgs, decision: await authorizeTool(s.authorizer, tool, auth, sdkArgs, 'call') };
+}
+
+function toolError(text: string): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text }] };
+}
+
+/**
+ * `preDecided`: calls already authorized for this request (HTTP checks tool calls before the
+ * transport, keyed by JSON-RPC id, unique per batch); without one (stdio), the call is authorized here.
  */
 export async function buildServer(
   s: SessionSettings,
   auth: AuthContext,
   ip: string | undefined,
-  preDecided: Map<string | number, ToolDecision>,
+  preDecided: Map<string | number, DecidedCall>,
   /** Tool calls only, already decided: register just these, skip the listing checks. */
   onlyCalled?: Set<string>,
+  /** Filled with the names of the tools registered (what a tools/list of this request shows). */
+  registered: string[] = [],
 ): Promise<McpServer> {
   const server = new McpServer(s.serverInfo, { capabilities: { tools: {} }, jsonSchemaValidator: sharedValidator() });
   for (const tool of s.tools) {
     if (onlyCalled) {
       if (!onlyCalled.has(tool.name)) continue;
     } else if (!visible(tool, await authorizeTool(s.authorizer, tool, auth, undefined, 'list'))) continue;
-    server.registerTool(tool.name, { ...(tool.title ? { title: tool.title } : {}), description: describeFor(tool, auth), inputSchema: tool.inputSchema ?? {} }, async (args: Record<string, unknown>, extra) => {
+    const audit = (d: Pick<ToolAuditEvent, 'decision' | 'reason' | 'entity'>, durationMs?: number) =>
+      s.hooks.audit?.record(auditEvent(s, auth, tool.name, d, { ip, durationMs }));
+    // The SDK parses with this same zod object (see tools/arguments.ts).
+    registered.push(tool.name);
+    server.registerTool(tool.name, { ...(tool.title ? { title: tool.title } : {}), description: describeFor(tool, auth), inputSchema: inputSchemaOf(tool) }, async (sdkArgs: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
       const started = Date.now();
-      // A long-lived session (stdio) outlives its token: refuse calls once it expired (TS-1).
-      if (s.now() >= auth.expiresAt) {
-        s.hooks.audit?.record(auditEvent(s, auth, tool.name, { decision: 'deny', reason: 'the access token has expired', entity: undefined }, { ip }));
-        return { isError: true, content: [{ type: 'text', text: 'Unauthorized: the access token has expired; reconnect with a fresh token' }] };
+      const pre = preDecided.get(extra.requestId);
+      const refusal = await tokenRefusal(s, auth, pre === undefined);
+      if (refusal) {
+        audit({ decision: 'deny', reason: refusal, entity: undefined });
+        return toolError(`Unauthorized: ${refusal}`);
       }
-      const decision = preDecided.get(extra.requestId) ?? (await authorizeTool(s.authorizer, tool, auth, args, 'call'));
+      const { args, decision } = await decide(s, tool, auth, sdkArgs, pre);
       if (decision.kind !== 'allow') {
-        s.hooks.audit?.record(auditEvent(s, auth, tool.name, { decision: decision.kind, reason: reasonOf(decision), entity: decision.resource }, { ip }));
-        return { isError: true, content: [{ type: 'text', text: `Forbidden: ${reasonOf(decision) ?? 'not allowed'}` }] };
+        audit({ decision: decision.kind, reason: auditReasonOf(decision), entity: decision.resource });
+        return toolError(`Forbidden: ${reasonOf(decision) ?? 'not allowed'}`);
       }
       try {
         const ctx = {
@@ -103,11 +151,11 @@ export async function buildServer(
           shape: async (data: unknown, resultType?: string) =>
             s.hooks.shaper ? s.hooks.shaper.shape({ auth, tool: tool.name, resultType: resultType ?? tool.resultType, data, resource: decision.resource }) : data,
         };
-        const result = await toCallToolResult(s, tool, auth, decision, await tool.handler(args, ctx));
-        s.hooks.audit?.record(auditEvent(s, auth, tool.name, { decision: result.isError ? 'error' : 'allow', reason: undefined, entity: decision.resource }, { ip, durationMs: Date.now() - started }));
+        const result = await toCallToolResult(s, tool, auth, decision, await tool.handler(args as Parameters<ToolDefinition['handler']>[0], ctx));
+        audit({ decision: result.isError ? 'error' : 'allow', reason: undefined, entity: decision.resource }, Date.now() - started);
         return result;
       } catch (err) {
-        s.hooks.audit?.record(auditEvent(s, auth, tool.name, { decision: 'error', reason: (err as Error).message, entity: decision.resource }, { ip, durationMs: Date.now() - started }));
+        audit({ decision: 'error', reason: (err as Error).message, entity: decision.resource }, Date.now() - started);
         throw err;
       }
     });

@@ -1,5 +1,5 @@
 /**
- * Cache of exchanged tokens: one entry per (caller, audience, scopes), kept until shortly before
+ * Cache of exchanged tokens: one entry per (inbound token, audience, scopes), kept until shortly before
  * the token expires; concurrent requests for the same entry share one exchange.
  */
 export interface CachedToken {

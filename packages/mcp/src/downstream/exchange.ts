@@ -3,10 +3,11 @@
  * server exchanges it at the authorization server (RFC 8693 §2.1) — subject_token = the incoming
  * token, the MCP server authenticated as its own confidential client — for a token whose audience
  * is the downstream API (RFC 8707 `resource`) with only the scopes asked for, and caches it per
- * caller + audience + scopes until shortly before it expires.
+ * inbound token + audience + scopes until shortly before it expires (see cacheKey).
  */
 import type { AuthContext, DownstreamTokenProvider } from '../core/types.ts';
 import { TokenCache } from './cache.ts';
+import { tokenHash } from '../token/token-hash.ts';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -44,9 +45,21 @@ export interface TokenExchanger extends DownstreamTokenProvider {
   readonly cacheSize: number;
 }
 
-/** The caller the downstream token stands for: subject, client, actor chain and the scopes it holds. */
+/**
+ * The inbound token a downstream token stands for. Two tokens of the same user are not
+ * interchangeable: after a step-up the strong-acr downstream token must not serve a call made with
+ * the older password-only token (the downstream's minAcr / max_age would be bypassed), a token of
+ * another DPoP key must not get it, and a new grant must not inherit the token of a revoked one.
+ * So the key names how the user authenticated (acr, auth_time, amr), the binding (cnf.jkt), the
+ * grant and jti, and ends in a hash of the inbound token itself, which decides alone: each inbound
+ * token gets its own downstream tokens (opaque tokens, whose claims may say none of this, too).
+ */
 export function cacheKey(auth: AuthContext, audience: string, scopes: readonly string[]): string {
-  return JSON.stringify([auth.issuer, auth.subject, auth.user ?? null, auth.clientId, auth.actorChain.map((a) => a.sub), [...auth.scopes].sort(), audience, [...new Set(scopes)].sort()]);
+  const grant = typeof auth.claims.grant_id === 'string' ? auth.claims.grant_id : null;
+  const caller = [auth.issuer, auth.subject, auth.user ?? null, auth.clientId, auth.actorChain.map((a) => a.sub), [...auth.scopes].sort()];
+  const authentication = [auth.acr ?? null, auth.authTime ?? null, [...auth.amr].sort(), auth.cnf?.jkt ?? null, grant, auth.jti ?? null];
+  const inbound = tokenHash(auth.token);
+  return JSON.stringify([...caller, ...authentication, inbound, audience, [...new Set(scopes)].sort()]);
 }
 
 export function createTokenExchanger(options: TokenExchangerOptions): TokenExchanger {

@@ -59,8 +59,11 @@ export function buildAuthContext(
   // Delegation profile: `sub` is the current actor itself, the older actors are in `act`.
   const chain = namedUser !== undefined ? [{ sub: subject }, ...actorChain(claims)] : actorChain(claims);
   const agent = str(claims[o.agentClaim]) ?? str(chain[0]?.agent_id) ?? str(chain[0]?.sub);
-  // A token whose subject is its own client or agent (client_credentials, RFC 9068 §2.2) has no user.
-  const user = namedUser ?? (subject !== '' && subject !== clientId && subject !== str(claims[o.agentClaim]) ? subject : undefined);
+  // A token whose subject is its own client or the agent it names (client_credentials, a workload
+  // agent token; RFC 9068 §2.2) has no user: `sub` is never read as a user when it is the agent.
+  // Introspection answers carry the same agent claims as the JWT (server introspect.ts), so both
+  // modes name the same caller.
+  const user = namedUser ?? (subject !== '' && subject !== clientId && subject !== agent ? subject : undefined);
   const cnf = claims.cnf !== null && typeof claims.cnf === 'object' ? (claims.cnf as { jkt?: string }) : undefined;
   return {
     token,

@@ -10,11 +10,11 @@
  *   ath = hash of the access token            §4.3 (12)
  *   jwk thumbprint = the token's cnf.jkt      §7.1
  */
-import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, errors, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import { InvalidDpopProofError, UseDpopNonceError } from '../core/errors.ts';
 import type { DpopNonces } from './dpop-nonce.ts';
 import type { ReplayCache } from './replay-cache.ts';
+import { tokenHash } from './token-hash.ts';
 
 export interface DpopCheck {
   proof: string | undefined;
@@ -67,9 +67,11 @@ async function checkSignature(proof: string, jwk: JWK, algs: string[]): Promise<
   }
 }
 
-function ath(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
-}
+/**
+ * No room in the replay cache for a new proof (replay-cache.ts): our capacity, not a fault of the
+ * caller's credential, so not audited as a security event (audit/events.ts isSecurityRefusal).
+ */
+export class DpopCapacityError extends InvalidDpopProofError {}
 
 export async function verifyDpop(c: DpopCheck, s: DpopSettings): Promise<void> {
   if (c.proof === undefined) throw new InvalidDpopProofError('a DPoP proof is required with a DPoP-bound access token');
@@ -83,8 +85,13 @@ export async function verifyDpop(c: DpopCheck, s: DpopSettings): Promise<void> {
   if (typeof p.htu !== 'string' || normalizeHtu(p.htu) !== normalizeHtu(c.url)) throw new InvalidDpopProofError('the DPoP proof htu does not match the request URL');
   if (typeof p.iat !== 'number' || Math.abs(p.iat - now) > s.iatWindowSeconds) throw new InvalidDpopProofError('the DPoP proof iat is outside the accepted window');
   if (s.nonces && !s.nonces.valid(p.nonce, now)) throw new UseDpopNonceError('the DPoP proof must carry the server nonce');
-  if (p.ath !== ath(c.accessToken)) throw new InvalidDpopProofError('the DPoP proof ath does not match the access token');
+  if (p.ath !== tokenHash(c.accessToken)) throw new InvalidDpopProofError('the DPoP proof ath does not match the access token');
   const jkt = await calculateJwkThumbprint(jwk, 'sha256');
   if (c.jkt === undefined || jkt !== c.jkt) throw new InvalidDpopProofError('the DPoP proof key is not the key the access token is bound to');
-  if (!s.replay.use(`${jkt}:${p.jti}`, p.iat + s.iatWindowSeconds, now)) throw new InvalidDpopProofError('the DPoP proof was already used');
+  const verdict = s.replay.use(jkt, p.jti, p.iat + s.iatWindowSeconds, now);
+  if (verdict === 'replayed') throw new InvalidDpopProofError('the DPoP proof was already used');
+  // No room to remember this proof without forgetting a live one (replay-cache.ts): refused, not
+  // accepted unrecorded. invalid_dpop_proof, not use_dpop_nonce: a nonce would not make room, and
+  // the MCP SDK client has no DPoP support to act on either; a DPoP client retries with a new proof.
+  if (verdict === 'no_room') throw new DpopCapacityError('too many unexpired DPoP proofs; retry later with a new proof');
 }

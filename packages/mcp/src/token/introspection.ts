@@ -4,9 +4,10 @@
  * §2.3.1). Answers are cached briefly by token hash, never longer than the token lives; an
  * unreachable AS fails closed (TS-1): 503, never "active".
  */
-import { createHash } from 'node:crypto';
 import { InvalidTokenError, TemporarilyUnavailableError } from '../core/errors.ts';
 import type { FetchLike, MetadataCache } from './discovery.ts';
+import { checkAudience, type AudienceMatch } from './jwt.ts';
+import { tokenHash } from './token-hash.ts';
 
 export interface IntrospectionOptions {
   clientId: string;
@@ -37,7 +38,7 @@ export class Introspector {
   }
 
   async introspect(token: string): Promise<IntrospectionResponse> {
-    const key = createHash('sha256').update(token).digest('base64url');
+    const key = tokenHash(token);
     const now = this.now();
     const hit = this.cache.get(key);
     if (hit && hit.until > now) return hit.answer;
@@ -50,7 +51,7 @@ export class Introspector {
 
   /** Forgets a cached answer (a revocation was learned some other way). */
   forget(token: string): void {
-    this.cache.delete(createHash('sha256').update(token).digest('base64url'));
+    this.cache.delete(tokenHash(token));
   }
 
   private async ask(token: string): Promise<IntrospectionResponse> {
@@ -66,21 +67,30 @@ export class Introspector {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      throw new TemporarilyUnavailableError(`token introspection is unavailable: ${(err as Error).message}`);
+      // Answered before authentication: the reason (the AS's internal URLs) stays in `cause`.
+      throw unavailable(err);
     }
-    if (!res.ok) throw new TemporarilyUnavailableError(`token introspection failed: HTTP ${res.status}`);
-    const body = (await res.json()) as IntrospectionResponse;
-    if (typeof body.active !== 'boolean') throw new TemporarilyUnavailableError('token introspection returned no active member');
-    return body;
+    if (!res.ok) throw unavailable(new Error(`token introspection failed: HTTP ${res.status}`));
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch (err) {
+      throw unavailable(err); // not JSON: the AS's fault, never a 500 here
+    }
+    if (body === null || typeof body !== 'object' || typeof (body as IntrospectionResponse).active !== 'boolean') throw unavailable(new Error('token introspection returned no active member'));
+    return body as IntrospectionResponse;
   }
 }
 
-/** §2.2 answer → claims this resource server accepts: active, our issuer, our audience, not expired. */
-export function claimsFromIntrospection(answer: IntrospectionResponse, issuer: string, resource: string, now: number, leeway: number): Record<string, unknown> {
+function unavailable(cause: unknown): TemporarilyUnavailableError {
+  return Object.assign(new TemporarilyUnavailableError('token introspection is unavailable'), { cause });
+}
+
+/** §2.2 answer → claims this resource server accepts: active, our issuer, our audience (exactly, by default), not expired. */
+export function claimsFromIntrospection(answer: IntrospectionResponse, issuer: string, resource: string, now: number, leeway: number, audience: AudienceMatch = 'exact'): Record<string, unknown> {
   if (!answer.active) throw new InvalidTokenError('the access token is not active');
   if (answer.iss !== undefined && answer.iss !== issuer) throw new InvalidTokenError('the access token was not issued by the expected authorization server');
-  const aud = typeof answer.aud === 'string' ? [answer.aud] : Array.isArray(answer.aud) ? answer.aud : [];
-  if (!aud.includes(resource)) throw new InvalidTokenError('the access token was not issued for this resource');
+  checkAudience(answer.aud, resource, audience);
   if (typeof answer.exp === 'number' && answer.exp + leeway < now) throw new InvalidTokenError('the access token has expired');
   const { active: _active, token_type: _type, ...claims } = answer;
   return { iss: issuer, ...claims };

@@ -5,6 +5,7 @@
  *   signature with the AS's JWKS (§4 step 3)                              JwksCache.getKey
  *   iss exact (§4 step 2)                                                 jose `issuer`
  *   aud contains our canonical resource URI exactly (§4 step 2, TOK-2)    jose `audience`
+ *   ... and names nothing else, unless audience 'includes' (TOK-2)        checkAudience
  *   exp / nbf with leeway, iat not in the future (§4 step 6)               jose + checkIat
  */
 import { errors, jwtVerify, type JWTPayload } from 'jose';
@@ -20,9 +21,24 @@ export interface JwtCheckOptions {
   resource: string;
   algorithms: string[];
   leewaySeconds: number;
+  /**
+   * 'exact' (default): `aud` must be this resource and nothing else. 'includes': `aud` may also
+   * name other resources. A token for [this, X] can be replayed here by X (RFC 8707 §1, RFC 9700
+   * §2.3: audience-restricted tokens), so several audiences are refused unless opted in.
+   */
+  audience?: AudienceMatch;
   now: () => number;
   /** Signature verdicts reused for the same token text (time claims are re-checked). */
   cache?: VerifiedTokenCache;
+}
+
+export type AudienceMatch = 'exact' | 'includes';
+
+/** TOK-2 beyond jose's `includes`: the token is for this resource alone (one audience). */
+export function checkAudience(aud: unknown, resource: string, match: AudienceMatch = 'exact'): void {
+  const list = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+  if (!list.includes(resource)) throw new InvalidTokenError('the access token was not issued for this resource');
+  if (match === 'exact' && list.some((a) => a !== resource)) throw new InvalidTokenError('the access token was issued for other resources too; only tokens for this resource alone are accepted');
 }
 
 export function looksLikeJwt(token: string): boolean {
@@ -74,8 +90,10 @@ export async function verifyJwtAccessToken(token: string, jwks: JwksCache, o: Jw
   } catch (err) {
     if (err instanceof errors.JOSEError) throw new InvalidTokenError(describe(err));
     // Not a JOSE verdict: the keys could not be obtained (AS unreachable with nothing cached).
-    throw new TemporarilyUnavailableError(`the access token cannot be verified now: ${(err as Error).message}`);
+    // Answered before authentication: the reason (the AS's internal URLs) stays in `cause`.
+    throw Object.assign(new TemporarilyUnavailableError('the access token cannot be verified now'), { cause: err });
   }
+  checkAudience(payload.aud, o.resource, o.audience);
   checkIat(payload, o.now(), o.leewaySeconds);
   o.cache?.set(token, payload, o.now());
   return payload;

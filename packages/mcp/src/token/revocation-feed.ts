@@ -2,8 +2,9 @@
  * The authorization server's signed revocation feed (CO-1, EN-2): `/revocations` answers one
  * JWT (`typ: revocation-list+jwt`, signed with the AS key, `aud` = our client_id) listing
  * revoked access-token jtis and grants after a cursor. We poll it, remember each event until
- * its `exp`, and refuse tokens it names. Near real time without an introspection round-trip
- * per request. If the feed cannot be read for longer than `maxStaleSeconds`, tokens are refused
+ * its `exp` plus the leeway the token checks allow past `exp` (a token is accepted until then, so
+ * forgetting its revocation at `exp` would make it work again), and refuse tokens it names. Near
+ * real time without an introspection round-trip per request. If the feed cannot be read for longer than `maxStaleSeconds`, tokens are refused
  * (fail closed: we no longer know what was revoked).
  */
 import { jwtVerify } from 'jose';
@@ -45,6 +46,8 @@ export class RevocationFeedSource implements RevocationSource {
     private readonly fetchImpl: FetchLike,
     private readonly timeoutMs: number,
     private readonly now: () => number,
+    /** The exp leeway of token validation (the `leewaySeconds` option, default 30). */
+    private readonly leewaySeconds = 30,
   ) {
     const interval = o.intervalMs ?? 5000;
     if (interval > 0) {
@@ -100,9 +103,10 @@ export class RevocationFeedSource implements RevocationSource {
   }
 
   private forgetExpired(): void {
-    const now = this.now();
-    for (const [k, exp] of this.jtis) if (exp < now) this.jtis.delete(k);
-    for (const [k, exp] of this.grants) if (exp < now) this.grants.delete(k);
+    // jwt.ts accepts a token while exp + leeway > now: keep its revocation at least that long.
+    const before = this.now() - this.leewaySeconds;
+    for (const [k, exp] of this.jtis) if (exp < before) this.jtis.delete(k);
+    for (const [k, exp] of this.grants) if (exp < before) this.grants.delete(k);
   }
 
   async isRevoked(auth: AuthContext): Promise<boolean> {
@@ -110,7 +114,8 @@ export class RevocationFeedSource implements RevocationSource {
       try {
         await this.sync();
       } catch (err) {
-        throw new TemporarilyUnavailableError(`the revocation feed cannot be read: ${(err as Error).message}`);
+        // Answered before authentication: the reason (internal URLs, network errors) stays in `cause`.
+        throw Object.assign(new TemporarilyUnavailableError('the revocation feed cannot be read'), { cause: err });
       }
     }
     if (auth.jti !== undefined && this.jtis.has(auth.jti)) return true;

@@ -9,6 +9,7 @@ import type { AuthContext, Decision, EntityRef, PolicyEngine, ToolDefinition } f
 import { InsufficientScopeError, InsufficientUserAuthenticationError, type ResourceServerError } from '../core/errors.ts';
 import type { ScopeHierarchy } from './scopes.ts';
 import { stepUpNeed } from './acr.ts';
+import { clampText } from '../audit/wire.ts';
 
 export interface ToolAuthorizer {
   hierarchy: ScopeHierarchy;
@@ -19,7 +20,14 @@ export interface ToolAuthorizer {
   challenge: (error: ResourceServerError, auth: AuthContext) => string;
 }
 
-export type ToolDecision = Decision & { resource: EntityRef | undefined };
+/**
+ * `detail`: what went wrong inside a resolver or policy engine that failed. For the audit hook
+ * only; the caller gets the generic `reason` (a database error message is not the caller's business).
+ */
+export type ToolDecision = Decision & { resource: EntityRef | undefined; detail?: string };
+
+/** An exception message can be long (a stack of SQL): the audit row gets the start of it. */
+const DETAIL_MAX = 200;
 
 /** All the scopes a client should hold for this tool: what it has plus what is missing (C-7 union). */
 function challengeScopes(auth: AuthContext, required: string[], missing: string[]): string[] {
@@ -90,11 +98,12 @@ async function policyCheck(t: ToolAuthorizer, tool: ToolDefinition, auth: AuthCo
 }
 
 /** A resolver or policy engine that throws denies the call (fail closed) instead of failing the request. */
-async function failClosed<T>(what: string, fn: () => Promise<T>): Promise<T | { kind: 'deny'; reason: string; code: string }> {
+async function failClosed<T>(what: string, fn: () => Promise<T>): Promise<T | { kind: 'deny'; reason: string; code: string; detail: string }> {
   try {
     return await fn();
   } catch (err) {
-    return { kind: 'deny', reason: `${what} failed: ${(err as Error).message}`, code: 'policy_error' };
+    const message = err instanceof Error ? err.message : String(err);
+    return { kind: 'deny', reason: `${what} failed`, code: 'policy_error', detail: clampText(message, DETAIL_MAX) };
   }
 }
 

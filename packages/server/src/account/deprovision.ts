@@ -10,7 +10,7 @@
  *     refresh, from that instant. Revocation at the provider (RFC 7009) is network I/O that does
  *     not belong inside the caller's transaction; `TokenVault.unlinkAllForUser` does it after
  *     commit (it revokes and deletes entries already marked revoked).
- * Callers run it inside their transaction and audit it with the returned ids.
+ * Callers run it inside their transaction, the user row locked first, and audit it with the returned ids.
  */
 import type { ServerContext } from '../context.ts';
 import type { UserRecord } from '../storage/records.ts';
@@ -25,13 +25,16 @@ export interface Deprovisioned {
   revokedVaultEntries: string[];
 }
 
-export async function deprovisionUser(ctx: Pick<ServerContext, 'storage' | 'now'>, given: UserRecord, reason: string): Promise<Deprovisioned> {
-  // PostgreSQL lock order: the user row first (users.getForUpdate: the whole-row update below
+/**
+ * `user`: the row as read FOR UPDATE (users.getForUpdate), or written, in the caller's
+ * transaction — the admin route and SCIM lock it before deciding anything about the user.
+ */
+export async function deprovisionUser(ctx: Pick<ServerContext, 'storage' | 'now'>, user: UserRecord, reason: string): Promise<Deprovisioned> {
+  // PostgreSQL lock order: the user row first (the caller's lock: the whole-row update below
   // then starts from the committed row, and a concurrent SCIM or admin write waits for this
   // one), then the agents and every grant tree this revokes, before any is touched, in the order
   // issuance takes them (agent → grants → tokens); several revocations in one transaction would
   // otherwise cross an exchange or refresh and deadlock (grants.lockUserTrees).
-  const user = (await ctx.storage.users.getForUpdate(given.id)) ?? given;
   await ctx.storage.grants.lockUserTrees(user.id);
   const updated: UserRecord = user.disabled ? user : { ...user, disabled: true, updatedAt: ctx.now() };
   if (updated !== user) await ctx.storage.users.update(updated);

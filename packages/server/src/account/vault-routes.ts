@@ -121,16 +121,20 @@ async function callback(c: Context, ctx: ServerContext): Promise<Response> {
     await audit(c, ctx, VaultAuditEvent.Linked, session.user.id, '', 'failure', 'no_pending_link');
     return seeOther(c, pageUrl(ctx, '?error=link'));
   }
+  // Every outcome is audited, an unexpected failure (a storage error: the 500 page) included.
+  let outcome: { result: 'success' | 'failure'; reason: string | null; data?: Record<string, unknown> } = { result: 'failure', reason: 'internal_error' };
   try {
     const entry = await ctx.vault.completeLink(session.user.id, pending, { state: c.req.query('state') ?? null, code: c.req.query('code') ?? null, error: c.req.query('error') ?? null });
-    await audit(c, ctx, VaultAuditEvent.Linked, session.user.id, pending.connectionId, 'success', null, { entry_id: entry.id });
+    outcome = { result: 'success', reason: null, data: { entry_id: entry.id } };
     return seeOther(c, pageUrl(ctx, `?linked=${encodeURIComponent(pending.connectionId)}`));
   } catch (err) {
     if (!(err instanceof VaultError)) throw err;
     // The provider's error code or the vault's error code; the description may name the cause, never a secret.
     const reason = err instanceof VaultProviderError ? `${err.error}: ${err.message}` : err.code;
-    await audit(c, ctx, VaultAuditEvent.Linked, session.user.id, pending.connectionId, 'failure', reason.slice(0, 300));
+    outcome = { result: 'failure', reason: reason.slice(0, 300) };
     return seeOther(c, pageUrl(ctx, '?error=link'));
+  } finally {
+    await audit(c, ctx, VaultAuditEvent.Linked, session.user.id, pending.connectionId, outcome.result, outcome.reason, outcome.data);
   }
 }
 

@@ -17,7 +17,18 @@ import { authenticateAdmin, type AdminPrincipal } from './auth.ts';
 type Schema = z.ZodType;
 type Out<S> = S extends Schema ? z.output<S> : undefined;
 
-export interface HandlerInput<P, Q, B> {
+/** What a route's `prepare` sees: the validated request, outside any transaction. */
+export interface PrepareInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  admin: AdminPrincipal;
+  /** The server's context: `prepare` runs before the route's transaction begins. */
+  ctx: ServerContext;
+  c: Context;
+}
+
+export interface HandlerInput<P, Q, B, R = undefined> {
   params: P;
   query: Q;
   body: B;
@@ -27,9 +38,11 @@ export interface HandlerInput<P, Q, B> {
   c: Context;
   /** Non-secret identifiers to add to the call's audit event. */
   auditData: Record<string, unknown>;
+  /** What `prepare` returned (undefined without one). */
+  prepared: R;
 }
 
-export interface RouteDefinition<P extends Schema | undefined, Q extends Schema | undefined, B extends Schema | undefined> {
+export interface RouteDefinition<P extends Schema | undefined, Q extends Schema | undefined, B extends Schema | undefined, R = undefined> {
   method: 'get' | 'post' | 'put' | 'delete';
   /** Relative to Paths.admin, Hono syntax (`/clients/:clientId`). */
   path: string;
@@ -48,14 +61,20 @@ export interface RouteDefinition<P extends Schema | undefined, Q extends Schema 
   transactional?: boolean;
   /** The transaction is re-run on a PostgreSQL deadlock (grants/shared/commit.ts): only for handlers writing through their context alone. */
   retryOnDeadlock?: boolean;
-  handle(input: HandlerInput<Out<P>, Out<Q>, Out<B>>): Promise<unknown>;
+  /**
+   * Slow work that needs no storage (scrypt, tens of ms), run before the route's transaction
+   * begins: on SQLite an open transaction holds the one connection, queueing every other
+   * statement of the server behind it. Its result reaches `handle` as `prepared`.
+   */
+  prepare?(input: PrepareInput<Out<P>, Out<Q>, Out<B>>): Promise<R>;
+  handle(input: HandlerInput<Out<P>, Out<Q>, Out<B>, R>): Promise<unknown>;
 }
 
 /** A route with its types erased, as the registry and the OpenAPI generator see it. */
-export type AdminRoute = RouteDefinition<Schema | undefined, Schema | undefined, Schema | undefined>;
+export type AdminRoute = RouteDefinition<Schema | undefined, Schema | undefined, Schema | undefined, unknown>;
 
-export function defineRoute<P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, B extends Schema | undefined = undefined>(
-  def: RouteDefinition<P, Q, B>,
+export function defineRoute<P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, B extends Schema | undefined = undefined, R = undefined>(
+  def: RouteDefinition<P, Q, B, R>,
 ): AdminRoute {
   return def as unknown as AdminRoute;
 }
@@ -75,9 +94,10 @@ export function registerRoute(app: Hono, ctx: ServerContext, route: AdminRoute):
     const params = parseWith(route.params, c.req.param(), 'path');
     const query = parseWith(route.query, c.req.query(), 'query');
     const body = route.body ? parseWith(route.body, await readJsonObject(c), 'body', route.invalidBody) : undefined;
+    const prepared = route.prepare ? await route.prepare({ params, query, body, admin, ctx, c } as never) : undefined;
     const run = async (rctx: ServerContext) => {
       const auditData: Record<string, unknown> = { ...(params as Record<string, unknown> | undefined) };
-      const result = await route.handle({ params, query, body, admin, ctx: rctx, c, auditData } as never);
+      const result = await route.handle({ params, query, body, admin, ctx: rctx, c, auditData, prepared } as never);
       // Reads are audited too: listing users or consents is access to personal data.
       await rctx.audit.record({
         event: `admin.${route.operationId}`,

@@ -83,7 +83,13 @@ export const userRoutes = [
     tag: 'users',
     body: CreateUserBody,
     success: { status: 201, description: 'The user.', schema: CreatedUser },
-    async handle({ ctx, body, auditData }) {
+    // scrypt before the transaction (route.ts prepare): on SQLite the transaction holds the one
+    // connection. A taken email is refused before hashing, and again in the transaction.
+    async prepare({ ctx, body }) {
+      if (await ctx.storage.users.getByEmail(body.email)) throw duplicateEmail(body.email);
+      return { passwordHash: await hashPassword(body.password) };
+    },
+    async handle({ ctx, body, auditData, prepared }) {
       if (await ctx.storage.users.getByEmail(body.email)) throw duplicateEmail(body.email);
       const totpSecret = body.generate_totp ? generateSecret() : null;
       const t = ctx.now();
@@ -91,7 +97,7 @@ export const userRoutes = [
         id: randomId('usr'),
         email: body.email,
         name: body.name,
-        passwordHash: await hashPassword(body.password),
+        passwordHash: prepared.passwordHash,
         totpSecretEncrypted: totpSecret ? await ctx.envelope.encrypt(totpSecret, 'totp') : null,
         isAdmin: body.is_admin,
         disabled: false,
@@ -136,7 +142,7 @@ export const userRoutes = [
     transactional: false,
     async handle({ ctx, params, auditData }) {
       // ID-2: the same deprovisioning as SCIM's active=false (account/deprovision.ts).
-      const done = await inTransaction(ctx, async (tx) => deprovisionUser(tx, await getUser(tx, params.userId), 'disabled by an administrator'), {
+      const done = await inTransaction(ctx, async (tx) => deprovisionUser(tx, await getUserForUpdate(tx, params.userId), 'disabled by an administrator'), {
         retryOnDeadlock: true, // writes only through tx; the vault revocation runs after commit
       });
       // The event names everything the disable switched off, as SCIM's deactivation event does.

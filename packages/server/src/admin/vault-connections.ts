@@ -15,6 +15,7 @@ import type { ServerContext } from '../context.ts';
 import type { VaultProviderMetadata } from '../storage/records.ts';
 import type { ConnectionView } from '../vault/connections.ts';
 import { defineRoute } from './route.ts';
+import { clientIp } from '../http/client-ip.ts';
 import { listOf, Pagination } from './schemas.ts';
 import { ConnectionId, ConnectionIdParam, entryView, EntryViewSchema, epoch, mapped } from './vault-schemas.ts';
 import { vaultStaticKeyRoutes } from './vault-static-keys.ts';
@@ -177,14 +178,21 @@ export const vaultConnectionRoutes = [
     summary: 'Delete a connection, unlinking every account at it (tokens revoked at the provider where it supports RFC 7009).',
     tag: 'vault',
     params: ConnectionIdParam,
+    query: z.object({ force: z.enum(['true', 'false']).optional().describe('Delete even when some tokens could not be revoked at the provider (they are then forgotten, still live there).') }),
     success: { status: 200, description: 'How many accounts were unlinked.', schema: z.object({ unlinked: z.number().int(), revocation_failed: z.number().int() }) },
-    errors: [404],
+    errors: [400, 404],
     // Provider calls must not run inside a database transaction (they may take seconds); each entry's change stands alone.
     transactional: false,
-    async handle({ ctx, params, auditData }) {
+    async handle({ ctx, params, query, auditData, c, admin }) {
       await found(ctx, params.connectionId);
-      const result = await ctx.vault.deleteConnection(params.connectionId);
-      Object.assign(auditData, { unlinked: result.unlinked, revocation_failed: result.revocationFailed });
+      const result = await ctx.vault.deleteConnection(params.connectionId, { force: query.force === 'true' });
+      const failed = { unlinked: result.unlinked, revocation_failed: result.revocationFailed, revocation_failed_entries: result.failedEntryIds };
+      if (!result.deleted && result.failedEntryIds.length > 0) {
+        // The refusal is audited here: the route audits successes only. Entry ids, never a token.
+        await ctx.audit.record({ event: 'admin.deleteVaultConnection', userId: admin.userId, clientId: admin.clientId, ip: clientIp(c), result: 'failure', reason: 'revocation_failed', data: { jti: admin.jti, connectionId: params.connectionId, ...failed } });
+        throw new InvalidRequestError(`${result.failedEntryIds.length} linked account(s) could not be revoked at the provider and are kept (revoked): delete again to retry, or with force=true to forget them.`);
+      }
+      Object.assign(auditData, failed);
       return { unlinked: result.unlinked, revocation_failed: result.revocationFailed };
     },
   }),

@@ -32,8 +32,11 @@ export async function revokeClientGrants(ctx: Pick<ServerContext, 'storage' | 'n
  * transaction through its storage. Introspection already counts grant-less tokens dead once their
  * client is gone (endpoints/token-state.ts); revoking them publishes that on the feed (CO-1) for
  * resource servers that validate JWTs locally. Returns false when the client did not exist.
+ * Call it with the client row read FOR UPDATE in the caller's transaction.
  *
- * PostgreSQL lock order: the client row (clients.getForUpdate, first), then per tree grants →
+ * PostgreSQL lock order: the client row first — locked by the caller (clients.getForUpdate) in the
+ * transaction this runs in, having checked what it may delete against that very row (the admin
+ * route's static-client refusal, RFC 7592's registration access token) — then per tree grants →
  * token rows → audit advisory lock (the revocation events) — the order of an RFC 7592 PUT too
  * (client row, then the audit lock of its event), so a PUT and a deletion cannot wait on each
  * other in a cycle; docs/storage-schema.md lists the lock orders. A concurrent deprovisioning
@@ -46,8 +49,7 @@ export async function revokeClientGrants(ctx: Pick<ServerContext, 'storage' | 'n
  */
 export async function deleteClient(ctx: Pick<ServerContext, 'storage' | 'now'>, clientId: string, reason: string): Promise<boolean> {
   return ctx.storage.transaction(async (tx) => {
-    // The client row first, locked until commit (see the lock order above); absent: nothing to do.
-    if (!(await tx.clients.getForUpdate(clientId))) return false;
+    // The client row is the caller's, already locked until commit (see the lock order above).
     await revokeClientGrants({ storage: tx, now: ctx.now }, clientId, reason);
     await tx.accessTokens.revokeGrantlessByClient(clientId, ctx.now(), reason);
     return tx.clients.delete(clientId);

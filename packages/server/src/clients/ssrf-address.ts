@@ -90,13 +90,20 @@ function v4FromGroups(high: number, low: number): string {
   return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
 }
 
+/** The IPv4 address of an IPv4-mapped IPv6 address (::ffff:a.b.c.d, RFC 4291 §2.5.5.2), from its groups. */
+export function mappedIpv4(groups: number[]): string | null {
+  const isMapped = groups.length === 8 && groups.slice(0, 5).every((h) => h === 0) && groups[5] === 0xffff;
+  return isMapped ? v4FromGroups(groups[6]!, groups[7]!) : null;
+}
+
 /** The IPv4 address an IPv6 address carries, when it is one of the embedding forms. */
 export function embeddedIpv4(address: string): string | null {
   const g = ipv6Groups(address);
   if (!g) return null;
+  const mapped = mappedIpv4(g);
+  if (mapped !== null) return mapped;
   const [g0, g1, g2, g3, g4, g5, g6, g7] = g as [number, number, number, number, number, number, number, number];
   const zeroPrefix = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0;
-  if (zeroPrefix && g5 === 0xffff) return v4FromGroups(g6, g7); // RFC 4291 §2.5.5.2 IPv4-mapped
   if (zeroPrefix && g5 === 0 && (g6 !== 0 || g7 > 1)) return v4FromGroups(g6, g7); // §2.5.5.1 IPv4-compatible
   if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return v4FromGroups(g6, g7); // RFC 6052 NAT64
   if (g0 === 0x2002) return v4FromGroups(g1, g2); // RFC 3056 6to4

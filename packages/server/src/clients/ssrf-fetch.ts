@@ -34,6 +34,8 @@ export class OutboundFetchError extends Error {
   constructor(
     readonly code: OutboundFetchErrorCode,
     message: string,
+    /** ERR_DNS only: the resolver's own code (ENOTFOUND is NXDOMAIN, the name does not exist). */
+    readonly dnsCode?: string,
   ) {
     super(message);
   }
@@ -82,7 +84,8 @@ export async function resolveVettedAddresses(url: URL, devAllowed: boolean, reso
     try {
       addresses = await resolve(host);
     } catch (err) {
-      throw new OutboundFetchError('ERR_DNS', `The host ${host} could not be resolved (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
+      const dnsCode = (err as NodeJS.ErrnoException).code;
+      throw new OutboundFetchError('ERR_DNS', `The host ${host} could not be resolved (${dnsCode ?? 'error'}).`, dnsCode);
     }
   }
   if (addresses.length === 0) throw new OutboundFetchError('ERR_DNS', `The host ${host} has no addresses.`);

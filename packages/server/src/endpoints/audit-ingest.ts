@@ -30,6 +30,12 @@ import { isSelfRegistered } from '../clients/self-registered.ts';
 export const AUDIT_INGEST_SCOPE = 'mandate:audit';
 /** The audit event name of a reported tool call. */
 export const TOOL_CALL_EVENT = 'mcp.tool_call';
+/**
+ * Security events a resource server reports besides tool calls: a request refused at authentication
+ * (bad token, wrong audience, invalid or replayed DPoP proof) and a tools/list. Recorded under their
+ * own names; an event without `event` is a tool call.
+ */
+export const RESOURCE_SERVER_EVENTS = [TOOL_CALL_EVENT, 'mcp.auth_failure', 'mcp.tools_list'] as const;
 /** Idempotency keys are kept this long: a spool delivered later than this could be recorded twice. */
 export const IDEMPOTENCY_RETENTION_SECONDS = 400 * 24 * 3600;
 export const MAX_BATCH_EVENTS = 500;
@@ -44,6 +50,7 @@ export const ToolCallEventSchema = z
   .object({
     /** Idempotency key chosen by the resource server (a UUID): redelivery of the same event is ignored. */
     id: z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/, 'id must be 8-128 characters of A-Z a-z 0-9 . _ : -'),
+    event: z.enum(RESOURCE_SERVER_EVENTS).optional(),
     /** When the call happened at the resource server (epoch seconds). */
     time: z.number().int().nonnegative(),
     tool: z.string().min(1).max(255),
@@ -125,7 +132,7 @@ async function ingest(ctx: ServerContext, reporter: ClientRecord, events: ToolCa
       const first = await tx.storage.replay.remember(`audit-ingest:${reporter.clientId}`, event.id, now + IDEMPOTENCY_RETENTION_SECONDS, now);
       if (!first) continue;
       await tx.audit.record({
-        event: TOOL_CALL_EVENT,
+        event: event.event ?? TOOL_CALL_EVENT,
         result: event.decision === 'allow' ? 'success' : 'failure',
         userId: event.userId ?? null,
         agentId: event.agentId ?? null,

@@ -45,8 +45,16 @@ function mayDescribeAccessToken(caller: ClientRecord, access: VerifiedAccessToke
   return access.record.clientId === caller.clientId;
 }
 
-/** RFC 7662 §2.2 members (and RFC 9068 / RFC 9449 / RFC 9396 / RFC 8693 claims) of a live access token. */
-const ACCESS_TOKEN_MEMBERS = ['scope', 'client_id', 'sub', 'aud', 'iss', 'exp', 'iat', 'nbf', 'jti', 'cnf', 'auth_time', 'acr', 'amr', 'authorization_details', 'act', 'may_act', 'on_behalf_of'] as const;
+/**
+ * RFC 7662 §2.2 members (and RFC 9068 / RFC 9449 / RFC 9396 / RFC 8693 claims) of a live access token,
+ * plus Mandate's agent claims (agents/identity.ts agentClaims) and `grant_id`: §2.2 lets the answer
+ * carry any claim of the token, and a resource server in introspection mode must learn who the caller
+ * is exactly as one verifying the JWT does — without `agent_id` a workload agent token (sub = the
+ * agent) would read as a user and a client_credentials agent token as a bare client. Nothing here is
+ * new to the caller: these are the claims of the token it was presented (and a self-registered caller
+ * only sees its own tokens, mayDescribeAccessToken).
+ */
+const ACCESS_TOKEN_MEMBERS = ['scope', 'client_id', 'sub', 'aud', 'iss', 'exp', 'iat', 'nbf', 'jti', 'cnf', 'auth_time', 'acr', 'amr', 'authorization_details', 'act', 'may_act', 'on_behalf_of', 'agent_id', 'agent_attestation', 'grant_id'] as const;
 
 function describeAccessToken({ payload }: VerifiedAccessToken): IntrospectionResponse {
   const out: IntrospectionResponse = { active: true };

@@ -186,12 +186,12 @@ async function fetchSet(config: FederationConfig, jwksUri: string, issuer: strin
 
 /**
  * Whether a failed fetch is an outage the stale grace covers: a network error, a timeout, or a DNS
- * failure other than NXDOMAIN (SERVFAIL, a resolver timeout). NXDOMAIN (ENOTFOUND, which
- * ssrf-fetch.ts carries only in the ERR_DNS message) means the domain is gone — a decommissioned
+ * failure other than NXDOMAIN (SERVFAIL, a resolver timeout). NXDOMAIN (the resolver's ENOTFOUND,
+ * OutboundFetchError.dnsCode) means the domain is gone — a decommissioned
  * issuer has withdrawn its keys. Anything that is not an OutboundFetchError (a programming error)
  * is not known to be an outage, so it ends the grace too: failing closed.
  */
 function isTransient(err: unknown): boolean {
   if (!(err instanceof OutboundFetchError) || !UNREACHABLE.has(err.code)) return false;
-  return !(err.code === 'ERR_DNS' && err.message.includes('(ENOTFOUND)'));
+  return err.dnsCode !== 'ENOTFOUND';
 }

@@ -8,7 +8,7 @@
  * reports for IPv4 peers, are counted as the IPv4 address they carry, so both spellings share a key.
  */
 import { isIP } from 'node:net';
-import { ipv6Groups } from '../clients/ssrf-address.ts';
+import { ipv6Groups, mappedIpv4 } from '../clients/ssrf-address.ts';
 
 /** Peers whose address is unknown (no socket) share one key. */
 const UNKNOWN = 'unknown';
@@ -19,10 +19,7 @@ export function rateLimitKey(address: string | null | undefined): string {
   // ipv6Groups drops a zone index (RFC 4007 §11: it names the local interface, not the peer).
   const groups = ipv6Groups(address);
   if (groups === null) return address;
-  if (isIpv4Mapped(groups)) return `${groups[6]! >> 8}.${groups[6]! & 0xff}.${groups[7]! >> 8}.${groups[7]! & 0xff}`;
+  const mapped = mappedIpv4(groups);
+  if (mapped !== null) return mapped;
   return `${groups.slice(0, 4).map((h) => h.toString(16)).join(':')}::/64`;
-}
-
-function isIpv4Mapped(groups: number[]): boolean {
-  return groups.slice(0, 5).every((h) => h === 0) && groups[5] === 0xffff;
 }

@@ -12,7 +12,8 @@
  *   iss, aud (the caller's client_id), iat, exp (short), jti,
  *   events: [{ seq, jti? | grant_id?, exp, revoked_at, reason }]   ascending seq
  *   next: the cursor for the next call; more: true when another page is waiting.
- * Events whose tokens have all expired are left out. Public clients are refused (clients/auth/none.ts),
+ * Events whose tokens expired more than REVOCATION_EXPIRY_LEEWAY seconds ago are left out (a resource server
+ * accepts a token a little past exp, RFC 7519 §4.1.4 leeway: it must still learn of its revocation). Public clients are refused (clients/auth/none.ts),
  * and so are self-registered ones (DCR, CIMD): the feed names every user's revoked jtis and grants.
  */
 import type { Context, Hono } from 'hono';
@@ -24,6 +25,7 @@ import { randomToken } from '../crypto/hash.ts';
 import { Paths } from '../endpoints/paths.ts';
 import { queryParams, readForm, type Params } from '../http/params.ts';
 import type { ClientRecord, RevocationEventRecord } from '../storage/records.ts';
+import { REVOCATION_EXPIRY_LEEWAY } from '../storage/repositories/revocations.ts';
 
 /** JOSE `typ` of the feed (RFC 8725 §3.11: explicit typing keeps it from passing for another JWT). */
 export const REVOCATION_LIST_TYP = 'revocation-list+jwt';
@@ -67,7 +69,7 @@ function published(e: RevocationEventRecord): PublishedRevocation {
 /** Builds and signs one page of the feed for `audience`. */
 export async function signedRevocationList(ctx: ServerContext, audience: string, after: number, limit: number): Promise<string> {
   const now = ctx.now();
-  const events = await ctx.storage.revocations.list({ afterSeq: after, limit, now });
+  const events = await ctx.storage.revocations.list({ afterSeq: after, limit, expiresAfter: now - REVOCATION_EXPIRY_LEEWAY });
   const last = events.at(-1);
   return ctx.keys.sign(
     {

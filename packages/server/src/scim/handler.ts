@@ -36,9 +36,36 @@ export async function write<T>(ctx: ServerContext, c: Context, fn: (w: WriteCont
  * before the transaction begins, so a slow upload holds no storage transaction open.
  */
 export async function writeWithBody<T>(ctx: ServerContext, c: Context, fn: (w: WriteContext, body: Record<string, unknown>) => Promise<T>): Promise<T> {
+  return writePrepared(ctx, c, async (body) => body, fn);
+}
+
+/**
+ * Thrown inside a write's transaction when what `prepare` made does not fit what the transaction
+ * found: the transaction rolls back, `redo` runs outside it, and the write runs once more.
+ */
+export class PrepareAgain<P> extends Error {
+  constructor(readonly redo: () => Promise<P>) {
+    super('The write needs preparing again outside its transaction.');
+  }
+}
+
+/**
+ * Like writeWithBody, with `prepare` between reading the body and the transaction: slow work that
+ * needs no transaction (scrypt, tens of ms) runs there, because on SQLite an open transaction
+ * holds the one connection and every other statement of the server waits behind it.
+ */
+export async function writePrepared<P, T>(ctx: ServerContext, c: Context, prepare: (body: Record<string, unknown>) => Promise<P>, fn: (w: WriteContext, prepared: P) => Promise<T>): Promise<T> {
   const principal = await authenticateScim(c, ctx);
-  const body = await readScimBody(c);
-  return writeAs(ctx, c, principal, (w) => fn(w, body));
+  let prepared: P = await prepare(await readScimBody(c));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await writeAs(ctx, c, principal, (w) => fn(w, prepared));
+    } catch (err) {
+      // Once: the second preparation is made from what the first transaction found.
+      if (!(err instanceof PrepareAgain) || attempt > 1) throw err;
+      prepared = (await err.redo()) as P;
+    }
+  }
 }
 
 async function writeAs<T>(ctx: ServerContext, c: Context, principal: ScimPrincipal, fn: (w: WriteContext) => Promise<T>): Promise<T> {

@@ -2,14 +2,12 @@
 import type { Hono } from 'hono';
 import type { ServerContext } from '../context.ts';
 import { scimJson } from './errors.ts';
-import { param, read, scimHandler, write, writeWithBody } from './handler.ts';
+import { param, read, scimHandler, write, writePrepared } from './handler.ts';
 import { listQueryParams, listResponse, parseListQuery, project, projectionQuery, userNameEquals } from './list.ts';
-import { parsePatchRequest } from './patch-request.ts';
 import { SCIM_BASE } from './paths.ts';
 import { USER } from './resource-schemas.ts';
-import { parseUserInput } from './user-input.ts';
 import { userResource } from './user-resource.ts';
-import { allUsers, createUser, deleteUser, loadUser, loadWritableUser, patchUser, replaceUser } from './user-service.ts';
+import { allUsers, createUser, deleteUser, loadUser, loadWritableUser, patchUser, prepareCreate, preparePatch, prepareReplace, replaceUser } from './user-service.ts';
 
 export function registerUserRoutes(app: Hono, ctx: ServerContext): void {
   const base = `${SCIM_BASE}/Users`;
@@ -29,21 +27,19 @@ export function registerUserRoutes(app: Hono, ctx: ServerContext): void {
   }));
 
   app.post(base, scimHandler(ctx, async (c) => {
-    const created = await writeWithBody(ctx, c, (w, body) => createUser(w, parseUserInput(body)));
+    // A password is hashed (prepare*) before the write's transaction begins: user-service.ts.
+    const created = await writePrepared(ctx, c, (body) => prepareCreate(ctx, body), createUser);
     return ok(userResource(issuer, created), 201);
   }));
 
   app.put(`${base}/:id`, scimHandler(ctx, async (c) => {
-    const updated = await writeWithBody(ctx, c, async (w, body) => replaceUser(w, await loadWritableUser(w.ctx, param(c, 'id')), parseUserInput(body)));
+    const updated = await writePrepared(ctx, c, (body) => prepareReplace(ctx, param(c, 'id'), body), replaceUser);
     return ok(userResource(issuer, updated));
   }));
 
   app.patch(`${base}/:id`, scimHandler(ctx, async (c) => {
-    // The operations apply to the user as locked in this transaction (patchUser), not to this read.
-    const updated = await writeWithBody(ctx, c, async (w, body) => {
-      const operations = parsePatchRequest(body);
-      return patchUser(w, await loadWritableUser(w.ctx, param(c, 'id')), operations);
-    });
+    // The operations apply to the user as locked in the transaction (patchUser), not to preparePatch's read.
+    const updated = await writePrepared(ctx, c, (body) => preparePatch(ctx, param(c, 'id'), body), patchUser);
     return ok(userResource(issuer, updated));
   }));
 

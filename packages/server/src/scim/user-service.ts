@@ -17,9 +17,10 @@ import { revokeVaultAfterDeprovisioning } from '../account/vault-deprovision.ts'
 import type { ScimUserAttributes, UserRecord } from '../storage/records.ts';
 import type { ScimPrincipal } from './auth.ts';
 import { notFound, uniqueness } from './errors.ts';
+import { PrepareAgain } from './handler.ts';
 import { applyPatch } from './patch-apply.ts';
 import { patchedPassword } from './patch-password.ts';
-import type { PatchOperation } from './patch-request.ts';
+import { parsePatchRequest, type PatchOperation } from './patch-request.ts';
 import { USER } from './resource-schemas.ts';
 import { parseUserInput, type UserInput } from './user-input.ts';
 import { userResource, type UserParts } from './user-resource.ts';
@@ -119,15 +120,69 @@ async function audit(w: WriteContext, event: string, userId: string, data: Recor
   await w.ctx.audit.record({ event, userId, clientId: w.principal.clientId, ip: clientIp(w.c), result: 'success', data: { jti: w.principal.jti, ...data } });
 }
 
-export async function createUser(w: WriteContext, input: UserInput): Promise<UserParts> {
+/**
+ * What a write hashes before its transaction begins (handler.ts writePrepared): scrypt takes tens
+ * of ms, and on SQLite an open transaction holds the one connection, so every other statement of
+ * the server would wait behind the hash (on PostgreSQL it would hold a pooled connection).
+ */
+export interface HashedPassword {
+  readonly password: string;
+  readonly hash: string;
+}
+
+async function hashed(password: string | null): Promise<HashedPassword | null> {
+  return password === null ? null : { password, hash: await hashPassword(password) };
+}
+
+export interface PreparedCreate {
+  input: UserInput;
+  password: HashedPassword | null;
+}
+
+/** POST before its transaction: a taken userName is refused before hashing (and checked again in the transaction). */
+export async function prepareCreate(ctx: ServerContext, body: Record<string, unknown>): Promise<PreparedCreate> {
+  const input = parseUserInput(body);
+  await assertUserNameFree(ctx, input.userName, null);
+  return { input, password: await hashed(input.password) };
+}
+
+export interface PreparedReplace {
+  current: UserParts;
+  input: UserInput;
+  password: HashedPassword | null;
+}
+
+/** PUT before its transaction: 404 and 403 (loadWritableUser) come before the body's 400, then the hash. */
+export async function prepareReplace(ctx: ServerContext, id: string, body: Record<string, unknown>): Promise<PreparedReplace> {
+  const current = await loadWritableUser(ctx, id);
+  const input = parseUserInput(body);
+  return { current, input, password: await hashed(input.password) };
+}
+
+export interface PreparedPatch {
+  current: UserParts;
+  operations: PatchOperation[];
+  /** The password the operations set, read from them alone (patch-password.ts), hashed. */
+  password: HashedPassword | null;
+}
+
+/** PATCH before its transaction: the request's 400 first, then 404 and 403, then the hash. */
+export async function preparePatch(ctx: ServerContext, id: string, body: Record<string, unknown>): Promise<PreparedPatch> {
+  const operations = parsePatchRequest(body);
+  const current = await loadWritableUser(ctx, id);
+  return { current, operations, password: await hashed(patchedPassword(operations, USER)) };
+}
+
+export async function createUser(w: WriteContext, prepared: PreparedCreate): Promise<UserParts> {
   const { ctx } = w;
+  const { input } = prepared;
   await assertUserNameFree(ctx, input.userName, null);
   const t = ctx.now();
   const user: UserRecord = {
     id: randomId('usr'),
     email: input.userName,
     name: displayNameOf(input),
-    passwordHash: input.password !== null ? await hashPassword(input.password) : null,
+    passwordHash: prepared.password?.hash ?? null,
     totpSecretEncrypted: null,
     // SCIM never makes administrators: that stays with the admin API.
     isAdmin: false,
@@ -148,30 +203,35 @@ export async function createUser(w: WriteContext, input: UserInput): Promise<Use
   return userParts(ctx, user, attributes);
 }
 
-/** PUT: the input replaces every writable attribute. */
-export async function replaceUser(w: WriteContext, current: UserParts, input: UserInput): Promise<UserParts> {
-  assertNotAdministrator(current.user);
-  // scrypt takes tens of ms: hashed before the row lock, which would otherwise queue every other write of the user.
-  const passwordHash = input.password !== null ? await hashPassword(input.password) : null;
-  return writeReplacement(w, await lockWritableUser(w.ctx, current.user.id), input, passwordHash);
+/** PUT: the input replaces every writable attribute; a password given is a new one (hashed by prepareReplace). */
+export async function replaceUser(w: WriteContext, prepared: PreparedReplace): Promise<UserParts> {
+  // loadWritableUser refused an administrator before the hash; lockWritableUser checks the locked row again.
+  return writeReplacement(w, await lockWritableUser(w.ctx, prepared.current.user.id), prepared.input, prepared.password?.hash ?? null);
 }
 
 /**
  * PATCH (RFC 7644 §3.5.2): the operations apply to the locked user's representation, so every
  * attribute the PATCH does not name (active above all) is the user's as it is now, not as an
  * earlier read saw it: a PATCH of displayName neither re-enables a user disabled meanwhile nor
- * trips over an administrator's disable (assertMayReactivate). The password is hashed before
- * the lock, from the operations (patch-password.ts).
+ * trips over an administrator's disable (assertMayReactivate). The password was hashed before
+ * the transaction, from the operations (preparePatch).
  */
-export async function patchUser(w: WriteContext, current: UserParts, operations: PatchOperation[]): Promise<UserParts> {
-  assertNotAdministrator(current.user);
-  const password = patchedPassword(operations, USER);
-  const preHashed = password !== null ? await hashPassword(password) : null;
+export async function patchUser(w: WriteContext, prepared: PreparedPatch): Promise<UserParts> {
+  const { current, operations } = prepared;
   const locked = await lockWritableUser(w.ctx, current.user.id);
   const input = parseUserInput(applyPatch(userResource(w.ctx.config.issuer, await userParts(w.ctx, locked.user, locked.attributes)), operations, USER));
-  // Only when patchedPassword read the operations differently from applyPatch: then hashed under the lock (correct, just slower for racing writers).
-  const passwordHash = input.password === null ? null : input.password === password ? preHashed : await hashPassword(input.password);
-  return writeReplacement(w, locked, input, passwordHash);
+  return writeReplacement(w, locked, input, preparedHash(input.password, prepared));
+}
+
+/**
+ * The prepared hash of the patched password. Should patchedPassword have read the operations
+ * differently from applyPatch, the transaction rolls back and the write runs again with this
+ * password hashed outside it (PrepareAgain): never a hash while the transaction is open.
+ */
+function preparedHash(password: string | null, prepared: PreparedPatch): string | null {
+  if (password === null) return null;
+  if (prepared.password?.password === password) return prepared.password.hash;
+  throw new PrepareAgain(async (): Promise<PreparedPatch> => ({ ...prepared, password: await hashed(password) }));
 }
 
 /** The write PUT and PATCH share, from the locked row: `input` replaces every writable attribute. */
@@ -213,8 +273,7 @@ async function writeReplacement(w: WriteContext, locked: LockedUser, input: User
 
 /** RFC 7644 §3.6: gone for SCIM. Mandate keeps the disabled user for the audit trail. */
 export async function deleteUser(w: WriteContext, current: UserParts): Promise<void> {
-  assertNotAdministrator(current.user);
-  const locked = await lockWritableUser(w.ctx, current.user.id);
+  const locked = await lockWritableUser(w.ctx, current.user.id); // refuses an administrator, on the row as it is now
   await deactivate(w, locked.user, 'deleted by SCIM provisioning', 'scim.user.deleted');
   await w.ctx.storage.scim.setUser({ ...locked.attributes, deletedAt: w.ctx.now() });
   for (const group of current.groups) {

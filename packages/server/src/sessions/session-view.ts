@@ -4,15 +4,14 @@
  *
  * Storage keys a session by the SHA-256 of its cookie, and API views never carry a hash of a
  * secret (admin/schemas.ts). A session's `id` is therefore a handle derived one way from that
- * key, under its own label: it names the session without revealing the stored key, and a lookup
- * finds it among the user's sessions (a user has few).
+ * key, under its own label (session-handle.ts): it names the session without revealing the stored
+ * key, and storage finds it by the (user_id, handle) index (migration 0014).
  */
-import { DEFAULT_PAGE_LIMIT } from '../storage/context.ts';
 import { z } from 'zod';
 import { NotFoundError } from '@mandate/protocol';
 import type { ServerContext } from '../context.ts';
-import { sha256 } from '../crypto/hash.ts';
 import type { SessionRecord } from '../storage/records.ts';
+import { sessionHandle } from './session-handle.ts';
 
 const epoch = z.number().int().describe('Unix time, seconds');
 
@@ -33,10 +32,6 @@ export const RevokedSession = z.object({
   revoked_grants: z.array(z.string()).describe('Ids of every grant revoked with the session, derived grants included.'),
 });
 
-export function sessionHandle(idHash: string): string {
-  return `ses_${sha256(`mandate session handle\0${idHash}`).slice(0, 32)}`;
-}
-
 export function sessionView(s: SessionRecord, now: number): z.output<typeof SessionView> {
   return {
     id: sessionHandle(s.idHash),
@@ -51,23 +46,13 @@ export function sessionView(s: SessionRecord, now: number): z.output<typeof Sess
   };
 }
 
-/** Sessions per listForUser page: the storage's default page (storage/context.ts pageOf). */
-const PAGE = DEFAULT_PAGE_LIMIT;
-/** Guards against a storage that would keep returning full pages. */
-const MAX_PAGES = 10_000;
-
 /**
- * The user's session with this handle, ended ones included (a replaced session's grants live on), or 404.
- * Every page of the user's sessions is searched: a session ended long ago, behind many newer ones,
- * may still have live grants (CO-1), so it must stay revocable.
+ * The user's session with this handle, ended ones included (a replaced session's grants live on,
+ * CO-1, so it must stay revocable however many newer sessions the user has), or 404.
  */
 async function findSession(ctx: ServerContext, userId: string, handle: string): Promise<SessionRecord> {
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const sessions = await ctx.storage.sessions.listForUser(userId, { now: ctx.now(), includeEnded: true, offset: page * PAGE });
-    const session = sessions.find((s) => sessionHandle(s.idHash) === handle);
-    if (session) return session;
-    if (sessions.length < PAGE) break;
-  }
+  const session = await ctx.storage.sessions.getByHandle(userId, handle);
+  if (session) return session;
   throw new NotFoundError(`No session ${handle}.`);
 }
 

@@ -51,6 +51,8 @@ export interface SessionsTable {
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
+  /** sessions/session-handle.ts of id_hash (migration 0014); null only if a row escaped its backfill. */
+  handle: string | null;
 }
 
 export interface InteractionsTable {

@@ -34,6 +34,7 @@
  * - audit_events: append-only hash chain.
  * - grants, consents: liveness records without a purge-able expiry.
  */
+import { REVOCATION_EXPIRY_LEEWAY } from './repositories/revocations.ts';
 import type { Logger } from 'pino';
 import type { Storage } from './storage.ts';
 
@@ -106,6 +107,7 @@ type KeysetTable = 'sessions' | 'authorization_codes' | 'refresh_tokens';
 
 interface PurgeRun {
   readonly storage: Storage;
+  readonly now: number;
   /** now − grace (see the header). */
   readonly before: number;
   readonly chunkSize: number;
@@ -119,8 +121,9 @@ const PURGES: ReadonlyArray<readonly [string, (run: PurgeRun) => Promise<number>
   // A JWT access token cannot verify past exp (+ a resource server's small clock tolerance, within
   // grace). The largest table (a row per token, client_credentials included): plain chunks.
   ['access_tokens', (r) => chunked((...a) => r.storage.accessTokens.purgeExpired(...a), r.before, r.chunkSize)],
-  // An event's expires_at is its token's (or grant's) last possible use: after it nobody needs it.
-  ['revocation_events', ({ storage, before }) => storage.revocations.purgeExpired(before)],
+  // An event's expires_at is its token's (or grant's) last possible use, plus the leeway resource
+  // servers allow: the feed still publishes it that long (revocation/feed.ts), whatever the grace.
+  ['revocation_events', ({ storage, now, before }) => storage.revocations.purgeExpired(Math.min(before, now - REVOCATION_EXPIRY_LEEWAY))],
   // Single-use requests that can no longer be consumed once expired.
   ['par_requests', ({ storage, before }) => storage.par.purgeExpired(before)],
   ['interactions', ({ storage, before }) => storage.interactions.purgeExpired(before)],
@@ -142,7 +145,8 @@ export function startMaintenance(storage: Storage, options: MaintenanceOptions, 
   const maxKeysetChunks = Math.max(1, Math.trunc(options.maxKeysetChunks ?? MAX_KEYSET_CHUNKS));
 
   async function runOnce(): Promise<Record<string, number>> {
-    const run: PurgeRun = { storage, before: now() - options.graceSeconds, chunkSize, maxKeysetChunks, cursors };
+    const at = now();
+    const run: PurgeRun = { storage, now: at, before: at - options.graceSeconds, chunkSize, maxKeysetChunks, cursors };
     const deleted: Record<string, number> = {};
     for (const [table, purge] of PURGES) {
       try {

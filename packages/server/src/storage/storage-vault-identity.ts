@@ -56,6 +56,8 @@ export interface VaultStorage {
      * kept. With `requireStatus`, only while the entry has that status. False when absent (or not in it).
      */
     setStatus(id: string, status: VaultEntryStatus, lastError: string | null, at: number, requireStatus?: VaultEntryStatus): Promise<boolean>;
+    /** Marks every entry at the connection `revoked` in one statement (before a connection's deletion revokes them one by one); the count. */
+    revokeAllAtConnection(connectionId: string, lastError: string | null, at: number): Promise<number>;
     /** Entries sealed under another KEK than `kekId`, in id order after `afterId`. */
     listNotUnderKek(kekId: string, filter: { afterId?: string; limit: number }): Promise<VaultEntryRecord[]>;
     /** Key rotation: swaps KEK id and wrapped key only while both are still `expected`; the ciphertext is untouched. */

@@ -54,6 +54,8 @@ export interface Storage {
     get(clientId: string): Promise<ClientRecord | null>;
     /** `get` inside a transaction that writes the client, locking the row until commit (PostgreSQL `for update`; never cached). */
     getForUpdate(clientId: string): Promise<ClientRecord | null>;
+    /** Whether the client row exists, inside an issuing transaction, locking it against a concurrent deletion until commit (PostgreSQL `for key share`; never cached). */
+    existsForShare(clientId: string): Promise<boolean>;
     create(record: ClientRecord): Promise<void>;
     /** Replaces the whole record (RFC 7592 PUT semantics). Returns false when absent. */
     update(record: ClientRecord): Promise<boolean>;
@@ -83,6 +85,8 @@ export interface Storage {
     get(idHash: string): Promise<SessionRecord | null>;
     /** `get` inside a transaction, locking the row against a concurrent revocation until commit (PostgreSQL `for share`). */
     getForShare(idHash: string): Promise<SessionRecord | null>;
+    /** The user's session whose handle (sessions/session-handle.ts) this is, ended ones included; null for another user's. */
+    getByHandle(userId: string, handle: string): Promise<SessionRecord | null>;
     revoke(idHash: string, at: number): Promise<boolean>;
     revokeAllForUser(userId: string, at: number): Promise<number>;
     /** The user's sessions, newest first; ended (revoked or expired at `now`) ones only when asked for. */
@@ -136,8 +140,6 @@ export interface Storage {
      * shows in revokedAt) or waits and then sees what the transaction wrote (CO-1).
      */
     lockAncestry(id: string): Promise<GrantLiveness[]>;
-    /** Revokes every grant resting on a consent (and their trees). */
-    revokeByConsent(consentId: string, at: number, reason: string): Promise<string[]>;
     /** Revokes every grant an agent acts in (and their trees): suspension stops an agent at once (issue 3). */
     revokeByAgent(agentId: string, at: number, reason: string): Promise<string[]>;
     /** Revokes every grant of a user (and their trees): deprovisioning or session revocation (issue 3). */
@@ -214,7 +216,7 @@ export interface Storage {
     revoke(id: string, at: number): Promise<boolean>;
     /**
      * CO-1: marks the consent revoked, then revokes every grant resting on it with their trees
-     * (grants.revokeByConsent: derived grants, refresh and access tokens, revocation events), in one
+     * (grants.revokeTree's walk: derived grants, refresh and access tokens, revocation events), in one
      * transaction. `revoked` is false when the consent was absent or already revoked; the grants are revoked anyway.
      */
     revokeWithGrants(id: string, at: number, reason: string): Promise<{ revoked: boolean; revokedGrants: string[] }>;
@@ -256,7 +258,7 @@ export interface Storage {
   /** The revocation feed resource servers poll (issue 3, CO-1): appended whenever tokens or grants are revoked. */
   revocations: {
     append(events: Omit<RevocationEventRecord, 'seq'>[]): Promise<void>;
-    list(filter: { afterSeq?: number; limit?: number; now?: number }): Promise<RevocationEventRecord[]>;
+    list(filter: { afterSeq?: number; limit?: number; expiresAfter?: number }): Promise<RevocationEventRecord[]>;
     /** Deletes events with expires_at < before: every token they concern is dead by then. Returns how many. */
     purgeExpired(before: number): Promise<number>;
   };

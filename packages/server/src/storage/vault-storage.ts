@@ -156,6 +156,10 @@ function entriesRepository(ctx: RepoContext): Storage['vault']['entries'] {
       if (requireStatus !== undefined) q = q.where('status', '=', requireStatus);
       return changed(await q.executeTakeFirst()) > 0;
     },
+    async revokeAllAtConnection(connectionId, lastError, at) {
+      const result = await db.updateTable('vault_entries').set({ status: 'revoked', last_error: lastError, refresh_lease_until: null, updated_at: at }).where('connection_id', '=', connectionId).executeTakeFirst();
+      return changed(result);
+    },
     async claimRefresh(id, expectedCiphertext, until, now) {
       const result = await db
         .updateTable('vault_entries')

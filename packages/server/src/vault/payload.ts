@@ -12,6 +12,8 @@ export interface OAuthPayload {
   /** Epoch seconds; null when the provider gave no expires_in. */
   expires_at: number | null;
   scope: string | null;
+  /** Epoch seconds the access token was obtained (absent in entries stored before it was kept): bounds the refresh skew (refresh.ts isFresh). */
+  obtained_at?: number;
 }
 
 export interface StaticPayload {
@@ -53,7 +55,8 @@ export function decodePayload(text: string): EntryPayload {
     (p.expires_at === null || typeof p.expires_at === 'number') &&
     isStringOrNull(p.scope)
   ) {
-    return { kind: 'oauth', access_token: p.access_token, refresh_token: p.refresh_token, expires_at: p.expires_at, scope: p.scope };
+    const obtained = typeof p.obtained_at === 'number' ? { obtained_at: p.obtained_at } : {};
+    return { kind: 'oauth', access_token: p.access_token, refresh_token: p.refresh_token, expires_at: p.expires_at, scope: p.scope, ...obtained };
   }
   throw new VaultDecryptError();
 }

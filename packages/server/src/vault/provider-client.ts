@@ -122,3 +122,19 @@ export async function revokeToken(client: ProviderClient, token: string, hint: '
   const { status, json } = await post(client, endpoint, new URLSearchParams({ token, token_type_hint: hint }));
   if (status !== 200) throw providerError(status, json);
 }
+
+/**
+ * Best effort, for tokens the vault obtained but will not store (a refresh or a link that lost
+ * to an unlink): nobody else knows them, so they are revoked now or never. Failures are ignored.
+ */
+export async function revokeDropped(client: ProviderClient, tokens: Pick<ProviderTokens, 'accessToken' | 'refreshToken'>): Promise<void> {
+  const attempts: Array<[string, 'access_token' | 'refresh_token']> = [[tokens.accessToken, 'access_token']];
+  if (tokens.refreshToken !== null) attempts.unshift([tokens.refreshToken, 'refresh_token']);
+  for (const [token, hint] of attempts) {
+    try {
+      await revokeToken(client, token, hint);
+    } catch (err) {
+      if (!(err instanceof VaultProviderError)) throw err;
+    }
+  }
+}

@@ -3,7 +3,8 @@
  * Rotation (RFC 9700 §4.14.2) is honoured: a new refresh token in the response replaces the
  * stored one, otherwise the old one is kept. The write is a compare-and-set on the ciphertext,
  * so when another instance refreshed first its tokens win and ours are dropped; every write also
- * requires the entry still `ok`, so an unlink that marked it `revoked` meanwhile is never undone.
+ * requires the entry still `ok`, so an unlink that marked it `revoked` meanwhile is never undone
+ * (the tokens that lost to it are revoked here: the unlink revokes only what is stored).
  */
 import type { Storage } from '../storage/storage.ts';
 import type { VaultEntryRecord } from '../storage/records.ts';
@@ -12,7 +13,7 @@ import { open, seal, type Binding } from './envelope.ts';
 import { VaultConflictError, VaultEntryUnusableError, VaultNotFoundError, VaultProviderError } from './errors.ts';
 import { decodePayload, encodePayload, type OAuthPayload } from './payload.ts';
 import { providerClientFor } from './connections.ts';
-import { refreshTokens, type Fetch } from './provider-client.ts';
+import { refreshTokens, revokeDropped, type Fetch } from './provider-client.ts';
 
 export interface RefreshDeps {
   storage: Storage;
@@ -26,9 +27,14 @@ export function entryBinding(e: Pick<VaultEntryRecord, 'id' | 'userId' | 'connec
   return { kind: 'entry', entryId: e.id, userId: e.userId, connectionId: e.connectionId };
 }
 
-/** Fresh: no known expiry, or more than the skew left. */
+/**
+ * Fresh: no known expiry, or more than the skew left. The skew is capped at half the token's
+ * lifetime when it is known: a provider issuing 60-second tokens must not be refreshed on every release.
+ */
 export function isFresh(p: OAuthPayload, now: number, skew: number): boolean {
-  return p.expires_at === null || p.expires_at - now > skew;
+  if (p.expires_at === null) return true;
+  const cap = p.obtained_at === undefined ? skew : Math.floor((p.expires_at - p.obtained_at) / 2);
+  return p.expires_at - now > Math.min(skew, cap);
 }
 
 async function openOAuth(deps: RefreshDeps, entry: VaultEntryRecord): Promise<OAuthPayload> {
@@ -38,11 +44,14 @@ async function openOAuth(deps: RefreshDeps, entry: VaultEntryRecord): Promise<OA
 }
 
 /**
- * Rejections of the grant or the client need the user (or an admin) to act: the entry is
- * marked. Network errors and provider outages are retried on the next use.
+ * Only a refused grant (RFC 6749 §5.2 invalid_grant: the refresh token is expired, revoked or
+ * spent) needs the user to link again: the entry is marked. Anything else — a rate limit, an
+ * invalid_client while an admin rotates the client secret, an outage — keeps the entry `ok` with
+ * the code in `last_error` and is retried on the next use. (invalid_scope cannot be about the
+ * refresh: the vault never sends a scope with it.)
  */
 function isPermanent(e: VaultProviderError): boolean {
-  return e.status !== null && e.status < 500 && e.error !== 'temporarily_unavailable' && e.error !== 'invalid_response';
+  return e.status !== null && e.status < 500 && e.error === 'invalid_grant';
 }
 
 export async function refreshEntry(deps: RefreshDeps, entryId: string, options: { force?: boolean; takeover?: boolean } = {}): Promise<OAuthPayload> {
@@ -80,10 +89,17 @@ export async function refreshEntry(deps: RefreshDeps, entryId: string, options: 
     refresh_token: tokens.refreshToken ?? current.refresh_token,
     expires_at: tokens.expiresIn === null ? null : now + tokens.expiresIn,
     scope: tokens.scope ?? current.scope,
+    obtained_at: now,
   };
   const sealed = await seal(deps.keys, entryBinding(entry), encodePayload(next));
   if (await deps.storage.vault.entries.replaceSealed(entry.id, entry.sealed.ciphertext, { sealed, status: 'ok', lastError: null, updatedAt: now }, 'ok')) return next;
-  return winnerOrThrow(deps, entry);
+  const latest = await deps.storage.vault.entries.get(entry.id);
+  if (!latest || latest.status === 'revoked') {
+    // Unlinked while the provider answered. A refresh token that was not rotated is still the stored one, which the unlink revokes.
+    await revokeDropped(client, tokens);
+    throw latest ? new VaultEntryUnusableError(latest.id, latest.status) : new VaultNotFoundError(`Entry ${entry.id} does not exist.`);
+  }
+  return winnerOrThrow(deps, entry, latest);
 }
 
 /** How long a refresh lease lasts: longer than the provider call's timeout (provider-client.ts), so a live holder never loses it. */

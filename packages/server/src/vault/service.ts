@@ -10,15 +10,16 @@ import type { Storage } from '../storage/storage.ts';
 import type { VaultEntryRecord, VaultEntryStatus } from '../storage/records.ts';
 import type { KeyEncryptionKeys } from './kek.ts';
 import { open, seal } from './envelope.ts';
-import { VaultConflictError, VaultConnectionIntegrityError, VaultEntryUnusableError, VaultError, VaultNotFoundError, VaultProviderError } from './errors.ts';
+import { VaultConflictError, VaultEntryUnusableError, VaultNotFoundError } from './errors.ts';
 import { checkStaticKey, decodePayload, encodePayload, type EntryPayload, type OAuthPayload } from './payload.ts';
 import { connectionView, createConnection, providerClientFor, updateConnection, verifiedProvider, type ConnectionInput, type ConnectionView } from './connections.ts';
-import { exchangeCode, revokeToken, type Fetch, type ProviderTokens } from './provider-client.ts';
+import { exchangeCode, revokeDropped, type Fetch, type ProviderTokens } from './provider-client.ts';
 import { beginLink, checkCallback, type PendingLink } from './link.ts';
 import { entryBinding, isFresh, refreshEntry, type RefreshDeps } from './refresh.ts';
 import { SingleFlight } from './single-flight.ts';
 import { providerFetch } from './outbound.ts';
 import { rewrapAll, type RewrapReport } from './rotation.ts';
+import { revocationMissed, unlinkEntry, type ProviderRevocation } from './unlink.ts';
 
 export interface TokenVaultOptions {
   storage: Storage;
@@ -49,7 +50,7 @@ export interface ReleasedToken {
   scope: string | null;
 }
 
-export type ProviderRevocation = 'revoked' | 'not_supported' | 'failed';
+export type { ProviderRevocation };
 
 function entryView(e: VaultEntryRecord): EntryView {
   return { id: e.id, userId: e.userId, connectionId: e.connectionId, status: e.status, lastError: e.lastError, createdAt: e.createdAt, updatedAt: e.updatedAt };
@@ -58,6 +59,17 @@ function entryView(e: VaultEntryRecord): EntryView {
 /** A revoked entry still holds tokens whose revocation at the provider failed: overwriting them would leave them live there for good. */
 function unlinkPending(connectionId: string): VaultConflictError {
   return new VaultConflictError(`The account at ${connectionId} is being unlinked; unlink it again before linking.`);
+}
+
+/**
+ * ID-2: deprovisioning disables the user (row locked FOR UPDATE) and marks their entries revoked
+ * in one transaction. Read for share in the writing transaction, the user is either seen disabled
+ * here, or the write commits first and deprovisioning then marks the new entry too.
+ */
+async function refuseDisabledUser(tx: Storage, userId: string): Promise<true> {
+  // Users are disabled, never deleted: only a disabled row is refused.
+  if ((await tx.users.getForShare(userId))?.disabled === true) throw new VaultConflictError('The user is disabled: no account can be linked.');
+  return true;
 }
 
 export class TokenVault {
@@ -95,19 +107,31 @@ export class TokenVault {
     return (await this.storage.vault.connections.list(page)).map(connectionView);
   }
 
-  /** Unlinks every entry (revoking at the provider) and removes the connection. */
-  async deleteConnection(id: string): Promise<{ deleted: boolean; unlinked: number; revocationFailed: number }> {
+  /**
+   * Unlinks every entry (revoking at the provider) and removes the connection. Entries whose
+   * tokens could not be revoked are kept, `revoked` with the reason, and so is the connection
+   * (`deleted: false`): deleting again retries; `force` forgets them, still live at the provider.
+   */
+  async deleteConnection(id: string, options: { force?: boolean } = {}): Promise<{ deleted: boolean; unlinked: number; revocationFailed: number; failedEntryIds: string[] }> {
+    // All at once, before the first provider call: an entry not reached yet must not be released or refreshed meanwhile.
+    await this.storage.vault.entries.revokeAllAtConnection(id, 'connection_deleted', this.deps.now());
     const entries: VaultEntryRecord[] = [];
     for (let offset = 0; ; offset += 500) {
       const batch = await this.storage.vault.entries.listForConnection(id, { limit: 500, offset });
       entries.push(...batch);
       if (batch.length < 500) break;
     }
+    // Kept (and retried by deleting again) only where a retry can succeed: an undecryptable entry is already gone.
+    const failedEntryIds: string[] = [];
     let revocationFailed = 0;
-    for (const e of entries) if ((await this.unlinkEntry(e)) === 'failed') revocationFailed++;
-    // Entries left after a failed provider revocation go with the connection: nothing can release them any more.
-    const unlinked = entries.length;
-    return { deleted: await this.storage.vault.connections.delete(id), unlinked, revocationFailed };
+    for (const e of entries) {
+      const outcome = await this.unlinkEntry(e);
+      if (revocationMissed(outcome)) revocationFailed++;
+      if (outcome === 'failed') failedEntryIds.push(e.id);
+    }
+    const result = { unlinked: entries.length, revocationFailed, failedEntryIds };
+    if (failedEntryIds.length > 0 && options.force !== true) return { deleted: false, ...result };
+    return { deleted: await this.storage.vault.connections.delete(id), ...result };
   }
 
   /** Starts an account link; the caller keeps `pending` in the user's session and redirects to `authorizationUrl`. */
@@ -125,14 +149,21 @@ export class TokenVault {
     const code = checkCallback(pending, userId, params, this.deps.now());
     const c = await this.storage.vault.connections.get(pending.connectionId);
     if (!c) throw new VaultNotFoundError(`Connection ${pending.connectionId} does not exist.`);
-    const tokens = await exchangeCode(await providerClientFor(c, this.deps.keys, this.deps.fetch), { code, codeVerifier: pending.codeVerifier, redirectUri: pending.redirectUri });
-    return this.linkTokens(userId, pending.connectionId, tokens);
+    const client = await providerClientFor(c, this.deps.keys, this.deps.fetch);
+    const tokens = await exchangeCode(client, { code, codeVerifier: pending.codeVerifier, redirectUri: pending.redirectUri });
+    try {
+      return await this.linkTokens(userId, pending.connectionId, tokens);
+    } catch (err) {
+      // Not stored (an unlink or a deprovisioning got there first): nobody else will ever hold these tokens to revoke them.
+      await revokeDropped(client, tokens);
+      throw err;
+    }
   }
 
   /** Stores provider tokens for the user at the connection (a first link, or a re-link that replaces the old tokens). */
   async linkTokens(userId: string, connectionId: string, tokens: ProviderTokens): Promise<EntryView> {
     const now = this.deps.now();
-    const payload: OAuthPayload = { kind: 'oauth', access_token: tokens.accessToken, refresh_token: tokens.refreshToken, expires_at: tokens.expiresIn === null ? null : now + tokens.expiresIn, scope: tokens.scope };
+    const payload: OAuthPayload = { kind: 'oauth', access_token: tokens.accessToken, refresh_token: tokens.refreshToken, expires_at: tokens.expiresIn === null ? null : now + tokens.expiresIn, scope: tokens.scope, obtained_at: now };
     return (await this.put(userId, connectionId, 'oauth', payload)).entry;
   }
 
@@ -163,15 +194,17 @@ export class TokenVault {
         const sealed = await seal(this.deps.keys, entryBinding(existing), encodePayload(payload));
         const next = { sealed, status: 'ok' as const, lastError: null, updatedAt: now };
         // Status required unchanged: an unlink that marked the entry revoked meanwhile is not undone.
-        if (await this.storage.vault.entries.replaceSealed(existing.id, existing.sealed.ciphertext, next, existing.status)) return { entry: entryView({ ...existing, ...next }), replaced: true };
+        const replaced = await this.storage.transaction(async (tx) => (await refuseDisabledUser(tx, userId)) && tx.vault.entries.replaceSealed(existing.id, existing.sealed.ciphertext, next, existing.status));
+        if (replaced) return { entry: entryView({ ...existing, ...next }), replaced: true };
         continue;
       }
       const id = `vle_${randomBytes(16).toString('base64url')}`;
       const record: VaultEntryRecord = { id, userId, connectionId, sealed: await seal(this.deps.keys, entryBinding({ id, userId, connectionId }), encodePayload(payload)), status: 'ok', lastError: null, refreshLeaseUntil: null, createdAt: now, updatedAt: now };
       try {
-        await this.storage.vault.entries.create(record);
+        await this.storage.transaction(async (tx) => (await refuseDisabledUser(tx, userId)) && tx.vault.entries.create(record));
         return { entry: entryView(record), replaced: false };
       } catch (err) {
+        if (err instanceof VaultConflictError) throw err;
         // Unique (user_id, connection_id): another link won; replace its value on the next attempt.
         if (!(await this.storage.vault.entries.getFor(userId, connectionId))) throw err;
       }
@@ -239,43 +272,12 @@ export class TokenVault {
   async unlinkAllForUser(userId: string): Promise<{ unlinked: number; revocationFailed: number }> {
     let revocationFailed = 0;
     const entries = await this.storage.vault.entries.listForUser(userId);
-    for (const e of entries) if ((await this.unlinkEntry(e)) === 'failed') revocationFailed++;
+    for (const e of entries) if (revocationMissed(await this.unlinkEntry(e))) revocationFailed++;
     return { unlinked: entries.length, revocationFailed };
   }
 
-  private async unlinkEntry(entry: VaultEntryRecord): Promise<ProviderRevocation> {
-    const { storage, keys, now } = this.deps;
-    await storage.vault.entries.setStatus(entry.id, 'revoked', null, now());
-    let payload: EntryPayload;
-    try {
-      payload = decodePayload(await open(keys, entryBinding(entry), entry.sealed));
-    } catch (err) {
-      if (!(err instanceof VaultError)) throw err;
-      await storage.vault.entries.delete(entry.id);
-      return 'failed';
-    }
-    const connection = await storage.vault.connections.get(entry.connectionId);
-    if (payload.kind === 'static' || !connection) {
-      await storage.vault.entries.delete(entry.id);
-      return 'not_supported';
-    }
-    try {
-      // Verified first: a revocation endpoint removed (or redirected) in the database must not skip (or steal) the revocation.
-      const client = await providerClientFor(connection, keys, this.deps.fetch);
-      if (client.metadata.revocationEndpoint === null) {
-        await storage.vault.entries.delete(entry.id);
-        return 'not_supported';
-      }
-      // RFC 7009 §2.1: revoking the refresh token should end the grant; the access token is revoked too for providers that do not.
-      if (payload.refresh_token !== null) await revokeToken(client, payload.refresh_token, 'refresh_token');
-      await revokeToken(client, payload.access_token, 'access_token');
-    } catch (err) {
-      if (!(err instanceof VaultError)) throw err;
-      const reason = err instanceof VaultProviderError ? err.error : err instanceof VaultConnectionIntegrityError ? 'connection_integrity' : err.code;
-      await storage.vault.entries.setStatus(entry.id, 'revoked', `revocation_failed:${reason}`, now());
-      return 'failed';
-    }
-    await storage.vault.entries.delete(entry.id);
-    return 'revoked';
+  /** unlink.ts; waits for this process's refresh of the entry, whose outcome it must see. */
+  private unlinkEntry(entry: Pick<VaultEntryRecord, 'id'>): Promise<ProviderRevocation> {
+    return unlinkEntry(this.deps, entry.id, (id) => this.flight.settled(id));
   }
 }

@@ -14,6 +14,11 @@ export class SingleFlight<T> {
     return promise;
   }
 
+  /** Resolves once the operation running for `key` (if any) has ended, however it ended. */
+  async settled(key: string): Promise<void> {
+    await this.running.get(key)?.catch(() => undefined);
+  }
+
   /** Keys with an operation running (diagnostics and tests). */
   get size(): number {
     return this.running.size;

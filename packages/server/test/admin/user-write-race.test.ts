@@ -1,7 +1,8 @@
 /**
  * Lost updates on user rows (PostgreSQL, READ COMMITTED): users.update writes the whole row, so
- * every user-writing transaction starts from users.getForUpdate. The tests steer a write's
- * transaction: right after it first reads the user, a concurrent admin or SCIM write runs (to
+ * every user-writing transaction starts from users.getForUpdate. The tests steer a write: right
+ * after it first reads the user (in its transaction, or in the preparation before it where a
+ * password is hashed), a concurrent admin or SCIM write runs (to
  * its commit, or until the first write's row lock holds it), then the first write goes on.
  * Without the lock the first write puts back what it read: a disabled user enabled again, a new
  * password replaced by the old one.
@@ -10,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/crypto/password.ts';
 import type { Storage } from '../../src/storage/storage.ts';
 import type { TestServer } from '../helpers/test-server.ts';
-import { hookTransactions, interleaveOnce } from '../helpers/transaction-hooks.ts';
+import { afterPreparedRead, hookTransactions, interleaveOnce } from '../helpers/transaction-hooks.ts';
 import { ADMIN_CLI, clientToken, IDP, newUser, scim, startScimServer } from '../scim/support.ts';
 import { admin } from './support.ts';
 
@@ -48,7 +49,8 @@ describe('user writes racing each other (postgres)', () => {
     const created = await scim(s, scimToken, 'POST', '/Users', newUser('race-disable@example.com'));
     expect(created.status).toBe(201);
     const id = created.json.id as string;
-    const race = afterFirstRead(s.server.ctx.storage, id, () => admin(s, adminToken, 'POST', `/users/${id}/disable`));
+    // The PUT first reads the user while preparing (its password hashed before the transaction).
+    const race = afterPreparedRead(s.server.ctx.storage, id, () => admin(s, adminToken, 'POST', `/users/${id}/disable`));
     try {
       const put = await scim(s, scimToken, 'PUT', `/Users/${id}`, newUser('race-disable@example.com', { password: 'a new password from the IdP' }));
       expect(put.status).toBe(200);

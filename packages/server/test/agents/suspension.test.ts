@@ -46,7 +46,7 @@ describe.each(['sqlite', 'postgres'] as const)('agent suspension (%s)', (backend
   }
 
   async function feedJtis(): Promise<Set<string>> {
-    return new Set((await s.ctx.storage.revocations.list({ now: s.ctx.now() })).flatMap((e) => (e.jti ? [e.jti] : [])));
+    return new Set((await s.ctx.storage.revocations.list({ expiresAfter: s.ctx.now() })).flatMap((e) => (e.jti ? [e.jti] : [])));
   }
 
   describe('EN-4 / AU-2 agent claims in tokens', () => {

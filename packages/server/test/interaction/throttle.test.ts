@@ -7,8 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ServerContext } from '../../src/context.ts';
-import { LoginThrottle, type LoginRefusal } from '../../src/interaction/throttle.ts';
+import { ACCOUNT_KEYS, LoginThrottle, type LoginRefusal } from '../../src/interaction/throttle.ts';
 import { MAX_SOURCES_PER_KEY } from '../../src/interaction/audit-once.ts';
+import { passkeyThrottleAccount } from '../../src/interaction/steps/passkey.ts';
 
 const WINDOW = 15 * 60;
 
@@ -34,7 +35,6 @@ describe('LoginThrottle refusals: audited once per limited key, source and windo
     const { throttle } = throttleAt(1_000);
     throttle.failed('a@example.com', '192.0.2.1');
     expect(throttle.refuse('a@example.com', '192.0.2.1')).toBeNull();
-    expect(throttle.retryAfter('a@example.com', '192.0.2.1')).toBe(0);
   });
 
   it('N refusals of one key from one source in one window: only the first is audited, and it names what was limited', () => {
@@ -46,8 +46,8 @@ describe('LoginThrottle refusals: audited once per limited key, source and windo
     expect(refusals[0]).toMatchObject({ retryAfter: WINDOW, audit: true, ip: '192.0.2.1' });
     expect(refusals[0]?.limited.map((l) => l.kind)).toEqual(['account', 'ip']);
     expect(refusals[49]).toMatchObject({ retryAfter: WINDOW - 49, audit: false });
-    // retryAfter() only looks.
-    expect(throttle.retryAfter('a@example.com', '192.0.2.1')).toBe(WINDOW - 49);
+    // Asked again in the same second, refuse() gives the same wait (RFC 6585 §4 Retry-After).
+    expect(throttle.refuse('a@example.com', '192.0.2.1')).toMatchObject({ retryAfter: WINDOW - 49, audit: false });
   });
 
   it('a refusal whose audit row was not written (no audited call) leaves the next one to audit', () => {
@@ -71,8 +71,35 @@ describe('LoginThrottle refusals: audited once per limited key, source and windo
   it(`an address spray against one account costs at most ${MAX_SOURCES_PER_KEY} rows per window`, () => {
     const { throttle } = throttleAt(1_000);
     lock(throttle, 'victim@example.com', null);
-    const audited = Array.from({ length: 100 }, (_, i) => refuseAndAudit(throttle, 'victim@example.com', `2001:db8::${i.toString(16)}`)?.audit);
+    const audited = Array.from({ length: 100 }, (_, i) => refuseAndAudit(throttle, 'victim@example.com', `2001:db8:${i.toString(16)}::1`)?.audit);
     expect(audited.filter(Boolean)).toHaveLength(MAX_SOURCES_PER_KEY);
+  });
+
+  it(`addresses of one IPv6 /64 are one audited source: they cannot use up the ${MAX_SOURCES_PER_KEY} sources and silence the owner`, () => {
+    const { throttle } = throttleAt(1_000);
+    lock(throttle, 'victim@example.com', null);
+    const sprayed = Array.from({ length: 100 }, (_, i) => refuseAndAudit(throttle, 'victim@example.com', `2001:db8:6:6::${i.toString(16)}`)?.audit);
+    expect(sprayed.filter(Boolean)).toHaveLength(1);
+    expect(refuseAndAudit(throttle, 'victim@example.com', '198.51.100.7')?.audit).toBe(true); // the owner, from home
+  });
+
+  it('the account counters are bounded: the oldest window goes first, a lockout outlives fewer fresh accounts than the cap', () => {
+    const { throttle } = throttleAt(1_000);
+    lock(throttle, 'victim@example.com', '192.0.2.1');
+    // Fresh accounts (in the server each failure is also counted against its address and costs a scrypt check).
+    for (let i = 0; i < ACCOUNT_KEYS - 1; i++) throttle.failed(`spray-${i}@example.com`, null);
+    expect(throttle.refuse('victim@example.com', null)?.limited.map((l) => l.kind)).toEqual(['account']);
+    throttle.failed(`spray-${ACCOUNT_KEYS}@example.com`, null); // the cap reached: the oldest window, the victim's, goes
+    expect(throttle.refuse('victim@example.com', null)).toBeNull();
+  });
+
+  it('passkey sign-in failures are counted per IPv6 /64, as the throttle counts addresses', () => {
+    const { throttle } = throttleAt(1_000);
+    expect(passkeyThrottleAccount(null, '2001:db8:1:2::1')).toBe(passkeyThrottleAccount(null, '2001:db8:1:2:ffff::9'));
+    expect(passkeyThrottleAccount(null, '2001:db8:1:2::1')).not.toBe(passkeyThrottleAccount(null, '2001:db8:1:3::1'));
+    expect(passkeyThrottleAccount('usr_1', '2001:db8:1:2::1')).toBe('passkey:usr_1');
+    ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2::3'].forEach((ip) => throttle.failed(passkeyThrottleAccount(null, ip), null));
+    expect(throttle.refuse(passkeyThrottleAccount(null, '2001:db8:1:2::abcd'), null)?.limited.map((l) => l.kind)).toEqual(['account']);
   });
 
   it('an IP locked by failures on several accounts is audited once for all of them', () => {
@@ -116,5 +143,7 @@ describe('LoginThrottle refusals: audited once per limited key, source and windo
     expect([throttle.auditBusy('192.0.2.1'), throttle.auditBusy('192.0.2.1'), throttle.auditBusy('192.0.2.2')]).toEqual([true, false, true]);
     clock.now = 1_260;
     expect(throttle.auditBusy('192.0.2.1')).toBe(true);
+    // IPv6: once per /64.
+    expect([throttle.auditBusy('2001:db8:5:5::1'), throttle.auditBusy('2001:db8:5:5::2'), throttle.auditBusy('2001:db8:5:6::1')]).toEqual([true, false, true]);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * A workload JWT buys at most what the mapped client's own client credentials would (CL-8, ID-3,
  * DL-4): the client's max_token_ttl caps the lifetime, a self-registered (DCR/CIMD) client gets
- * only the operator's selfRegisteredClients.clientCredentialsScopes, and an agent's own client is
- * bounded by its registered scope as well as the agent's allowedScopes.
+ * only the operator's selfRegisteredClients.clientCredentialsScopes, an agent's own client is
+ * bounded by its registered scope as well as the agent's allowedScopes, and a client that
+ * registered no scope has the default client credentials gives it: nothing.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import type { MandateConfigInput } from '../../src/config/config.ts';
 import { createRawClient, createUser, postForm, startTokenServer, type JsonResponse, type TokenServer } from '../token/fixtures.ts';
 import { AGENT_RESOURCE, CI_ISSUER, issuerKey, JWT_BEARER, signAssertion, type IssuerKey } from './support.ts';
 
-const CLIENTS = { dcr: 'dcr-deployer', capped: 'capped-deployer', agent: 'scoped-agent-client' } as const;
+const CLIENTS = { dcr: 'dcr-deployer', capped: 'capped-deployer', agent: 'scoped-agent-client', blank: 'blank-deployer' } as const;
 const AGENT_ID = 'agt_scoped_by_client';
 const servers: TokenServer[] = [];
 afterAll(async () => {
@@ -44,6 +45,7 @@ async function start(extra: Partial<MandateConfigInput> = {}): Promise<Bounds> {
   await createRawClient(ctx, { ...base, clientId: CLIENTS.dcr, source: 'dcr', scope: 'mcp:read mcp:write' });
   await createRawClient(ctx, { ...base, clientId: CLIENTS.capped, scope: 'mcp:read', metadata: { max_token_ttl: 60 } });
   await createRawClient(ctx, { ...base, clientId: CLIENTS.agent, scope: 'mcp:read' });
+  await createRawClient(ctx, { ...base, clientId: CLIENTS.blank, scope: '' });
   const owner = await createUser(ctx, 'owner@example.com', 'Agent Owner');
   const t = ctx.now();
   await ctx.storage.agents.create({
@@ -113,5 +115,19 @@ describe('DL-4: an agent\'s own client is bounded by its registered scope as wel
     expect(res.body.scope).toBe('mcp:read');
     const omitted = await b.token(CLIENTS.agent, { resource: AGENT_RESOURCE });
     expect(omitted.body.scope).toBe('mcp:read');
+  });
+});
+
+describe('RFC 6749 §3.3: with no scope requested, the default is what client credentials would give the client', () => {
+  it('a client registered without a scope gets no default (invalid_scope, nothing issued), yet may name any supported scope', async () => {
+    const b = await start();
+    const omitted = await b.token(CLIENTS.blank);
+    expect(omitted.status).toBe(400);
+    expect(omitted.body.error).toBe('invalid_scope');
+    expect(omitted.body.access_token).toBeUndefined();
+    expect(await b.s.ctx.storage.audit.list({ event: 'token_issued', limit: 10 })).toHaveLength(0);
+    const named = await b.token(CLIENTS.blank, { scope: 'mcp:admin' });
+    expect(named.status).toBe(200);
+    expect(named.body.scope).toBe('mcp:admin');
   });
 });

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { FEED_TTL, REVOCATION_LIST_TYP, type PublishedRevocation } from '../../src/revocation/feed.ts';
+import { REVOCATION_EXPIRY_LEEWAY } from '../../src/storage/repositories/revocations.ts';
 import { basic, MCP, postForm, SECRETS, startAgentServer, type AgentServer } from '../agents/support.ts';
 
 interface Feed {
@@ -85,14 +86,17 @@ describe.each(['sqlite', 'postgres'] as const)('CO-1 revocation feed (%s)', (bac
     expect(last).toMatchObject({ events: [], next: seqs.at(-1), more: false });
   });
 
-  it('leaves out events whose tokens have all expired', async () => {
+  it('leaves out events whose tokens expired longer ago than the leeway resource servers allow', async () => {
     const now = s.ctx.now();
     await s.ctx.storage.revocations.append([
-      { jti: 'jti-expired', grantId: null, expiresAt: now - 1, revokedAt: now - 100, reason: 'test' },
+      { jti: 'jti-expired', grantId: null, expiresAt: now - REVOCATION_EXPIRY_LEEWAY - 1, revokedAt: now - 1000, reason: 'test' },
+      { jti: 'jti-in-leeway', grantId: null, expiresAt: now - 10, revokedAt: now - 100, reason: 'test' },
       { jti: 'jti-live', grantId: null, expiresAt: now + 100, revokedAt: now, reason: 'test' },
     ]);
     const jtis = (await allEvents()).map((e) => e.jti);
     expect(jtis).toContain('jti-live');
+    // Still accepted by a resource server within its exp leeway: it must still learn of the revocation.
+    expect(jtis).toContain('jti-in-leeway');
     expect(jtis).not.toContain('jti-expired');
   });
 

@@ -1,4 +1,4 @@
-/** patchedPassword: the password a User PATCH sets, read from its operations so it is hashed before the row lock. */
+/** patchedPassword: the password a User PATCH sets, read from its operations (applied as patch-apply.ts applies them) so it is hashed before the row lock. */
 import { describe, expect, it } from 'vitest';
 import { patchedPassword } from '../../src/scim/patch-password.ts';
 import { parsePatchRequest } from '../../src/scim/patch-request.ts';
@@ -27,5 +27,13 @@ describe('patchedPassword', () => {
   it('is null when the operations never set it', () => {
     expect(read({ op: 'replace', path: 'displayName', value: 'Y' }, { op: 'replace', path: 'name.givenName', value: 'Z' })).toBeNull();
     expect(read({ op: 'replace', path: 'password', value: 42 })).toBeNull();
+  });
+
+  it('reads the operations as the PATCH applies them: a value filter on password sets nothing', () => {
+    expect(read({ op: 'replace', path: 'password[value eq "x"]', value: 'p8 0123456789' })).toBeNull();
+  });
+
+  it('is null (no hint: the PATCH prepares its password again) when an operation needs what an empty User lacks', () => {
+    expect(read({ op: 'replace', path: 'emails.type', value: 'work' }, { op: 'replace', path: 'password', value: 'p9 0123456789' })).toBeNull();
   });
 });

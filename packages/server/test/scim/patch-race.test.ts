@@ -1,29 +1,19 @@
 /**
  * SCIM PATCH racing other user writes (PostgreSQL, READ COMMITTED). A PATCH names a few
  * attributes; the others must be the user's as the row is when the PATCH locks it, not as the
- * PATCH's first (unlocked) read saw them. The test steers the PATCH's transaction: right after
- * it first reads the user, a concurrent SCIM PUT or admin disable runs to its commit, then the
- * PATCH goes on. Applied to that first read, a PATCH of displayName carried the stale
- * `active: true`: it re-enabled a user SCIM had just deactivated, and answered 403 (only an
- * administrator re-enables) after an administrator's disable.
+ * PATCH's first (unlocked) read saw them. That read is now the preparation's, before the
+ * transaction (the password is hashed there, scim/handler.ts writePrepared): the test steers it,
+ * so that right after it a concurrent SCIM PUT or admin disable runs to its commit, then the PATCH
+ * goes on. Applied to that first read, a PATCH of displayName carried the stale `active: true`: it
+ * re-enabled a user SCIM had just deactivated, and answered 403 (only an administrator re-enables)
+ * after an administrator's disable.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/crypto/password.ts';
-import type { Storage } from '../../src/storage/storage.ts';
 import { admin } from '../admin/support.ts';
 import type { TestServer } from '../helpers/test-server.ts';
-import { hookTransactions, interleaveOnce } from '../helpers/transaction-hooks.ts';
+import { afterPreparedRead } from '../helpers/transaction-hooks.ts';
 import { ADMIN_CLI, clientToken, IDP, newUser, patchOps, scim, startScimServer } from './support.ts';
-
-/** The next transaction that reads `userId` (users.get) runs `concurrent` right after that read and waits for its commit (at most 500 ms). */
-function afterFirstRead(storage: Storage, userId: string, concurrent: () => Promise<unknown>): { undo: () => void; concurrent: Promise<unknown> } {
-  const once = interleaveOnce(concurrent);
-  const interleave = once.after;
-  const undo = hookTransactions(storage, (tx) => ({
-    users: { ...tx.users, get: (id) => (id === userId ? interleave(tx.users.get(id)) : tx.users.get(id)) },
-  }));
-  return { undo, get concurrent() { return once.concurrent; } };
-}
 
 describe('SCIM PATCH racing other user writes (postgres)', () => {
   let s: TestServer;
@@ -43,9 +33,9 @@ describe('SCIM PATCH racing other user writes (postgres)', () => {
     return res.json.id as string;
   };
 
-  /** Runs `patch` with `concurrent` committed between its first read and its lock; returns both statuses. */
+  /** Runs `patch` with `concurrent` committed between its first (prepared) read and its lock; returns both statuses. */
   async function race(id: string, patch: () => Promise<{ status: number; json: Record<string, unknown> }>, concurrent: () => Promise<{ status: number }>) {
-    const steered = afterFirstRead(s.server.ctx.storage, id, concurrent);
+    const steered = afterPreparedRead(s.server.ctx.storage, id, concurrent);
     try {
       const patched = await patch();
       return { patched, concurrent: (await steered.concurrent) as { status: number } };

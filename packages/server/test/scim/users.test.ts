@@ -169,6 +169,14 @@ describe.each(['sqlite', 'postgres'] as const)('SCIM /Users (%s)', (backend) => 
       expect(await verifyPassword('a brand new long password', (await s.server.ctx.storage.users.get(created.id))!.passwordHash!)).toBe(true);
     });
 
+    it('changes the password beside an operation on existing values (no hint from the operations alone: prepared again)', async () => {
+      const created = (await call('POST', '/Users', newUser(unique('kim'), { emails: [{ value: 'kim@home.example', type: 'home' }] }))).json;
+      const res = await call('PATCH', `/Users/${created.id}`, patchOps({ op: 'replace', path: 'emails.type', value: 'other' }, { op: 'replace', path: 'password', value: 'another long new password' }));
+      expect(res.status).toBe(200);
+      expect(res.json.emails.map((e: any) => e.type)).toEqual(['other']);
+      expect(await verifyPassword('another long new password', (await s.server.ctx.storage.users.get(created.id))!.passwordHash!)).toBe(true);
+    });
+
     it.each([
       ['noTarget', patchOps({ op: 'remove' })],
       ['noTarget', patchOps({ op: 'replace', path: 'emails[type eq "x" or type eq "y"].value', value: 'a@b' })],

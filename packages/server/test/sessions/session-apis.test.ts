@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomToken, sha256 } from '../../src/crypto/hash.ts';
 import type { SessionRecord, UserRecord } from '../../src/storage/records.ts';
-import { sessionHandle } from '../../src/sessions/session-view.ts';
+import { sessionHandle } from '../../src/sessions/session-handle.ts';
 import { adminToken, call, createGrant, createUser, grantToken, isActive, ownerToken, startAgentServer, type AgentServer } from '../agents/support.ts';
 
 let s: AgentServer;

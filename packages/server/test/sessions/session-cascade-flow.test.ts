@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { issueAccessToken } from '../../src/tokens/access-token.ts';
-import { sessionHandle } from '../../src/sessions/session-view.ts';
+import { sessionHandle } from '../../src/sessions/session-handle.ts';
 import { introspect, postForm } from '../token/fixtures.ts';
 import { auth, createAgent, exchange, EXCHANGE_CLIENTS, EXCHANGE_SCOPES, MCP, ORCHESTRATOR, TT, useExchangeServer } from '../token-exchange/fixtures.ts';
 import { inputValue, TestBrowser } from '../interaction/support/browser.ts';

@@ -4,13 +4,13 @@
  *     then revokes its grants (order pinned in storage/contract-consent-revocation.test.ts), so an
  *     authorization completing under it (consents.getForShare, then the grant) is either refused
  *     or covered, and the two never lock in opposite orders;
- *   - a session is found by its handle however many sessions the user has: an old ended session
- *     whose grants live on stays revocable.
+ *   - a session is found by its handle however many sessions the user has, in one lookup
+ *     (sessions.getByHandle): an old ended session whose grants live on stays revocable.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomId, randomToken, sha256 } from '../../src/crypto/hash.ts';
 import type { SessionRecord } from '../../src/storage/records.ts';
-import { sessionHandle } from '../../src/sessions/session-view.ts';
+import { sessionHandle } from '../../src/sessions/session-handle.ts';
 import { adminToken, call, createGrant, createUser, ownerToken, startAgentServer, type AgentServer } from '../agents/support.ts';
 
 let s: AgentServer;
@@ -55,7 +55,25 @@ describe('CO-1 self-service and admin revocations', () => {
     await s.ctx.storage.transaction(async (tx) => {
       for (let i = 0; i < 1001; i++) await tx.sessions.create(session(t - 5_000 + i, t - 4_000));
     });
-    const res = await call(`${s.issuer}/admin/v1/users/${user.id}/sessions/${sessionHandle(old.idHash)}`, await adminToken(s.ctx), 'DELETE');
+    // Found in one indexed lookup (migration 0014), not by paging through the user's sessions.
+    // The route works in a transaction (audited): its storage's sessions are the ones to watch.
+    const lookups: string[] = [];
+    const storage = s.ctx.storage;
+    const transaction = storage.transaction.bind(storage);
+    storage.transaction = (fn) =>
+      transaction((tx) => {
+        const { getByHandle, listForUser } = tx.sessions;
+        tx.sessions.getByHandle = (userId, handle) => (lookups.push('getByHandle'), getByHandle(userId, handle));
+        tx.sessions.listForUser = (userId, filter) => (lookups.push('listForUser'), listForUser(userId, filter));
+        return fn(tx);
+      });
+    let res: Awaited<ReturnType<typeof call>>;
+    try {
+      res = await call(`${s.issuer}/admin/v1/users/${user.id}/sessions/${sessionHandle(old.idHash)}`, await adminToken(s.ctx), 'DELETE');
+    } finally {
+      storage.transaction = transaction;
+    }
+    expect(lookups).toEqual(['getByHandle']);
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ ended: false, revoked_grants: [grant.id] });
     expect((await s.ctx.storage.grants.get(grant.id))?.revokedAt).not.toBeNull();

@@ -7,7 +7,7 @@ import { BACKENDS, accessToken, agent, consent, grant, refreshToken, useStorage,
 
 /** Feed rows without their seq, in seq order. */
 async function feed(h: StorageHandle, now?: number): Promise<{ jti: string | null; grantId: string | null; expiresAt: number; reason: string }[]> {
-  const rows = await h.storage.revocations.list(now === undefined ? {} : { now });
+  const rows = await h.storage.revocations.list(now === undefined ? {} : { expiresAfter: now });
   return rows.map(({ jti, grantId, expiresAt, reason }) => ({ jti, grantId, expiresAt, reason }));
 }
 
@@ -122,7 +122,7 @@ describe.each(BACKENDS)('storage contract (%s): agents and the revocation feed',
       expect(await feed(h)).toHaveLength(4);
     });
 
-    it('revokeByConsent, revokeByAgent, revokeByUser and accessTokens.revoke append their events', async () => {
+    it('consents.revokeWithGrants, revokeByAgent, revokeByUser and accessTokens.revoke append their events', async () => {
       await h.storage.consents.create(consent());
       await h.storage.agents.create(agent());
       await h.storage.grants.create(grant({ id: 'grt_c', consentId: 'cns_1' }));
@@ -130,7 +130,7 @@ describe.each(BACKENDS)('storage contract (%s): agents and the revocation feed',
       await h.storage.grants.create(grant({ id: 'grt_u', userId: 'usr_bob' }));
       await h.storage.accessTokens.create(accessToken({ jti: 'at-cc', grantId: null, clientId: 'agent-client', expiresAt: 3000 }));
       await h.storage.accessTokens.create(accessToken({ jti: 'at-single', grantId: null, expiresAt: 4000 }));
-      await h.storage.grants.revokeByConsent('cns_1', 1000, 'consent_revoked');
+      await h.storage.consents.revokeWithGrants('cns_1', 1000, 'consent_revoked');
       await h.storage.grants.revokeByAgent('agt_1', 1001, 'agent_suspended');
       await h.storage.grants.revokeByUser('usr_bob', 1002, 'user_disabled');
       expect(await h.storage.accessTokens.revoke('at-single', 1003)).toBe(true);
@@ -176,8 +176,8 @@ describe.each(BACKENDS)('storage contract (%s): agents and the revocation feed',
       expect(all[0]).toEqual({ seq: seqs[0], jti: 'j1', grantId: null, expiresAt: 100, revokedAt: 10, reason: 'a' });
       expect((await h.storage.revocations.list({ afterSeq: seqs[0]! })).map((e) => e.seq)).toEqual([seqs[1], seqs[2]]);
       expect((await h.storage.revocations.list({ afterSeq: seqs[0]!, limit: 1 })).map((e) => e.seq)).toEqual([seqs[1]]);
-      expect((await h.storage.revocations.list({ now: 150 })).map((e) => e.jti ?? e.grantId)).toEqual(['g1', 'j2']);
-      expect(await h.storage.revocations.list({ now: 300 })).toEqual([]);
+      expect((await h.storage.revocations.list({ expiresAfter: 150 })).map((e) => e.jti ?? e.grantId)).toEqual(['g1', 'j2']);
+      expect(await h.storage.revocations.list({ expiresAfter: 300 })).toEqual([]);
       expect(await h.storage.revocations.list({ afterSeq: seqs[2]! })).toEqual([]);
     });
   });

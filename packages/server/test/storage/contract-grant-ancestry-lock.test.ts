@@ -79,20 +79,4 @@ describe('issuance racing a tree revocation (postgres)', () => {
     await revocation;
     expect((await read).map((g) => g.revokedAt)).toEqual([AT, AT]);
   });
-
-  it('revokeByConsent after the consent update waits for a grant being created on the consent, and covers it', async () => {
-    await h.storage.consents.create(consent({ id: 'cns_1' }));
-    let revocation: Promise<string[]> | undefined;
-    await h.storage.transaction(async (tx) => {
-      expect((await tx.consents.getForShare('cns_1'))?.revokedAt).toBeNull();
-      // admin/grants.ts: mark the consent revoked, then revoke its grants, in one transaction.
-      revocation = h.storage.transaction(async (r) => {
-        await r.consents.revoke('cns_1', AT);
-        return r.grants.revokeByConsent('cns_1', AT, 'consent revoked');
-      });
-      await pause();
-      await tx.grants.create(grant({ id: 'grt_c', consentId: 'cns_1' }));
-    });
-    expect(await revocation).toEqual(['grt_c']);
-  });
 });

@@ -3,7 +3,7 @@
  * (client_credentials, workload jwt-bearer, ID-JAG) die with their client or their user at
  * introspection, so revoking the client or the user revokes them too and appends their
  * revocation events in the same transaction. Unexpired ones only: expired ones are left as they
- * are (access_tokens has no client_id or user_id index; expires_at bounds the scan).
+ * are (the partial indexes of migration 0014 range over live tokens only: grantless-revocation-plans.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, accessToken, agent, grant, useStorage, type StorageHandle } from './fixtures.ts';
@@ -28,7 +28,7 @@ describe.each(BACKENDS)('storage contract (%s): revoking tokens on no grant', (b
 
     expect(await h.storage.accessTokens.revokeGrantlessByClient('client-1', 1000, 'client deleted')).toBe(2);
     for (const jti of ['at-cc', 'at-jag']) expect((await h.storage.accessTokens.get(jti))?.revokedAt, jti).toBe(1000);
-    // Live tokens only (the expires_at index bounds the scan): the expired one is left as it was, with no event.
+    // Live tokens only (the scan is bounded by expires_at): the expired one is left as it was, with no event.
     expect((await h.storage.accessTokens.get('at-expired'))?.revokedAt).toBeNull();
     expect((await h.storage.accessTokens.get('at-granted'))?.revokedAt).toBeNull();
     expect((await h.storage.accessTokens.get('at-other'))?.revokedAt).toBeNull();

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { startMaintenance } from '../../src/storage/maintenance.ts';
+import { REVOCATION_EXPIRY_LEEWAY } from '../../src/storage/repositories/revocations.ts';
 import { BACKENDS, accessToken, code, grant, refreshToken, session, useStorage } from './fixtures.ts';
 
 const T = 1_700_000_000;
@@ -55,6 +56,17 @@ describe.each(BACKENDS)('storage contract (%s): purge of expired rows', (backend
     expect(await h.storage.revocations.purgeExpired(T + 101)).toBe(1);
     const after = await h.storage.revocations.list({});
     expect(after).toEqual(before.filter((e) => e.grantId === 'grt_b'));
+  });
+
+  it('revocation events outlive a grace shorter than the feed\'s leeway: resource servers accept tokens a little past exp', async () => {
+    await h.storage.revocations.append([
+      { jti: 'at_in_leeway', grantId: null, expiresAt: T + 100, revokedAt: T, reason: 'token_revoked' },
+      { jti: 'at_past_leeway', grantId: null, expiresAt: T + 100 - REVOCATION_EXPIRY_LEEWAY - 1, revokedAt: T, reason: 'token_revoked' },
+    ]);
+    const m = startMaintenance(h.storage, { purgeIntervalSeconds: 0, graceSeconds: 0 }, pino({ level: 'silent' }), () => T + 110);
+    expect((await m.sweep())['revocation_events']).toBe(1);
+    await m.stop();
+    expect((await h.storage.revocations.list({})).map((e) => e.jti)).toEqual(['at_in_leeway']);
   });
 
   it('PAR requests and interactions: expired rows go, live ones stay consumable', async () => {

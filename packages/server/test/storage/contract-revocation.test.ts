@@ -77,20 +77,6 @@ describe.each(BACKENDS)('storage contract (%s): revocation and transactions', (b
       expect(await h.storage.grants.revokeTree('grt_root', 1000, 'third')).toEqual([]);
       expect(await h.storage.grants.revokeTree('grt_none', 1000, 'x')).toEqual([]);
     });
-
-    it('revokeByConsent revokes every grant resting on the consent, with their trees', async () => {
-      await h.storage.consents.create(consent());
-      await h.storage.grants.create(grant({ id: 'grt_a', consentId: 'cns_1' }));
-      await h.storage.grants.create(grant({ id: 'grt_b', consentId: 'cns_1' }));
-      await h.storage.grants.create(grant({ id: 'grt_b_child', parentGrantId: 'grt_b' }));
-      await h.storage.grants.create(grant({ id: 'grt_other', consentId: 'cns_2' }));
-      await h.storage.refreshTokens.create(refreshToken({ tokenHash: 'rt-b-child', grantId: 'grt_b_child' }));
-      const revoked = await h.storage.grants.revokeByConsent('cns_1', 950, 'consent_revoked');
-      expect(revoked.sort()).toEqual(['grt_a', 'grt_b', 'grt_b_child']);
-      expect((await h.storage.refreshTokens.get('rt-b-child'))?.revokedAt).toBe(950);
-      expect((await h.storage.grants.get('grt_other'))?.revokedAt).toBeNull();
-      expect(await h.storage.grants.revokeByConsent('cns_none', 950, 'x')).toEqual([]);
-    });
   });
 
   describe('transactions never half-write', () => {

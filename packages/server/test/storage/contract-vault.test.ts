@@ -94,6 +94,18 @@ describe.each(BACKENDS)('storage contract (%s): token vault', (backend) => {
   });
 
   describe('entries', () => {
+    it('revokeAllAtConnection marks every entry of the connection revoked in one statement, and no other', async () => {
+      await h.storage.vault.entries.create(entry({ refreshLeaseUntil: 1_700_000_030 }));
+      await h.storage.vault.entries.create(entry({ id: 'vle_2', userId: 'usr_bob', status: 'refresh_failed', lastError: 'invalid_grant' }));
+      await h.storage.vault.entries.create(entry({ id: 'vle_3', connectionId: 'slack' }));
+      expect(await h.storage.vault.entries.revokeAllAtConnection('github', 'connection_deleted', 1_700_000_100)).toBe(2);
+      expect(await h.storage.vault.entries.get('vle_1')).toMatchObject({ status: 'revoked', lastError: 'connection_deleted', refreshLeaseUntil: null, updatedAt: 1_700_000_100 });
+      expect(await h.storage.vault.entries.get('vle_2')).toMatchObject({ status: 'revoked', lastError: 'connection_deleted' });
+      expect(await h.storage.vault.entries.get('vle_3')).toMatchObject({ status: 'ok', lastError: null });
+      // A refresh lease cannot be taken on a revoked entry.
+      expect(await h.storage.vault.entries.claimRefresh('vle_1', 'Y3Qx', 1_700_000_200, 1_700_000_100)).toBe(false);
+    });
+
     it('round-trips, finds per user and connection, lists per user and per connection', async () => {
       const a = entry();
       const b = entry({ id: 'vle_2', connectionId: 'slack', createdAt: 1_700_000_001 });

@@ -63,5 +63,17 @@ describe('RFC 8693 §2.1 actor_token checks', () => {
       const res = await exchange(h.server, { subject_token: token, subject_token_type: TT.accessToken, actor_token: await h.agent.assertion({ iat: now + 20, exp: now + 80 }), actor_token_type: TT.jwt, resource: MCP }, auth.orchestrator);
       expect(res.status, JSON.stringify(res.body)).toBe(200);
     });
+
+    it('an agent clock ahead within the leeway, signing the longest lifetime allowed, is accepted as jwt-bearer accepts it; beyond, "lives longer"', async () => {
+      const now = h.server.ctx.now();
+      const max = h.server.ctx.config.tokenExchange.actorTokenMaxLifetime;
+      const send = async (claims: Record<string, number>) =>
+        exchange(h.server, { subject_token: (await userToken(h.server)).token, subject_token_type: TT.accessToken, actor_token: await h.agent.assertion(claims), actor_token_type: TT.jwt, resource: MCP }, auth.orchestrator);
+      const skewed = await send({ iat: now + 20, exp: now + 20 + max }); // exp − now = max + 20: the skew the iat check accepts
+      expect(skewed.status, JSON.stringify(skewed.body)).toBe(200);
+      const longer = await send({ iat: now, exp: now + max + ACTOR_JWT_LEEWAY + 1 });
+      expect(longer.status).toBe(400);
+      expect(longer.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/actor_token lives longer than/) });
+    });
   });
 });

@@ -32,12 +32,9 @@ async function duringNextSign<T>(server: TokenServer, during: () => Promise<unkn
   }
 }
 
-/** admin/grants.ts revokeConsent: the consent first, then its grants, in one transaction. */
-function revokeConsent(ctx: ServerContext, consentId: string): Promise<string[]> {
-  return ctx.storage.transaction(async (tx) => {
-    await tx.consents.revoke(consentId, ctx.now());
-    return tx.grants.revokeByConsent(consentId, ctx.now(), 'consent revoked by an administrator');
-  });
+/** As admin/grants.ts revokes a consent: the consent first, then its grants, in one transaction (consents.revokeWithGrants). */
+async function revokeConsent(ctx: ServerContext, consentId: string): Promise<string[]> {
+  return (await ctx.storage.consents.revokeWithGrants(consentId, ctx.now(), 'consent revoked by an administrator')).revokedGrants;
 }
 
 async function createConsent(ctx: ServerContext, userId: string, scope: string): Promise<string> {

@@ -101,7 +101,17 @@ describe('Admin API: vault connections', () => {
       expect((await call('POST', '/vault/connections', { ...body, id: 'outside', provider: { ...body.provider, ...endpoints } })).status).toBe(201);
       await s.server.ctx.vault.linkTokens('usr_bob', 'outside', { accessToken: 'at', refreshToken: 'rt', expiresIn: 3600, scope: null });
       const viaServerVault = vi.spyOn(s.server.ctx.vault, 'getConnection');
-      expect((await call('DELETE', '/vault/connections/outside')).json).toEqual({ unlinked: 1, revocation_failed: 1 });
+      // Review L5: tokens that could not be revoked are kept (revoked) with their connection, the refusal audited with the entry ids.
+      const refused = await call('DELETE', '/vault/connections/outside');
+      expect(refused.status).toBe(400);
+      expect(refused.json).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/force=true/) });
+      const [kept] = await s.server.ctx.storage.vault.entries.listForConnection('outside');
+      expect(kept).toMatchObject({ userId: 'usr_bob', status: 'revoked', lastError: 'revocation_failed:endpoint_refused' });
+      expect(await s.server.ctx.vault.getConnection('outside')).not.toBeNull();
+      const failure = (await s.server.ctx.storage.audit.list({ event: 'admin.deleteVaultConnection' })).find((e) => e.result === 'failure');
+      expect(failure?.data).toMatchObject({ connectionId: 'outside', revocation_failed: 1, revocation_failed_entries: [kept!.id] });
+      expect((await call('DELETE', '/vault/connections/outside?force=true')).json).toEqual({ unlinked: 1, revocation_failed: 1 });
+      expect(await s.server.ctx.vault.getConnection('outside')).toBeNull();
       expect(viaServerVault).toHaveBeenCalledWith('outside');
       expect(outside.requests).toEqual([]);
     } finally {

@@ -6,7 +6,7 @@
  * refused and audited; no token or code reaches the audit log. A refresh the provider refuses
  * is shown on the page, and "Link again" repairs the entry.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { UserRecord } from '../../src/storage/records.ts';
 import { freePort, startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { inputValue, TestBrowser } from '../interaction/support/browser.ts';
@@ -111,6 +111,20 @@ describe.each(['sqlite', 'postgres'] as const)('linked accounts pages (%s)', (ba
     expect(await ts.server.ctx.storage.vault.entries.getFor(bob.id, 'tp')).toBeNull();
     expect(await ts.server.ctx.storage.vault.entries.getFor(alice.id, 'tp')).toBeNull();
     expect((await events('vault_linked')).some((e) => e.userId === bob.id && e.reason === 'no_pending_link')).toBe(true);
+  });
+
+  it('a callback failing on a fault outside the vault (storage) is still audited, and its tokens are not kept', async () => {
+    const browser = await signedInBrowser(ts, bob);
+    const params = await startLink(browser, 'bob-at-tp');
+    const fault = vi.spyOn(ts.server.ctx.storage.vault.entries, 'getFor').mockRejectedValueOnce(new Error('database unavailable'));
+    try {
+      expect((await callback(browser, params)).status).toBe(500);
+    } finally {
+      fault.mockRestore();
+    }
+    const failed = (await events('vault_linked')).find((e) => e.userId === bob.id && e.reason === 'internal_error');
+    expect(failed).toMatchObject({ result: 'failure', resource: 'urn:mandate:vault:tp' });
+    expect(await ts.server.ctx.storage.vault.entries.getFor(bob.id, 'tp')).toBeNull();
   });
 
   it('no session → 401 page; a post without the CSRF token → 403, nothing started', async () => {

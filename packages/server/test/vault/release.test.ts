@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserRecord } from '../../src/storage/records.ts';
 import { deprovisionUser } from '../../src/account/deprovision.ts';
+import { activateAgent, suspendAgent } from '../../src/agents/registry.ts';
 import { VaultEntryUnusableError } from '../../src/vault/errors.ts';
 import { auditEvents, createUser, expectNoSecretsInAudit, postForm, type JsonResponse, type TokenServer } from '../token/fixtures.ts';
 import { auth, createAgent, exchange, EXCHANGE_SECRET, MCP, ORCHESTRATOR, FILES, CRM, SHALLOW, PARTNER_AS, startExchangeServer, TT, userToken, type TestAgent } from '../token-exchange/fixtures.ts';
@@ -170,6 +171,27 @@ describe.each(['sqlite', 'postgres'] as const)('vault release through token exch
     expectRefused(await exchange(server, { subject_token: token, subject_token_type: TT.accessToken, audience: [TP, MCP] }, auth.mcp), 'invalid_target', /exactly one target/);
     expectRefused(await exchange(server, { subject_token: token, subject_token_type: TT.accessToken, requested_token_type: TT.idJag, audience: TP }, auth.mcp), 'invalid_request', /requested_token_type/);
     expectRefused(await release(server, token, { audience: TP, scope: 'admin:all' }), 'invalid_scope', /admin:all/);
+  });
+
+  it('an agent suspended while the provider refresh is under way → invalid_request, nothing released, refusal audited', async () => {
+    const before = (await auditEvents(server, 'vault_released')).length;
+    // Past the expiry of the provider token refreshed by the skew test above (obtained at +3570 s):
+    // the release has to refresh, and waits on the provider.
+    server.shiftClock(2 * 3600);
+    try {
+      const held = tp.provider.holdNextTokenResponse();
+      const releasing = release(server, await aliceToken(), { audience: TP, actor_token: await allowed.assertion(), actor_token_type: TT.jwt });
+      const send = await held;
+      await suspendAgent(server.ctx, (await server.ctx.storage.agents.get(allowed.record.id))!, 'suspended by test', 'admin');
+      send();
+      expectRefused(await releasing, 'invalid_request', /suspended/);
+    } finally {
+      server.shiftClock(0);
+      await activateAgent(server.ctx, (await server.ctx.storage.agents.get(allowed.record.id))!, 'admin');
+    }
+    expect(await auditEvents(server, 'vault_released')).toHaveLength(before);
+    const refused = (await auditEvents(server, 'token_exchange_refused')).find((e) => e.agentId === allowed.record.id && /suspended/.test(e.reason ?? ''));
+    expect(refused).toMatchObject({ userId: server.alice.id, clientId: 'mcp-server', result: 'failure', resource: TP });
   });
 
   it('ID-2: deprovisioning marks every vault entry revoked; unlinkAllForUser then revokes at the provider', async () => {

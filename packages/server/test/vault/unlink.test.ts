@@ -69,11 +69,33 @@ describe('vault unlink and static keys (real provider on loopback)', () => {
     await gated;
     // The provider refuses the revocation, so the entry stays (revoked) while the refresh completes.
     x.failRevoke = true;
-    expect(await vault.unlink('usr_alice', 'tp')).toEqual({ providerRevocation: 'failed' });
+    // The unlink marks the entry revoked, then waits for the refresh in flight before revoking what
+    // is stored by then (vault/unlink.ts): the gate opens while it waits.
+    const unlinking = vault.unlink('usr_alice', 'tp');
     open();
+    expect(await unlinking).toEqual({ providerRevocation: 'failed' });
     expect(await refreshing).toBeInstanceOf(VaultEntryUnusableError);
     expect(await vault.listForUser('usr_alice')).toMatchObject([{ status: 'revoked', lastError: 'revocation_failed:network_error' }]);
     await expect(vault.accessToken('usr_alice', 'tp')).rejects.toBeInstanceOf(VaultEntryUnusableError);
+  });
+
+  it('an entry whose tokens can no longer be decrypted is forgotten as undecryptable, and does not hold back deleting the connection', async () => {
+    const x = harness(h, tp.provider);
+    const vault = x.vault();
+    await createGithubLike(vault, tp.provider);
+    await linkThroughProvider(vault, tp.provider, 'usr_alice', 'alice');
+    await linkThroughProvider(vault, tp.provider, 'usr_bob', 'bob');
+    const alice = (await h.storage.vault.entries.getFor('usr_alice', 'tp'))!;
+    const bob = (await h.storage.vault.entries.getFor('usr_bob', 'tp'))!;
+    // Bob's ciphertext under Alice's entry: authenticated decryption fails (the binding differs).
+    const damaged = { ...alice.sealed, ciphertext: bob.sealed.ciphertext };
+    expect(await h.storage.vault.entries.replaceSealed(alice.id, alice.sealed.ciphertext, { sealed: damaged, status: 'ok', lastError: null, updatedAt: alice.updatedAt }, 'ok')).toBe(true);
+    const bobToken = (await vault.accessToken('usr_bob', 'tp')).accessToken;
+    // Not 'failed': nothing is kept to retry with, and the connection goes.
+    expect(await vault.deleteConnection('tp')).toEqual({ deleted: true, unlinked: 2, revocationFailed: 1, failedEntryIds: [] });
+    expect(await h.storage.vault.entries.getFor('usr_alice', 'tp')).toBeNull();
+    expect((await userinfo(tp.provider, bobToken)).status).toBe(401);
+    expect(await vault.getConnection('tp')).toBeNull();
   });
 
   it('deleting a connection unlinks every account at it; deprovisioning a user unlinks all of theirs', async () => {
@@ -86,7 +108,7 @@ describe('vault unlink and static keys (real provider on loopback)', () => {
     await vault.storeStaticKey('usr_bob', 'openai', 'sk-bob');
     const aliceToken = (await vault.accessToken('usr_alice', 'tp')).accessToken;
     const bobToken = (await vault.accessToken('usr_bob', 'tp')).accessToken;
-    expect(await vault.deleteConnection('tp')).toEqual({ deleted: true, unlinked: 2, revocationFailed: 0 });
+    expect(await vault.deleteConnection('tp')).toEqual({ deleted: true, unlinked: 2, revocationFailed: 0, failedEntryIds: [] });
     expect((await userinfo(tp.provider, aliceToken)).status).toBe(401);
     expect((await userinfo(tp.provider, bobToken)).status).toBe(401);
     expect(await vault.getConnection('tp')).toBeNull();

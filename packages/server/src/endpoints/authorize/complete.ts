@@ -77,7 +77,7 @@ export async function completeAuthorization(ctx: ServerContext, input: Completio
   const refused = await ctx.storage.transaction(async (tx): Promise<AccessDeniedError | null> => {
     // CO-1: the consent was found live before the page or login; it may have been revoked since.
     // Re-read in this transaction (`for share` on PostgreSQL), so a concurrent revocation either
-    // committed first (no grant is written) or waits, and its revokeByConsent sees this grant.
+    // committed first (no grant is written) or waits, and its consents.revokeWithGrants walk sees this grant.
     if (input.consentId !== null && !(await isConsentLive(tx, input.consentId))) return new AccessDeniedError('The consent for this request was revoked.');
     // CO-1, the same for the login session the grant is recorded under (grants.session_id_hash):
     // a sign-out or session revocation committing meanwhile would walk before this grant exists

@@ -3,8 +3,9 @@
  * ID-3). The token's subject is the client; there is no user, no grant record and no refresh token
  * (§4.4.3). Introspection and revocation work by the token's jti.
  *
- * This is the benchmarked hot path: one transaction with one access-token insert and one audit
- * append, nothing read back. Before it, one (cached) read: is the client an agent's (issue 3)? An
+ * This is the benchmarked hot path: one transaction with one primary-key read (the client still
+ * registered, shared/client-liveness.ts), one access-token insert and one audit append, nothing
+ * read back. Before it, one (cached) read: is the client an agent's (issue 3)? An
  * agent's tokens stay within the agent's allowedScopes and allowedAudiences (DL-4, agent-limits.ts),
  * and its client re-reads its agent inside the transaction, as the token exchange does.
  */
@@ -14,6 +15,7 @@ import { parseAuthorizationDetails } from '../../checks/authorization-details.ts
 import { defaultAudience, signAccessToken } from '../../tokens/access-token.ts';
 import { inTransaction } from '../shared/commit.ts';
 import { auditIssuance, TokenAuditEvent } from '../shared/audit.ts';
+import { checkClientStillRegistered } from '../shared/client-liveness.ts';
 import { tokenResponseBody } from '../shared/issue.ts';
 import { checkConfidentialClient, clientCredentialsScope } from './checks.ts';
 import { clientTokenTtl } from '../../clients/service-identity.ts';
@@ -46,6 +48,7 @@ export const clientCredentialsGrant: GrantHandler = async (req) => {
       ...(agent ? { extraClaims: { ...agentClaims(agent) } } : {}), // AU-2, EN-4: the token stands for the agent
     });
   return inTransaction(ctx, async (txCtx) => {
+    await checkClientStillRegistered(txCtx, client); // CO-1: a deletion that landed while signing wins, or waits and revokes this token
     await checkAgentStillActive(txCtx, agent, InvalidGrantError); // ID-2: a suspension that landed while signing wins
     await txCtx.storage.accessTokens.create(access.record);
     await auditIssuance(txCtx.audit, req, {

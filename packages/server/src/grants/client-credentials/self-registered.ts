@@ -34,7 +34,7 @@ export function selfRegisteredClientCredentialsScopes(client: Pick<ClientRecord,
 }
 
 /** RFC 6749 §3.3: every requested scope must be within what the operator allows this client. */
-export function checkSelfRegisteredScopes(asked: Set<string>, allowed: Set<string>): void {
+export function checkSelfRegisteredScopes(asked: ReadonlySet<string>, allowed: ReadonlySet<string>): void {
   for (const s of asked) {
     if (!allowed.has(s)) {
       throw new InvalidScopeError(`The scope '${s}' is not available to self-registered clients through client_credentials (selfRegisteredClients.clientCredentialsScopes).`);

@@ -12,6 +12,7 @@ import type { IdJagIssuer } from '../../federation/schema.ts';
 import { signAccessToken } from '../../tokens/access-token.ts';
 import { clientTokenTtl } from '../../clients/service-identity.ts';
 import { inTransaction } from '../shared/commit.ts';
+import { checkClientStillRegistered } from '../shared/client-liveness.ts';
 import { auditIssuance, TokenAuditEvent } from '../shared/audit.ts';
 import { tokenResponseBody } from '../shared/issue.ts';
 import type { UnverifiedAssertion } from './assertion.ts';
@@ -47,6 +48,7 @@ export async function idJagGrant(req: TokenRequest, assertion: UnverifiedAsserti
   });
   return inTransaction(ctx, async (txCtx) => {
     await checkUserStillAcceptable(txCtx, user.id); // a deprovisioning or promotion that landed while signing wins
+    await checkClientStillRegistered(txCtx, client); // a grant-less token: a client deletion meanwhile wins too (lock order: user, then client)
     await txCtx.storage.accessTokens.create(access.record);
     await auditIssuance(txCtx.audit, req, {
       event: TokenAuditEvent.Issued,

@@ -1,7 +1,8 @@
 /**
- * The scope of a jwt-bearer token: what was asked (RFC 6749 §3.3, `scope`, or everything allowed
- * when omitted) intersected with what the mapped identity may hold — an agent's allowed scopes
- * (DL-4), a service client's registered scope, an ID-JAG issuer's policy for the client. Scopes
+ * The scope of a jwt-bearer token: what was asked (RFC 6749 §3.3, `scope`; when omitted, the
+ * caller passes the identity's default as `allowed`) intersected with what the mapped identity may
+ * hold — what the client's own credentials would allow (client-credentials/checks.ts
+ * clientScopeAllowance, an agent's allowed scopes included), an ID-JAG issuer's policy for the client. Scopes
  * outside the identity's allowance are dropped (the response's `scope` tells the client, §5.1);
  * unsupported ones or an empty result are invalid_scope: nothing is issued without a scope.
  */
@@ -19,8 +20,10 @@ export function assertionScope(requested: Set<string>, allowed: Iterable<string>
     if (!supported.has(s)) throw new InvalidScopeError(`The scope '${s.slice(0, 100)}' is not supported by this server.`);
   }
   const granted = requested.size === 0 ? [...allowance] : [...requested].filter((s) => allowance.has(s));
-  if (granted.length === 0) throw new InvalidScopeError('None of the requested scopes is allowed for the identity of this assertion.');
-  return formatScope(granted);
+  if (granted.length > 0) return formatScope(granted);
+  // RFC 6749 §3.3: with no default to fall back on, the request fails rather than yield an empty token.
+  if (requested.size === 0) throw new InvalidScopeError('No scope was requested and the identity of this assertion has no default scope: name the scopes it needs in `scope`.');
+  throw new InvalidScopeError('None of the requested scopes is allowed for the identity of this assertion.');
 }
 
 export function requestedScope(value: string | undefined): Set<string> {

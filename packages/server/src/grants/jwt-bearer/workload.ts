@@ -12,6 +12,7 @@ import { signAccessToken } from '../../tokens/access-token.ts';
 import { clientTokenTtl } from '../../clients/service-identity.ts';
 import { checkAgentStillActive } from '../../agents/identity.ts';
 import { inTransaction } from '../shared/commit.ts';
+import { checkClientStillRegistered } from '../shared/client-liveness.ts';
 import { auditIssuance, TokenAuditEvent } from '../shared/audit.ts';
 import { tokenResponseBody } from '../shared/issue.ts';
 import type { UnverifiedAssertion } from './assertion.ts';
@@ -22,7 +23,7 @@ import { checkAssertionReplay } from './replay.ts';
 import { matchWorkloadRule } from './workload-rule.ts';
 import { workloadIdentity } from './workload-identity.ts';
 import { workloadResources } from './workload-target.ts';
-import { workloadAllowedScopes } from './workload-scope.ts';
+import { clientScopeAllowance } from '../client-credentials/checks.ts';
 import { assertionScope, requestedScope } from './scope.ts';
 import { identityClaims } from './agent-claims.ts';
 
@@ -38,11 +39,12 @@ export async function workloadGrant(req: TokenRequest, assertion: UnverifiedAsse
   checkAssertionLifetime(payload, ctx.now(), issuer.maxLifetime); // RFC 7523 §3 (4), (6)
   const rule = matchWorkloadRule(issuer, payload); // CL-8: mapped by rule, or refused
   const identity = await workloadIdentity(ctx, rule, client); // ID-2 / ID-3: active, and this client's
+  const agent = identity.kind === 'agent' ? identity.agent : null;
   const asked = requestedScope(params.get('scope'));
-  const scope = assertionScope(asked, workloadAllowedScopes(identity, ctx.config), ctx.config); // requested ∩ what client credentials would allow (DL-4)
+  const own = clientScopeAllowance(client, ctx.config, agent); // what client credentials of this client (and agent, DL-4) would allow
+  const scope = assertionScope(asked, asked.size === 0 ? own.byDefault : own.allowed, ctx.config); // RFC 6749 §3.3: requested ∩ allowed, else the default
   const resources = workloadResources(params.getAll('resource'), identity, ctx); // RFC 8707 §2; an agent's default audience too (DL-4)
   await checkAssertionReplay(ctx, 'jwt_bearer', payload); // RFC 7523 §3 (7)
-  const agent = identity.kind === 'agent' ? identity.agent : null;
 
   // Signed before the transaction, as client credentials does: a WebCrypto signature completes on a
   // later event-loop turn, and an open SQLite transaction would hold the one connection meanwhile.
@@ -58,6 +60,7 @@ export async function workloadGrant(req: TokenRequest, assertion: UnverifiedAsse
     extraClaims: identityClaims(identity),
   });
   return inTransaction(ctx, async (txCtx) => {
+    await checkClientStillRegistered(txCtx, client); // CO-1: a token of no grant rests on its client (shared/client-liveness.ts)
     await checkAgentStillActive(txCtx, agent, InvalidGrantError); // ID-2: a suspension that landed while signing wins
     await txCtx.storage.accessTokens.create(access.record);
     await auditIssuance(txCtx.audit, req, {

@@ -14,6 +14,7 @@ import type { ServerContext } from '../../context.ts';
 import type { AgentRecord } from '../../storage/records.ts';
 import { activeAccessToken } from '../../endpoints/token-state.ts';
 import { ASSERTION_LEEWAY } from '../jwt-bearer/verify.ts';
+import { checkAssertionLifetime, type LifetimeRefusal } from '../jwt-bearer/lifetime.ts';
 import type { DpopKey } from '../types.ts';
 import { checkActorKeyBinding } from './actor-binding.ts';
 import { endpointUrl, Paths } from '../../endpoints/paths.ts';
@@ -32,6 +33,9 @@ export const ACTOR_JWT_REPLAY_NAMESPACE = 'actor_jwt';
  * row — the replay cache (RFC 7523 §3 (7)).
  */
 export const ACTOR_JWT_LEEWAY = ASSERTION_LEEWAY;
+
+/** RFC 8693 §2.2.2: a bad actor token is invalid_request. */
+const ACTOR_TOKEN: LifetimeRefusal = { what: 'actor_token', Refusal: InvalidRequestError };
 
 export async function verifyActorToken(ctx: ServerContext, token: string, type: string, users: UserLookup, dpop: DpopKey | null): Promise<AgentRecord> {
   if (type === TokenTypeUri.Jwt) return verifyAgentAssertion(ctx, token, users);
@@ -59,27 +63,13 @@ async function verifyAgentAssertion(ctx: ServerContext, token: string, users: Us
   } catch (err) {
     throw new InvalidRequestError(`The actor_token is not a valid assertion of the agent '${agent.id}': ${joseReason(err)}.`);
   }
-  checkActorLifetime(ctx, payload, now);
+  checkAssertionLifetime(payload, now, ctx.config.tokenExchange.actorTokenMaxLifetime, ACTOR_TOKEN); // RFC 7523 §3 (4), (6)
   // RFC 7523 §3 (7): a jti seen before is a replay for as long as the token verifies, i.e. until
   // exp plus the clock leeway jwtVerify granted above — not merely until exp.
   if (!(await ctx.storage.replay.remember(ACTOR_JWT_REPLAY_NAMESPACE, `${agent.id}:${String(payload.jti)}`, payload.exp! + ACTOR_JWT_LEEWAY, now))) {
     throw new InvalidRequestError('The actor_token has already been used (jti replay).');
   }
   return agent;
-}
-
-/**
- * RFC 7523 §3 (4), (6): short-lived, measured from the earlier of `iat` and now — an `iat` in the
- * future (beyond the clock leeway) is refused, otherwise it would stretch exp − iat past the limit.
- * The jwt-bearer grant's rule (jwt-bearer/lifetime.ts) with RFC 8693 §2.2.2's invalid_request.
- */
-function checkActorLifetime(ctx: ServerContext, payload: JWTPayload, now: number): void {
-  const iat = payload.iat!; // required and numeric: jwtVerify checked both
-  if (iat > now + ACTOR_JWT_LEEWAY) throw new InvalidRequestError('The actor_token "iat" is in the future: check the agent\'s clock (RFC 7523 §3).');
-  const max = ctx.config.tokenExchange.actorTokenMaxLifetime;
-  if (payload.exp! - Math.min(iat, now) > max) {
-    throw new InvalidRequestError(`The actor_token lives longer than ${max} seconds: sign short-lived actor tokens (RFC 7523 §3).`);
-  }
 }
 
 /** The iss of an unverified JWT, only to pick the key set that then verifies it. */

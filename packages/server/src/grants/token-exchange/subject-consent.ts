@@ -2,7 +2,7 @@
  * CO-1 for an exchange of our own ID token: the ID token records no grant, so the exchanged grant
  * would hang on nothing and survive the revocation of the very consent that bounded its scope.
  * It rests instead on one live consent of the user to the client that covers all of its scope
- * (the newest such), so grants.revokeByConsent reaches it. A scope only the union of several
+ * (the newest such), so consents.revokeWithGrants reaches it. A scope only the union of several
  * consents covers is refused: one grant rests on one consent, and revoking any of them must end it.
  */
 import { InvalidRequestError, InvalidScopeError } from '@mandate/protocol';
@@ -26,7 +26,7 @@ export function subjectConsentId(subject: SubjectToken, scope: string): string |
 /**
  * Inside the issuing transaction: the consent is still unrevoked, read `for share` on PostgreSQL
  * so a concurrent revocation either committed first (refused here) or waits, and its
- * revokeByConsent then sees the grant written here. RFC 8693 §2.2.2: invalid_request.
+ * consents.revokeWithGrants then sees the grant written here. RFC 8693 §2.2.2: invalid_request.
  */
 export async function requireLiveConsent(txCtx: ServerContext, consentId: string | null): Promise<void> {
   if (consentId === null) return;

@@ -30,6 +30,9 @@ import type { ExchangeRequest } from './request.ts';
 import type { SubjectToken } from './subject-token.ts';
 import { truncate } from './request.ts';
 import { checkReleasePolicy, releaseAgents, vaultAudience } from './vault-policy.ts';
+import { checkAgentStillActive } from '../../agents/identity.ts';
+import { inTransaction } from '../shared/commit.ts';
+import { requireLiveGrantTree } from '../shared/live-tree.ts';
 
 export const VAULT_RELEASED_EVENT = 'vault_released';
 export const API_KEY_TOKEN_TYPE = 'urn:mandate:token-type:api-key';
@@ -53,28 +56,32 @@ export async function releaseFromVault(req: TokenRequest, request: ExchangeReque
   const now = ctx.now();
   const expiresIn = credential.expiresAt === null ? null : Math.max(0, credential.expiresAt - now);
   // Audited before the credential leaves: a release that cannot be recorded does not happen (AU-1).
-  await ctx.audit.record({
-    event: VAULT_RELEASED_EVENT,
-    userId,
-    clientId: client.clientId,
-    agentId: agent?.id ?? subject.chain.actors[0]?.sub ?? null,
-    requestedScope: request.requestedScope === null ? null : truncate(request.requestedScope, 500),
-    grantedScope: credential.scope,
-    resource: vaultAudience(connectionId),
-    ip: req.ip,
-    result: 'success',
-    reason: null,
-    data: {
-      grant_type: req.grantType,
-      connection: connectionId,
-      credential_kind: credential.kind,
-      principal: subject.chain.principal,
-      actors: releaseAgents(subject, agent),
-      subject_jti: subject.jti,
-      expires_at: credential.expiresAt,
-      ...(req.dpop ? { dpop_jkt: req.dpop.jkt } : {}),
-    },
-  });
+  // The liveness checks run again first, in the same transaction (requireStillLive).
+  await inTransaction(ctx, async (txCtx) => {
+    await requireStillLive(txCtx, subject, agent, userId);
+    await txCtx.audit.record({
+      event: VAULT_RELEASED_EVENT,
+      userId,
+      clientId: client.clientId,
+      agentId: agent?.id ?? subject.chain.actors[0]?.sub ?? null,
+      requestedScope: request.requestedScope === null ? null : truncate(request.requestedScope, 500),
+      grantedScope: credential.scope,
+      resource: vaultAudience(connectionId),
+      ip: req.ip,
+      result: 'success',
+      reason: null,
+      data: {
+        grant_type: req.grantType,
+        connection: connectionId,
+        credential_kind: credential.kind,
+        principal: subject.chain.principal,
+        actors: releaseAgents(subject, agent),
+        subject_jti: subject.jti,
+        expires_at: credential.expiresAt,
+        ...(req.dpop ? { dpop_jkt: req.dpop.jkt } : {}),
+      },
+    });
+  }, { retryOnDeadlock: true });
   if (credential.kind === 'static') {
     // No expires_in: an API key lives until the user or an admin replaces it.
     return { access_token: credential.value, issued_token_type: API_KEY_TOKEN_TYPE, token_type: 'N_A' } as TokenResponseBody;
@@ -87,6 +94,27 @@ export async function releaseFromVault(req: TokenRequest, request: ExchangeReque
     ...(credential.scope ? { scope: credential.scope } : {}),
   };
   return body as TokenResponseBody;
+}
+
+/**
+ * obtain() may have waited on the provider for many seconds (a refresh, or another instance's
+ * refresh lease): a revocation, suspension or disabling that committed meanwhile wins, as in an
+ * ordinary exchange's issuing transaction (issue.ts), and with its refusal (RFC 8693 §2.2.2:
+ * invalid_request). The rows are read for share on PostgreSQL until the release's audit commits.
+ */
+async function requireStillLive(txCtx: ServerContext, subject: SubjectToken, agent: AgentRecord | null, userId: string): Promise<void> {
+  // PostgreSQL lock order of every writer (account/deprovision.ts, docs/storage-schema.md): the user
+  // rows first, then the agent, the grants, the token row.
+  for (const id of new Set([userId, ...(agent ? [agent.ownerUserId] : [])])) {
+    const user = await txCtx.storage.users.getForShare(id);
+    if (!user || user.disabled) throw new InvalidRequestError(id === userId ? 'The user of the subject_token is disabled.' : "The agent's owner is disabled.");
+  }
+  await checkAgentStillActive(txCtx, agent);
+  if (subject.jti !== null) {
+    const record = await txCtx.storage.accessTokens.get(subject.jti);
+    if (!record || record.revokedAt !== null) throw new InvalidRequestError('The subject_token has been revoked.');
+  }
+  if (subject.grantId !== null) await requireLiveGrantTree(txCtx, subject.grantId, (detail) => new InvalidRequestError('The grant behind the subject_token has been revoked.', { detail }));
 }
 
 async function obtain(ctx: ServerContext, userId: string, connectionId: string, kind: 'oauth' | 'static'): Promise<Credential> {

@@ -13,6 +13,7 @@ import type { Context } from 'hono';
 import type { ServerContext } from '../../context.ts';
 import { clientIp } from '../../http/client-ip.ts';
 import type { Params } from '../../http/params.ts';
+import { rateLimitKey } from '../../http/rate-limit-key.ts';
 import { authenticationOptions, verifyAuthentication } from '../../passkeys/authentication.ts';
 import { issueChallenge, takeChallenge } from '../../passkeys/challenge.ts';
 import { auditLoginFailure, type LoginFailureReason } from '../audit.ts';
@@ -69,6 +70,16 @@ function failureReason(reason: string): LoginFailureReason {
   return `passkey_${reason}` as LoginFailureReason;
 }
 
+/**
+ * What the login throttle counts passkey failures under. A signature cannot be guessed, so this
+ * bounds load, not guessing: per user for a step-up, per address for a sign-in (no account is
+ * known before the assertion is checked) — IPv6 per /64, as the throttle counts addresses
+ * (http/rate-limit-key.ts), so one subscriber's 2^64 addresses are one counter, not 2^64.
+ */
+export function passkeyThrottleAccount(expectedUserId: string | null, ip: string | null): string {
+  return expectedUserId !== null ? `passkey:${expectedUserId}` : `passkey-ip:${rateLimitKey(ip)}`;
+}
+
 export async function postPasskey(c: Context, ctx: ServerContext, throttle: LoginThrottle, loaded: LoadedInteraction, form: Params): Promise<Response> {
   const id = loaded.record.id;
   const ip = clientIp(c);
@@ -80,9 +91,7 @@ export async function postPasskey(c: Context, ctx: ServerContext, throttle: Logi
     return retry('passkey_expired');
   }
   const expectedUserId = taken.binding.userId;
-  // A signature cannot be guessed, so this bounds load, not guessing: per user for a step-up,
-  // per IP for a sign-in (no account is known before the assertion is checked).
-  const account = expectedUserId !== null ? `passkey:${expectedUserId}` : `passkey-ip:${ip ?? ''}`;
+  const account = passkeyThrottleAccount(expectedUserId, ip);
   const refused = await refuseThrottled(c, ctx, throttle, { account, ip, userId: expectedUserId, clientId: loaded.request.clientId });
   if (refused) return refused;
 

@@ -18,6 +18,7 @@ import { expiryIndexesMigration } from './0010-expiry-indexes.ts';
 import { codeRedirectUriSentMigration } from './0011-code-redirect-uri-sent.ts';
 import { agentSuspendedByMigration } from './0012-agent-suspended-by.ts';
 import { grantSessionsMigration } from './0013-grant-sessions.ts';
+import { sessionHandlesGrantlessIndexesMigration } from './0014-session-handles-grantless-indexes.ts';
 
 export function migrationProvider(kind: StorageKind): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -34,6 +35,7 @@ export function migrationProvider(kind: StorageKind): MigrationProvider {
     '0011-code-redirect-uri-sent': codeRedirectUriSentMigration(kind),
     '0012-agent-suspended-by': agentSuspendedByMigration(kind),
     '0013-grant-sessions': grantSessionsMigration(kind),
+    '0014-session-handles-grantless-indexes': sessionHandlesGrantlessIndexesMigration(kind),
   };
   return { getMigrations: async () => migrations };
 }

@@ -93,6 +93,20 @@ export function clientsRepository(ctx: RepoContext): Storage['clients'] {
       const row = await q.executeTakeFirst();
       return row ? deepFreeze(fromRow(row)) : null;
     },
+    /**
+     * The re-check of a grant-less issuance (grants/shared/client-liveness.ts), on the benchmarked
+     * client_credentials path: one primary-key read of no column, precompiled (statements.ts).
+     * PostgreSQL (READ COMMITTED): `for key share` holds the row until the issuing transaction
+     * commits, so a deletion's `for update` (clients/lifecycle.ts) waits for it and its revocation
+     * then sees the token; a deletion already committed leaves no row. SQLite: the transaction
+     * holds the connection, so a plain read inside it is as good; never the read cache.
+     */
+    async existsForShare(clientId) {
+      // FOR KEY SHARE: waits for a deletion (its FOR UPDATE / DELETE) yet lets a secret rotation or
+      // metadata update of the same row go on — only the row's existence matters here.
+      const row = await first<{ found: unknown }>(ctx, ctx.kind === 'postgres' ? 'select 1 as found from clients where client_id = ? for key share' : 'select 1 as found from clients where client_id = ?', [clientId]);
+      return row !== undefined;
+    },
     async create(record) {
       await writing(record.clientId, () => ctx.db.insertInto('clients').values(toRow(record)).execute());
     },

@@ -174,11 +174,11 @@ async function grantEvents(db: Kysely<Database>, grantIds: string[], at: number,
 
 /**
  * Revokes the live access tokens on no grant that `owner` selects (a client's, a user's) and
- * returns them for their revocation events. Grant-less tokens are found by client_id or user_id,
- * neither indexed on access_tokens, so only unexpired ones (`expires_at > at`) are taken:
- * access_tokens_expires_at then bounds the scan to live rows, not the whole table (this runs
- * under locks issuance waits for). An expired token needs no revocation nor event: introspection
- * and resource servers refuse it anyway.
+ * returns them for their revocation events. Only unexpired ones (`expires_at > at`): an expired
+ * token needs no revocation nor event, introspection and resource servers refuse it anyway. This
+ * runs under locks issuance waits for, so it reads only the owner's live grant-less rows: a range
+ * of access_tokens_grantless_client (client_id, expires_at) or access_tokens_grantless_user
+ * (user_id, expires_at), both partial on `grant_id is null` (migration 0014).
  */
 export function revokeLiveGrantless(db: Kysely<Database>, owner: ExpressionOrFactory<Database, 'access_tokens', SqlBool>, at: number): Promise<{ jti: string; expires_at: number }[]> {
   return db
@@ -259,9 +259,6 @@ export function grantsRepository(ctx: RepoContext): Storage['grants'] {
     },
     revokeTree(id, at, reason) {
       return revokeTrees(ctx, sql`id = ${id}`, at, reason);
-    },
-    revokeByConsent(consentId, at, reason) {
-      return revokeTrees(ctx, sql`consent_id = ${consentId}`, at, reason);
     },
     /** The agent's grants and their trees, plus the client_credentials tokens of the agent's client. */
     revokeByAgent(agentId, at, reason) {

@@ -14,6 +14,13 @@ import { AUDIT_LOCK_CLASS } from './audit-append.ts';
 
 export type RevocationEventInput = Omit<RevocationEventRecord, 'seq'>;
 
+/**
+ * How long after its exp a revoked token stays on the feed, and in the table: covers the exp
+ * leeway resource servers allow (the MCP SDK's `leewaySeconds`, 30 s by default) and their clock
+ * skew, with margin. Maintenance keeps rows at least this long whatever its grace (maintenance.ts).
+ */
+export const REVOCATION_EXPIRY_LEEWAY = 300;
+
 function fromRow(row: Selectable<RevocationEventsTable>): RevocationEventRecord {
   return { seq: row.seq, jti: row.jti, grantId: row.grant_id, expiresAt: row.expires_at, revokedAt: row.revoked_at, reason: row.reason };
 }
@@ -52,7 +59,7 @@ export function revocationsRepository(ctx: RepoContext): Storage['revocations'] 
       const limit = Math.min(Math.max(Math.trunc(filter.limit ?? DEFAULT_PAGE_LIMIT), 1), MAX_PAGE_LIMIT);
       let q = ctx.db.selectFrom('revocation_events').selectAll();
       if (filter.afterSeq !== undefined) q = q.where('seq', '>', filter.afterSeq);
-      if (filter.now !== undefined) q = q.where('expires_at', '>', filter.now);
+      if (filter.expiresAfter !== undefined) q = q.where('expires_at', '>', filter.expiresAfter);
       const rows = await q.orderBy('seq').limit(limit).execute();
       return rows.map(fromRow);
     },

@@ -3,6 +3,7 @@ import type { Selectable } from 'kysely';
 import type { SessionsTable } from '../db-types.ts';
 import type { SessionRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
+import { sessionHandle } from '../../sessions/session-handle.ts';
 import { changed, fromJson, toJson, type RepoContext, type StorageKind } from '../context.ts';
 import { affected, execute } from '../statements.ts';
 import { expiryCursorParams, nextExpiryCursor } from './expiry-walk.ts';
@@ -52,6 +53,8 @@ export function sessionsRepository(ctx: RepoContext): Storage['sessions'] {
           created_at: r.createdAt,
           expires_at: r.expiresAt,
           revoked_at: r.revokedAt,
+          // Derived here, not taken from callers: it cannot disagree with id_hash.
+          handle: sessionHandle(r.idHash),
         })
         .execute();
     },
@@ -68,6 +71,11 @@ export function sessionsRepository(ctx: RepoContext): Storage['sessions'] {
       let q = ctx.db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash);
       if (ctx.kind === 'postgres') q = q.forShare();
       const row = await q.executeTakeFirst();
+      return row ? fromRow(row) : null;
+    },
+    /** One lookup in sessions_user_handle (migration 0014), however many sessions the user has. */
+    async getByHandle(userId, handle) {
+      const row = await ctx.db.selectFrom('sessions').selectAll().where('user_id', '=', userId).where('handle', '=', handle).executeTakeFirst();
       return row ? fromRow(row) : null;
     },
     /** False when absent or already revoked. */

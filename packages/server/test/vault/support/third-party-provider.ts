@@ -18,6 +18,8 @@ export interface ThirdPartyProvider {
   redirectUri: string;
   /** Whether a refresh issues a new refresh token (and spends the old one). */
   setRotation(on: boolean): void;
+  /** Holds the next token endpoint response after the provider produced it (a slow refresh); resolves, once held, with the function that sends it. */
+  holdNextTokenResponse(): Promise<() => void>;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,14 @@ export async function startThirdPartyProvider(options: { extraRedirectUris?: str
     rotateRefreshToken: () => rotation,
     features: { devInteractions: { enabled: true }, revocation: { enabled: true } },
   });
+  let hold: ((send: () => void) => void) | null = null;
+  provider.use(async (ctx, next) => {
+    await next();
+    const held = ctx.path === '/token' ? hold : null;
+    if (!held) return;
+    hold = null;
+    await new Promise<void>((send) => held(send));
+  });
   http.on('request', provider.callback());
   return {
     issuer,
@@ -62,6 +72,7 @@ export async function startThirdPartyProvider(options: { extraRedirectUris?: str
     setRotation: (on) => {
       rotation = on;
     },
+    holdNextTokenResponse: () => new Promise((held) => (hold = (send) => held(send))),
     close: () => new Promise<void>((resolve) => http.close(() => resolve())),
   };
 }

@@ -1,0 +1,105 @@
+/**
+ * Security events besides tool calls (AU-1): a request refused at authentication (a bad, expired,
+ * revoked or foreign-audience token, an invalid or replayed DPoP proof, RFC 6750 §3.1 / RFC 9449
+ * §7.1) and a tools/list (what the caller was shown). They go to the same sink as tool calls,
+ * through its optional `recordSecurity` hook, so an `AuditSink` written for tool calls alone keeps
+ * working unchanged.
+ *
+ * No token material is ever put in an event: no token, no proof, no claim read from a token that
+ * failed verification — only the error code, its description (clamped on the wire) and the scheme used.
+ */
+import type { AuditSink, AuthContext, ToolAuditEvent } from '../core/types.ts';
+import type { SessionSettings } from '../core/session.ts';
+import { DpopCapacityError } from '../token/dpop.ts';
+
+/** Who called, as every event of an authenticated request records it. */
+export type CallerFields = Pick<ToolAuditEvent, 'user' | 'agent' | 'actorChain' | 'clientId' | 'scopes' | 'resource' | 'jti'>;
+
+export interface AuthFailureAuditEvent extends Pick<ToolAuditEvent, 'time' | 'resource' | 'ip'> {
+  event: 'mcp.auth_failure';
+  /** The error answered: invalid_token, invalid_dpop_proof, insufficient_scope, … */
+  error: string;
+  /** The error description: never the token. */
+  reason: string;
+  /** The Authorization scheme the request used. */
+  scheme: 'Bearer' | 'DPoP' | undefined;
+}
+
+export interface ToolsListAuditEvent extends Pick<ToolAuditEvent, 'time' | 'ip'>, CallerFields {
+  event: 'mcp.tools_list';
+  /** The tools the caller was shown (RS-3: only those it may see). */
+  tools: string[];
+  reason: undefined;
+}
+
+export type SecurityAuditEvent = AuthFailureAuditEvent | ToolsListAuditEvent;
+export type MandateAuditEvent = ToolAuditEvent | SecurityAuditEvent;
+
+/** An AuditSink that also takes security events (createAuditSink's sink is one). */
+export interface SecurityAuditSink extends AuditSink {
+  recordSecurity(event: SecurityAuditEvent): void;
+}
+
+/** The settings an audit event is built from: this server's resource, its clock, its sink. */
+type AuditSettings = Pick<SessionSettings, 'resource' | 'now' | 'hooks'>;
+
+function securitySink(s: AuditSettings): SecurityAuditSink | undefined {
+  const sink = s.hooks.audit;
+  return sink !== undefined && typeof (sink as Partial<SecurityAuditSink>).recordSecurity === 'function' ? (sink as SecurityAuditSink) : undefined;
+}
+
+export function callerFields(s: Pick<SessionSettings, 'resource'>, auth: AuthContext): CallerFields {
+  return {
+    user: auth.user,
+    agent: auth.agent,
+    actorChain: auth.actorChain.map((a) => a.sub),
+    clientId: auth.clientId,
+    scopes: auth.scopes,
+    resource: s.resource,
+    jti: auth.jti,
+  };
+}
+
+/** What the handler knows about a refused request (a ResourceServerError and the request). */
+export interface RefusedRequest {
+  error: Error & { error: string; status: number };
+  scheme: 'Bearer' | 'DPoP' | undefined;
+  ip: string | undefined;
+}
+
+/**
+ * Which refusals are security events: a credential was presented and refused (401/403). Not the
+ * 401 without any token (every MCP client's first request, RFC 9728 discovery), not the DPoP nonce
+ * round trip (RFC 9449 §8, routine), not a full replay cache (our capacity, not the caller's
+ * credential), not a 503 (the AS unreachable) or a 400/413 (bad input).
+ */
+export function isSecurityRefusal(e: RefusedRequest['error']): boolean {
+  if (e instanceof DpopCapacityError) return false;
+  return (e.status === 401 || e.status === 403) && e.error !== '' && e.error !== 'use_dpop_nonce';
+}
+
+export function authFailureEvent(s: Pick<SessionSettings, 'resource' | 'now'>, r: RefusedRequest): AuthFailureAuditEvent {
+  return { time: s.now(), event: 'mcp.auth_failure', error: r.error.error, reason: r.error.message, scheme: r.scheme, resource: s.resource, ip: r.ip };
+}
+
+/** The handler's one call on a refused request; never throws. */
+export function auditAuthFailure(s: AuditSettings, r: RefusedRequest): void {
+  const sink = securitySink(s);
+  if (!sink || !isSecurityRefusal(r.error)) return;
+  try {
+    sink.recordSecurity(authFailureEvent(s, r));
+  } catch {
+    // AuditSink contract: recording never fails the request.
+  }
+}
+
+/** A tools/list answered for `auth`: which tools it was shown. Never throws. */
+export function auditToolsList(s: AuditSettings, auth: AuthContext, tools: string[], ip: string | undefined): void {
+  const sink = securitySink(s);
+  if (!sink) return;
+  try {
+    sink.recordSecurity({ time: s.now(), event: 'mcp.tools_list', tools, reason: undefined, ...callerFields(s, auth), ip });
+  } catch {
+    // AuditSink contract: recording never fails the request.
+  }
+}
