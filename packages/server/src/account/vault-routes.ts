@@ -3,14 +3,21 @@
  *
  *   GET  /account/vault           connections, the user's entries and their status (never a token)
  *   POST /account/vault/link      starts a link: PKCE + state (vault/link.ts), 303 to the provider
- *   GET  /account/vault/callback  the provider's redirect: state checked, code spent, tokens sealed
+ *   GET  /account/vault/callback/{connection}
+ *                                 the provider's redirect: state checked, code spent, tokens sealed
  *   POST /account/vault/unlink    unlinks, revoking at the provider (RFC 7009); removes a static key
  *   POST /account/vault/key       stores or replaces the user's own key at a static-key connection (VA-2)
  *
  * The pending link (it holds the PKCE verifier) travels in a short-lived cookie encrypted and
  * authenticated with the secret key and bound to the login session that started it — the pattern
  * of the pending login and the WebAuthn challenge — so a callback is accepted only in the same
- * browser session, for the same user (RFC 6749 §10.12, RFC 9700 §4.7). The posts carry the
+ * browser session, for the same user (RFC 6749 §10.12, RFC 9700 §4.7). Each connection has its own
+ * redirect URI, and a callback is accepted only at the one of the connection the link was started
+ * for: the mix-up defence of RFC 9700 §4.4.2 for a client of several providers. Otherwise a
+ * provider (a malicious or compromised connection) could send the user on to another provider's
+ * authorization endpoint and receive, at its own token endpoint, the code that provider issued
+ * (with the PKCE verifier). The other provider only redirects to the URI registered for its own
+ * connection, which does not match the pending link: the code is never spent. The posts carry the
  * session's CSRF token. Link and unlink, succeeded or refused, are audited (no token, no code).
  * A static key arrives only in a POST body, is never rendered, put in a URL, logged or audited
  * (the audit says stored or replaced), and is sealed like OAuth tokens.
@@ -33,6 +40,7 @@ import { linkedAccountsPage } from './vault-page.ts';
 export const VaultPaths = {
   page: '/account/vault',
   link: '/account/vault/link',
+  /** Followed by `/{connection id}`: vaultCallbackUrl. */
   callback: '/account/vault/callback',
   unlink: '/account/vault/unlink',
   key: '/account/vault/key',
@@ -41,6 +49,11 @@ export const VaultPaths = {
 export const VaultAuditEvent = { Linked: 'vault_linked', Unlinked: 'vault_unlinked', KeyStored: 'vault_key_stored', KeyRemoved: 'vault_key_removed' } as const;
 
 const PURPOSE = 'vault-link';
+
+/** The redirect URI to register at a connection's provider, and the only one its links use. */
+export function vaultCallbackUrl(issuer: string, connectionId: string): string {
+  return `${issuer}${VaultPaths.callback}/${encodeURIComponent(connectionId)}`;
+}
 
 interface StoredLink {
   pending: PendingLink;
@@ -91,7 +104,7 @@ async function startLink(c: Context, ctx: ServerContext): Promise<Response> {
   const { session, connection } = await postedForm(c, ctx);
   let started;
   try {
-    started = await ctx.vault.beginLink(session.user.id, connection, `${ctx.config.issuer}${VaultPaths.callback}`);
+    started = await ctx.vault.beginLink(session.user.id, connection, vaultCallbackUrl(ctx.config.issuer, connection));
   } catch (err) {
     if (!(err instanceof VaultError)) throw err;
     return seeOther(c, pageUrl(ctx, err instanceof VaultConflictError ? '?error=unlink_pending' : '?error=unknown_connection'));
@@ -119,6 +132,11 @@ async function callback(c: Context, ctx: ServerContext): Promise<Response> {
   const pending = await takeLink(c, ctx, session);
   if (!pending) {
     await audit(c, ctx, VaultAuditEvent.Linked, session.user.id, '', 'failure', 'no_pending_link');
+    return seeOther(c, pageUrl(ctx, '?error=link'));
+  }
+  if (c.req.param('connection') !== pending.connectionId) {
+    // A redirect from another provider than the one the link was started at (mix-up): its code is not spent.
+    await audit(c, ctx, VaultAuditEvent.Linked, session.user.id, pending.connectionId, 'failure', 'callback_connection_mismatch');
     return seeOther(c, pageUrl(ctx, '?error=link'));
   }
   // Every outcome is audited, an unexpected failure (a storage error: the 500 page) included.
@@ -181,7 +199,7 @@ export function registerVaultAccountRoutes(app: Hono, ctx: ServerContext): void 
   };
   app.get(VaultPaths.page, handle(showPage));
   app.post(VaultPaths.link, handle(startLink));
-  app.get(VaultPaths.callback, handle(callback));
+  app.get(`${VaultPaths.callback}/:connection`, handle(callback));
   app.post(VaultPaths.unlink, handle(unlink));
   app.post(VaultPaths.key, handle(storeKey));
 }

@@ -14,6 +14,7 @@ import { InvalidRequestError, NotFoundError } from '@mandate/protocol';
 import type { ServerContext } from '../context.ts';
 import type { VaultProviderMetadata } from '../storage/records.ts';
 import type { ConnectionView } from '../vault/connections.ts';
+import { vaultCallbackUrl } from '../account/vault-routes.ts';
 import { defineRoute } from './route.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { listOf, Pagination } from './schemas.ts';
@@ -57,6 +58,7 @@ const ProviderView = z.object({
   client_id: z.string(),
   token_endpoint_auth_method: z.string(),
   scopes: z.array(z.string()),
+  redirect_uri: z.string().describe("The redirect URI to register for Mandate's client at the provider: one per connection (RFC 9700 §4.4.2 mix-up defence)."),
 });
 
 const ConnectionViewSchema = z.object({
@@ -88,13 +90,13 @@ function toMetadata(p: z.output<typeof Provider>): VaultProviderMetadata {
   };
 }
 
-function view(c: ConnectionView): z.output<typeof ConnectionViewSchema> {
+function view(ctx: ServerContext, c: ConnectionView): z.output<typeof ConnectionViewSchema> {
   const p = c.provider;
   return {
     id: c.id,
     kind: c.kind,
     display_name: c.displayName,
-    provider: p && { authorization_endpoint: p.authorizationEndpoint, token_endpoint: p.tokenEndpoint, revocation_endpoint: p.revocationEndpoint, client_id: p.clientId, token_endpoint_auth_method: p.tokenEndpointAuthMethod, scopes: p.scopes },
+    provider: p && { authorization_endpoint: p.authorizationEndpoint, token_endpoint: p.tokenEndpoint, revocation_endpoint: p.revocationEndpoint, client_id: p.clientId, token_endpoint_auth_method: p.tokenEndpointAuthMethod, scopes: p.scopes, redirect_uri: vaultCallbackUrl(ctx.config.issuer, c.id) },
     has_client_secret: c.hasClientSecret,
     created_at: c.createdAt,
     updated_at: c.updatedAt,
@@ -117,7 +119,7 @@ export const vaultConnectionRoutes = [
     query: Pagination,
     success: { status: 200, description: 'A page of connections.', schema: listOf(ConnectionViewSchema) },
     async handle({ ctx, query }) {
-      return { items: (await ctx.vault.listConnections(query)).map(view) };
+      return { items: (await ctx.vault.listConnections(query)).map((c) => view(ctx, c)) };
     },
   }),
   defineRoute({
@@ -133,7 +135,7 @@ export const vaultConnectionRoutes = [
       auditData.connection_id = body.id;
       if (body.provider) httpsInProduction(ctx, body.provider);
       const input = { id: body.id, displayName: body.display_name, kind: body.kind, provider: body.provider ? toMetadata(body.provider) : null, clientSecret: body.client_secret ?? null };
-      return view(await mapped(() => ctx.vault.createConnection(input)));
+      return view(ctx, await mapped(() => ctx.vault.createConnection(input)));
     },
   }),
   defineRoute({
@@ -146,7 +148,7 @@ export const vaultConnectionRoutes = [
     success: { status: 200, description: 'The connection.', schema: ConnectionViewSchema },
     errors: [404],
     async handle({ ctx, params }) {
-      return view(await found(ctx, params.connectionId));
+      return view(ctx, await found(ctx, params.connectionId));
     },
   }),
   defineRoute({
@@ -168,7 +170,7 @@ export const vaultConnectionRoutes = [
         ...(body.provider !== undefined ? { provider: toMetadata(body.provider) } : {}),
         ...(body.client_secret !== undefined ? { clientSecret: body.client_secret } : {}),
       };
-      return view(await mapped(() => ctx.vault.updateConnection(params.connectionId, change)));
+      return view(ctx, await mapped(() => ctx.vault.updateConnection(params.connectionId, change)));
     },
   }),
   defineRoute({

@@ -43,6 +43,8 @@ describe('Admin API: vault connections', () => {
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ id: 'tp', kind: 'oauth', has_client_secret: true, provider: { token_endpoint_auth_method: 'client_secret_basic', client_id: CLIENT_ID } });
     expect(JSON.stringify(created.json)).not.toContain(CLIENT_SECRET);
+    // What the admin registers at the provider: this connection's own callback (RFC 9700 §4.4.2).
+    expect(created.json.provider.redirect_uri).toBe(`${s.issuer}/account/vault/callback/tp`);
     expect(JSON.stringify(await s.server.ctx.storage.vault.connections.get('tp'))).not.toContain(CLIENT_SECRET);
     const stat = await call('POST', '/vault/connections', { id: 'openai', display_name: 'OpenAI', kind: 'static' });
     expect(stat.json).toMatchObject({ kind: 'static', provider: null, has_client_secret: false });

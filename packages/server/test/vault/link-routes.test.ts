@@ -31,7 +31,7 @@ describe.each(['sqlite', 'postgres'] as const)('linked accounts pages (%s)', (ba
     // The vault reaches providers through the SSRF guard: the loopback provider is a development allowance.
     const port = await freePort();
     ts = await startTestServer({ federation: { devAllowedHosts: [`127.0.0.1:${port}`] } }, backend);
-    provider = await startThirdPartyProvider({ extraRedirectUris: [`${ts.issuer}/account/vault/callback`], port });
+    provider = await startThirdPartyProvider({ extraRedirectUris: [`${ts.issuer}/account/vault/callback/tp`], port });
     await createGithubLike(ts.server.ctx.vault, provider);
     alice = await createUser(ts.server.ctx, 'alice@example.com', 'Alice');
     bob = await createUser(ts.server.ctx, 'bob@example.com', 'Bob');
@@ -56,11 +56,13 @@ describe.each(['sqlite', 'postgres'] as const)('linked accounts pages (%s)', (ba
     const to = res.headers.get('location')!;
     expect(to.startsWith(`${provider.issuer}/auth?`)).toBe(true);
     expect(new URL(to).searchParams.get('code_challenge_method')).toBe('S256');
+    // RFC 9700 §4.4.2: the redirect URI names the connection the link is started for.
+    expect(new URL(to).searchParams.get('redirect_uri')).toBe(`${ts.issuer}/account/vault/callback/tp`);
     expect(browser.cookie(LINK)).toBeDefined();
     return authorize(to, login);
   }
 
-  const callback = (browser: TestBrowser, params: URLSearchParams) => browser.get(`${ts.issuer}/account/vault/callback?${params.toString()}`);
+  const callback = (browser: TestBrowser, params: URLSearchParams, connection = 'tp') => browser.get(`${ts.issuer}/account/vault/callback/${connection}?${params.toString()}`);
   const events = (event: string) => ts.server.ctx.storage.audit.list({ event, limit: 1000 });
 
   it('links through the provider, shows the status, unlinks with revocation at the provider; all audited', async () => {
@@ -99,6 +101,25 @@ describe.each(['sqlite', 'postgres'] as const)('linked accounts pages (%s)', (ba
     expect(await ts.server.ctx.storage.vault.entries.getFor(alice.id, 'tp')).toBeNull();
     const refused = (await events('vault_linked')).find((e) => e.result === 'failure' && e.userId === alice.id);
     expect(refused!.reason).toMatch(/state mismatch/);
+  });
+
+  it('RFC 9700 §4.4.2 mix-up: a callback at another connection\'s redirect URI is refused before the code is spent', async () => {
+    const browser = await signedInBrowser(ts, alice);
+    const params = await startLink(browser, 'alice-at-tp');
+    const complete = vi.spyOn(ts.server.ctx.vault, 'completeLink');
+    try {
+      const res = await callback(browser, params, 'another-provider');
+      expect(res.headers.get('location')).toBe(`${ts.issuer}/account/vault?error=link`);
+      expect(complete).not.toHaveBeenCalled();
+    } finally {
+      complete.mockRestore();
+    }
+    expect(await ts.server.ctx.storage.vault.entries.getFor(alice.id, 'tp')).toBeNull();
+    const refused = (await events('vault_linked')).find((e) => e.userId === alice.id && e.reason === 'callback_connection_mismatch');
+    expect(refused).toMatchObject({ result: 'failure', resource: 'urn:mandate:vault:tp' });
+    // One callback per link: the pending link is gone, the right URI does not take the code later either.
+    expect((await callback(browser, params)).headers.get('location')).toBe(`${ts.issuer}/account/vault?error=link`);
+    expect(await ts.server.ctx.storage.vault.entries.getFor(alice.id, 'tp')).toBeNull();
   });
 
   it("another session (even holding the first browser's link cookie) cannot complete the link", async () => {
