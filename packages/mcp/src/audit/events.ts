@@ -11,6 +11,7 @@
 import type { AuditSink, AuthContext, ToolAuditEvent } from '../core/types.ts';
 import type { SessionSettings } from '../core/session.ts';
 import { DpopCapacityError } from '../token/dpop.ts';
+import type { AuthFailureCoalescer } from './auth-failure-coalescer.ts';
 
 /** Who called, as every event of an authenticated request records it. */
 export type CallerFields = Pick<ToolAuditEvent, 'user' | 'agent' | 'actorChain' | 'clientId' | 'scopes' | 'resource' | 'jti'>;
@@ -23,6 +24,11 @@ export interface AuthFailureAuditEvent extends Pick<ToolAuditEvent, 'time' | 're
   reason: string;
   /** The Authorization scheme the request used. */
   scheme: 'Bearer' | 'DPoP' | undefined;
+  /**
+   * Like refusals (same error, description and address) counted but not recorded one by one since
+   * the previous event of that kind (auth-failure-coalescer.ts); absent when there were none.
+   */
+  suppressed?: number;
 }
 
 export interface ToolsListAuditEvent extends Pick<ToolAuditEvent, 'time' | 'ip'>, CallerFields {
@@ -78,16 +84,18 @@ export function isSecurityRefusal(e: RefusedRequest['error']): boolean {
   return (e.status === 401 || e.status === 403) && e.error !== '' && e.error !== 'use_dpop_nonce';
 }
 
-export function authFailureEvent(s: Pick<SessionSettings, 'resource' | 'now'>, r: RefusedRequest): AuthFailureAuditEvent {
-  return { time: s.now(), event: 'mcp.auth_failure', error: r.error.error, reason: r.error.message, scheme: r.scheme, resource: s.resource, ip: r.ip };
+function authFailureEvent(s: Pick<SessionSettings, 'resource' | 'now'>, r: RefusedRequest, suppressed: number): AuthFailureAuditEvent {
+  return { time: s.now(), event: 'mcp.auth_failure', error: r.error.error, reason: r.error.message, scheme: r.scheme, resource: s.resource, ip: r.ip, ...(suppressed > 0 ? { suppressed } : {}) };
 }
 
-/** The handler's one call on a refused request; never throws. */
-export function auditAuthFailure(s: AuditSettings, r: RefusedRequest): void {
+/** The handler's one call on a refused request, like ones coalesced (auth-failure-coalescer.ts); never throws. */
+export function auditAuthFailure(s: AuditSettings, coalescer: AuthFailureCoalescer, r: RefusedRequest): void {
   const sink = securitySink(s);
   if (!sink || !isSecurityRefusal(r.error)) return;
+  const admitted = coalescer.admit(r.error.error, r.error.message, r.ip, s.now());
+  if (!admitted) return;
   try {
-    sink.recordSecurity(authFailureEvent(s, r));
+    sink.recordSecurity(authFailureEvent(s, r, admitted.suppressed));
   } catch {
     // AuditSink contract: recording never fails the request.
   }

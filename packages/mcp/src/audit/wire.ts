@@ -81,6 +81,7 @@ function clampData(data: unknown, truncated: Set<string>): WireEvent {
   if (typeof src.duration_ms === 'number') out.duration_ms = src.duration_ms;
   if (typeof src.error === 'string') out.error = clampDataString(src.error);
   if (typeof src.scheme === 'string') out.scheme = clampDataString(src.scheme);
+  if (Number.isSafeInteger(src.suppressed) && (src.suppressed as number) > 0) out.suppressed = src.suppressed;
   const rawTools: unknown = src.tools;
   if (Array.isArray(rawTools)) {
     const tools = rawTools.slice(0, WIRE_LIMITS.listedTools).map(clampDataString);
@@ -125,6 +126,7 @@ export function toWireEvent(event: MandateAuditEvent | ToolAuditEvent): WireEven
     decision = 'deny';
     data.error = event.error;
     if (event.scheme !== undefined) data.scheme = event.scheme;
+    if (event.suppressed !== undefined) data.suppressed = event.suppressed;
   } else {
     tool = event.event === 'mcp.tools_list' ? 'tools/list' : event.tool;
     decision = event.event === 'mcp.tools_list' ? 'allow' : event.decision;

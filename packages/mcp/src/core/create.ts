@@ -18,6 +18,7 @@ import { Introspector } from '../token/introspection.ts';
 import { IntrospectionRevocationSource } from '../token/revocation.ts';
 import { RevocationFeedSource } from '../token/revocation-feed.ts';
 import { ReplayCache } from '../token/replay-cache.ts';
+import { AuthFailureCoalescer } from '../audit/auth-failure-coalescer.ts';
 import { VerifiedTokenCache } from '../token/verified-cache.ts';
 import { DpopNonces } from '../token/dpop-nonce.ts';
 import { ScopeHierarchy } from '../tools/scopes.ts';
@@ -104,7 +105,7 @@ export function createMandateMcp(o: MandateMcpOptions): MandateMcp {
     revocation,
   };
   const metadata = protectedResourceMetadata({ resource, issuer: o.issuer, scopes, name: o.serverInfo.name, dpopAlgs, dpopRequired: o.dpop?.required ?? false });
-  const settings: HandlerSettings = { mcpPath, prmPath: wellKnownPath(resource), metadata, challenge, authenticator, session, nonces, maxBodyBytes: o.maxBodyBytes ?? 1024 * 1024, now };
+  const settings: HandlerSettings = { mcpPath, prmPath: wellKnownPath(resource), metadata, challenge, authenticator, session, nonces, maxBodyBytes: o.maxBodyBytes ?? 1024 * 1024, authFailures: new AuthFailureCoalescer(o.authFailureAudit), now };
   return {
     fetch: (request, info) => handle(settings, request, info),
     resource,

@@ -16,6 +16,7 @@ import type { ProtectedResourceMetadata } from './prm.ts';
 import type { DpopNonces } from '../token/dpop-nonce.ts';
 import type { AuthContext } from './types.ts';
 import { auditAuthFailure, auditToolsList } from '../audit/events.ts';
+import type { AuthFailureCoalescer } from '../audit/auth-failure-coalescer.ts';
 
 export interface HandlerSettings {
   mcpPath: string;
@@ -26,6 +27,8 @@ export interface HandlerSettings {
   session: SessionSettings;
   nonces: DpopNonces | undefined;
   maxBodyBytes: number;
+  /** Like authentication refusals recorded once per interval (audit amplification). */
+  authFailures: AuthFailureCoalescer;
   now: () => number;
 }
 
@@ -128,7 +131,7 @@ export async function handle(h: HandlerSettings, req: Request, info: RequestInfo
   } catch (err) {
     if (err instanceof ResourceServerError) {
       // L6: a refused credential (bad, foreign-audience or revoked token; invalid or replayed DPoP proof) is a security event.
-      auditAuthFailure(h.session, { error: err, scheme: schemeOf(req), ip: info.ip });
+      auditAuthFailure(h.session, h.authFailures, { error: err, scheme: schemeOf(req), ip: info.ip });
       return errorResponse(h, err, schemeOf(req));
     }
     // A fault of ours, not of the input: fail closed and describe nothing internal.

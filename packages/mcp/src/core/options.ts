@@ -2,6 +2,7 @@
  * Options of createMandateMcp, and their defaults.
  */
 import type { ReplayCacheLimits } from '../token/replay-cache.ts';
+import type { AuthFailureCoalescerOptions } from '../audit/auth-failure-coalescer.ts';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AuthContext, MandateHooks, RevocationSource, ToolDefinition } from './types.ts';
 import type { IntrospectionOptions } from '../token/introspection.ts';
@@ -74,6 +75,12 @@ export interface MandateMcpOptions {
   maxHeaderBytes?: number;
   /** Largest accepted JSON-RPC body, bytes (default 1 MiB). */
   maxBodyBytes?: number;
+  /**
+   * Refused requests are audited as mcp.auth_failure; like ones (same error, description and
+   * address) once per `intervalSeconds` (60), the rest counted into the next event's `suppressed`,
+   * so forged tokens sent in a loop cannot flood the audit trail. `maxKeys` (10 000) bounds memory.
+   */
+  authFailureAudit?: AuthFailureCoalescerOptions;
   /** Signature verdicts reused per token text (default 10 000 entries, re-verified every 60 s; maxEntries 0 = off). */
   verifiedTokenCache?: { maxEntries?: number; maxAgeSeconds?: number };
   /** JWKS cache: unknown-kid refetch cooldown and maximum age, ms. */

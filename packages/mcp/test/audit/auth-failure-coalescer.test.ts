@@ -1,0 +1,76 @@
+/**
+ * Audit amplification: a refusal costs the caller nothing, so like refusals (same error,
+ * description, address) are recorded once per interval, the rest counted into the next event.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TokenServer } from '../../../server/test/token/fixtures.ts';
+import type { SecurityAuditEvent, SecurityAuditSink } from '../../src/audit/events.ts';
+import { AuthFailureCoalescer } from '../../src/audit/auth-failure-coalescer.ts';
+import { toWireEvent } from '../../src/audit/wire.ts';
+import { INITIALIZE, rpc, startAs, startMcp, type RunningMcp } from '../support/setup.ts';
+
+const T = 1_800_000_000;
+
+describe('AuthFailureCoalescer', () => {
+  it('records the first like refusal of an interval and counts the rest into the next recorded one', () => {
+    const c = new AuthFailureCoalescer({ intervalSeconds: 60 });
+    expect(c.admit('invalid_token', 'bad signature', '192.0.2.1', T)).toEqual({ suppressed: 0 });
+    for (let i = 1; i <= 99; i++) expect(c.admit('invalid_token', 'bad signature', '192.0.2.1', T + (i % 59))).toBeUndefined();
+    expect(c.admit('invalid_token', 'bad signature', '192.0.2.1', T + 60)).toEqual({ suppressed: 99 });
+    expect(c.admit('invalid_token', 'bad signature', '192.0.2.1', T + 61)).toBeUndefined();
+    expect(c.admit('invalid_token', 'bad signature', '192.0.2.1', T + 500)).toEqual({ suppressed: 1 });
+  });
+
+  it('keeps kinds apart: another address, error or description is recorded on its own', () => {
+    const c = new AuthFailureCoalescer();
+    expect(c.admit('invalid_token', 'bad signature', '192.0.2.1', T)).toEqual({ suppressed: 0 });
+    expect(c.admit('invalid_token', 'bad signature', '192.0.2.2', T)).toEqual({ suppressed: 0 });
+    expect(c.admit('invalid_token', 'bad signature', undefined, T)).toEqual({ suppressed: 0 });
+    expect(c.admit('invalid_token', 'the access token has expired', '192.0.2.1', T)).toEqual({ suppressed: 0 });
+    expect(c.admit('invalid_dpop_proof', 'bad signature', '192.0.2.1', T)).toEqual({ suppressed: 0 });
+  });
+
+  it('bounded: past maxKeys, new kinds share one window per error code', () => {
+    const c = new AuthFailureCoalescer({ maxKeys: 3 });
+    for (let i = 0; i < 3; i++) expect(c.admit('invalid_token', 'x', `192.0.2.${i}`, T)).toEqual({ suppressed: 0 });
+    expect(c.admit('invalid_token', 'x', '198.51.100.1', T)).toEqual({ suppressed: 0 });
+    // A flood from ever new addresses: one event per interval and error code, whatever the address.
+    for (let i = 2; i < 1000; i++) expect(c.admit('invalid_token', 'x', `198.51.100.${i}`, T + 1)).toBeUndefined();
+    expect(c.admit('invalid_dpop_proof', 'x', '198.51.100.7', T + 1)).toEqual({ suppressed: 0 });
+    // Windows that ended with nothing counted make room again.
+    expect(c.admit('invalid_token', 'x', '203.0.113.1', T + 61)).toEqual({ suppressed: 0 });
+  });
+
+  it('the count reaches the authorization server in the event data', () => {
+    const wire = toWireEvent({ time: T, event: 'mcp.auth_failure', error: 'invalid_token', reason: 'bad signature', scheme: 'Bearer', resource: 'https://hr.example/mcp', ip: '192.0.2.1', suppressed: 41 });
+    expect(wire.data).toEqual({ error: 'invalid_token', scheme: 'Bearer', suppressed: 41 });
+  });
+});
+
+describe('mcp.auth_failure under a flood of forged tokens', () => {
+  let as: TokenServer;
+  let rs: RunningMcp;
+  let offset = 0;
+  const security: SecurityAuditEvent[] = [];
+  beforeAll(async () => {
+    as = await startAs();
+    const sink: SecurityAuditSink = { record: () => undefined, recordSecurity: (e) => security.push(e) };
+    rs = await startMcp(as, 'node', { hooks: { audit: sink }, now: () => Math.floor(Date.now() / 1000) + offset });
+  });
+  afterAll(async () => {
+    await rs?.close();
+    await as?.close();
+  });
+
+  it('20 forged requests from one address are one event; the next interval\'s event carries the 19 others', async () => {
+    const forged = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1c3JfMSJ9.c2lnbmF0dXJl';
+    for (let i = 0; i < 20; i++) expect((await rpc(rs.url, INITIALIZE, { authorization: `Bearer ${forged}` })).status).toBe(401);
+    expect(security).toHaveLength(1);
+    expect(security[0]).toMatchObject({ event: 'mcp.auth_failure', error: 'invalid_token' });
+    expect(security[0]).not.toHaveProperty('suppressed');
+    offset = 61;
+    expect((await rpc(rs.url, INITIALIZE, { authorization: `Bearer ${forged}` })).status).toBe(401);
+    expect(security).toHaveLength(2);
+    expect(security[1]).toMatchObject({ event: 'mcp.auth_failure', error: 'invalid_token', suppressed: 19 });
+  });
+});
