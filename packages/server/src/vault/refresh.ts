@@ -64,7 +64,7 @@ export async function refreshEntry(deps: RefreshDeps, entryId: string, options: 
   if (!options.force && isFresh(current, now, deps.refreshSkewSeconds)) return current;
   if (current.refresh_token === null) {
     if (current.expires_at === null || current.expires_at > now) return current;
-    await deps.storage.vault.entries.setStatus(entry.id, 'refresh_failed', 'no_refresh_token', now, 'ok');
+    await markRefreshFailed(deps, entry, 'no_refresh_token', now);
     throw new VaultEntryUnusableError(entry.id, 'refresh_failed');
   }
   const connection = await deps.storage.vault.connections.get(entry.connectionId);
@@ -144,10 +144,29 @@ async function failed(deps: RefreshDeps, entry: VaultEntryRecord, current: OAuth
   // With rotation, losing a race to another instance shows up as invalid_grant for the spent refresh token.
   if (latest && latest.sealed.ciphertext !== entry.sealed.ciphertext) return winnerOrThrow(deps, entry, latest);
   if (isPermanent(err)) {
-    await deps.storage.vault.entries.setStatus(entry.id, 'refresh_failed', err.error, now, 'ok');
+    await markRefreshFailed(deps, entry, err.error, now);
     throw new VaultEntryUnusableError(entry.id, 'refresh_failed');
   }
   await deps.storage.vault.entries.setStatus(entry.id, 'ok', err.error, now, 'ok');
   if (current.expires_at !== null && current.expires_at > now) return current;
   throw err;
+}
+
+export const VAULT_REFRESH_FAILED_EVENT = 'vault_refresh_failed';
+
+/**
+ * An entry the provider no longer refreshes (the user must link again): marked `refresh_failed`
+ * and audited in one transaction (AU-1: a linked account that stops working is a change of what
+ * agents can do for the user, and may be the provider revoking Mandate's access). Only the
+ * transition is recorded: the mark requires the entry still `ok`, so a second instance failing
+ * the same way records nothing more.
+ */
+async function markRefreshFailed(deps: RefreshDeps, entry: VaultEntryRecord, reason: string, now: number): Promise<void> {
+  await deps.storage.transaction(async (tx) => {
+    if (!(await tx.vault.entries.setStatus(entry.id, 'refresh_failed', reason, now, 'ok'))) return;
+    await tx.audit.append(
+      { event: VAULT_REFRESH_FAILED_EVENT, userId: entry.userId, resource: `urn:mandate:vault:${entry.connectionId}`, result: 'failure', reason, data: { connection: entry.connectionId, entry_id: entry.id } },
+      now,
+    );
+  });
 }

@@ -86,6 +86,10 @@ describe.each(BACKENDS)('vault refresh (real provider on loopback) (%s)', (backe
     expect(JSON.stringify(entry)).not.toContain(before.access_token);
     await expect(vault.accessToken('usr_alice', 'tp')).rejects.toBeInstanceOf(VaultEntryUnusableError);
     expect(x.calls).toEqual(['refresh_token']);
+    // AU-1: the transition is audited once, with the code and no secret.
+    const failures = await h.storage.audit.list({ event: 'vault_refresh_failed' });
+    expect(failures).toEqual([expect.objectContaining({ userId: 'usr_alice', result: 'failure', reason: 'invalid_grant', resource: 'urn:mandate:vault:tp', data: { connection: 'tp', entry_id: entry!.id } })]);
+    expect(JSON.stringify(failures)).not.toContain(before.refresh_token!);
     // Linking again repairs the entry.
     await linkThroughProvider(vault, tp.provider, 'usr_alice', 'alice');
     expect((await vault.listForUser('usr_alice'))[0]).toMatchObject({ status: 'ok', lastError: null });
