@@ -149,12 +149,17 @@ describe('TS-1 the authorization server is unreachable', () => {
 
   it('JWT mode with nothing cached: the RS cannot verify and fails closed with 503', async () => {
     const own = await startAs();
-    const rs = await startMcp(own, 'node');
+    const reported: { err: unknown; info: { status: number; path: string } }[] = [];
+    const rs = await startMcp(own, 'node', { hooks: { onError: (err, info) => void reported.push({ err, info }) } });
     const token = await machineToken(own, 'hr:read', rs.url);
     await own.close();
     try {
       const res = await rpc(rs.url, LIST_TOOLS, bearer(token));
       expect(res.status).toBe(503);
+      // The operator's hook gets what the caller is not told: the cause, naming the unreachable AS.
+      expect(reported).toHaveLength(1);
+      expect(reported[0]!.info).toEqual({ status: 503, path: '/mcp' });
+      expect(String(((reported[0]!.err as Error).cause as Error).message)).toContain(new URL(own.issuer).host);
       // L3: the discovery error names the AS's (internal) URLs: kept in `cause`, never answered.
       expect(res.body.error_description).toBe('the access token cannot be verified now');
       expect(res.headers.get('www-authenticate') ?? '').not.toContain(new URL(own.issuer).host);

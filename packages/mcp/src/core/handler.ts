@@ -119,6 +119,14 @@ async function serveMcp(h: HandlerSettings, req: Request, info: RequestInfo): Pr
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
+function reportError(h: HandlerSettings, err: unknown, status: 500 | 503, path: string): void {
+  try {
+    h.session.hooks.onError?.(err, { status, path });
+  } catch {
+    // The hook's own failure must not change the answer.
+  }
+}
+
 export async function handle(h: HandlerSettings, req: Request, info: RequestInfo = {}): Promise<Response> {
   const path = new URL(req.url).pathname;
   try {
@@ -132,9 +140,11 @@ export async function handle(h: HandlerSettings, req: Request, info: RequestInfo
     if (err instanceof ResourceServerError) {
       // L6: a refused credential (bad, foreign-audience or revoked token; invalid or replayed DPoP proof) is a security event.
       auditAuthFailure(h.session, h.authFailures, { error: err, scheme: schemeOf(req), ip: info.ip });
+      if (err.status === 503) reportError(h, err, 503, path);
       return errorResponse(h, err, schemeOf(req));
     }
-    // A fault of ours, not of the input: fail closed and describe nothing internal.
+    // A fault of ours, not of the input: fail closed and describe nothing internal (the operator's hook is told).
+    reportError(h, err, 500, path);
     return json({ error: 'server_error', error_description: 'the request could not be processed' }, 500);
   }
 }
