@@ -65,6 +65,11 @@ describe.each(BACKENDS)('storage contract (%s): session handles (migration 0014)
       await db.destroy();
     }
     expect(await h.raw('select id_hash from sessions where handle is null')).toEqual([]);
+    // sessions_user_handle's user_id prefix replaces the index on user_id alone.
+    const indexes = backend === 'sqlite' ? "select name from sqlite_master where type = 'index' and tbl_name = 'sessions'" : "select indexname as name from pg_indexes where tablename = 'sessions'";
+    const names = (await h.raw(indexes)).map((r) => r['name']);
+    expect(names).toContain('sessions_user_handle');
+    expect(names).not.toContain('sessions_user_id');
     expect((await h.storage.sessions.getByHandle('usr_alice', sessionHandle('s-0')))?.idHash).toBe('s-0');
   });
 
