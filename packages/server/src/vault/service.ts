@@ -10,7 +10,7 @@ import type { Storage } from '../storage/storage.ts';
 import type { VaultEntryRecord, VaultEntryStatus } from '../storage/records.ts';
 import type { KeyEncryptionKeys } from './kek.ts';
 import { open, seal } from './envelope.ts';
-import { VaultConflictError, VaultEntryUnusableError, VaultNotFoundError } from './errors.ts';
+import { VaultConflictError, VaultEntryUnusableError, VaultNotFoundError, VaultProviderError } from './errors.ts';
 import { checkStaticKey, decodePayload, encodePayload, type EntryPayload, type OAuthPayload } from './payload.ts';
 import { connectionView, createConnection, providerClientFor, updateConnection, verifiedProvider, type ConnectionInput, type ConnectionView } from './connections.ts';
 import { exchangeCode, revokeDropped, type Fetch, type ProviderTokens } from './provider-client.ts';
@@ -20,6 +20,9 @@ import { SingleFlight } from './single-flight.ts';
 import { providerFetch } from './outbound.ts';
 import { rewrapAll, type RewrapReport } from './rotation.ts';
 import { revocationMissed, unlinkEntry, type ProviderRevocation } from './unlink.ts';
+
+/** How long a process leaves an entry alone after a refresh failed on something passing. */
+export const REFRESH_BACKOFF_SECONDS = 30;
 
 export interface TokenVaultOptions {
   storage: Storage;
@@ -75,6 +78,8 @@ async function refuseDisabledUser(tx: Storage, userId: string): Promise<true> {
 export class TokenVault {
   private readonly deps: RefreshDeps;
   private readonly flight = new SingleFlight<OAuthPayload>();
+  /** Entry id → epoch second until which this process does not try to refresh it again (refreshWithBackoff). */
+  private readonly backoff = new Map<string, number>();
 
   constructor(options: TokenVaultOptions) {
     this.deps = {
@@ -94,8 +99,11 @@ export class TokenVault {
     return createConnection(this.storage, this.deps.keys, input, this.deps.now());
   }
 
-  updateConnection(id: string, change: Parameters<typeof updateConnection>[3]): Promise<ConnectionView> {
-    return updateConnection(this.storage, this.deps.keys, id, change, this.deps.now());
+  async updateConnection(id: string, change: Parameters<typeof updateConnection>[3]): Promise<ConnectionView> {
+    const view = await updateConnection(this.storage, this.deps.keys, id, change, this.deps.now());
+    // An admin's change (a rotated client secret, a fixed endpoint) is the fix a paused refresh waits for: try again at once.
+    this.backoff.clear();
+    return view;
   }
 
   async getConnection(id: string): Promise<ConnectionView | null> {
@@ -228,8 +236,41 @@ export class TokenVault {
     const entry = await this.usableEntry(userId, connectionId);
     const payload = decodePayload(await open(this.deps.keys, entryBinding(entry), entry.sealed));
     if (payload.kind !== 'oauth') throw new VaultNotFoundError(`Connection ${connectionId} holds a static key.`);
-    const fresh = isFresh(payload, this.deps.now(), this.deps.refreshSkewSeconds) ? payload : await this.flight.run(entry.id, () => refreshEntry(this.deps, entry.id));
+    const fresh = isFresh(payload, this.deps.now(), this.deps.refreshSkewSeconds) ? payload : await this.refreshWithBackoff(entry, payload);
     return { accessToken: fresh.access_token, expiresAt: fresh.expires_at, scope: fresh.scope };
+  }
+
+  /**
+   * A refresh that failed on something passing (provider down or slow, a rate limit) is not tried
+   * again by this process for REFRESH_BACKOFF_SECONDS: each try can take the provider call's whole
+   * timeout, which every release would otherwise wait out, and a struggling provider would be
+   * called once per release. Meanwhile a token still valid is served as is, and an expired one is
+   * refused at once with the last error (the release answers temporarily_unavailable). `refresh`
+   * (a forced retry) ignores the backoff.
+   */
+  private async refreshWithBackoff(entry: VaultEntryRecord, current: OAuthPayload): Promise<OAuthPayload> {
+    const now = this.deps.now();
+    const until = this.backoff.get(entry.id);
+    if (until !== undefined && now < until) {
+      if (current.expires_at === null || current.expires_at > now) return current;
+      throw new VaultProviderError(entry.lastError ?? 'temporarily_unavailable', null, 'the provider failed recently; the refresh is retried after a pause');
+    }
+    try {
+      const next = await this.flight.run(entry.id, () => refreshEntry(this.deps, entry.id));
+      // Served unrefreshed: the provider failed and the current token is still valid (refresh.ts failed()).
+      if (next.access_token === current.access_token && !isFresh(next, now, this.deps.refreshSkewSeconds)) this.pause(entry.id, now);
+      else this.backoff.delete(entry.id);
+      return next;
+    } catch (err) {
+      if (err instanceof VaultProviderError) this.pause(entry.id, now);
+      throw err;
+    }
+  }
+
+  private pause(entryId: string, now: number): void {
+    // Bounded by the linked entries in use; ended pauses are dropped when it grows.
+    if (this.backoff.size >= 10_000) for (const [id, until] of this.backoff) if (until <= now) this.backoff.delete(id);
+    this.backoff.set(entryId, now + REFRESH_BACKOFF_SECONDS);
   }
 
   /** Forces a refresh now (an admin "retry", or a provider that rejected the current access token). */

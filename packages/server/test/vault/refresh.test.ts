@@ -7,6 +7,7 @@ import { BACKENDS, useStorage } from '../storage/fixtures.ts';
 import { open } from '../../src/vault/envelope.ts';
 import { decodePayload, type OAuthPayload } from '../../src/vault/payload.ts';
 import { VaultEntryUnusableError, VaultProviderError } from '../../src/vault/errors.ts';
+import { REFRESH_BACKOFF_SECONDS } from '../../src/vault/service.ts';
 import type { Harness } from './support/vault-fixture.ts';
 import { createGithubLike, directRefresh, harness, linkThroughProvider, userinfo, useThirdPartyProvider } from './support/vault-fixture.ts';
 
@@ -103,11 +104,22 @@ describe.each(BACKENDS)('vault refresh (real provider on loopback) (%s)', (backe
     x.down = true;
     expect((await vault.accessToken('usr_alice', 'tp')).accessToken).toBe(current.accessToken);
     expect((await vault.listForUser('usr_alice'))[0]).toMatchObject({ status: 'ok', lastError: 'network_error' });
+    // Paused: the still valid token is served again without waiting on the provider.
+    const tried = x.calls.length;
+    expect((await vault.accessToken('usr_alice', 'tp')).accessToken).toBe(current.accessToken);
+    expect(x.calls).toHaveLength(tried);
     x.clock += 60;
     const err = await vault.accessToken('usr_alice', 'tp').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VaultProviderError);
     expect((err as VaultProviderError).error).toBe('network_error');
     x.down = false;
+    // Paused after the failure: the next use within REFRESH_BACKOFF_SECONDS is refused at once, the provider not called.
+    const calls = x.calls.length;
+    const paused = await vault.accessToken('usr_alice', 'tp').catch((e: unknown) => e);
+    expect(paused).toBeInstanceOf(VaultProviderError);
+    expect((paused as VaultProviderError).error).toBe('network_error');
+    expect(x.calls).toHaveLength(calls);
+    x.clock += REFRESH_BACKOFF_SECONDS;
     const fresh = await vault.accessToken('usr_alice', 'tp');
     expect(fresh.accessToken).not.toBe(current.accessToken);
     expect((await vault.listForUser('usr_alice'))[0]).toMatchObject({ status: 'ok', lastError: null });
