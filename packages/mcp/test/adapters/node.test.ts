@@ -4,11 +4,11 @@
  * absolute-form `http://evil.example/mcp`, RFC 9112 §3.2.2) must not become the URL DPoP htu is
  * checked against, or a proof made for another server at the same path would be accepted here.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import type { TokenServer } from '../../../server/test/token/fixtures.ts';
 import { createMandateMcp, nodeMcpListener } from '../../src/index.ts';
 import { hrTools, startAs } from '../support/setup.ts';
-import { postListTools as post, serveOnLoopback } from './request-target.ts';
+import { htuFollowsTheResource, postListTools as post, serveOnLoopback } from './request-target.ts';
 
 const RESOURCE = 'https://hr.example/mcp';
 
@@ -29,16 +29,6 @@ const postListTools = (target: string, htu: string) => post(as, served.port, RES
 
 describe('RFC 9449 §4.3 (9) htu: a request target naming another host does not move the URL checked', () => {
   for (const target of ['//evil.example/mcp', 'http://evil.example/mcp']) {
-    it(`refuses a proof for https://evil.example/mcp sent as ${target}`, async () => {
-      const res = await postListTools(target, 'https://evil.example/mcp');
-      expect(res.status).toBe(401);
-      expect(String(res.headers['www-authenticate'])).toMatch(/invalid_dpop_proof.*htu/);
-    });
-
-    it(`accepts a proof for the resource (${RESOURCE}) sent as ${target}`, async () => {
-      const res = await postListTools(target, RESOURCE);
-      expect(res.status).toBe(200);
-      expect(res.body.result.tools.length).toBeGreaterThan(0);
-    });
+    htuFollowsTheResource(target, RESOURCE, postListTools);
   }
 });

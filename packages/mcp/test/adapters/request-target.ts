@@ -4,6 +4,7 @@
  * Shared by the Node and Express adapter tests, which must see what Node hands the listener.
  */
 import { createHash } from 'node:crypto';
+import { expect, it } from 'vitest';
 import { createServer, request, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TokenServer } from '../../../server/test/token/fixtures.ts';
@@ -59,4 +60,23 @@ export async function postListTools(as: TokenServer, port: number, resource: str
   const token = await machineToken(as, 'hr:read', resource, await signProof(key, { htu: as.tokenUrl }));
   const proof = await signProof(key, { htm: 'POST', htu, claims: { ath: ath(token) } });
   return postWithTarget(port, target, { ...jsonHeaders, authorization: `DPoP ${token}`, dpop: proof }, JSON.stringify(LIST_TOOLS));
+}
+
+/**
+ * RFC 9449 §4.3 (9): sent with request target `target` (one naming another host), a proof for
+ * https://evil.example/mcp is refused and a proof for the resource accepted — the URL checked is
+ * the resource's, whatever the target says.
+ */
+export function htuFollowsTheResource(target: string, resource: string, post: (target: string, htu: string) => Promise<RawResponse>): void {
+  it(`refuses a proof for https://evil.example/mcp sent as ${target}`, async () => {
+    const res = await post(target, 'https://evil.example/mcp');
+    expect(res.status).toBe(401);
+    expect(String(res.headers['www-authenticate'])).toMatch(/invalid_dpop_proof.*htu/);
+  });
+
+  it(`accepts a proof for the resource (${resource}) sent as ${target}`, async () => {
+    const res = await post(target, resource);
+    expect(res.status).toBe(200);
+    expect(res.body.result.tools.length).toBeGreaterThan(0);
+  });
 }

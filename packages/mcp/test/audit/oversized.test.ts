@@ -12,9 +12,9 @@ import { serve, type ServerType } from '@hono/node-server';
 import { freePort, startTestServer, type TestServer } from '../../../server/test/helpers/test-server.ts';
 import { ToolCallEventSchema } from '../../../server/src/endpoints/audit-ingest.ts';
 import type { AuditEventRecord } from '../../../server/src/storage/records.ts';
-import type { ToolAuditEvent } from '../../src/core/types.ts';
 import { createAuditSink, type MandateAuditSink } from '../../src/audit/sink.ts';
 import { TRUNCATION_MARK, toWireEvent, WIRE_LIMITS } from '../../src/audit/wire.ts';
+import { toolCall } from '../support/audit-events.ts';
 
 const CREDENTIALS = { clientId: 'hr-mcp', clientSecret: 'hr-mcp-audit-secret-0123456789-abcdefghij' };
 
@@ -37,27 +37,6 @@ afterAll(async () => {
   await new Promise<void>((resolve) => http.close(() => resolve()));
   await as.close();
 });
-
-function toolCall(tool: string, extra: Partial<ToolAuditEvent> = {}): ToolAuditEvent {
-  return {
-    time: 1_700_000_000,
-    event: 'mcp.tool_call',
-    tool,
-    decision: 'allow',
-    reason: undefined,
-    user: 'usr_manager',
-    agent: 'agt_sales',
-    actorChain: ['agt_sales'],
-    clientId: 'claude-desktop',
-    scopes: ['hr:read'],
-    resource: 'http://127.0.0.1:4410/mcp',
-    entity: { type: 'HR::Employee', id: 'emp-7' },
-    jti: 'jti-1',
-    ip: '127.0.0.1',
-    durationMs: 3,
-    ...extra,
-  };
-}
 
 function newSink(dir: string, errors: Error[] = [], batchSize = 100): MandateAuditSink {
   const counting: typeof fetch = async (input, init) => {

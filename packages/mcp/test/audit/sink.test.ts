@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { freePort, startTestServer, type TestServer } from '../../../server/test/helpers/test-server.ts';
 import type { AuditEventRecord } from '../../../server/src/storage/records.ts';
-import type { ToolAuditEvent } from '../../src/core/types.ts';
 import { createAuditSink, type MandateAuditSink } from '../../src/audit/sink.ts';
+import { toolCall } from '../support/audit-events.ts';
 
 const SECRET = 'hr-mcp-audit-secret-0123456789-abcdefghij';
 const CREDENTIALS = { clientId: 'hr-mcp', clientSecret: SECRET };
@@ -43,27 +43,6 @@ afterAll(async () => {
   await asDown();
   await as.close();
 });
-
-function toolCall(tool: string, extra: Partial<ToolAuditEvent> = {}): ToolAuditEvent {
-  return {
-    time: 1_700_000_000,
-    event: 'mcp.tool_call',
-    tool,
-    decision: 'allow',
-    reason: undefined,
-    user: 'usr_manager',
-    agent: 'agt_sales',
-    actorChain: ['agt_sales'],
-    clientId: 'claude-desktop',
-    scopes: ['hr:read'],
-    resource: 'http://127.0.0.1:4410/mcp',
-    entity: { type: 'HR::Employee', id: 'emp-7', attributes: { salary: 123_000 } },
-    jti: 'jti-1',
-    ip: '127.0.0.1',
-    durationMs: 3,
-    ...extra,
-  };
-}
 
 function newSink(dir: string, errors: Error[] = []): MandateAuditSink {
   return createAuditSink({ endpoint: `http://127.0.0.1:${port}/audit/events`, credentials: CREDENTIALS, spoolDir: dir, flushIntervalMs: 60_000, batchSize: 2, onError: (e) => errors.push(e) });

@@ -1,16 +1,18 @@
 /**
- * The client re-checked inside a grant-less issuance's transaction (client_credentials, workload
- * jwt-bearer, ID-JAG). Such a
- * token rests on nothing but its client: a deletion revokes the client's live grant-less tokens and
- * publishes them on the revocation feed (CO-1, clients/lifecycle.ts), in its own transaction. The
- * client was authenticated before the token was signed; a deletion committing meanwhile would
- * revoke before this token is stored and never see it, leaving a token of a deleted client that
- * resource servers validating JWTs locally keep accepting.
+ * The client re-checked inside an issuing transaction: grant-less issuances (client_credentials,
+ * workload jwt-bearer, ID-JAG), whose token rests on nothing but its client, and token exchange,
+ * whose derived grant belongs to the requesting client. Deleting a client revokes its grants and
+ * its live grant-less tokens and publishes them on the revocation feed (CO-1,
+ * clients/lifecycle.ts), in its own transaction. The client was authenticated before the token
+ * was signed; a deletion committing meanwhile would revoke before this grant or token is stored
+ * and never see it, leaving a token of a deleted client that resource servers validating JWTs
+ * locally keep accepting.
  *
- * PostgreSQL lock order: the user row (ID-JAG), then the client row (`for key share`), before the agent, the token row and the audit
- * lock — the deletion's order too (client row `for update`, then its tokens, then the audit lock),
- * so either the deletion committed first and the row is gone here, or it waits for this commit and
- * revokes and publishes the token stored here.
+ * PostgreSQL lock order: the user row (ID-JAG), then the client row (`for key share`), before the
+ * agent, the grants, the token row and the audit lock — the deletion's order too (client row
+ * `for update`, then its grants and tokens, then the audit lock), so either the deletion committed
+ * first and the row is gone here, or it waits for this commit and revokes and publishes what was
+ * stored here.
  */
 import type { ServerContext } from '../../context.ts';
 import { clientAuthenticationFailed } from '../../clients/auth/failure.ts';

@@ -17,6 +17,7 @@ import type { AgentRecord, GrantDelegation } from '../../storage/records.ts';
 import { agentClaims, checkAgentStillActive } from '../../agents/identity.ts';
 import { ACCESS_TOKEN_TYP, accessTokenClaims, type AccessTokenInput } from '../../tokens/access-token.ts';
 import { inTransaction } from '../shared/commit.ts';
+import { checkClientStillRegistered } from '../shared/client-liveness.ts';
 import { tokenResponseBody } from '../shared/issue.ts';
 import { issueRefreshToken, type IssuedRefreshToken } from '../../tokens/refresh-token.ts';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
@@ -68,6 +69,8 @@ export async function issueExchangedAccessToken(req: TokenRequest, d: ExchangeDe
   // a token whose records then fail to commit is never returned and never recorded, so never live.
   const token = await ctx.keys.sign(accessTokenClaims(input, { iss: ctx.config.issuer, jti, iat: now, exp: now + ttl, audience: d.targets }), { typ: ACCESS_TOKEN_TYP });
   return inTransaction(ctx, async (txCtx) => {
+    // CO-1: a deletion of the requesting client committed while signing would miss the grant written below (lock order: client, agent, grants).
+    await checkClientStillRegistered(txCtx, req.client);
     await checkAgentStillActive(txCtx, d.agent);
     // CO-1: the subject's grant tree and consent were checked before signing; a revocation may
     // have committed since, and its walk would miss the child written below (live-tree.ts).
