@@ -61,8 +61,11 @@ export async function writePrepared<P, T>(ctx: ServerContext, c: Context, prepar
     try {
       return await writeAs(ctx, c, principal, (w) => fn(w, prepared));
     } catch (err) {
+      if (!(err instanceof PrepareAgain)) throw err;
+      // Changed again between the second preparation and its transaction: a writer racing this one
+      // twice. Not a fault of ours (no 500): 409, and the client sends the request again.
+      if (attempt > 1) throw new ScimError(409, null, 'The resource changed while the request was processed; send it again.');
       // Once: the second preparation is made from what the first transaction found.
-      if (!(err instanceof PrepareAgain) || attempt > 1) throw err;
       prepared = (await err.redo()) as P;
     }
   }

@@ -69,9 +69,11 @@ describe('writePrepared: PrepareAgain', () => {
     expect([await stored('again-round-1@example.com'), await stored('again-round-2@example.com')]).toEqual([false, true]);
   });
 
-  it('prepares again only once: a second PrepareAgain fails the write, which leaves nothing', async () => {
+  it('prepares again only once: a second PrepareAgain fails the write with 409 (send it again), which leaves nothing', async () => {
     const res = await write(2, 'twice');
-    expect(res.status).toBe(500);
+    // A writer racing this one twice is not a fault of the server: 409, never a 500.
+    expect(res.status).toBe(409);
+    expect(res.json).toMatchObject({ status: '409', detail: 'The resource changed while the request was processed; send it again.' });
     expect([await stored('twice-round-1@example.com'), await stored('twice-round-2@example.com')]).toEqual([false, false]);
   });
 });
