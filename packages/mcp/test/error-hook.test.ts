@@ -33,6 +33,30 @@ describe('hooks.onError', () => {
     }
   });
 
+  it('an async hook that rejects is ignored too (no unhandled rejection, which would end the process)', async () => {
+    let called = 0;
+    const rs = await startMcp(as, 'node', {
+      configure: () => {
+        throw new Error('boom');
+      },
+      hooks: {
+        onError: async () => {
+          called += 1;
+          throw new Error('the alerting webhook is down');
+        },
+      },
+    });
+    try {
+      const res = await rpc(rs.url, LIST_TOOLS, { authorization: `Bearer ${await machineToken(as, 'hr:read', rs.url)}` });
+      expect(res.status).toBe(500);
+      expect(called).toBe(1);
+      // vitest fails the run on an unhandled rejection: give one the chance to surface.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      await rs.close();
+    }
+  });
+
   it('a hook that throws is ignored: the answer stays the same', async () => {
     const rs = await startMcp(as, 'node', {
       configure: () => {

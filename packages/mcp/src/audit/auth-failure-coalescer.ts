@@ -3,12 +3,15 @@
  * bound, anyone can send forged tokens as fast as the server answers and turn each one into a spool
  * line, a delivery and a row in the authorization server's hash-chained audit log (audit
  * amplification). So like refusals — same error, same description, same client address — are
- * recorded once per interval; the ones in between are counted, and the next recorded event of
- * that kind carries the count (`suppressed`). The trail still says who was refused, why, and how
- * often; a flood from one address costs one event a minute.
+ * recorded once per interval; the ones in between are counted, and the count is recorded with the
+ * next event of that kind, or, when none comes, as a summary event once its window has ended
+ * (found by a sweep at most once per interval, run by the next refusal of any kind). The trail
+ * still says who was refused, why, and how often; a flood from one address costs about one event
+ * a minute.
  *
  * Bounded: at most `maxKeys` kinds are tracked; past that (a flood from many addresses), new kinds
- * share one window per error code, so memory stays fixed and the events per interval too.
+ * share one window per error code, recorded as `aggregated` (no address, a generic description),
+ * so memory stays fixed and the events per interval too.
  */
 export interface AuthFailureCoalescerOptions {
   /** Seconds during which like refusals after the first are only counted (default 60). */
@@ -17,7 +20,24 @@ export interface AuthFailureCoalescerOptions {
   maxKeys?: number;
 }
 
+/** What to record: a refusal, or (summary) only the count of like ones no later refusal reported. */
+export interface CoalescedRefusal {
+  error: string;
+  description: string;
+  ip: string | undefined;
+  /** Like refusals counted, not recorded, before this event. */
+  suppressed: number;
+  /** Refusals of many addresses in one window (the tracked kinds were full). */
+  aggregated: boolean;
+  /** No new refusal: the count of an ended window that no later refusal of its kind reported. */
+  summary: boolean;
+}
+
 interface Window {
+  error: string;
+  description: string;
+  ip: string | undefined;
+  aggregated: boolean;
   /** Epoch seconds until which like refusals are only counted. */
   until: number;
   /** Refusals counted, not recorded, since the last recorded one. */
@@ -28,36 +48,44 @@ export class AuthFailureCoalescer {
   private readonly windows = new Map<string, Window>();
   private readonly intervalSeconds: number;
   private readonly maxKeys: number;
+  private nextSweep = 0;
 
   constructor(options: AuthFailureCoalescerOptions = {}) {
     this.intervalSeconds = options.intervalSeconds ?? 60;
     this.maxKeys = options.maxKeys ?? 10_000;
   }
 
-  /**
-   * Whether to record this refusal now: `{ suppressed }` (how many like ones were only counted
-   * since the last recorded one) when it opens a new window, `undefined` when it is only counted.
-   */
-  admit(error: string, description: string, ip: string | undefined, now: number): { suppressed: number } | undefined {
+  /** The events to record for this refusal: none (counted), or it, after any summaries due. */
+  admit(error: string, description: string, ip: string | undefined, now: number): CoalescedRefusal[] {
     let key = JSON.stringify([error, description, ip ?? null]);
+    // This refusal's own ended window is left to it: it carries that count itself.
+    const out = now >= this.nextSweep ? this.sweep(now, key) : [];
+    let aggregated = false;
     if (!this.windows.has(key) && this.windows.size >= this.maxKeys) {
-      this.sweep(now);
-      if (this.windows.size >= this.maxKeys) key = JSON.stringify([error, '*']);
+      key = JSON.stringify([error, '*']);
+      aggregated = true;
     }
     const window = this.windows.get(key);
     if (window && now < window.until) {
       window.suppressed += 1;
-      return undefined;
+      return out;
     }
     const suppressed = window?.suppressed ?? 0;
-    // Re-inserted: Map order stays oldest window first.
-    this.windows.delete(key);
-    this.windows.set(key, { until: now + this.intervalSeconds, suppressed: 0 });
-    return { suppressed };
+    const kind = aggregated ? { description: `${error} for more client addresses than are tracked one by one`, ip: undefined } : { description, ip };
+    this.windows.set(key, { error, ...kind, aggregated, until: now + this.intervalSeconds, suppressed: 0 });
+    out.push({ error, ...kind, suppressed, aggregated, summary: false });
+    return out;
   }
 
-  /** Drops windows that ended with nothing counted (their count has nothing left to report). */
-  private sweep(now: number): void {
-    for (const [key, w] of this.windows) if (now >= w.until && w.suppressed === 0) this.windows.delete(key);
+  /** Ends every window that has run out: their counts become summary events, their room is freed. */
+  private sweep(now: number, keep: string): CoalescedRefusal[] {
+    this.nextSweep = now + this.intervalSeconds;
+    const summaries: CoalescedRefusal[] = [];
+    for (const [key, w] of this.windows) {
+      if (now < w.until || key === keep) continue;
+      this.windows.delete(key);
+      if (w.suppressed > 0) summaries.push({ error: w.error, description: w.description, ip: w.ip, suppressed: w.suppressed, aggregated: w.aggregated, summary: true });
+    }
+    return summaries;
   }
 }

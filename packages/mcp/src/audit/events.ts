@@ -11,7 +11,8 @@
 import type { AuditSink, AuthContext, ToolAuditEvent } from '../core/types.ts';
 import type { SessionSettings } from '../core/session.ts';
 import { DpopCapacityError } from '../token/dpop.ts';
-import type { AuthFailureCoalescer } from './auth-failure-coalescer.ts';
+import type { AuthFailureCoalescer, CoalescedRefusal } from './auth-failure-coalescer.ts';
+import { ignoreRejection } from '../core/ignore-rejection.ts';
 
 /** Who called, as every event of an authenticated request records it. */
 export type CallerFields = Pick<ToolAuditEvent, 'user' | 'agent' | 'actorChain' | 'clientId' | 'scopes' | 'resource' | 'jti'>;
@@ -29,6 +30,10 @@ export interface AuthFailureAuditEvent extends Pick<ToolAuditEvent, 'time' | 're
    * the previous event of that kind (auth-failure-coalescer.ts); absent when there were none.
    */
   suppressed?: number;
+  /** Refusals from more client addresses than are tracked one by one, counted together (no `ip`). */
+  aggregated?: true;
+  /** Records no new refusal: only `suppressed`, the count of like ones no later event reported. */
+  summary?: true;
 }
 
 export interface ToolsListAuditEvent extends Pick<ToolAuditEvent, 'time' | 'ip'>, CallerFields {
@@ -84,30 +89,40 @@ export function isSecurityRefusal(e: RefusedRequest['error']): boolean {
   return (e.status === 401 || e.status === 403) && e.error !== '' && e.error !== 'use_dpop_nonce';
 }
 
-function authFailureEvent(s: Pick<SessionSettings, 'resource' | 'now'>, r: RefusedRequest, suppressed: number): AuthFailureAuditEvent {
-  return { time: s.now(), event: 'mcp.auth_failure', error: r.error.error, reason: r.error.message, scheme: r.scheme, resource: s.resource, ip: r.ip, ...(suppressed > 0 ? { suppressed } : {}) };
+function authFailureEvent(s: Pick<SessionSettings, 'resource' | 'now'>, c: CoalescedRefusal, scheme: RefusedRequest['scheme']): AuthFailureAuditEvent {
+  return {
+    time: s.now(),
+    event: 'mcp.auth_failure',
+    error: c.error,
+    reason: c.description,
+    // A summary or an aggregate stands for other requests than this one: not its scheme.
+    scheme: c.summary || c.aggregated ? undefined : scheme,
+    resource: s.resource,
+    ip: c.ip,
+    ...(c.suppressed > 0 ? { suppressed: c.suppressed } : {}),
+    ...(c.aggregated ? { aggregated: true as const } : {}),
+    ...(c.summary ? { summary: true as const } : {}),
+  };
 }
 
 /** The handler's one call on a refused request, like ones coalesced (auth-failure-coalescer.ts); never throws. */
 export function auditAuthFailure(s: AuditSettings, coalescer: AuthFailureCoalescer, r: RefusedRequest): void {
   const sink = securitySink(s);
   if (!sink || !isSecurityRefusal(r.error)) return;
-  const admitted = coalescer.admit(r.error.error, r.error.message, r.ip, s.now());
-  if (!admitted) return;
+  for (const c of coalescer.admit(r.error.error, r.error.message, r.ip, s.now())) recordSafely(sink, authFailureEvent(s, c, r.scheme));
+}
+
+/** AuditSink contract: recording never fails the request, nor (an async sink rejecting) the process. */
+function recordSafely(sink: SecurityAuditSink, event: SecurityAuditEvent): void {
   try {
-    sink.recordSecurity(authFailureEvent(s, r, admitted.suppressed));
+    ignoreRejection(sink.recordSecurity(event));
   } catch {
-    // AuditSink contract: recording never fails the request.
+    // A sink that throws loses this event; the request goes on.
   }
 }
 
 /** A tools/list answered for `auth`: which tools it was shown. Never throws. */
 export function auditToolsList(s: AuditSettings, auth: AuthContext, tools: string[], ip: string | undefined): void {
   const sink = securitySink(s);
-  if (!sink) return;
-  try {
-    sink.recordSecurity({ time: s.now(), event: 'mcp.tools_list', tools, reason: undefined, ...callerFields(s, auth), ip });
-  } catch {
-    // AuditSink contract: recording never fails the request.
-  }
+  if (sink) recordSafely(sink, { time: s.now(), event: 'mcp.tools_list', tools, reason: undefined, ...callerFields(s, auth), ip });
 }

@@ -82,6 +82,8 @@ function clampData(data: unknown, truncated: Set<string>): WireEvent {
   if (typeof src.error === 'string') out.error = clampDataString(src.error);
   if (typeof src.scheme === 'string') out.scheme = clampDataString(src.scheme);
   if (Number.isSafeInteger(src.suppressed) && (src.suppressed as number) > 0) out.suppressed = src.suppressed;
+  if (src.aggregated === true) out.aggregated = true;
+  if (src.summary === true) out.summary = true;
   const rawTools: unknown = src.tools;
   if (Array.isArray(rawTools)) {
     const tools = rawTools.slice(0, WIRE_LIMITS.listedTools).map(clampDataString);
@@ -127,6 +129,8 @@ export function toWireEvent(event: MandateAuditEvent | ToolAuditEvent): WireEven
     data.error = event.error;
     if (event.scheme !== undefined) data.scheme = event.scheme;
     if (event.suppressed !== undefined) data.suppressed = event.suppressed;
+    if (event.aggregated) data.aggregated = true;
+    if (event.summary) data.summary = true;
   } else {
     tool = event.event === 'mcp.tools_list' ? 'tools/list' : event.tool;
     decision = event.event === 'mcp.tools_list' ? 'allow' : event.decision;

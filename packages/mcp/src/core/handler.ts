@@ -17,6 +17,7 @@ import type { DpopNonces } from '../token/dpop-nonce.ts';
 import type { AuthContext } from './types.ts';
 import { auditAuthFailure, auditToolsList } from '../audit/events.ts';
 import type { AuthFailureCoalescer } from '../audit/auth-failure-coalescer.ts';
+import { ignoreRejection } from './ignore-rejection.ts';
 
 export interface HandlerSettings {
   mcpPath: string;
@@ -121,7 +122,7 @@ async function serveMcp(h: HandlerSettings, req: Request, info: RequestInfo): Pr
 
 function reportError(h: HandlerSettings, err: unknown, status: 500 | 503, path: string): void {
   try {
-    h.session.hooks.onError?.(err, { status, path });
+    ignoreRejection(h.session.hooks.onError?.(err, { status, path }));
   } catch {
     // The hook's own failure must not change the answer.
   }

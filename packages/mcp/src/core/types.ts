@@ -214,10 +214,10 @@ export interface MandateHooks {
   /**
    * Told of every request answered 503 (the AS, its JWKS, introspection or the revocation feed
    * unreachable: `err.cause` holds the underlying error) or 500 (a fault of ours), which the
-   * caller is told nothing about. For logs and alerts: never told token material; must not throw
-   * (an exception is ignored).
+   * caller is told nothing about. For logs and alerts: never told token material. An exception or
+   * a rejected promise of the hook is ignored.
    */
-  onError?: (err: unknown, info: { status: 500 | 503; path: string }) => void;
+  onError?: (err: unknown, info: { status: 500 | 503; path: string }) => void | Promise<void>;
 }
 
 /** Tells whether a verified token has since been revoked. */

@@ -5,45 +5,70 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenServer } from '../../../server/test/token/fixtures.ts';
 import type { SecurityAuditEvent, SecurityAuditSink } from '../../src/audit/events.ts';
-import { AuthFailureCoalescer } from '../../src/audit/auth-failure-coalescer.ts';
+import { AuthFailureCoalescer, type CoalescedRefusal } from '../../src/audit/auth-failure-coalescer.ts';
 import { toWireEvent } from '../../src/audit/wire.ts';
 import { INITIALIZE, rpc, startAs, startMcp, type RunningMcp } from '../support/setup.ts';
 
 const T = 1_800_000_000;
 
+/** The events to record, reduced to what the assertions look at. */
+const seen = (events: CoalescedRefusal[]) => events.map((e) => ({ ip: e.ip, suppressed: e.suppressed, ...(e.aggregated ? { aggregated: true } : {}), ...(e.summary ? { summary: true } : {}) }));
+
 describe('AuthFailureCoalescer', () => {
   it('records the first like refusal of an interval and counts the rest into the next recorded one', () => {
     const c = new AuthFailureCoalescer({ intervalSeconds: 60 });
-    expect(c.admit('invalid_token', 'bad signature', '192.0.2.1', T)).toEqual({ suppressed: 0 });
-    for (let i = 1; i <= 99; i++) expect(c.admit('invalid_token', 'bad signature', '192.0.2.1', T + (i % 59))).toBeUndefined();
-    expect(c.admit('invalid_token', 'bad signature', '192.0.2.1', T + 60)).toEqual({ suppressed: 99 });
-    expect(c.admit('invalid_token', 'bad signature', '192.0.2.1', T + 61)).toBeUndefined();
-    expect(c.admit('invalid_token', 'bad signature', '192.0.2.1', T + 500)).toEqual({ suppressed: 1 });
+    expect(seen(c.admit('invalid_token', 'bad signature', '192.0.2.1', T))).toEqual([{ ip: '192.0.2.1', suppressed: 0 }]);
+    for (let i = 1; i <= 99; i++) expect(c.admit('invalid_token', 'bad signature', '192.0.2.1', T + (i % 59))).toEqual([]);
+    expect(seen(c.admit('invalid_token', 'bad signature', '192.0.2.1', T + 60))).toEqual([{ ip: '192.0.2.1', suppressed: 99 }]);
+    expect(c.admit('invalid_token', 'bad signature', '192.0.2.1', T + 61)).toEqual([]);
+    expect(seen(c.admit('invalid_token', 'bad signature', '192.0.2.1', T + 500))).toEqual([{ ip: '192.0.2.1', suppressed: 1 }]);
   });
 
   it('keeps kinds apart: another address, error or description is recorded on its own', () => {
     const c = new AuthFailureCoalescer();
-    expect(c.admit('invalid_token', 'bad signature', '192.0.2.1', T)).toEqual({ suppressed: 0 });
-    expect(c.admit('invalid_token', 'bad signature', '192.0.2.2', T)).toEqual({ suppressed: 0 });
-    expect(c.admit('invalid_token', 'bad signature', undefined, T)).toEqual({ suppressed: 0 });
-    expect(c.admit('invalid_token', 'the access token has expired', '192.0.2.1', T)).toEqual({ suppressed: 0 });
-    expect(c.admit('invalid_dpop_proof', 'bad signature', '192.0.2.1', T)).toEqual({ suppressed: 0 });
+    expect(seen(c.admit('invalid_token', 'bad signature', '192.0.2.1', T))).toEqual([{ ip: '192.0.2.1', suppressed: 0 }]);
+    expect(seen(c.admit('invalid_token', 'bad signature', '192.0.2.2', T))).toEqual([{ ip: '192.0.2.2', suppressed: 0 }]);
+    expect(seen(c.admit('invalid_token', 'bad signature', undefined, T))).toEqual([{ ip: undefined, suppressed: 0 }]);
+    expect(c.admit('invalid_token', 'the access token has expired', '192.0.2.1', T)).toHaveLength(1);
+    expect(c.admit('invalid_dpop_proof', 'bad signature', '192.0.2.1', T)).toHaveLength(1);
   });
 
-  it('bounded: past maxKeys, new kinds share one window per error code', () => {
+  it('a count no later refusal of its kind reports is recorded as a summary once its window has ended, and its room freed', () => {
+    const c = new AuthFailureCoalescer({ intervalSeconds: 60 });
+    c.admit('invalid_token', 'bad signature', '192.0.2.1', T);
+    for (let i = 0; i < 999; i++) c.admit('invalid_token', 'bad signature', '192.0.2.1', T + 1);
+    // Another kind, after the window ended: the sweep reports the 999 first.
+    const out = c.admit('invalid_token', 'bad signature', '198.51.100.9', T + 61);
+    expect(seen(out)).toEqual([
+      { ip: '192.0.2.1', suppressed: 999, summary: true },
+      { ip: '198.51.100.9', suppressed: 0 },
+    ]);
+    expect(out[0]).toMatchObject({ error: 'invalid_token', description: 'bad signature' });
+    // Reported once: the window is gone, the same address starts afresh.
+    expect(seen(c.admit('invalid_token', 'bad signature', '192.0.2.1', T + 62))).toEqual([{ ip: '192.0.2.1', suppressed: 0 }]);
+  });
+
+  it('bounded: past maxKeys, new kinds share one aggregated window per error code, without an address', () => {
     const c = new AuthFailureCoalescer({ maxKeys: 3 });
-    for (let i = 0; i < 3; i++) expect(c.admit('invalid_token', 'x', `192.0.2.${i}`, T)).toEqual({ suppressed: 0 });
-    expect(c.admit('invalid_token', 'x', '198.51.100.1', T)).toEqual({ suppressed: 0 });
-    // A flood from ever new addresses: one event per interval and error code, whatever the address.
-    for (let i = 2; i < 1000; i++) expect(c.admit('invalid_token', 'x', `198.51.100.${i}`, T + 1)).toBeUndefined();
-    expect(c.admit('invalid_dpop_proof', 'x', '198.51.100.7', T + 1)).toEqual({ suppressed: 0 });
-    // Windows that ended with nothing counted make room again.
-    expect(c.admit('invalid_token', 'x', '203.0.113.1', T + 61)).toEqual({ suppressed: 0 });
+    for (let i = 0; i < 3; i++) expect(c.admit('invalid_token', 'x', `192.0.2.${i}`, T)).toHaveLength(1);
+    const first = c.admit('invalid_token', 'x', '198.51.100.1', T);
+    expect(seen(first)).toEqual([{ ip: undefined, suppressed: 0, aggregated: true }]);
+    expect(first[0]?.description).toBe('invalid_token for more client addresses than are tracked one by one');
+    // A flood from ever new addresses: one event per interval and error code.
+    for (let i = 2; i < 1000; i++) expect(c.admit('invalid_token', 'x', `198.51.100.${i}`, T + 1)).toEqual([]);
+    expect(c.admit('invalid_dpop_proof', 'x', '198.51.100.7', T + 1)).toHaveLength(1);
+    // The windows end with the interval: their room is freed and the aggregate's count reported.
+    expect(seen(c.admit('invalid_token', 'x', '203.0.113.1', T + 61))).toEqual([
+      { ip: undefined, suppressed: 998, aggregated: true, summary: true },
+      { ip: '203.0.113.1', suppressed: 0 },
+    ]);
   });
 
-  it('the count reaches the authorization server in the event data', () => {
+  it('the counts reach the authorization server in the event data', () => {
     const wire = toWireEvent({ time: T, event: 'mcp.auth_failure', error: 'invalid_token', reason: 'bad signature', scheme: 'Bearer', resource: 'https://hr.example/mcp', ip: '192.0.2.1', suppressed: 41 });
     expect(wire.data).toEqual({ error: 'invalid_token', scheme: 'Bearer', suppressed: 41 });
+    const summary = toWireEvent({ time: T, event: 'mcp.auth_failure', error: 'invalid_token', reason: 'x', scheme: undefined, resource: 'https://hr.example/mcp', ip: undefined, suppressed: 7, aggregated: true, summary: true });
+    expect(summary.data).toEqual({ error: 'invalid_token', suppressed: 7, aggregated: true, summary: true });
   });
 });
 

@@ -64,8 +64,8 @@ export async function refreshEntry(deps: RefreshDeps, entryId: string, options: 
   if (!options.force && isFresh(current, now, deps.refreshSkewSeconds)) return current;
   if (current.refresh_token === null) {
     if (current.expires_at === null || current.expires_at > now) return current;
-    await markRefreshFailed(deps, entry, 'no_refresh_token', now);
-    throw new VaultEntryUnusableError(entry.id, 'refresh_failed');
+    if (await markRefreshFailed(deps, entry, 'no_refresh_token', now)) throw new VaultEntryUnusableError(entry.id, 'refresh_failed');
+    return winnerOrThrow(deps, entry); // re-linked (or refreshed elsewhere) meanwhile
   }
   const connection = await deps.storage.vault.connections.get(entry.connectionId);
   if (!connection) throw new VaultNotFoundError(`Connection ${entry.connectionId} does not exist.`);
@@ -144,8 +144,8 @@ async function failed(deps: RefreshDeps, entry: VaultEntryRecord, current: OAuth
   // With rotation, losing a race to another instance shows up as invalid_grant for the spent refresh token.
   if (latest && latest.sealed.ciphertext !== entry.sealed.ciphertext) return winnerOrThrow(deps, entry, latest);
   if (isPermanent(err)) {
-    await markRefreshFailed(deps, entry, err.error, now);
-    throw new VaultEntryUnusableError(entry.id, 'refresh_failed');
+    if (await markRefreshFailed(deps, entry, err.error, now)) throw new VaultEntryUnusableError(entry.id, 'refresh_failed');
+    return winnerOrThrow(deps, entry); // re-linked (or refreshed elsewhere) since the read above
   }
   await deps.storage.vault.entries.setStatus(entry.id, 'ok', err.error, now, 'ok');
   if (current.expires_at !== null && current.expires_at > now) return current;
@@ -158,15 +158,23 @@ export const VAULT_REFRESH_FAILED_EVENT = 'vault_refresh_failed';
  * An entry the provider no longer refreshes (the user must link again): marked `refresh_failed`
  * and audited in one transaction (AU-1: a linked account that stops working is a change of what
  * agents can do for the user, and may be the provider revoking Mandate's access). Only the
- * transition is recorded: the mark requires the entry still `ok`, so a second instance failing
- * the same way records nothing more.
+ * transition of the value the refresh read is recorded: a compare-and-set on its ciphertext while
+ * still `ok`, so a re-link (or another instance's refresh) that stored new tokens meanwhile is
+ * neither marked nor audited — its tokens are served — and a second instance failing the same way
+ * records nothing more. True when this call marked the entry.
+ * PostgreSQL lock order: the user row first, as deprovisioning takes it (account/deprovision.ts:
+ * user row, then the audit lock through its revocations, then the entries), so the two never
+ * wait on each other in a cycle.
  */
-async function markRefreshFailed(deps: RefreshDeps, entry: VaultEntryRecord, reason: string, now: number): Promise<void> {
-  await deps.storage.transaction(async (tx) => {
-    if (!(await tx.vault.entries.setStatus(entry.id, 'refresh_failed', reason, now, 'ok'))) return;
+async function markRefreshFailed(deps: RefreshDeps, entry: VaultEntryRecord, reason: string, now: number): Promise<boolean> {
+  return deps.storage.transaction(async (tx) => {
+    await tx.users.getForShare(entry.userId);
+    const marked = await tx.vault.entries.replaceSealed(entry.id, entry.sealed.ciphertext, { sealed: entry.sealed, status: 'refresh_failed', lastError: reason, updatedAt: now }, 'ok');
+    if (!marked) return false;
     await tx.audit.append(
       { event: VAULT_REFRESH_FAILED_EVENT, userId: entry.userId, resource: `urn:mandate:vault:${entry.connectionId}`, result: 'failure', reason, data: { connection: entry.connectionId, entry_id: entry.id } },
       now,
     );
+    return true;
   });
 }

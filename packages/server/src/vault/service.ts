@@ -80,6 +80,8 @@ export class TokenVault {
   private readonly flight = new SingleFlight<OAuthPayload>();
   /** Entry id → epoch second until which this process does not try to refresh it again (refreshWithBackoff). */
   private readonly backoff = new Map<string, number>();
+  /** Bumped by every connection update: a refresh that started before one does not pause. */
+  private settingsGeneration = 0;
 
   constructor(options: TokenVaultOptions) {
     this.deps = {
@@ -101,8 +103,10 @@ export class TokenVault {
 
   async updateConnection(id: string, change: Parameters<typeof updateConnection>[3]): Promise<ConnectionView> {
     const view = await updateConnection(this.storage, this.deps.keys, id, change, this.deps.now());
-    // An admin's change (a rotated client secret, a fixed endpoint) is the fix a paused refresh waits for: try again at once.
+    // An admin's change (a rotated client secret, a fixed endpoint) is the fix a paused refresh waits
+    // for: try again at once. A refresh still running with the old settings must not pause it again.
     this.backoff.clear();
+    this.settingsGeneration += 1;
     return view;
   }
 
@@ -255,19 +259,24 @@ export class TokenVault {
       if (current.expires_at === null || current.expires_at > now) return current;
       throw new VaultProviderError(entry.lastError ?? 'temporarily_unavailable', null, 'the provider failed recently; the refresh is retried after a pause');
     }
+    const generation = this.settingsGeneration;
     try {
       const next = await this.flight.run(entry.id, () => refreshEntry(this.deps, entry.id));
-      // Served unrefreshed: the provider failed and the current token is still valid (refresh.ts failed()).
-      if (next.access_token === current.access_token && !isFresh(next, now, this.deps.refreshSkewSeconds)) this.pause(entry.id, now);
+      // Served unrefreshed: the provider failed and the current token is still valid (refresh.ts
+      // failed()). Not a token without a refresh token: nothing was tried, and at its expiry the
+      // refresh must mark it refresh_failed (re-link), not be paused.
+      if (next.access_token === current.access_token && next.refresh_token !== null && !isFresh(next, now, this.deps.refreshSkewSeconds)) this.pause(entry.id, now, generation);
       else this.backoff.delete(entry.id);
       return next;
     } catch (err) {
-      if (err instanceof VaultProviderError) this.pause(entry.id, now);
+      if (err instanceof VaultProviderError) this.pause(entry.id, now, generation);
       throw err;
     }
   }
 
-  private pause(entryId: string, now: number): void {
+  private pause(entryId: string, now: number, generation: number): void {
+    // The connection was updated while this refresh ran (with the old settings): its failure says nothing about the new ones.
+    if (generation !== this.settingsGeneration) return;
     // Bounded by the linked entries in use; ended pauses are dropped when it grows.
     if (this.backoff.size >= 10_000) for (const [id, until] of this.backoff) if (until <= now) this.backoff.delete(id);
     this.backoff.set(entryId, now + REFRESH_BACKOFF_SECONDS);

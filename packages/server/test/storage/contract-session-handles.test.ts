@@ -65,7 +65,7 @@ describe.each(BACKENDS)('storage contract (%s): session handles (migration 0014)
       await db.destroy();
     }
     expect(await h.raw('select id_hash from sessions where handle is null')).toEqual([]);
-    // sessions_user_handle's user_id prefix replaces the index on user_id alone.
+    // sessions_user_handle's user_id prefix replaces the index on user_id alone (0015, run by every storage here).
     const indexes = backend === 'sqlite' ? "select name from sqlite_master where type = 'index' and tbl_name = 'sessions'" : "select indexname as name from pg_indexes where tablename = 'sessions'";
     const names = (await h.raw(indexes)).map((r) => r['name']);
     expect(names).toContain('sessions_user_handle');

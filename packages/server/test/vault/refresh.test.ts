@@ -2,7 +2,7 @@
  * Refresh before expiry against a real provider (issue 5, VA-1): one refresh per entry however
  * many callers wait, rotation honoured, failures marked on the entry with no secret in them.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BACKENDS, useStorage } from '../storage/fixtures.ts';
 import { open } from '../../src/vault/envelope.ts';
 import { decodePayload, type OAuthPayload } from '../../src/vault/payload.ts';
@@ -95,6 +95,35 @@ describe.each(BACKENDS)('vault refresh (real provider on loopback) (%s)', (backe
     await linkThroughProvider(vault, tp.provider, 'usr_alice', 'alice');
     expect((await vault.listForUser('usr_alice'))[0]).toMatchObject({ status: 'ok', lastError: null });
     expect((await userinfo(tp.provider, (await vault.accessToken('usr_alice', 'tp')).accessToken)).status).toBe(200);
+  });
+
+  it('a re-link that stores new tokens while a refused refresh is being marked wins: not marked, not audited, its tokens served', async () => {
+    const { x, vault } = await linked(true);
+    const before = await storedPayload(x, h, 'usr_alice');
+    expect((await directRefresh(tp.provider, before.refresh_token!)).status).toBe(200);
+    x.clock += 3600;
+    // The refresh's second read of the row (refresh.ts failed(), after the provider's invalid_grant):
+    // the user links again right after it, before the entry is marked.
+    const entries = h.storage.vault.entries;
+    const read = entries.get.bind(entries);
+    let reads = 0;
+    const spy = vi.spyOn(entries, 'get').mockImplementation(async (id: string) => {
+      const row = await read(id);
+      if (++reads === 2) await linkThroughProvider(vault, tp.provider, 'usr_alice', 'alice');
+      return row;
+    });
+    let released: Awaited<ReturnType<typeof vault.accessToken>>;
+    try {
+      released = await vault.accessToken('usr_alice', 'tp');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(reads).toBeGreaterThanOrEqual(2);
+    const relinked = await storedPayload(x, h, 'usr_alice');
+    expect(relinked.access_token).not.toBe(before.access_token);
+    expect(released.accessToken).toBe(relinked.access_token);
+    expect((await vault.listForUser('usr_alice'))[0]).toMatchObject({ status: 'ok', lastError: null });
+    expect(await h.storage.audit.list({ event: 'vault_refresh_failed' })).toEqual([]);
   });
 
   it('on a provider outage keeps serving the unexpired token, records the error, and retries on the next use', async () => {

@@ -4,8 +4,8 @@
  * - `sessions.handle` + `sessions_user_handle (user_id, handle)`: the admin and self-service APIs
  *   name a session by a one-way handle of its key (sessions/session-handle.ts); revoking one
  *   searched every page of the user's sessions, deriving each handle, until one matched. The
- *   handle is stored at creation (repositories/sessions.ts) and found by index; its user_id prefix
- *   replaces `sessions_user_id` (0001), dropped. It stays a
+ *   handle is stored at creation (repositories/sessions.ts) and found by index (its user_id prefix
+ *   makes `sessions_user_id` redundant: 0015 drops it). It stays a
  *   non-secret name: a SHA-256 of id_hash under its own label, from which neither the key nor the
  *   cookie can be recovered. Existing rows are backfilled here with that same function (SQLite has
  *   no SHA-256, so in chunks from JS). Nullable: SQLite cannot add a NOT NULL column without a
@@ -55,8 +55,6 @@ export function sessionHandlesGrantlessIndexesMigration(kind: StorageKind): Migr
       if (!(await hasColumn(db, kind, 'sessions', 'handle'))) await db.schema.alterTable('sessions').addColumn('handle', 'text').execute();
       await backfillHandles(db);
       await db.schema.createIndex('sessions_user_handle').ifNotExists().on('sessions').columns(['user_id', 'handle']).execute();
-      // Its prefix serves the user_id lookups (listForUser, revokeAllForUser): one index less to write per sign-in.
-      await db.schema.dropIndex('sessions_user_id').ifExists().execute();
       await db.schema
         .createIndex('access_tokens_grantless_client')
         .ifNotExists()

@@ -19,6 +19,7 @@ import { codeRedirectUriSentMigration } from './0011-code-redirect-uri-sent.ts';
 import { agentSuspendedByMigration } from './0012-agent-suspended-by.ts';
 import { grantSessionsMigration } from './0013-grant-sessions.ts';
 import { sessionHandlesGrantlessIndexesMigration } from './0014-session-handles-grantless-indexes.ts';
+import { dropSessionsUserIdMigration } from './0015-drop-sessions-user-id.ts';
 
 export function migrationProvider(kind: StorageKind): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -36,6 +37,7 @@ export function migrationProvider(kind: StorageKind): MigrationProvider {
     '0012-agent-suspended-by': agentSuspendedByMigration(kind),
     '0013-grant-sessions': grantSessionsMigration(kind),
     '0014-session-handles-grantless-indexes': sessionHandlesGrantlessIndexesMigration(kind),
+    '0015-drop-sessions-user-id': dropSessionsUserIdMigration(),
   };
   return { getMigrations: async () => migrations };
 }

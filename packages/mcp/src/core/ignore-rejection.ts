@@ -1,0 +1,10 @@
+/**
+ * Hooks are typed as returning nothing, yet an `async` one fits that type: its rejection would be
+ * unhandled, and Node ends the process on an unhandled rejection. What a hook returns is therefore
+ * given a rejection handler when it is a promise (or any thenable); the hook's failure is its own.
+ */
+export function ignoreRejection(result: unknown): void {
+  if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+    (result as PromiseLike<unknown>).then(undefined, () => undefined);
+  }
+}
