@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenServer } from '../../server/test/token/fixtures.ts';
-import { LIST_TOOLS, machineToken, rpc, startAs, startMcp } from './support/setup.ts';
+import { createHash } from 'node:crypto';
+import { LIST_TOOLS, machineToken, proofKey, rpc, signProof, startAs, startMcp } from './support/setup.ts';
 
 let as: TokenServer;
 beforeAll(async () => {
@@ -52,6 +53,24 @@ describe('hooks.onError', () => {
       expect(called).toBe(1);
       // vitest fails the run on an unhandled rejection: give one the chance to surface.
       await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      await rs.close();
+    }
+  });
+
+  it('is told of a DPoP proof refused because the replay cache is full (our capacity, not a security event)', async () => {
+    const reported: { err: unknown; info: { status: number; path: string } }[] = [];
+    const rs = await startMcp(as, 'node', { dpop: { algs: ['ES256'], replayCache: { maxEntries: 1, maxPerKey: 1 } }, hooks: { onError: (err, info) => void reported.push({ err, info }) } });
+    try {
+      const key = await proofKey();
+      const token = await machineToken(as, 'hr:read', rs.url, await signProof(key, { htu: as.tokenUrl }));
+      const ath = createHash('sha256').update(token).digest('base64url');
+      const call = async () => rpc(rs.url, LIST_TOOLS, { authorization: `DPoP ${token}`, dpop: await signProof(key, { htm: 'POST', htu: rs.url, claims: { ath } }) });
+      expect((await call()).status).toBe(200);
+      expect(reported).toEqual([]);
+      const refused = await call();
+      expect(refused.status).toBe(401);
+      expect(reported).toEqual([{ err: expect.objectContaining({ message: 'too many unexpired DPoP proofs; retry later with a new proof' }), info: { status: 401, path: '/mcp' } }]);
     } finally {
       await rs.close();
     }

@@ -18,6 +18,7 @@ import type { AuthContext } from './types.ts';
 import { auditAuthFailure, auditToolsList } from '../audit/events.ts';
 import type { AuthFailureCoalescer } from '../audit/auth-failure-coalescer.ts';
 import { ignoreRejection } from './ignore-rejection.ts';
+import { DpopCapacityError } from '../token/dpop.ts';
 
 export interface HandlerSettings {
   mcpPath: string;
@@ -120,7 +121,7 @@ async function serveMcp(h: HandlerSettings, req: Request, info: RequestInfo): Pr
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
-function reportError(h: HandlerSettings, err: unknown, status: 500 | 503, path: string): void {
+function reportError(h: HandlerSettings, err: unknown, status: 401 | 500 | 503, path: string): void {
   try {
     ignoreRejection(h.session.hooks.onError?.(err, { status, path }));
   } catch {
@@ -142,6 +143,8 @@ export async function handle(h: HandlerSettings, req: Request, info: RequestInfo
       // L6: a refused credential (bad, foreign-audience or revoked token; invalid or replayed DPoP proof) is a security event.
       auditAuthFailure(h.session, h.authFailures, { error: err, scheme: schemeOf(req), ip: info.ip });
       if (err.status === 503) reportError(h, err, 503, path);
+      // Our capacity, not the caller's credential (not a security event): the operator should know.
+      else if (err instanceof DpopCapacityError) reportError(h, err, 401, path);
       return errorResponse(h, err, schemeOf(req));
     }
     // A fault of ours, not of the input: fail closed and describe nothing internal (the operator's hook is told).
