@@ -8,28 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { deleteClient } from '../../src/clients/lifecycle.ts';
-import type { TokenServer } from '../token/fixtures.ts';
-import { auth, exchange, MCP, TT, useExchangeServer, userToken } from './fixtures.ts';
+import { auth, duringNextSign, exchange, MCP, TT, useExchangeServer, userToken } from './fixtures.ts';
 import type { Backend } from '../helpers/isolated-database.ts';
-
-/** Runs `during` once, inside the next signature of the server's keys (between the checks and the write). */
-async function duringNextSign<T>(server: TokenServer, during: () => Promise<unknown>, act: () => Promise<T>): Promise<T> {
-  const keys = server.ctx.keys;
-  const sign = keys.sign;
-  let armed = true;
-  keys.sign = async (...args) => {
-    if (armed) {
-      armed = false;
-      await during();
-    }
-    return sign.apply(keys, args);
-  };
-  try {
-    return await act();
-  } finally {
-    keys.sign = sign;
-  }
-}
 
 for (const backend of ['sqlite', 'postgres'] as Backend[]) {
   describe(`token exchange racing the deletion of its client (${backend})`, () => {

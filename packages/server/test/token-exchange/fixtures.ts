@@ -172,3 +172,22 @@ export function useExchangeServer(backend: Backend = 'sqlite', overrides: Partia
     get agent() { return ready().agent; },
   };
 }
+
+/** Runs `during` once, inside the next signature of the server's keys (between check and write). */
+export async function duringNextSign<T>(server: TokenServer, during: () => Promise<unknown>, act: () => Promise<T>): Promise<T> {
+  const keys = server.ctx.keys;
+  const sign = keys.sign;
+  let armed = true;
+  keys.sign = async (...args) => {
+    if (armed) {
+      armed = false;
+      await during();
+    }
+    return sign.apply(keys, args);
+  };
+  try {
+    return await act();
+  } finally {
+    keys.sign = sign;
+  }
+}

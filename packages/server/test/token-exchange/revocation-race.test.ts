@@ -9,28 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { randomId } from '../../src/crypto/hash.ts';
 import type { ServerContext } from '../../src/context.ts';
-import { introspect, type TokenServer } from '../token/fixtures.ts';
-import { auth, createAgent, exchange, FILES, MCP, TT, useExchangeServer, userToken } from './fixtures.ts';
+import { introspect } from '../token/fixtures.ts';
+import { auth, createAgent, duringNextSign, exchange, FILES, MCP, TT, useExchangeServer, userToken } from './fixtures.ts';
 import type { Backend } from '../helpers/isolated-database.ts';
-
-/** Runs `during` once, inside the next signature of the server's keys (between check and write). */
-async function duringNextSign<T>(server: TokenServer, during: () => Promise<unknown>, act: () => Promise<T>): Promise<T> {
-  const keys = server.ctx.keys;
-  const sign = keys.sign;
-  let armed = true;
-  keys.sign = async (...args) => {
-    if (armed) {
-      armed = false;
-      await during();
-    }
-    return sign.apply(keys, args);
-  };
-  try {
-    return await act();
-  } finally {
-    keys.sign = sign;
-  }
-}
 
 /** As admin/grants.ts revokes a consent: the consent first, then its grants, in one transaction (consents.revokeWithGrants). */
 async function revokeConsent(ctx: ServerContext, consentId: string): Promise<string[]> {
