@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenServer } from '../../server/test/token/fixtures.ts';
 import { createHash } from 'node:crypto';
-import { LIST_TOOLS, machineToken, proofKey, rpc, signProof, startAs, startMcp } from './support/setup.ts';
+import { callTool, LIST_TOOLS, machineToken, proofKey, rpc, signProof, startAs, startMcp } from './support/setup.ts';
+import type { SecurityAuditSink } from '../src/audit/events.ts';
 
 let as: TokenServer;
 beforeAll(async () => {
@@ -91,6 +92,35 @@ describe('hooks.onError', () => {
       const res = await rpc(rs.url, LIST_TOOLS, { authorization: `Bearer ${await machineToken(as, 'hr:read', rs.url)}` });
       expect(res.status).toBe(500);
       expect(res.body.error).toBe('server_error');
+    } finally {
+      await rs.close();
+    }
+  });
+});
+
+describe('an async audit sink that rejects', () => {
+  it('changes no answer and causes no unhandled rejection (tool call, tools/list, refused token)', async () => {
+    let calls = 0;
+    const sink: SecurityAuditSink = {
+      record: async () => {
+        calls += 1;
+        throw new Error('spool disk full');
+      },
+      recordSecurity: async () => {
+        calls += 1;
+        throw new Error('spool disk full');
+      },
+    };
+    const rs = await startMcp(as, 'node', { hooks: { audit: sink } });
+    try {
+      const bearer = { authorization: `Bearer ${await machineToken(as, 'hr:read', rs.url)}` };
+      expect((await rpc(rs.url, LIST_TOOLS, bearer)).status).toBe(200);
+      const called = await rpc(rs.url, callTool('list_employees'), bearer);
+      expect(called.status).toBe(200);
+      expect(called.body.result.isError).toBeFalsy();
+      expect((await rpc(rs.url, LIST_TOOLS, { authorization: 'Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln' })).status).toBe(401);
+      expect(calls).toBe(3);
+      await new Promise((resolve) => setTimeout(resolve, 50));
     } finally {
       await rs.close();
     }

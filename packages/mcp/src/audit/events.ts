@@ -121,6 +121,16 @@ function recordSafely(sink: SecurityAuditSink, event: SecurityAuditEvent): void 
   }
 }
 
+/** A tool call's event to the sink: as recordSafely, a sink that throws or rejects changes nothing. */
+export function recordToolCall(sink: AuditSink | undefined, event: ToolAuditEvent): void {
+  if (!sink) return;
+  try {
+    ignoreRejection(sink.record(event));
+  } catch {
+    // AuditSink contract: recording never fails the request.
+  }
+}
+
 /** A tools/list answered for `auth`: which tools it was shown. Never throws. */
 export function auditToolsList(s: AuditSettings, auth: AuthContext, tools: string[], ip: string | undefined): void {
   const sink = securitySink(s);

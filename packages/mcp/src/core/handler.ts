@@ -15,7 +15,7 @@ import { parseToolArguments } from '../tools/arguments.ts';
 import type { ProtectedResourceMetadata } from './prm.ts';
 import type { DpopNonces } from '../token/dpop-nonce.ts';
 import type { AuthContext } from './types.ts';
-import { auditAuthFailure, auditToolsList } from '../audit/events.ts';
+import { auditAuthFailure, auditToolsList, recordToolCall } from '../audit/events.ts';
 import type { AuthFailureCoalescer } from '../audit/auth-failure-coalescer.ts';
 import { ignoreRejection } from './ignore-rejection.ts';
 import { DpopCapacityError } from '../token/dpop.ts';
@@ -76,7 +76,7 @@ async function decideToolCalls(h: HandlerSettings, auth: AuthContext, messages: 
     const d = parsed.ok ? await authorizeTool(h.session.authorizer, tool, auth, parsed.args, 'call') : await authorizeTool(h.session.authorizer, tool, auth, undefined, 'list');
     if (parsed.ok) decisions.set(m.id, { tool: tool.name, args: parsed.args, decision: d });
     if (d.kind === 'allow') continue;
-    h.session.hooks.audit?.record(auditEvent(h.session, auth, tool.name, { decision: d.kind, reason: auditReasonOf(d), entity: d.resource }, { ip }));
+    recordToolCall(h.session.hooks.audit, auditEvent(h.session, auth, tool.name, { decision: d.kind, reason: auditReasonOf(d), entity: d.resource }, { ip }));
     if (d.kind === 'challenge') {
       // MCP clients act on the HTTP status and WWW-Authenticate (step-up, STEP-1 / RFC 9470).
       const body = rpcError(m.id, d.status === 401 ? RPC_UNAUTHORIZED : RPC_FORBIDDEN, d.description, { error: d.error, scope: d.scope, acr_values: d.acrValues, max_age: d.maxAge });

@@ -10,7 +10,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { AuthContext, MandateHooks, RevocationSource, ToolAuditEvent, ToolDefinition, ToolResult } from './types.ts';
 import { authorizeTool, describeFor, visible, type ToolAuthorizer, type ToolDecision } from '../tools/authorize.ts';
 import { inputSchemaOf } from '../tools/arguments.ts';
-import { callerFields } from '../audit/events.ts';
+import { callerFields, recordToolCall } from '../audit/events.ts';
 
 export interface SessionSettings {
   serverInfo: { name: string; version: string };
@@ -122,7 +122,7 @@ export async function buildServer(
       if (!onlyCalled.has(tool.name)) continue;
     } else if (!visible(tool, await authorizeTool(s.authorizer, tool, auth, undefined, 'list'))) continue;
     const audit = (d: Pick<ToolAuditEvent, 'decision' | 'reason' | 'entity'>, durationMs?: number) =>
-      s.hooks.audit?.record(auditEvent(s, auth, tool.name, d, { ip, durationMs }));
+      recordToolCall(s.hooks.audit, auditEvent(s, auth, tool.name, d, { ip, durationMs }));
     // The SDK parses with this same zod object (see tools/arguments.ts).
     registered.push(tool.name);
     server.registerTool(tool.name, { ...(tool.title ? { title: tool.title } : {}), description: describeFor(tool, auth), inputSchema: inputSchemaOf(tool) }, async (sdkArgs: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {

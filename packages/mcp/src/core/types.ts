@@ -195,7 +195,10 @@ export interface ToolAuditEvent {
 }
 
 export interface AuditSink {
-  /** Must not throw or block: batching and spooling happen inside. */
+  /**
+   * Should not throw or block: batching and spooling happen inside. An exception, or the rejection
+   * of an async `record`, is ignored (the request goes on; the event is lost).
+   */
   record(event: ToolAuditEvent): void;
   flush?(): Promise<void>;
   close?(): Promise<void>;
@@ -215,10 +218,10 @@ export interface MandateHooks {
    * Told of every request answered 503 (the AS, its JWKS, introspection or the revocation feed
    * unreachable: `err.cause` holds the underlying error) or 500 (a fault of ours), which the
    * caller is told nothing about, and of a DPoP proof refused with 401 because the replay cache
-   * is full of live proofs (our capacity: raise `dpop.replayCache`). For logs and alerts: never told token material. An exception or
-   * a rejected promise of the hook is ignored.
+   * is full of live proofs (our capacity: raise `dpop.replayCache`). For logs and alerts: never told token material. An exception, or
+   * the rejection of an async hook, is ignored.
    */
-  onError?: (err: unknown, info: { status: 401 | 500 | 503; path: string }) => void | Promise<void>;
+  onError?: (err: unknown, info: { status: 401 | 500 | 503; path: string }) => void;
 }
 
 /** Tells whether a verified token has since been revoked. */
