@@ -59,19 +59,37 @@ describe('hooks.onError', () => {
     }
   });
 
-  it('is told of a DPoP proof refused because the replay cache is full (our capacity, not a security event)', async () => {
+  async function dpopServer(replayCache: { maxEntries: number; maxPerKey: number }, reported: { err: unknown; info: { status: number; path: string } }[]) {
+    const rs = await startMcp(as, 'node', { dpop: { algs: ['ES256'], replayCache }, hooks: { onError: (err, info) => void reported.push({ err, info }) } });
+    const key = await proofKey();
+    const token = await machineToken(as, 'hr:read', rs.url, await signProof(key, { htu: as.tokenUrl }));
+    const ath = createHash('sha256').update(token).digest('base64url');
+    const call = async () => rpc(rs.url, LIST_TOOLS, { authorization: `DPoP ${token}`, dpop: await signProof(key, { htm: 'POST', htu: rs.url, claims: { ath } }) });
+    return { rs, call };
+  }
+
+  it('is told, once a minute, of DPoP proofs refused because the whole replay cache is full (our capacity, not a security event)', async () => {
     const reported: { err: unknown; info: { status: number; path: string } }[] = [];
-    const rs = await startMcp(as, 'node', { dpop: { algs: ['ES256'], replayCache: { maxEntries: 1, maxPerKey: 1 } }, hooks: { onError: (err, info) => void reported.push({ err, info }) } });
+    const { rs, call } = await dpopServer({ maxEntries: 1, maxPerKey: 10 }, reported);
     try {
-      const key = await proofKey();
-      const token = await machineToken(as, 'hr:read', rs.url, await signProof(key, { htu: as.tokenUrl }));
-      const ath = createHash('sha256').update(token).digest('base64url');
-      const call = async () => rpc(rs.url, LIST_TOOLS, { authorization: `DPoP ${token}`, dpop: await signProof(key, { htm: 'POST', htu: rs.url, claims: { ath } }) });
       expect((await call()).status).toBe(200);
       expect(reported).toEqual([]);
-      const refused = await call();
-      expect(refused.status).toBe(401);
-      expect(reported).toEqual([{ err: expect.objectContaining({ message: 'too many unexpired DPoP proofs; retry later with a new proof' }), info: { status: 401, path: '/mcp' } }]);
+      expect((await call()).status).toBe(401);
+      expect(reported).toEqual([{ err: expect.objectContaining({ message: 'too many unexpired DPoP proofs; retry later with a new proof', scope: 'cache' }), info: { status: 401, path: '/mcp' } }]);
+      expect((await call()).status).toBe(401);
+      expect(reported).toHaveLength(1);
+    } finally {
+      await rs.close();
+    }
+  });
+
+  it('is not told of one key over its own quota of live proofs (that caller\'s rate)', async () => {
+    const reported: { err: unknown; info: { status: number; path: string } }[] = [];
+    const { rs, call } = await dpopServer({ maxEntries: 100, maxPerKey: 1 }, reported);
+    try {
+      expect((await call()).status).toBe(200);
+      expect((await call()).status).toBe(401);
+      expect(reported).toEqual([]);
     } finally {
       await rs.close();
     }

@@ -9,8 +9,8 @@
  * still says who was refused, why, and how often; a flood from one address costs about one event
  * a minute.
  *
- * Bounded: at most `maxKeys` kinds are tracked; past that (a flood from many addresses), new kinds
- * share one window per error code, recorded as `aggregated` (no address, a generic description),
+ * Bounded: at most `maxKeys` kinds are tracked (when full, ended windows are swept first, as soon
+ * as one has ended); past that (a flood from many addresses), new kinds share one window per error code, recorded as `aggregated` (no address, a generic description),
  * so memory stays fixed and the events per interval too.
  */
 export interface AuthFailureCoalescerOptions {
@@ -49,6 +49,8 @@ export class AuthFailureCoalescer {
   private readonly intervalSeconds: number;
   private readonly maxKeys: number;
   private nextSweep = 0;
+  /** No window ends before this (epoch seconds); recomputed by each sweep. */
+  private earliestEnd = Infinity;
 
   constructor(options: AuthFailureCoalescerOptions = {}) {
     this.intervalSeconds = options.intervalSeconds ?? 60;
@@ -61,6 +63,8 @@ export class AuthFailureCoalescer {
     // This refusal's own ended window is left to it: it carries that count itself.
     const out = now >= this.nextSweep ? this.sweep(now, key) : [];
     let aggregated = false;
+    // Full, but a window has ended since the last sweep: sweep now rather than pool a new address.
+    if (!this.windows.has(key) && this.windows.size >= this.maxKeys && now >= this.earliestEnd) out.push(...this.sweep(now, key));
     if (!this.windows.has(key) && this.windows.size >= this.maxKeys) {
       key = JSON.stringify([error, '*']);
       aggregated = true;
@@ -73,6 +77,7 @@ export class AuthFailureCoalescer {
     const suppressed = window?.suppressed ?? 0;
     const kind = aggregated ? { description: `${error} for more client addresses than are tracked one by one`, ip: undefined } : { description, ip };
     this.windows.set(key, { error, ...kind, aggregated, until: now + this.intervalSeconds, suppressed: 0 });
+    this.earliestEnd = Math.min(this.earliestEnd, now + this.intervalSeconds);
     out.push({ error, ...kind, suppressed, aggregated, summary: false });
     return out;
   }
@@ -81,11 +86,16 @@ export class AuthFailureCoalescer {
   private sweep(now: number, keep: string): CoalescedRefusal[] {
     this.nextSweep = now + this.intervalSeconds;
     const summaries: CoalescedRefusal[] = [];
+    let earliest = Infinity;
     for (const [key, w] of this.windows) {
-      if (now < w.until || key === keep) continue;
+      if (now < w.until || key === keep) {
+        earliest = Math.min(earliest, w.until);
+        continue;
+      }
       this.windows.delete(key);
       if (w.suppressed > 0) summaries.push({ error: w.error, description: w.description, ip: w.ip, suppressed: w.suppressed, aggregated: w.aggregated, summary: true });
     }
+    this.earliestEnd = earliest;
     return summaries;
   }
 }

@@ -31,6 +31,8 @@ export interface HandlerSettings {
   maxBodyBytes: number;
   /** Like authentication refusals recorded once per interval (audit amplification). */
   authFailures: AuthFailureCoalescer;
+  /** When a full DPoP replay cache may next be reported to hooks.onError (epoch seconds). */
+  capacityReport: { next: number };
   now: () => number;
 }
 
@@ -143,8 +145,13 @@ export async function handle(h: HandlerSettings, req: Request, info: RequestInfo
       // L6: a refused credential (bad, foreign-audience or revoked token; invalid or replayed DPoP proof) is a security event.
       auditAuthFailure(h.session, h.authFailures, { error: err, scheme: schemeOf(req), ip: info.ip });
       if (err.status === 503) reportError(h, err, 503, path);
-      // Our capacity, not the caller's credential (not a security event): the operator should know.
-      else if (err instanceof DpopCapacityError) reportError(h, err, 401, path);
+      // The whole replay cache full: our capacity, not the caller's credential (not a security
+      // event), so the operator is told — at most once a minute. One key over its quota is that
+      // caller's rate, not news for the operator.
+      else if (err instanceof DpopCapacityError && err.scope === 'cache' && h.now() >= h.capacityReport.next) {
+        h.capacityReport.next = h.now() + 60;
+        reportError(h, err, 401, path);
+      }
       return errorResponse(h, err, schemeOf(req));
     }
     // A fault of ours, not of the input: fail closed and describe nothing internal (the operator's hook is told).

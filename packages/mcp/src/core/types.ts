@@ -217,8 +217,9 @@ export interface MandateHooks {
   /**
    * Told of every request answered 503 (the AS, its JWKS, introspection or the revocation feed
    * unreachable: `err.cause` holds the underlying error) or 500 (a fault of ours), which the
-   * caller is told nothing about, and of a DPoP proof refused with 401 because the replay cache
-   * is full of live proofs (our capacity: raise `dpop.replayCache`). For logs and alerts: never told token material. An exception, or
+   * caller is told nothing about, and (at most once a minute) of a DPoP proof refused with 401
+   * because the whole replay cache is full of live proofs (our capacity: raise
+   * `dpop.replayCache.maxEntries`; one key over its own quota is not reported). For logs and alerts: never told token material. An exception, or
    * the rejection of an async hook, is ignored.
    */
   onError?: (err: unknown, info: { status: 401 | 500 | 503; path: string }) => void;

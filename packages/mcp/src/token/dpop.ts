@@ -71,7 +71,15 @@ async function checkSignature(proof: string, jwk: JWK, algs: string[]): Promise<
  * No room in the replay cache for a new proof (replay-cache.ts): our capacity, not a fault of the
  * caller's credential, so not audited as a security event (audit/events.ts isSecurityRefusal).
  */
-export class DpopCapacityError extends InvalidDpopProofError {}
+export class DpopCapacityError extends InvalidDpopProofError {
+  constructor(
+    message: string,
+    /** 'key': one key's quota of live proofs (that caller's rate); 'cache': the whole cache (ours). */
+    readonly scope: 'key' | 'cache',
+  ) {
+    super(message);
+  }
+}
 
 export async function verifyDpop(c: DpopCheck, s: DpopSettings): Promise<void> {
   if (c.proof === undefined) throw new InvalidDpopProofError('a DPoP proof is required with a DPoP-bound access token');
@@ -93,5 +101,5 @@ export async function verifyDpop(c: DpopCheck, s: DpopSettings): Promise<void> {
   // No room to remember this proof without forgetting a live one (replay-cache.ts): refused, not
   // accepted unrecorded. invalid_dpop_proof, not use_dpop_nonce: a nonce would not make room, and
   // the MCP SDK client has no DPoP support to act on either; a DPoP client retries with a new proof.
-  if (verdict === 'no_room') throw new DpopCapacityError('too many unexpired DPoP proofs; retry later with a new proof');
+  if (verdict === 'no_room') throw new DpopCapacityError('too many unexpired DPoP proofs; retry later with a new proof', s.replay.full ? 'cache' : 'key');
 }

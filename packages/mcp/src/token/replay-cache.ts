@@ -52,6 +52,11 @@ export class ReplayCache {
     return 'fresh';
   }
 
+  /** Every live proof the cache may hold is held (not one key's quota: the whole cache). */
+  get full(): boolean {
+    return this.size >= this.maxEntries;
+  }
+
   private remove(proofs: Map<string, number>, jti: string): void {
     if (proofs.delete(jti)) this.size -= 1;
   }

@@ -64,6 +64,15 @@ describe('AuthFailureCoalescer', () => {
     ]);
   });
 
+  it('when full, sweeps as soon as a window has ended rather than pool a new address', () => {
+    const c = new AuthFailureCoalescer({ intervalSeconds: 60, maxKeys: 2 });
+    c.admit('invalid_token', 'x', '192.0.2.1', T); // A, ends at T+60
+    c.admit('invalid_token', 'x', '192.0.2.2', T + 30); // B, ends at T+90
+    c.admit('invalid_token', 'x', '192.0.2.3', T + 70); // the periodic sweep frees A; C ends at T+130
+    // Full (B, C), the next periodic sweep not due before T+130, but B ended at T+90: D is tracked on its own.
+    expect(seen(c.admit('invalid_token', 'x', '192.0.2.4', T + 100))).toEqual([{ ip: '192.0.2.4', suppressed: 0 }]);
+  });
+
   it('the counts reach the authorization server in the event data', () => {
     const wire = toWireEvent({ time: T, event: 'mcp.auth_failure', error: 'invalid_token', reason: 'bad signature', scheme: 'Bearer', resource: 'https://hr.example/mcp', ip: '192.0.2.1', suppressed: 41 });
     expect(wire.data).toEqual({ error: 'invalid_token', scheme: 'Bearer', suppressed: 41 });

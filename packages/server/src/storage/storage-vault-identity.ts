@@ -53,9 +53,12 @@ export interface VaultStorage {
     claimRefresh(id: string, expectedCiphertext: string, until: number, now: number): Promise<boolean>;
     /**
      * Marks the entry (refresh failed, revoked) and releases the refresh lease; the sealed value is
-     * kept. With `requireStatus`, only while the entry has that status. False when absent (or not in it).
+     * kept. With `requireStatus`, only while the entry has that status; with `expectedCiphertext`,
+     * only while its ciphertext is still that one (the value a refresh read: a re-link or another
+     * refresh since then is not marked, and a KEK rewrap, which keeps the ciphertext, is not undone).
+     * False when absent (or not in that state).
      */
-    setStatus(id: string, status: VaultEntryStatus, lastError: string | null, at: number, requireStatus?: VaultEntryStatus): Promise<boolean>;
+    setStatus(id: string, status: VaultEntryStatus, lastError: string | null, at: number, requireStatus?: VaultEntryStatus, expectedCiphertext?: string): Promise<boolean>;
     /** Marks every entry at the connection `revoked` in one statement (before a connection's deletion revokes them one by one); the count. */
     revokeAllAtConnection(connectionId: string, lastError: string | null, at: number): Promise<number>;
     /** Entries sealed under another KEK than `kekId`, in id order after `afterId`. */

@@ -151,9 +151,10 @@ function entriesRepository(ctx: RepoContext): Storage['vault']['entries'] {
       if (requireStatus !== undefined) q = q.where('status', '=', requireStatus);
       return changed(await q.executeTakeFirst()) > 0;
     },
-    async setStatus(id, status, lastError, at, requireStatus) {
+    async setStatus(id, status, lastError, at, requireStatus, expectedCiphertext) {
       let q = db.updateTable('vault_entries').set({ status, last_error: lastError, refresh_lease_until: null, updated_at: at }).where('id', '=', id);
       if (requireStatus !== undefined) q = q.where('status', '=', requireStatus);
+      if (expectedCiphertext !== undefined) q = q.where('ciphertext', '=', expectedCiphertext);
       return changed(await q.executeTakeFirst()) > 0;
     },
     async revokeAllAtConnection(connectionId, lastError, at) {

@@ -147,7 +147,8 @@ async function failed(deps: RefreshDeps, entry: VaultEntryRecord, current: OAuth
     if (await markRefreshFailed(deps, entry, err.error, now)) throw new VaultEntryUnusableError(entry.id, 'refresh_failed');
     return winnerOrThrow(deps, entry); // re-linked (or refreshed elsewhere) since the read above
   }
-  await deps.storage.vault.entries.setStatus(entry.id, 'ok', err.error, now, 'ok');
+  // Only on the value this refresh read: a re-link since then keeps its lease-free state and is served.
+  if (!(await deps.storage.vault.entries.setStatus(entry.id, 'ok', err.error, now, 'ok', entry.sealed.ciphertext))) return winnerOrThrow(deps, entry);
   if (current.expires_at !== null && current.expires_at > now) return current;
   throw err;
 }
@@ -169,7 +170,8 @@ export const VAULT_REFRESH_FAILED_EVENT = 'vault_refresh_failed';
 async function markRefreshFailed(deps: RefreshDeps, entry: VaultEntryRecord, reason: string, now: number): Promise<boolean> {
   return deps.storage.transaction(async (tx) => {
     await tx.users.getForShare(entry.userId);
-    const marked = await tx.vault.entries.replaceSealed(entry.id, entry.sealed.ciphertext, { sealed: entry.sealed, status: 'refresh_failed', lastError: reason, updatedAt: now }, 'ok');
+    // Status only: the sealed value is never written back (a KEK rewrap meanwhile keeps the ciphertext, and must stay).
+    const marked = await tx.vault.entries.setStatus(entry.id, 'refresh_failed', reason, now, 'ok', entry.sealed.ciphertext);
     if (!marked) return false;
     await tx.audit.append(
       { event: VAULT_REFRESH_FAILED_EVENT, userId: entry.userId, resource: `urn:mandate:vault:${entry.connectionId}`, result: 'failure', reason, data: { connection: entry.connectionId, entry_id: entry.id } },

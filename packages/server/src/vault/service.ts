@@ -21,6 +21,9 @@ import { providerFetch } from './outbound.ts';
 import { rewrapAll, type RewrapReport } from './rotation.ts';
 import { revocationMissed, unlinkEntry, type ProviderRevocation } from './unlink.ts';
 
+/** A refresh's result (never a rejection, so every caller sharing it sees the same), and the settings generation it started under. */
+type RefreshOutcome = { generation: number } & ({ payload: OAuthPayload } | { error: unknown });
+
 /** How long a process leaves an entry alone after a refresh failed on something passing. */
 export const REFRESH_BACKOFF_SECONDS = 30;
 
@@ -77,7 +80,7 @@ async function refuseDisabledUser(tx: Storage, userId: string): Promise<true> {
 
 export class TokenVault {
   private readonly deps: RefreshDeps;
-  private readonly flight = new SingleFlight<OAuthPayload>();
+  private readonly flight = new SingleFlight<RefreshOutcome>();
   /** Entry id → epoch second until which this process does not try to refresh it again (refreshWithBackoff). */
   private readonly backoff = new Map<string, number>();
   /** Bumped by every connection update: a refresh that started before one does not pause. */
@@ -259,19 +262,33 @@ export class TokenVault {
       if (current.expires_at === null || current.expires_at > now) return current;
       throw new VaultProviderError(entry.lastError ?? 'temporarily_unavailable', null, 'the provider failed recently; the refresh is retried after a pause');
     }
-    const generation = this.settingsGeneration;
-    try {
-      const next = await this.flight.run(entry.id, () => refreshEntry(this.deps, entry.id));
-      // Served unrefreshed: the provider failed and the current token is still valid (refresh.ts
-      // failed()). Not a token without a refresh token: nothing was tried, and at its expiry the
-      // refresh must mark it refresh_failed (re-link), not be paused.
-      if (next.access_token === current.access_token && next.refresh_token !== null && !isFresh(next, now, this.deps.refreshSkewSeconds)) this.pause(entry.id, now, generation);
-      else this.backoff.delete(entry.id);
-      return next;
-    } catch (err) {
-      if (err instanceof VaultProviderError) this.pause(entry.id, now, generation);
-      throw err;
+    const outcome = await this.refreshShared(entry.id);
+    if ('error' in outcome) {
+      if (outcome.error instanceof VaultProviderError) this.pause(entry.id, now, outcome.generation);
+      throw outcome.error;
     }
+    const next = outcome.payload;
+    // Served unrefreshed: the provider failed and the current token is still valid (refresh.ts
+    // failed()). Not a token without a refresh token: nothing was tried, and at its expiry the
+    // refresh must mark it refresh_failed (re-link), not be paused.
+    if (next.access_token === current.access_token && next.refresh_token !== null && !isFresh(next, now, this.deps.refreshSkewSeconds)) this.pause(entry.id, now, outcome.generation);
+    else this.backoff.delete(entry.id);
+    return next;
+  }
+
+  /**
+   * One refresh per entry in this process (SingleFlight), whoever asks; the outcome carries the
+   * settings generation the refresh *started* under, which a caller joining it later cannot know.
+   */
+  private refreshShared(entryId: string, options: { force?: boolean } = {}): Promise<RefreshOutcome> {
+    return this.flight.run(entryId, async () => {
+      const generation = this.settingsGeneration;
+      try {
+        return { generation, payload: await refreshEntry(this.deps, entryId, options) };
+      } catch (error) {
+        return { generation, error };
+      }
+    });
   }
 
   private pause(entryId: string, now: number, generation: number): void {
@@ -285,7 +302,9 @@ export class TokenVault {
   /** Forces a refresh now (an admin "retry", or a provider that rejected the current access token). */
   async refresh(userId: string, connectionId: string): Promise<ReleasedToken> {
     const entry = await this.usableEntry(userId, connectionId);
-    const p = await this.flight.run(entry.id, () => refreshEntry(this.deps, entry.id, { force: true }));
+    const outcome = await this.refreshShared(entry.id, { force: true });
+    if ('error' in outcome) throw outcome.error;
+    const p = outcome.payload;
     return { accessToken: p.access_token, expiresAt: p.expires_at, scope: p.scope };
   }
 

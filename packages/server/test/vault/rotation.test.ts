@@ -4,12 +4,15 @@
  * between entries yields a named error and no plaintext, and the entry is not marked.
  */
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BACKENDS, useStorage } from '../storage/fixtures.ts';
 import { LocalKeyEncryptionKeys } from '../../src/vault/kek.ts';
 import { rewrapAll } from '../../src/vault/rotation.ts';
-import { VaultDecryptError, VaultKeyUnknownError } from '../../src/vault/errors.ts';
-import { createGithubLike, createStaticOpenAi, harness, linkThroughProvider, userinfo, useThirdPartyProvider } from './support/vault-fixture.ts';
+import { VaultDecryptError, VaultEntryUnusableError, VaultKeyUnknownError } from '../../src/vault/errors.ts';
+import { open } from '../../src/vault/envelope.ts';
+import { decodePayload } from '../../src/vault/payload.ts';
+import { entryBinding } from '../../src/vault/refresh.ts';
+import { createGithubLike, createStaticOpenAi, directRefresh, harness, linkThroughProvider, userinfo, useThirdPartyProvider } from './support/vault-fixture.ts';
 
 describe.each(BACKENDS)('vault key rotation and key failures (%s)', (backend) => {
   const h = useStorage(backend);
@@ -48,6 +51,43 @@ describe.each(BACKENDS)('vault key rotation and key failures (%s)', (backend) =>
     x.clock += 3600;
     const refreshed = await retired.accessToken('usr_bob', 'tp');
     expect(await userinfo(tp.provider, refreshed.accessToken)).toEqual({ status: 200, sub: 'bob' });
+  });
+
+  it('a refresh refused while the entry is rewrapped marks it refresh_failed without undoing the rewrap', async () => {
+    tp.provider.setRotation(true);
+    const x = harness(h, tp.provider);
+    const k1 = { id: 'k1', key: randomBytes(32) };
+    const k2 = { id: 'k2', key: randomBytes(32) };
+    x.keys = new LocalKeyEncryptionKeys(k1);
+    const vault = x.vault();
+    await createGithubLike(vault, tp.provider);
+    await linkThroughProvider(vault, tp.provider, 'usr_alice', 'alice');
+    const entry = (await h.storage.vault.entries.getFor('usr_alice', 'tp'))!;
+    // The stored refresh token is spent behind the vault's back: the next refresh gets invalid_grant.
+    const stored = decodePayload(await open(x.keys, entryBinding(entry), entry.sealed));
+    expect(stored.kind === 'oauth' && (await directRefresh(tp.provider, stored.refresh_token!)).status).toBe(200);
+    const rotatingKeys = new LocalKeyEncryptionKeys(k2, [k1]);
+    const rotating = x.vault(rotatingKeys);
+    x.clock += 3600;
+    // The rewrap runs right after the refresh read the row (its second read, after the provider's answer).
+    const entries = h.storage.vault.entries;
+    const read = entries.get.bind(entries);
+    let reads = 0;
+    const spy = vi.spyOn(entries, 'get').mockImplementation(async (id: string) => {
+      const row = await read(id);
+      if (++reads === 2) expect(await rewrapAll(h.storage, rotatingKeys)).toMatchObject({ rewrapped: 2 });
+      return row;
+    });
+    try {
+      await expect(rotating.accessToken('usr_alice', 'tp')).rejects.toBeInstanceOf(VaultEntryUnusableError);
+    } finally {
+      spy.mockRestore();
+    }
+    const after = (await h.storage.vault.entries.getFor('usr_alice', 'tp'))!;
+    expect(after).toMatchObject({ status: 'refresh_failed', lastError: 'invalid_grant' });
+    // Still under k2: k1 can be retired, the entry still opens (its tokens can still be revoked).
+    expect(after.sealed.kekId).toBe('k2');
+    await expect(open(new LocalKeyEncryptionKeys(k2), entryBinding(after), after.sealed)).resolves.toBeDefined();
   });
 
   it('reports rows it cannot unwrap without stopping, and leaves them as they were', async () => {
