@@ -2,14 +2,14 @@
  * Refresh before expiry against a real provider (issue 5, VA-1): one refresh per entry however
  * many callers wait, rotation honoured, failures marked on the entry with no secret in them.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BACKENDS, useStorage } from '../storage/fixtures.ts';
 import { open } from '../../src/vault/envelope.ts';
 import { decodePayload, type OAuthPayload } from '../../src/vault/payload.ts';
 import { VaultEntryUnusableError, VaultProviderError } from '../../src/vault/errors.ts';
 import { REFRESH_BACKOFF_SECONDS } from '../../src/vault/service.ts';
 import type { Harness } from './support/vault-fixture.ts';
-import { createGithubLike, directRefresh, harness, linkThroughProvider, userinfo, useThirdPartyProvider } from './support/vault-fixture.ts';
+import { afterEntryRead, createGithubLike, directRefresh, harness, linkThroughProvider, userinfo, useThirdPartyProvider } from './support/vault-fixture.ts';
 
 async function storedPayload(x: Harness, h: ReturnType<typeof useStorage>, userId: string): Promise<OAuthPayload> {
   const e = await h.storage.vault.entries.getFor(userId, 'tp');
@@ -104,21 +104,14 @@ describe.each(BACKENDS)('vault refresh (real provider on loopback) (%s)', (backe
     x.clock += 3600;
     // The refresh's second read of the row (refresh.ts failed(), after the provider's invalid_grant):
     // the user links again right after it, before the entry is marked.
-    const entries = h.storage.vault.entries;
-    const read = entries.get.bind(entries);
-    let reads = 0;
-    const spy = vi.spyOn(entries, 'get').mockImplementation(async (id: string) => {
-      const row = await read(id);
-      if (++reads === 2) await linkThroughProvider(vault, tp.provider, 'usr_alice', 'alice');
-      return row;
-    });
+    const relink = afterEntryRead(h, 2, () => linkThroughProvider(vault, tp.provider, 'usr_alice', 'alice'));
     let released: Awaited<ReturnType<typeof vault.accessToken>>;
     try {
       released = await vault.accessToken('usr_alice', 'tp');
     } finally {
-      spy.mockRestore();
+      relink.restore();
     }
-    expect(reads).toBeGreaterThanOrEqual(2);
+    expect(relink.reads()).toBeGreaterThanOrEqual(2);
     const relinked = await storedPayload(x, h, 'usr_alice');
     expect(relinked.access_token).not.toBe(before.access_token);
     expect(released.accessToken).toBe(relinked.access_token);

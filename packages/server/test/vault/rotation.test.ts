@@ -4,7 +4,7 @@
  * between entries yields a named error and no plaintext, and the entry is not marked.
  */
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BACKENDS, useStorage } from '../storage/fixtures.ts';
 import { LocalKeyEncryptionKeys } from '../../src/vault/kek.ts';
 import { rewrapAll } from '../../src/vault/rotation.ts';
@@ -12,7 +12,7 @@ import { VaultDecryptError, VaultEntryUnusableError, VaultKeyUnknownError } from
 import { open } from '../../src/vault/envelope.ts';
 import { decodePayload } from '../../src/vault/payload.ts';
 import { entryBinding } from '../../src/vault/refresh.ts';
-import { createGithubLike, createStaticOpenAi, directRefresh, harness, linkThroughProvider, userinfo, useThirdPartyProvider } from './support/vault-fixture.ts';
+import { afterEntryRead, createGithubLike, createStaticOpenAi, directRefresh, harness, linkThroughProvider, userinfo, useThirdPartyProvider } from './support/vault-fixture.ts';
 
 describe.each(BACKENDS)('vault key rotation and key failures (%s)', (backend) => {
   const h = useStorage(backend);
@@ -70,19 +70,13 @@ describe.each(BACKENDS)('vault key rotation and key failures (%s)', (backend) =>
     const rotating = x.vault(rotatingKeys);
     x.clock += 3600;
     // The rewrap runs right after the refresh read the row (its second read, after the provider's answer).
-    const entries = h.storage.vault.entries;
-    const read = entries.get.bind(entries);
-    let reads = 0;
-    const spy = vi.spyOn(entries, 'get').mockImplementation(async (id: string) => {
-      const row = await read(id);
-      if (++reads === 2) expect(await rewrapAll(h.storage, rotatingKeys)).toMatchObject({ rewrapped: 2 });
-      return row;
-    });
+    const rewrap = afterEntryRead(h, 2, async () => expect(await rewrapAll(h.storage, rotatingKeys)).toMatchObject({ rewrapped: 2 }));
     try {
       await expect(rotating.accessToken('usr_alice', 'tp')).rejects.toBeInstanceOf(VaultEntryUnusableError);
     } finally {
-      spy.mockRestore();
+      rewrap.restore();
     }
+    expect(rewrap.reads()).toBeGreaterThanOrEqual(2);
     const after = (await h.storage.vault.entries.getFor('usr_alice', 'tp'))!;
     expect(after).toMatchObject({ status: 'refresh_failed', lastError: 'invalid_grant' });
     // Still under k2: k1 can be retired, the entry still opens (its tokens can still be revoked).

@@ -2,7 +2,7 @@
  * A TokenVault over an isolated database, linked to the loopback third-party provider, with a
  * controllable clock and a fetch that counts provider requests and can simulate an outage.
  */
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, vi } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { LocalKeyEncryptionKeys } from '../../../src/vault/kek.ts';
 import { TokenVault } from '../../../src/vault/service.ts';
@@ -111,4 +111,22 @@ export async function directRefresh(provider: ThirdPartyProvider, refreshToken: 
   });
   const body = (await r.json().catch(() => ({}))) as { error?: string };
   return { status: r.status, ...(body.error ? { error: body.error } : {}) };
+}
+
+/**
+ * Runs `during` right after the `nth` read of a vault entry (entries.get) returns, before the
+ * reader goes on: a refresh reads its entry first, then again after the provider's answer
+ * (refresh.ts failed()), so n = 2 lands between that answer and the write it decides. `restore`
+ * ends the interleaving; `reads` counts the reads seen.
+ */
+export function afterEntryRead(h: StorageHandle, nth: number, during: () => Promise<unknown>): { restore: () => void; reads: () => number } {
+  const entries = h.storage.vault.entries;
+  const read = entries.get.bind(entries);
+  let reads = 0;
+  const spy = vi.spyOn(entries, 'get').mockImplementation(async (id: string) => {
+    const row = await read(id);
+    if (++reads === nth) await during();
+    return row;
+  });
+  return { restore: () => spy.mockRestore(), reads: () => reads };
 }
