@@ -171,6 +171,18 @@ describe('L3 a failing resolver is described generically to the caller', () => {
   });
 });
 
+describe('JSON-RPC 2.0 §4 an id is a string, a number or null', () => {
+  for (const id of [{ a: 1 }, [1], true]) {
+    it(`refuses id ${JSON.stringify(id)} with 400 invalid_request before any tool is authorized or run`, async () => {
+      handlerSaw.length = 0;
+      const res = await rpc(rs.url, { ...callTool('export_rows', { limit: 10 }), id }, bearer());
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ error: 'invalid_request', error_description: 'a JSON-RPC id must be a string, a number or null' });
+      expect(handlerSaw).toEqual([]);
+    });
+  }
+});
+
 describe('L7 a JSON-RPC batch may not repeat a request id', () => {
   it('refuses the batch with 400 invalid_request and runs no handler', async () => {
     handlerSaw.length = 0;

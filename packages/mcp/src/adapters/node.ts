@@ -1,16 +1,16 @@
 /**
- * Node's http: a request listener. The request URL is rebuilt on the resource's own origin (the
- * Host header and the request target are the client's to choose; DPoP htu is checked against
- * where we really are, adapters/origin.ts).
+ * Node's http: a request listener. The Request is built on the resource's own origin (the Host
+ * header and the request target are the client's to choose); the core checks DPoP htu against
+ * that origin in any case (core/resource-url.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MandateMcp } from '../core/create.ts';
-import { onResourceOrigin } from './origin.ts';
+import { onResourceOrigin } from '../core/resource-url.ts';
 
 const BODYLESS = new Set(['GET', 'HEAD']);
 
 export function toFetchRequest(mcp: Pick<MandateMcp, 'resource'>, req: IncomingMessage, body?: Buffer): Request {
-  const url = onResourceOrigin(mcp.resource, req.url ?? '/');
+  const url = onResourceOrigin(new URL(mcp.resource).origin, req.url ?? '/');
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;

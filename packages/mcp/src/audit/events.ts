@@ -12,7 +12,7 @@ import type { AuditSink, AuthContext, ToolAuditEvent } from '../core/types.ts';
 import type { SessionSettings } from '../core/session.ts';
 import { DpopCapacityError } from '../token/dpop.ts';
 import type { AuthFailureCoalescer, CoalescedRefusal } from './auth-failure-coalescer.ts';
-import { ignoreRejection } from '../core/ignore-rejection.ts';
+import { callSafely } from '../core/ignore-rejection.ts';
 
 /** Who called, as every event of an authenticated request records it. */
 export type CallerFields = Pick<ToolAuditEvent, 'user' | 'agent' | 'actorChain' | 'clientId' | 'scopes' | 'resource' | 'jti'>;
@@ -84,7 +84,7 @@ export interface RefusedRequest {
  * round trip (RFC 9449 §8, routine), not a full replay cache (our capacity, not the caller's
  * credential), not a 503 (the AS unreachable) or a 400/413 (bad input).
  */
-export function isSecurityRefusal(e: RefusedRequest['error']): boolean {
+function isSecurityRefusal(e: RefusedRequest['error']): boolean {
   if (e instanceof DpopCapacityError) return false;
   return (e.status === 401 || e.status === 403) && e.error !== '' && e.error !== 'use_dpop_nonce';
 }
@@ -114,21 +114,12 @@ export function auditAuthFailure(s: AuditSettings, coalescer: AuthFailureCoalesc
 
 /** AuditSink contract: recording never fails the request, nor (an async sink rejecting) the process. */
 function recordSafely(sink: SecurityAuditSink, event: SecurityAuditEvent): void {
-  try {
-    ignoreRejection(sink.recordSecurity(event));
-  } catch {
-    // A sink that throws loses this event; the request goes on.
-  }
+  callSafely(() => sink.recordSecurity(event));
 }
 
 /** A tool call's event to the sink: as recordSafely, a sink that throws or rejects changes nothing. */
 export function recordToolCall(sink: AuditSink | undefined, event: ToolAuditEvent): void {
-  if (!sink) return;
-  try {
-    ignoreRejection(sink.record(event));
-  } catch {
-    // AuditSink contract: recording never fails the request.
-  }
+  if (sink) callSafely(() => sink.record(event));
 }
 
 /** A tools/list answered for `auth`: which tools it was shown. Never throws. */

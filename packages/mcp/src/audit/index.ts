@@ -4,7 +4,6 @@ export { toWireEvent } from './wire.ts';
 export {
   type AuthFailureAuditEvent,
   type MandateAuditEvent,
-  type RefusedRequest,
   type SecurityAuditEvent,
   type SecurityAuditSink,
   type ToolsListAuditEvent,

@@ -105,7 +105,7 @@ export function createMandateMcp(o: MandateMcpOptions): MandateMcp {
     revocation,
   };
   const metadata = protectedResourceMetadata({ resource, issuer: o.issuer, scopes, name: o.serverInfo.name, dpopAlgs, dpopRequired: o.dpop?.required ?? false });
-  const settings: HandlerSettings = { mcpPath, prmPath: wellKnownPath(resource), metadata, challenge, authenticator, session, nonces, maxBodyBytes: o.maxBodyBytes ?? 1024 * 1024, authFailures: new AuthFailureCoalescer(o.authFailureAudit), capacityReport: { next: 0 }, now };
+  const settings: HandlerSettings = { origin: new URL(resource).origin, mcpPath, prmPath: wellKnownPath(resource), metadata, challenge, authenticator, session, nonces, maxBodyBytes: o.maxBodyBytes ?? 1024 * 1024, authFailures: new AuthFailureCoalescer(o.authFailureAudit), capacityReport: { next: 0 }, now };
   return {
     fetch: (request, info) => handle(settings, request, info),
     resource,

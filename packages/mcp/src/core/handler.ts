@@ -17,10 +17,13 @@ import type { DpopNonces } from '../token/dpop-nonce.ts';
 import type { AuthContext } from './types.ts';
 import { auditAuthFailure, auditToolsList, recordToolCall } from '../audit/events.ts';
 import type { AuthFailureCoalescer } from '../audit/auth-failure-coalescer.ts';
-import { ignoreRejection } from './ignore-rejection.ts';
+import { callSafely } from './ignore-rejection.ts';
+import { onResourceOrigin } from './resource-url.ts';
 import { DpopCapacityError } from '../token/dpop.ts';
 
 export interface HandlerSettings {
+  /** The origin of the resource (its canonical URI), computed once. */
+  origin: string;
   mcpPath: string;
   prmPath: string;
   metadata: ProtectedResourceMetadata;
@@ -89,10 +92,10 @@ async function decideToolCalls(h: HandlerSettings, auth: AuthContext, messages: 
   return { decisions };
 }
 
-async function serveMcp(h: HandlerSettings, req: Request, info: RequestInfo): Promise<Response> {
+async function serveMcp(h: HandlerSettings, req: Request, url: URL, info: RequestInfo): Promise<Response> {
   // A body declared too large is 413 at once, as from the adapters, before any token work.
   if (req.method === 'POST') refuseDeclaredOversize(req, h.maxBodyBytes);
-  const auth = await authenticate(h.authenticator, { method: req.method, url: req.url, authorization: req.headers.get('authorization'), dpop: req.headers.get('dpop') });
+  const auth = await authenticate(h.authenticator, { method: req.method, url: url.href, authorization: req.headers.get('authorization'), dpop: req.headers.get('dpop') });
   let parsedBody: unknown;
   let decisions = new Map<string | number, DecidedCall>();
   let onlyCalled: Set<string> | undefined;
@@ -124,22 +127,21 @@ async function serveMcp(h: HandlerSettings, req: Request, info: RequestInfo): Pr
 }
 
 function reportError(h: HandlerSettings, err: unknown, status: 401 | 500 | 503, path: string): void {
-  try {
-    ignoreRejection(h.session.hooks.onError?.(err, { status, path }));
-  } catch {
-    // The hook's own failure must not change the answer.
-  }
+  const hook = h.session.hooks.onError;
+  if (hook) callSafely(() => hook(err, { status, path }));
 }
 
 export async function handle(h: HandlerSettings, req: Request, info: RequestInfo = {}): Promise<Response> {
-  const path = new URL(req.url).pathname;
+  // Routes and DPoP htu are checked on the resource's own origin, never the runtime's idea of the URL.
+  const url = onResourceOrigin(h.origin, req.url);
+  const path = url.pathname;
   try {
     if (path === h.prmPath) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return json({ error: 'invalid_request', error_description: 'use GET' }, 405, { allow: 'GET, HEAD' });
       return new Response(JSON.stringify(h.metadata), { headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300', 'access-control-allow-origin': '*' } });
     }
     if (path !== h.mcpPath) return json({ error: 'not_found' }, 404);
-    return await serveMcp(h, req, info);
+    return await serveMcp(h, req, url, info);
   } catch (err) {
     if (err instanceof ResourceServerError) {
       // L6: a refused credential (bad, foreign-audience or revoked token; invalid or replayed DPoP proof) is a security event.

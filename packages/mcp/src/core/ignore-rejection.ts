@@ -8,3 +8,12 @@ export function ignoreRejection(result: unknown): void {
     (result as PromiseLike<unknown>).then(undefined, () => undefined);
   }
 }
+
+/** Calls a hook for its side effect: a throw or a rejection of the hook changes nothing for the caller. */
+export function callSafely(hook: () => unknown): void {
+  try {
+    ignoreRejection(hook());
+  } catch {
+    // The hook's own failure: the request goes on.
+  }
+}

@@ -32,7 +32,7 @@ export function refuseDeclaredOversize(req: Request, maxBytes: number): void {
  * bytes replaced, a BOM dropped), so what JSON.parse sees is unchanged.
  */
 async function readCappedText(req: Request, maxBytes: number): Promise<string> {
-  refuseDeclaredOversize(req, maxBytes);
+  // The declared length was refused before authentication (handler.ts refuseDeclaredOversize).
   if (!req.body) return '';
   const reader = req.body.getReader();
   const decoder = new TextDecoder();
@@ -63,6 +63,9 @@ export async function readJsonRpc(req: Request, maxBytes: number): Promise<{ raw
   if (list.length === 0) throw new InvalidRequestError('the JSON-RPC batch is empty');
   for (const m of list) {
     if (m === null || typeof m !== 'object' || (m as RpcMessage).jsonrpc !== '2.0') throw new InvalidRequestError('the body is not a JSON-RPC 2.0 message');
+    // JSON-RPC 2.0 §4: an id is a string, a number or null. Refused here, before any tool is authorized or audited for it.
+    const id: unknown = (m as RpcMessage).id;
+    if (id !== undefined && id !== null && typeof id !== 'string' && typeof id !== 'number') throw new InvalidRequestError('a JSON-RPC id must be a string, a number or null');
   }
   refuseRepeatedIds(list as RpcMessage[]);
   return { raw, messages: list as RpcMessage[] };
