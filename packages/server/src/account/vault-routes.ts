@@ -32,7 +32,7 @@ import { mac } from '../interaction/keys.ts';
 import { CookieName, clearCookie, readCookie, writeCookie } from '../interaction/cookies.ts';
 import { seeOther, sendPage } from '../interaction/respond.ts';
 import { currentSession, type ActiveSession } from '../interaction/session.ts';
-import { LINK_TTL_SECONDS, type PendingLink } from '../vault/link.ts';
+import { LINK_TTL_SECONDS, VAULT_CALLBACK_PATH, vaultCallbackUrl, type PendingLink } from '../vault/link.ts';
 import { VaultConflictError, VaultError, VaultNotFoundError, VaultProviderError } from '../vault/errors.ts';
 import type { Params } from '../http/params.ts';
 import { linkedAccountsPage } from './vault-page.ts';
@@ -40,8 +40,8 @@ import { linkedAccountsPage } from './vault-page.ts';
 export const VaultPaths = {
   page: '/account/vault',
   link: '/account/vault/link',
-  /** Followed by `/{connection id}`: vaultCallbackUrl. */
-  callback: '/account/vault/callback',
+  /** Followed by `/{connection id}`: vaultCallbackUrl (vault/link.ts). */
+  callback: VAULT_CALLBACK_PATH,
   unlink: '/account/vault/unlink',
   key: '/account/vault/key',
 } as const;
@@ -49,11 +49,6 @@ export const VaultPaths = {
 export const VaultAuditEvent = { Linked: 'vault_linked', Unlinked: 'vault_unlinked', KeyStored: 'vault_key_stored', KeyRemoved: 'vault_key_removed' } as const;
 
 const PURPOSE = 'vault-link';
-
-/** The redirect URI to register at a connection's provider, and the only one its links use. */
-export function vaultCallbackUrl(issuer: string, connectionId: string): string {
-  return `${issuer}${VaultPaths.callback}/${encodeURIComponent(connectionId)}`;
-}
 
 interface StoredLink {
   pending: PendingLink;

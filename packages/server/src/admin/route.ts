@@ -28,14 +28,8 @@ export interface PrepareInput<P, Q, B> {
   c: Context;
 }
 
-export interface HandlerInput<P, Q, B, R = undefined> {
-  params: P;
-  query: Q;
-  body: B;
-  admin: AdminPrincipal;
-  /** A context whose storage is the route's transaction (writes) or the server's (reads). */
-  ctx: ServerContext;
-  c: Context;
+/** The same, inside the route: `ctx`'s storage is the route's transaction (writes) or the server's (reads). */
+export interface HandlerInput<P, Q, B, R = undefined> extends PrepareInput<P, Q, B> {
   /** Non-secret identifiers to add to the call's audit event. */
   auditData: Record<string, unknown>;
   /** What `prepare` returned (undefined without one). */

@@ -14,7 +14,7 @@ import { InvalidRequestError, NotFoundError } from '@mandate/protocol';
 import type { ServerContext } from '../context.ts';
 import type { VaultProviderMetadata } from '../storage/records.ts';
 import type { ConnectionView } from '../vault/connections.ts';
-import { vaultCallbackUrl } from '../account/vault-routes.ts';
+import { vaultCallbackUrl } from '../vault/link.ts';
 import { defineRoute } from './route.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { listOf, Pagination } from './schemas.ts';

@@ -30,7 +30,7 @@ const BUSY_WINDOW_SECONDS = 60;
 /** Accounts counted at once: about 25 MB when full (digest keys); flushing one takes as many failures in a window. */
 export const ACCOUNT_KEYS = 200_000;
 /** Addresses (IPv4, IPv6 /64) counted at once. */
-export const ADDRESS_KEYS = 100_000;
+const ADDRESS_KEYS = 100_000;
 
 /** What was over its limit, and until when (epoch seconds: the end identifies the window). */
 export interface LimitedKey {

@@ -9,6 +9,14 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { VaultProviderMetadata } from '../storage/records.ts';
 import { VaultProviderError } from './errors.ts';
 
+/** Where providers send the user back: one URI per connection (RFC 9700 §4.4.2), served by account/vault-routes.ts. */
+export const VAULT_CALLBACK_PATH = '/account/vault/callback';
+
+/** The redirect URI to register at a connection's provider, and the only one its links use. */
+export function vaultCallbackUrl(issuer: string, connectionId: string): string {
+  return `${issuer}${VAULT_CALLBACK_PATH}/${encodeURIComponent(connectionId)}`;
+}
+
 /** A pending link: what the callback needs; holds the PKCE verifier, so it stays server-side. */
 export interface PendingLink {
   userId: string;

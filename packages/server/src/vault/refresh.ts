@@ -153,7 +153,7 @@ async function failed(deps: RefreshDeps, entry: VaultEntryRecord, current: OAuth
   throw err;
 }
 
-export const VAULT_REFRESH_FAILED_EVENT = 'vault_refresh_failed';
+const VAULT_REFRESH_FAILED_EVENT = 'vault_refresh_failed';
 
 /**
  * An entry the provider no longer refreshes (the user must link again): marked `refresh_failed`

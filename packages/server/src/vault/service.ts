@@ -72,10 +72,9 @@ function unlinkPending(connectionId: string): VaultConflictError {
  * in one transaction. Read for share in the writing transaction, the user is either seen disabled
  * here, or the write commits first and deprovisioning then marks the new entry too.
  */
-async function refuseDisabledUser(tx: Storage, userId: string): Promise<true> {
+async function refuseDisabledUser(tx: Storage, userId: string): Promise<void> {
   // Users are disabled, never deleted: only a disabled row is refused.
   if ((await tx.users.getForShare(userId))?.disabled === true) throw new VaultConflictError('The user is disabled: no account can be linked.');
-  return true;
 }
 
 export class TokenVault {
@@ -209,14 +208,20 @@ export class TokenVault {
         const sealed = await seal(this.deps.keys, entryBinding(existing), encodePayload(payload));
         const next = { sealed, status: 'ok' as const, lastError: null, updatedAt: now };
         // Status required unchanged: an unlink that marked the entry revoked meanwhile is not undone.
-        const replaced = await this.storage.transaction(async (tx) => (await refuseDisabledUser(tx, userId)) && tx.vault.entries.replaceSealed(existing.id, existing.sealed.ciphertext, next, existing.status));
+        const replaced = await this.storage.transaction(async (tx) => {
+          await refuseDisabledUser(tx, userId);
+          return tx.vault.entries.replaceSealed(existing.id, existing.sealed.ciphertext, next, existing.status);
+        });
         if (replaced) return { entry: entryView({ ...existing, ...next }), replaced: true };
         continue;
       }
       const id = `vle_${randomBytes(16).toString('base64url')}`;
       const record: VaultEntryRecord = { id, userId, connectionId, sealed: await seal(this.deps.keys, entryBinding({ id, userId, connectionId }), encodePayload(payload)), status: 'ok', lastError: null, refreshLeaseUntil: null, createdAt: now, updatedAt: now };
       try {
-        await this.storage.transaction(async (tx) => (await refuseDisabledUser(tx, userId)) && tx.vault.entries.create(record));
+        await this.storage.transaction(async (tx) => {
+          await refuseDisabledUser(tx, userId);
+          await tx.vault.entries.create(record);
+        });
         return { entry: entryView(record), replaced: false };
       } catch (err) {
         if (err instanceof VaultConflictError) throw err;

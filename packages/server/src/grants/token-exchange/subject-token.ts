@@ -16,7 +16,7 @@ import type { JWTPayload } from 'jose';
 import { InvalidRequestError, isOAuthError, TokenTypeUri } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
 import { scopeTokens } from '../../checks/scope.ts';
-import type { ClientRecord, ConsentRecord } from '../../storage/records.ts';
+import type { AccessTokenRecord, ClientRecord, ConsentRecord } from '../../storage/records.ts';
 import { ACCESS_TOKEN_TYP } from '../../tokens/access-token.ts';
 import { ID_TOKEN_TYP } from '../../tokens/id-token.ts';
 import { chainOf, type Chain } from './act-chain.ts';
@@ -97,12 +97,18 @@ function refuseRelay(request: ExchangeRequest): void {
   }
 }
 
-async function verifyAccessTokenSubject(ctx: ServerContext, client: ClientRecord, token: string, users: UserLookup): Promise<SubjectToken> {
-  const claims = await verifyOwnJwt(ctx, token, { typ: ACCESS_TOKEN_TYP }, 'access token');
-  const jti = typeof claims.jti === 'string' ? claims.jti : '';
+/** Our access token's record: stored (every token we issue is) and not revoked. Also re-read by a vault release after the provider call. */
+export async function requireRecordedSubject(ctx: Pick<ServerContext, 'storage'>, jti: string): Promise<AccessTokenRecord> {
   const record = await ctx.storage.accessTokens.get(jti);
   if (!record) throw new InvalidRequestError('The subject_token is not an access token this server recorded.');
   if (record.revokedAt !== null) throw new InvalidRequestError('The subject_token has been revoked.');
+  return record;
+}
+
+async function verifyAccessTokenSubject(ctx: ServerContext, client: ClientRecord, token: string, users: UserLookup): Promise<SubjectToken> {
+  const claims = await verifyOwnJwt(ctx, token, { typ: ACCESS_TOKEN_TYP }, 'access token');
+  const jti = typeof claims.jti === 'string' ? claims.jti : '';
+  const record = await requireRecordedSubject(ctx, jti);
   if (record.grantId !== null) {
     const grant = await ctx.storage.grants.get(record.grantId);
     if (!grant || grant.revokedAt !== null) throw new InvalidRequestError('The grant behind the subject_token has been revoked.');

@@ -27,7 +27,7 @@ import type { AgentRecord } from '../../storage/records.ts';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
 import { VaultConflictError, VaultEntryUnusableError, VaultError, VaultNotFoundError, VaultProviderError } from '../../vault/errors.ts';
 import type { ExchangeRequest } from './request.ts';
-import type { SubjectToken } from './subject-token.ts';
+import { requireRecordedSubject, type SubjectToken } from './subject-token.ts';
 import { truncate } from './request.ts';
 import { checkReleasePolicy, releaseAgents, vaultAudience } from './vault-policy.ts';
 import { checkAgentStillActive } from '../../agents/identity.ts';
@@ -110,10 +110,7 @@ async function requireStillLive(txCtx: ServerContext, subject: SubjectToken, age
     if (!user || user.disabled) throw new InvalidRequestError(id === userId ? 'The user of the subject_token is disabled.' : "The agent's owner is disabled.");
   }
   await checkAgentStillActive(txCtx, agent);
-  if (subject.jti !== null) {
-    const record = await txCtx.storage.accessTokens.get(subject.jti);
-    if (!record || record.revokedAt !== null) throw new InvalidRequestError('The subject_token has been revoked.');
-  }
+  if (subject.jti !== null) await requireRecordedSubject(txCtx, subject.jti);
   if (subject.grantId !== null) await requireLiveGrantTree(txCtx, subject.grantId, (detail) => new InvalidRequestError('The grant behind the subject_token has been revoked.', { detail }));
 }
 
