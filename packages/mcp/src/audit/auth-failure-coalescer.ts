@@ -2,21 +2,25 @@
  * Refused requests are audited (events.ts), but a refusal costs the caller nothing: without a
  * bound, anyone can send forged tokens as fast as the server answers and turn each one into a spool
  * line, a delivery and a row in the authorization server's hash-chained audit log (audit
- * amplification). So like refusals — same error, same description, same client address — are
- * recorded once per interval; the ones in between are counted, and the count is recorded with the
- * next event of that kind, or, when none comes, as a summary event once its window has ended
+ * amplification). So like refusals — same error, same description, same client network (an IPv4
+ * address, an IPv6 /64: client-network.ts) — are recorded once per interval; the ones in between
+ * are counted, and the count is recorded with the next event of that kind, or, when none comes, as
+ * a summary event once its window has ended
  * (found by a sweep at most once per interval, run by the next refusal of any kind). The trail
- * still says who was refused, why, and how often; a flood from one address costs about one event
- * a minute.
+ * still says who was refused, why, and how often; a flood from one address, or from every address
+ * of one IPv6 /64, costs about one event a minute. A recorded refusal carries its own address; a
+ * summary carries the address the counted refusals came from, or their /64 when they came from several.
  *
  * Bounded: at most `maxKeys` kinds are tracked (when full, ended windows are swept first, as soon
  * as one has ended); past that (a flood from many addresses), new kinds share one window per error code, recorded as `aggregated` (no address, a generic description),
  * so memory stays fixed and the events per interval too.
  */
+import { clientNetworkOf } from './client-network.ts';
+
 export interface AuthFailureCoalescerOptions {
   /** Seconds during which like refusals after the first are only counted (default 60). */
   intervalSeconds?: number;
-  /** Kinds (error, description, address) tracked at once (default 10 000). */
+  /** Kinds (error, description, client network) tracked at once (default 10 000). */
   maxKeys?: number;
 }
 
@@ -24,6 +28,7 @@ export interface AuthFailureCoalescerOptions {
 export interface CoalescedRefusal {
   error: string;
   description: string;
+  /** This refusal's address; a summary's: that of the refusals counted, or their /64 if several. */
   ip: string | undefined;
   /** Like refusals counted, not recorded, before this event. */
   suppressed: number;
@@ -36,6 +41,9 @@ export interface CoalescedRefusal {
 interface Window {
   error: string;
   description: string;
+  /** The key's network (client-network.ts): a summary's address when the counted ones differ. */
+  network: string | undefined;
+  /** The address of the refusals counted (once one is), or `network` when they differ. */
   ip: string | undefined;
   aggregated: boolean;
   /** Epoch seconds until which like refusals are only counted. */
@@ -59,7 +67,8 @@ export class AuthFailureCoalescer {
 
   /** The events to record for this refusal: none (counted), or it, after any summaries due. */
   admit(error: string, description: string, ip: string | undefined, now: number): CoalescedRefusal[] {
-    let key = JSON.stringify([error, description, ip ?? null]);
+    const network = ip === undefined ? undefined : clientNetworkOf(ip);
+    let key = JSON.stringify([error, description, network ?? null]);
     // This refusal's own ended window is left to it: it carries that count itself.
     const out = now >= this.nextSweep ? this.sweep(now, key) : [];
     let aggregated = false;
@@ -71,12 +80,13 @@ export class AuthFailureCoalescer {
     }
     const window = this.windows.get(key);
     if (window && now < window.until) {
+      if (!window.aggregated) window.ip = window.suppressed === 0 || window.ip === ip ? ip : window.network;
       window.suppressed += 1;
       return out;
     }
     const suppressed = window?.suppressed ?? 0;
     const kind = aggregated ? { description: `${error} for more client addresses than are tracked one by one`, ip: undefined } : { description, ip };
-    this.windows.set(key, { error, ...kind, aggregated, until: now + this.intervalSeconds, suppressed: 0 });
+    this.windows.set(key, { error, ...kind, network: aggregated ? undefined : network, aggregated, until: now + this.intervalSeconds, suppressed: 0 });
     this.earliestEnd = Math.min(this.earliestEnd, now + this.intervalSeconds);
     out.push({ error, ...kind, suppressed, aggregated, summary: false });
     return out;

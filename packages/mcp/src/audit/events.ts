@@ -10,7 +10,7 @@
  */
 import type { AuditSink, AuthContext, ToolAuditEvent } from '../core/types.ts';
 import type { SessionSettings } from '../core/session.ts';
-import { DpopCapacityError } from '../token/dpop.ts';
+import { DpopCapacityError } from '../core/errors.ts';
 import type { AuthFailureCoalescer, CoalescedRefusal } from './auth-failure-coalescer.ts';
 import { callSafely } from '../core/ignore-rejection.ts';
 
@@ -26,8 +26,10 @@ export interface AuthFailureAuditEvent extends Pick<ToolAuditEvent, 'time' | 're
   /** The Authorization scheme the request used. */
   scheme: 'Bearer' | 'DPoP' | undefined;
   /**
-   * Like refusals (same error, description and address) counted but not recorded one by one since
-   * the previous event of that kind (auth-failure-coalescer.ts); absent when there were none.
+   * Like refusals (same error, description and client network: an IPv4 address, an IPv6 /64)
+   * counted but not recorded one by one since the previous event of that kind
+   * (auth-failure-coalescer.ts); absent when there were none. `ip` is still this refusal's own
+   * address; a summary's is that of the refusals counted, or their /64 when there were several.
    */
   suppressed?: number;
   /** Refusals from more client addresses than are tracked one by one, counted together (no `ip`). */

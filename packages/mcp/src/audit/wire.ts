@@ -5,11 +5,12 @@
  * Every field is clamped to the AS's limits here, before the event reaches the spool: the AS answers
  * 400 to a whole batch when one event breaks a limit, so one oversized value (a deny reason quoting a
  * 3,000-character tool argument, a resolver's error text) must never keep other events out of the
- * trail. A clamped value ends with TRUNCATION_MARK and its field is named in `data.truncated`.
+ * trail. A clamped value ends with TRUNCATION_MARK (core/clamp-text.ts) and its field is named in `data.truncated`.
  */
 import { randomUUID } from 'node:crypto';
 import type { ToolAuditEvent } from '../core/types.ts';
 import type { MandateAuditEvent } from './events.ts';
+import { clampText } from '../core/clamp-text.ts';
 
 /** The AS's caps (audit-ingest.ts), in UTF-16 code units as zod's `.max()` counts them. */
 export const WIRE_LIMITS = {
@@ -29,17 +30,6 @@ export const WIRE_LIMITS = {
 
 /** The AS refuses a body over 1 MiB; batches are cut well below it (audit-ingest.ts MAX_BODY_BYTES). */
 export const MAX_BATCH_BYTES = 900 * 1024;
-
-export const TRUNCATION_MARK = '…[truncated]';
-
-/** `value` cut to `max` code units, marked; never splits a surrogate pair. */
-export function clampText(value: string, max: number): string {
-  if (value.length <= max) return value;
-  let end = Math.max(0, max - TRUNCATION_MARK.length);
-  const last = value.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end -= 1; // a high surrogate whose pair would be cut off
-  return value.slice(0, end) + TRUNCATION_MARK;
-}
 
 type WireEvent = Record<string, unknown>;
 

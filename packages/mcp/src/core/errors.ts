@@ -25,6 +25,15 @@ export class InvalidRequestError extends ResourceServerError {
   readonly status = 400;
 }
 
+/**
+ * RFC 9110 §15.5.14: the body is larger than we accept → 413, with the RFC 6750 error body. Its
+ * own class: "invalid_request" as a 400 would tell the client the JSON is wrong, not its size.
+ */
+export class PayloadTooLargeError extends ResourceServerError {
+  readonly error = 'invalid_request';
+  readonly status = 413;
+}
+
 /** RFC 6750 §3.1: expired, revoked, malformed or not-for-us token → 401. */
 export class InvalidTokenError extends ResourceServerError {
   readonly error = 'invalid_token';
@@ -47,6 +56,20 @@ export class InsufficientUserAuthenticationError extends ResourceServerError {
 export class InvalidDpopProofError extends ResourceServerError {
   readonly error = 'invalid_dpop_proof';
   readonly status = 401;
+}
+
+/**
+ * No room in the replay cache for a new proof (token/replay-cache.ts): our capacity, not a fault of the
+ * caller's credential, so not audited as a security event (audit/events.ts isSecurityRefusal).
+ */
+export class DpopCapacityError extends InvalidDpopProofError {
+  constructor(
+    message: string,
+    /** 'key': one key's quota of live proofs (that caller's rate); 'cache': the whole cache (ours). */
+    readonly scope: 'key' | 'cache',
+  ) {
+    super(message);
+  }
 }
 
 /** RFC 9449 §9: the proof must carry the nonce sent in the DPoP-Nonce header → 401. */

@@ -5,10 +5,10 @@
  * Errors become the RFC 6750 / 9449 / 9470 status and challenge (ERR-1); never a 500 for bad input.
  */
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { ResourceServerError } from './errors.ts';
+import { DpopCapacityError, ResourceServerError } from './errors.ts';
 import { wwwAuthenticate, type ChallengeSettings } from './challenge.ts';
 import { authenticate, type Authenticator } from './authenticate.ts';
-import { readJsonRpc, refuseDeclaredOversize, rpcError, toolCallOf, RPC_FORBIDDEN, RPC_UNAUTHORIZED, type RpcMessage } from './jsonrpc.ts';
+import { readJsonRpc, refuseDeclaredOversize, rpcError, toolCallOf, RPC_FORBIDDEN, RPC_UNAUTHORIZED, type RpcMessage, type ToolCall } from './jsonrpc.ts';
 import { auditEvent, auditReasonOf, buildServer, type DecidedCall, type SessionSettings } from './session.ts';
 import { authorizeTool } from '../tools/authorize.ts';
 import { parseToolArguments } from '../tools/arguments.ts';
@@ -19,7 +19,6 @@ import { auditAuthFailure, auditToolsList, recordToolCall } from '../audit/event
 import type { AuthFailureCoalescer } from '../audit/auth-failure-coalescer.ts';
 import { callSafely } from './ignore-rejection.ts';
 import { onResourceOrigin } from './resource-url.ts';
-import { DpopCapacityError } from '../token/dpop.ts';
 
 export interface HandlerSettings {
   /** The origin of the resource (its canonical URI), computed once. */
@@ -63,6 +62,12 @@ function schemeOf(req: Request): 'Bearer' | 'DPoP' | undefined {
   return a === 'dpop' ? 'DPoP' : a === 'bearer' ? 'Bearer' : undefined;
 }
 
+/** A JSON-RPC message of the body with its tools/call (name, raw arguments), if it is one. */
+interface MessageCall {
+  m: RpcMessage;
+  call: ToolCall | undefined;
+}
+
 /**
  * Tool calls decided before the transport: a challenge or a denial answers the whole POST.
  * Each call is authorized on its arguments as the tool's schema parses them (what the handler
@@ -70,10 +75,9 @@ function schemeOf(req: Request): 'Bearer' | 'DPoP' | undefined {
  * checks that need no arguments run (so an unauthorized caller is still challenged), then the
  * SDK answers the invalid arguments and the handler never runs.
  */
-async function decideToolCalls(h: HandlerSettings, auth: AuthContext, messages: RpcMessage[], ip: string | undefined): Promise<{ decisions: Map<string | number, DecidedCall>; response?: Response }> {
+async function decideToolCalls(h: HandlerSettings, auth: AuthContext, calls: MessageCall[], ip: string | undefined): Promise<{ decisions: Map<string | number, DecidedCall>; response?: Response }> {
   const decisions = new Map<string | number, DecidedCall>();
-  for (const m of messages) {
-    const call = toolCallOf(m);
+  for (const { m, call } of calls) {
     if (!call || m.id === undefined || m.id === null) continue;
     const tool = h.session.tools.find((t) => t.name === call.name);
     if (!tool) continue; // the MCP server answers "tool not found"
@@ -104,12 +108,14 @@ async function serveMcp(h: HandlerSettings, req: Request, url: URL, info: Reques
     const { raw, messages } = await readJsonRpc(req, h.maxBodyBytes);
     parsedBody = raw;
     lists = messages.some((m) => m.method === 'tools/list');
-    const decided = await decideToolCalls(h, auth, messages, info.ip);
+    // Each message's tools/call params read once: what is authorized and what is registered agree.
+    const calls = messages.map((m) => ({ m, call: toolCallOf(m) }));
+    const decided = await decideToolCalls(h, auth, calls, info.ip);
     if (decided.response) return decided.response;
     decisions = decided.decisions;
     // A POST of tool calls only needs just the called tools (already authorized): no listing pass.
-    const calls = messages.map(toolCallOf);
-    if (calls.every((c) => c !== undefined)) onlyCalled = new Set(calls.map((c) => c!.name));
+    const called = calls.map(({ call }) => call?.name);
+    if (called.every((name) => name !== undefined)) onlyCalled = new Set(called);
   }
   // Stateless Streamable HTTP: a server and transport per request, built for this caller.
   const listed: string[] = [];

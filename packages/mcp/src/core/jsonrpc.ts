@@ -2,16 +2,7 @@
  * The JSON-RPC 2.0 messages of a Streamable HTTP POST, read before the MCP transport sees them,
  * so tool calls can be authorized (and challenged with an HTTP status) first.
  */
-import { InvalidRequestError, ResourceServerError } from './errors.ts';
-
-/**
- * RFC 9110 §15.5.14: the body is larger than we accept → 413, with the RFC 6750 error body. Its
- * own class: "invalid_request" as a 400 would tell the client the JSON is wrong, not its size.
- */
-export class PayloadTooLargeError extends ResourceServerError {
-  readonly error = 'invalid_request';
-  readonly status = 413;
-}
+import { InvalidRequestError, PayloadTooLargeError } from './errors.ts';
 
 export interface RpcMessage {
   jsonrpc: '2.0';
@@ -86,7 +77,13 @@ function refuseRepeatedIds(messages: RpcMessage[]): void {
   }
 }
 
-export function toolCallOf(m: RpcMessage): { name: string; args: unknown } | undefined {
+/** A tools/call's tool name and its arguments as sent (not yet parsed by the tool's schema). */
+export interface ToolCall {
+  name: string;
+  args: unknown;
+}
+
+export function toolCallOf(m: RpcMessage): ToolCall | undefined {
   if (m.method !== 'tools/call' || !m.params || typeof m.params.name !== 'string') return undefined;
   return { name: m.params.name, args: m.params.arguments ?? {} };
 }

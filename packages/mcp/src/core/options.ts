@@ -77,7 +77,7 @@ export interface MandateMcpOptions {
   maxBodyBytes?: number;
   /**
    * Refused requests are audited as mcp.auth_failure; like ones (same error, description and
-   * address) once per `intervalSeconds` (60), the rest counted into the next event's `suppressed`,
+   * client network: an IPv4 address, an IPv6 /64) once per `intervalSeconds` (60), the rest counted into the next event's `suppressed`,
    * so forged tokens sent in a loop cannot flood the audit trail. `maxKeys` (10 000) bounds memory.
    */
   authFailureAudit?: AuthFailureCoalescerOptions;

@@ -11,7 +11,7 @@
  *   jwk thumbprint = the token's cnf.jkt      §7.1
  */
 import { calculateJwkThumbprint, decodeProtectedHeader, errors, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
-import { InvalidDpopProofError, UseDpopNonceError } from '../core/errors.ts';
+import { DpopCapacityError, InvalidDpopProofError, UseDpopNonceError } from '../core/errors.ts';
 import type { DpopNonces } from './dpop-nonce.ts';
 import type { ReplayCache } from './replay-cache.ts';
 import { tokenHash } from './token-hash.ts';
@@ -64,20 +64,6 @@ async function checkSignature(proof: string, jwk: JWK, algs: string[]): Promise<
     return payload;
   } catch (err) {
     throw new InvalidDpopProofError(err instanceof errors.JOSEError ? 'the DPoP proof signature is invalid' : 'the DPoP proof key is invalid');
-  }
-}
-
-/**
- * No room in the replay cache for a new proof (replay-cache.ts): our capacity, not a fault of the
- * caller's credential, so not audited as a security event (audit/events.ts isSecurityRefusal).
- */
-export class DpopCapacityError extends InvalidDpopProofError {
-  constructor(
-    message: string,
-    /** 'key': one key's quota of live proofs (that caller's rate); 'cache': the whole cache (ours). */
-    readonly scope: 'key' | 'cache',
-  ) {
-    super(message);
   }
 }
 

@@ -9,7 +9,7 @@ import type { AuthContext, Decision, EntityRef, PolicyEngine, ToolDefinition } f
 import { InsufficientScopeError, InsufficientUserAuthenticationError, type ResourceServerError } from '../core/errors.ts';
 import type { ScopeHierarchy } from './scopes.ts';
 import { stepUpNeed } from './acr.ts';
-import { clampText } from '../audit/wire.ts';
+import { clampText } from '../core/clamp-text.ts';
 
 export interface ToolAuthorizer {
   hierarchy: ScopeHierarchy;

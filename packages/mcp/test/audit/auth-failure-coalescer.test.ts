@@ -1,6 +1,7 @@
 /**
  * Audit amplification: a refusal costs the caller nothing, so like refusals (same error,
- * description, address) are recorded once per interval, the rest counted into the next event.
+ * description, client network: an IPv4 address, an IPv6 /64) are recorded once per interval, the
+ * rest counted into the next event.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenServer } from '../../../server/test/token/fixtures.ts';
@@ -71,6 +72,41 @@ describe('AuthFailureCoalescer', () => {
     c.admit('invalid_token', 'x', '192.0.2.3', T + 70); // the periodic sweep frees A; C ends at T+130
     // Full (B, C), the next periodic sweep not due before T+130, but B ended at T+90: D is tracked on its own.
     expect(seen(c.admit('invalid_token', 'x', '192.0.2.4', T + 100))).toEqual([{ ip: '192.0.2.4', suppressed: 0 }]);
+  });
+
+  it('an IPv6 /64 is one kind: a flood from ever new addresses of one network cannot fill the table', () => {
+    const c = new AuthFailureCoalescer({ intervalSeconds: 60, maxKeys: 3 });
+    // The recorded event carries the actual address, not the network.
+    expect(seen(c.admit('invalid_token', 'x', '2001:db8:1:2::1', T))).toEqual([{ ip: '2001:db8:1:2::1', suppressed: 0 }]);
+    for (let i = 2; i < 1002; i++) expect(c.admit('invalid_token', 'x', `2001:db8:1:2:${i.toString(16)}::1`, T + 1)).toEqual([]);
+    // Other networks still get kinds of their own: the /64 took one, nothing was pooled.
+    expect(seen(c.admit('invalid_token', 'x', '2001:db8:1:3::1', T + 1))).toEqual([{ ip: '2001:db8:1:3::1', suppressed: 0 }]);
+    expect(seen(c.admit('invalid_token', 'x', '198.51.100.1', T + 1))).toEqual([{ ip: '198.51.100.1', suppressed: 0 }]);
+    // The next like refusal carries the count of the whole network, and its own address.
+    expect(seen(c.admit('invalid_token', 'x', '2001:DB8:1:2:0:0:0:ABCD', T + 60))).toEqual([{ ip: '2001:DB8:1:2:0:0:0:ABCD', suppressed: 1000 }]);
+  });
+
+  it('a summary names the one address its refusals came from, or their /64 when they came from several', () => {
+    const c = new AuthFailureCoalescer({ intervalSeconds: 60 });
+    c.admit('invalid_token', 'x', '2001:db8:1:2::1', T);
+    for (let i = 0; i < 5; i++) c.admit('invalid_token', 'x', '2001:db8:1:2::9', T + 1);
+    c.admit('invalid_token', 'x', '2001:db8:5:5::1', T);
+    c.admit('invalid_token', 'x', '2001:db8:5:5::2', T + 1);
+    c.admit('invalid_token', 'x', '2001:db8:5:5::3', T + 1);
+    expect(seen(c.admit('invalid_dpop_proof', 'x', '203.0.113.1', T + 61))).toEqual([
+      { ip: '2001:db8:1:2::9', suppressed: 5, summary: true },
+      { ip: '2001:db8:5:5::/64', suppressed: 2, summary: true },
+      { ip: '203.0.113.1', suppressed: 0 },
+    ]);
+  });
+
+  it('an IPv4 peer is one kind whether a dual-stack socket reports it IPv4-mapped or not', () => {
+    const c = new AuthFailureCoalescer();
+    expect(seen(c.admit('invalid_token', 'x', '192.0.2.1', T))).toEqual([{ ip: '192.0.2.1', suppressed: 0 }]);
+    expect(c.admit('invalid_token', 'x', '::ffff:192.0.2.1', T)).toEqual([]);
+    expect(c.admit('invalid_token', 'x', '::ffff:c000:201', T)).toEqual([]);
+    // Still one address each: 192.0.2.2 is not 192.0.2.1's kind.
+    expect(c.admit('invalid_token', 'x', '::ffff:192.0.2.2', T)).toHaveLength(1);
   });
 
   it('the counts reach the authorization server in the event data', () => {

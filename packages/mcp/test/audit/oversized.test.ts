@@ -13,7 +13,8 @@ import { freePort, startTestServer, type TestServer } from '../../../server/test
 import { ToolCallEventSchema } from '../../../server/src/endpoints/audit-ingest.ts';
 import type { AuditEventRecord } from '../../../server/src/storage/records.ts';
 import { createAuditSink, type MandateAuditSink } from '../../src/audit/sink.ts';
-import { TRUNCATION_MARK, toWireEvent, WIRE_LIMITS } from '../../src/audit/wire.ts';
+import { toWireEvent, WIRE_LIMITS } from '../../src/audit/wire.ts';
+import { TRUNCATION_MARK } from '../../src/core/clamp-text.ts';
 import { toolCall } from '../support/audit-events.ts';
 
 const CREDENTIALS = { clientId: 'hr-mcp', clientSecret: 'hr-mcp-audit-secret-0123456789-abcdefghij' };
