@@ -32,7 +32,7 @@ import { mac } from '../interaction/keys.ts';
 import { CookieName, clearCookie, readCookie, writeCookie } from '../interaction/cookies.ts';
 import { seeOther, sendPage } from '../interaction/respond.ts';
 import { currentSession, type ActiveSession } from '../interaction/session.ts';
-import { LINK_TTL_SECONDS, VAULT_CALLBACK_PATH, vaultCallbackUrl, type PendingLink } from '../vault/link.ts';
+import { LINK_TTL_SECONDS, LinkIssuerError, VAULT_CALLBACK_PATH, vaultCallbackUrl, type PendingLink } from '../vault/link.ts';
 import { VaultConflictError, VaultError, VaultNotFoundError, VaultProviderError } from '../vault/errors.ts';
 import type { Params } from '../http/params.ts';
 import { linkedAccountsPage } from './vault-page.ts';
@@ -137,13 +137,16 @@ async function callback(c: Context, ctx: ServerContext): Promise<Response> {
   // Every outcome is audited, an unexpected failure (a storage error: the 500 page) included.
   let outcome: { result: 'success' | 'failure'; reason: string | null; data?: Record<string, unknown> } = { result: 'failure', reason: 'internal_error' };
   try {
-    const entry = await ctx.vault.completeLink(session.user.id, pending, { state: c.req.query('state') ?? null, code: c.req.query('code') ?? null, error: c.req.query('error') ?? null });
+    // Every `iss` value: a repeated one is refused (RFC 9207), not resolved to its first.
+    const params = { state: c.req.query('state') ?? null, code: c.req.query('code') ?? null, error: c.req.query('error') ?? null, iss: c.req.queries('iss') ?? null };
+    const entry = await ctx.vault.completeLink(session.user.id, pending, params);
     outcome = { result: 'success', reason: null, data: { entry_id: entry.id } };
     return seeOther(c, pageUrl(ctx, `?linked=${encodeURIComponent(pending.connectionId)}`));
   } catch (err) {
     if (!(err instanceof VaultError)) throw err;
-    // The provider's error code or the vault's error code; the description may name the cause, never a secret.
-    const reason = err instanceof VaultProviderError ? `${err.error}: ${err.message}` : err.code;
+    // An issuer mismatch (RFC 9207) is a mix-up refusal like callback_connection_mismatch, audited by its own reason. Otherwise
+    // the provider's error code or the vault's error code; the description may name the cause, never a secret.
+    const reason = err instanceof LinkIssuerError ? err.reason : err instanceof VaultProviderError ? `${err.error}: ${err.message}` : err.code;
     outcome = { result: 'failure', reason: reason.slice(0, 300) };
     return seeOther(c, pageUrl(ctx, '?error=link'));
   } finally {

@@ -30,6 +30,7 @@ const MESSAGES: Record<string, string> = {
   endpoint_refused: "This server is not allowed to contact the provider's address. Ask an administrator.",
   connection_integrity: "The connection's configuration was changed outside Mandate. Ask an administrator to save it again.",
   user_deprovisioned: 'Your account was deactivated, so this link was withdrawn.',
+  connection_deleted: 'An administrator removed this provider, so this link is being withdrawn.',
 };
 
 /** A human sentence for a stored `last_error` code. */

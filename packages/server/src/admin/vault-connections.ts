@@ -41,6 +41,9 @@ const Provider = z.object({
   client_id: z.string().min(1).max(2048),
   token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'none']).default('client_secret_basic'),
   scopes: z.array(scopeToken).max(100).default([]),
+  // RFC 9207: with the provider's issuer saved, an `iss` in its authorization response must equal it.
+  issuer: endpoint.optional().describe("The provider's RFC 8414 issuer: an `iss` parameter in its authorization responses must equal it (RFC 9207)."),
+  authorization_response_iss_parameter_supported: z.boolean().default(false).describe('The provider always sends `iss` (RFC 9207): a response without it is refused. Needs `issuer`.'),
 });
 
 const clientSecret = z.string().min(1).max(4096).describe('Write-only: stored sealed, never returned.');
@@ -58,6 +61,8 @@ const ProviderView = z.object({
   client_id: z.string(),
   token_endpoint_auth_method: z.string(),
   scopes: z.array(z.string()),
+  issuer: z.string().nullable(),
+  authorization_response_iss_parameter_supported: z.boolean(),
   redirect_uri: z.string().describe("The redirect URI to register for Mandate's client at the provider: one per connection (RFC 9700 §4.4.2 mix-up defence)."),
 });
 
@@ -74,7 +79,7 @@ const ConnectionViewSchema = z.object({
 /** The schema admits http on loopback for development; a production server talks to providers over https only. */
 function httpsInProduction(ctx: ServerContext, p: z.output<typeof Provider>): void {
   if (ctx.config.mode !== 'production') return;
-  for (const url of [p.authorization_endpoint, p.token_endpoint, p.revocation_endpoint]) {
+  for (const url of [p.authorization_endpoint, p.token_endpoint, p.revocation_endpoint, p.issuer ?? null]) {
     if (url !== null && !url.startsWith('https://')) throw new InvalidRequestError('Provider endpoints must be https URLs in production.');
   }
 }
@@ -87,6 +92,8 @@ function toMetadata(p: z.output<typeof Provider>): VaultProviderMetadata {
     clientId: p.client_id,
     tokenEndpointAuthMethod: p.token_endpoint_auth_method,
     scopes: p.scopes,
+    ...(p.issuer !== undefined ? { issuer: p.issuer } : {}),
+    ...(p.authorization_response_iss_parameter_supported ? { authorizationResponseIssParameterSupported: true } : {}),
   };
 }
 
@@ -96,7 +103,7 @@ function view(ctx: ServerContext, c: ConnectionView): z.output<typeof Connection
     id: c.id,
     kind: c.kind,
     display_name: c.displayName,
-    provider: p && { authorization_endpoint: p.authorizationEndpoint, token_endpoint: p.tokenEndpoint, revocation_endpoint: p.revocationEndpoint, client_id: p.clientId, token_endpoint_auth_method: p.tokenEndpointAuthMethod, scopes: p.scopes, redirect_uri: vaultCallbackUrl(ctx.config.issuer, c.id) },
+    provider: p && { authorization_endpoint: p.authorizationEndpoint, token_endpoint: p.tokenEndpoint, revocation_endpoint: p.revocationEndpoint, client_id: p.clientId, token_endpoint_auth_method: p.tokenEndpointAuthMethod, scopes: p.scopes, issuer: p.issuer ?? null, authorization_response_iss_parameter_supported: p.authorizationResponseIssParameterSupported === true, redirect_uri: vaultCallbackUrl(ctx.config.issuer, c.id) },
     has_client_secret: c.hasClientSecret,
     created_at: c.createdAt,
     updated_at: c.updatedAt,

@@ -356,6 +356,13 @@ export interface VaultProviderMetadata {
   clientId: string;
   tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
   scopes: string[];
+  /**
+   * The provider's RFC 8414 `issuer`, when known: an `iss` in its authorization response must equal
+   * it (RFC 9207). Absent on connections saved without one (then `iss` is not checked).
+   */
+  issuer?: string;
+  /** RFC 8414 `authorization_response_iss_parameter_supported`: a response without `iss` is refused. Needs `issuer`. */
+  authorizationResponseIssParameterSupported?: boolean;
 }
 
 /** An admin-configured connection: a third-party OAuth provider or a static API key provider. */

@@ -59,6 +59,13 @@ export interface VaultStorage {
      * False when absent (or not in that state).
      */
     setStatus(id: string, status: VaultEntryStatus, lastError: string | null, at: number, requireStatus?: VaultEntryStatus, expectedCiphertext?: string): Promise<boolean>;
+    /**
+     * An unlink begins: marks the entry `revoked` and releases the refresh lease; the sealed value
+     * is kept. An entry already revoked keeps its `last_error` (why it was revoked: a connection's
+     * deletion, deprovisioning, an earlier failed revocation); any other is cleared (a refresh's
+     * transient error is not why it is revoked). False when absent.
+     */
+    markRevoked(id: string, at: number): Promise<boolean>;
     /** Marks every entry at the connection `revoked` in one statement (before a connection's deletion revokes them one by one); the count. */
     revokeAllAtConnection(connectionId: string, lastError: string | null, at: number): Promise<number>;
     /** Entries sealed under another KEK than `kekId`, in id order after `afterId`. */

@@ -157,6 +157,15 @@ function entriesRepository(ctx: RepoContext): Storage['vault']['entries'] {
       if (expectedCiphertext !== undefined) q = q.where('ciphertext', '=', expectedCiphertext);
       return changed(await q.executeTakeFirst()) > 0;
     },
+    async markRevoked(id, at) {
+      const result = await db
+        .updateTable('vault_entries')
+        // One statement: SET reads the row as it was, so a concurrent mark's reason is never lost between a read and this write.
+        .set((eb) => ({ status: 'revoked', last_error: eb.case().when('status', '=', 'revoked').then(eb.ref('last_error')).else(null).end(), refresh_lease_until: null, updated_at: at }))
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return changed(result) > 0;
+    },
     async revokeAllAtConnection(connectionId, lastError, at) {
       const result = await db.updateTable('vault_entries').set({ status: 'revoked', last_error: lastError, refresh_lease_until: null, updated_at: at }).where('connection_id', '=', connectionId).executeTakeFirst();
       return changed(result);

@@ -43,7 +43,10 @@ export interface ConnectionView {
  * could vary, and every field that decides where a secret goes or what is asked for.
  */
 export function providerDigest(p: VaultProviderMetadata): string {
-  const canonical = [p.authorizationEndpoint, p.tokenEndpoint, p.revocationEndpoint, p.clientId, p.tokenEndpointAuthMethod, p.scopes];
+  const canonical: unknown[] = [p.authorizationEndpoint, p.tokenEndpoint, p.revocationEndpoint, p.clientId, p.tokenEndpointAuthMethod, p.scopes];
+  // The RFC 9207 settings only when configured, so connections saved before them keep their digest (and seal).
+  // Bound like the rest: removing or changing them in the database (to skip the iss check) fails the integrity check.
+  if (p.issuer !== undefined || p.authorizationResponseIssParameterSupported !== undefined) canonical.push(p.issuer ?? null, p.authorizationResponseIssParameterSupported ?? false);
   return createHash('sha256').update(JSON.stringify(canonical), 'utf8').digest('base64url');
 }
 
@@ -70,6 +73,20 @@ function requireSecretForAuthMethod(id: string, provider: VaultProviderMetadata,
   }
 }
 
+/**
+ * RFC 9207 compares `iss` with the issuer as a string, so it must be one (RFC 8414 §2: a URL with
+ * no query or fragment); requiring `iss` without an issuer to compare it with would refuse every link.
+ */
+function checkIssuerSettings(id: string, provider: VaultProviderMetadata): void {
+  const { issuer } = provider;
+  if (issuer !== undefined && (!URL.canParse(issuer) || issuer.includes('?') || issuer.includes('#'))) {
+    throw new VaultInvalidConnectionError(`Connection ${id}: issuer must be the provider's issuer URL (RFC 8414), without query or fragment.`);
+  }
+  if (provider.authorizationResponseIssParameterSupported === true && issuer === undefined) {
+    throw new VaultInvalidConnectionError(`Connection ${id}: authorization_response_iss_parameter_supported needs the provider's issuer.`);
+  }
+}
+
 /** A static-key connection has no provider to talk to: metadata or a secret given for it would be dropped unseen. */
 function refuseProviderFieldsOnStatic(id: string, fields: { provider?: VaultProviderMetadata | null; clientSecret?: string | null }): void {
   const given = [fields.provider != null ? 'provider' : null, fields.clientSecret != null ? 'client_secret' : null].filter((f) => f !== null);
@@ -80,7 +97,10 @@ export async function createConnection(storage: Storage, keys: KeyEncryptionKeys
   if (input.kind === 'static') refuseProviderFieldsOnStatic(input.id, input);
   const provider = input.kind === 'oauth' ? (input.provider ?? null) : null;
   if (input.kind === 'oauth' && provider === null) throw new VaultInvalidConnectionError(`Connection ${input.id} is an oauth connection: it needs provider metadata.`);
-  if (provider !== null) requireSecretForAuthMethod(input.id, provider, input.clientSecret ?? '');
+  if (provider !== null) {
+    checkIssuerSettings(input.id, provider);
+    requireSecretForAuthMethod(input.id, provider, input.clientSecret ?? '');
+  }
   const credential = provider !== null ? await seal(keys, connectionBinding({ id: input.id, provider }), input.clientSecret ?? '') : null;
   const record: VaultConnectionRecord = { id: input.id, kind: input.kind, displayName: input.displayName, provider, clientSecret: credential, createdAt: now, updatedAt: now };
   if (await storage.vault.connections.get(input.id)) throw new VaultConflictError(`Connection ${input.id} already exists.`);
@@ -128,6 +148,7 @@ export async function updateConnection(
   if (current.kind === 'static') refuseProviderFieldsOnStatic(id, change);
   const provider = current.kind === 'oauth' ? (change.provider ?? current.provider) : null;
   let credential = current.kind === 'oauth' ? current.clientSecret : null;
+  if (change.provider !== undefined && provider !== null) checkIssuerSettings(id, provider);
   if (provider !== null && (change.provider !== undefined || change.clientSecret !== undefined)) {
     // Opened (so verified) whenever stored state is carried over: a new secret alone must not bless rewritten metadata.
     const stored = change.provider === undefined || change.clientSecret === undefined ? await openCredential(current, keys) : '';

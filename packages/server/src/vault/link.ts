@@ -55,6 +55,41 @@ export function beginLink(
 
 export class LinkCallbackError extends VaultProviderError {}
 
+/** What RFC 9207 needs of the provider: its issuer and whether it always sends `iss`. */
+export type IssuerExpectation = Pick<VaultProviderMetadata, 'issuer' | 'authorizationResponseIssParameterSupported'>;
+
+/** The callback's query as the route read it; `iss` may be repeated in a forged one, so all its values. */
+export interface CallbackParams {
+  state?: string | null;
+  code?: string | null;
+  error?: string | null;
+  iss?: string | readonly string[] | null;
+}
+
+/** An RFC 9207 refusal; `reason` is what the route audits (as it does callback_connection_mismatch). */
+export class LinkIssuerError extends LinkCallbackError {
+  constructor(readonly reason: 'callback_iss_mismatch' | 'callback_iss_missing') {
+    super('invalid_request', null, reason === 'callback_iss_missing' ? 'no iss parameter' : 'iss mismatch');
+  }
+}
+
+/**
+ * RFC 9207 §2.4, the mix-up defence where the provider identifies itself: an `iss` must be the
+ * issuer saved for the connection, compared as strings with no normalisation, and a provider that
+ * advertises authorization_response_iss_parameter_supported must send one. It applies to error
+ * responses too. With no issuer saved there is nothing to compare with and `iss` is ignored (the
+ * per-connection redirect URI still stands, RFC 9700 §4.4.2).
+ */
+function checkIssuer(provider: IssuerExpectation, iss: CallbackParams['iss']): void {
+  if (provider.issuer === undefined) return;
+  const values = iss === undefined || iss === null ? [] : typeof iss === 'string' ? [iss] : iss;
+  if (values.length === 0) {
+    if (provider.authorizationResponseIssParameterSupported === true) throw new LinkIssuerError('callback_iss_missing');
+    return;
+  }
+  if (values.length > 1 || values[0] !== provider.issuer) throw new LinkIssuerError('callback_iss_mismatch');
+}
+
 function sameString(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -62,14 +97,16 @@ function sameString(a: string, b: string): boolean {
 }
 
 /**
- * Checks the callback against the pending link and returns the code to exchange. The provider's
- * own error (RFC 6749 §4.1.2.1) is reported as such, but only after the state matched: an
- * unauthenticated error redirect is no reason to tell the user anything.
+ * Checks the callback against the pending link and the provider's issuer (RFC 9207), and returns
+ * the code to exchange. The provider's own error (RFC 6749 §4.1.2.1) is reported as such, but only
+ * after the state and the issuer matched: an unauthenticated error redirect, or one from another
+ * provider, is no reason to tell the user anything.
  */
-export function checkCallback(pending: PendingLink, userId: string, params: { state?: string | null; code?: string | null; error?: string | null }, now: number): string {
+export function checkCallback(pending: PendingLink, userId: string, params: CallbackParams, now: number, provider: IssuerExpectation): string {
   if (pending.userId !== userId) throw new LinkCallbackError('invalid_request', null, 'link started by another user');
   if (now > pending.expiresAt) throw new LinkCallbackError('invalid_request', null, 'link expired');
   if (typeof params.state !== 'string' || !sameString(params.state, pending.state)) throw new LinkCallbackError('invalid_request', null, 'state mismatch');
+  checkIssuer(provider, params.iss);
   if (typeof params.error === 'string' && params.error.length > 0) {
     throw new LinkCallbackError(/^[\x21-\x7e]{1,64}$/.test(params.error) ? params.error : 'invalid_request', null);
   }

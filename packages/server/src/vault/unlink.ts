@@ -30,8 +30,9 @@ export function revocationMissed(r: ProviderRevocation): boolean {
  */
 export async function unlinkEntry(deps: RefreshDeps, entryId: string, refreshSettled: (entryId: string) => Promise<void>): Promise<ProviderRevocation> {
   const { storage, now } = deps;
-  // Gone: an unlink running elsewhere finished it.
-  if (!(await storage.vault.entries.setStatus(entryId, 'revoked', null, now()))) return 'revoked';
+  // Gone: an unlink running elsewhere finished it. An entry already revoked (a connection's deletion,
+  // deprovisioning) keeps that reason while its tokens are revoked, and for good if this unlink dies half-way.
+  if (!(await storage.vault.entries.markRevoked(entryId, now()))) return 'revoked';
   await refreshSettled(entryId);
   const entry = await storage.vault.entries.get(entryId);
   if (!entry) return 'revoked';

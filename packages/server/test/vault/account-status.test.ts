@@ -35,6 +35,7 @@ describe('entry status on the account page', () => {
       ['outage', 'ok', 'network_error'],
       ['revoking', 'revoked', 'revocation_failed:network_error'],
       ['odd', 'refresh_failed', '<script>alert(2)</script>'],
+      ['removed', 'revoked', 'connection_deleted'],
     ];
     for (const [name, status, lastError] of states) {
       const user = await createUser(ctx, `${name}@example.com`, name);
@@ -89,6 +90,13 @@ describe('entry status on the account page', () => {
     // The vault itself refuses to overwrite the tokens whose revocation is pending.
     await expect(ts.server.ctx.vault.linkTokens(users.revoking!.id, 'tp', TOKENS)).rejects.toBeInstanceOf(VaultConflictError);
     expect((await ts.server.ctx.storage.vault.entries.getFor(users.revoking!.id, 'tp'))?.status).toBe('revoked');
+  });
+
+  it("an entry being withdrawn because an admin deleted the connection says so, in words", async () => {
+    const { item } = await itemFor('removed');
+    expect(item).toContain('data-status="revoked"');
+    expect(item).toContain('An administrator removed this provider, so this link is being withdrawn.');
+    expect(item).not.toContain('The provider reported an error');
   });
 
   it('escapes the display name, an unknown error code and the notice query', async () => {

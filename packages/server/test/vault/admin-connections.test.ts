@@ -60,6 +60,25 @@ describe('Admin API: vault connections', () => {
     expect((await call('PUT', '/vault/connections/none', { display_name: 'x' })).status).toBe(404);
   });
 
+  it("RFC 9207: the provider's issuer and authorization_response_iss_parameter_supported are saved, shown, and checked when saved", async () => {
+    const body = { ...oauthBody(), id: 'tpiss', provider: { ...oauthBody().provider, issuer: tp.provider.issuer, authorization_response_iss_parameter_supported: true } };
+    const created = await call('POST', '/vault/connections', body);
+    expect(created.status).toBe(201);
+    expect(created.json.provider).toMatchObject({ issuer: tp.provider.issuer, authorization_response_iss_parameter_supported: true });
+    expect((await s.server.ctx.storage.vault.connections.get('tpiss'))?.provider).toMatchObject({ issuer: tp.provider.issuer, authorizationResponseIssParameterSupported: true });
+    // A connection saved without them shows them unset.
+    const plain = await call('POST', '/vault/connections', { ...oauthBody(), id: 'tpnoiss' });
+    expect(plain.json.provider).toMatchObject({ issuer: null, authorization_response_iss_parameter_supported: false });
+    // Requiring iss with no issuer to compare it with would refuse every link.
+    const noIssuer = await call('PUT', '/vault/connections/tpiss', { provider: { ...oauthBody().provider, authorization_response_iss_parameter_supported: true } });
+    expect(noIssuer.status).toBe(400);
+    expect(noIssuer.json.error).toBe('invalid_request');
+    expect((await call('PUT', '/vault/connections/tpiss', { provider: { ...oauthBody().provider, issuer: 'not a url' } })).status).toBe(400);
+    expect((await call('GET', '/vault/connections/tpiss')).json.provider).toMatchObject({ issuer: tp.provider.issuer, authorization_response_iss_parameter_supported: true });
+    expect((await call('DELETE', '/vault/connections/tpiss')).status).toBe(200);
+    expect((await call('DELETE', '/vault/connections/tpnoiss')).status).toBe(200);
+  });
+
   it('refuses bad input with 400, never 500', async () => {
     const bad = [
       { ...oauthBody(), id: 'UPPER case' },
