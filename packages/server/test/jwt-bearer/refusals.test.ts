@@ -27,6 +27,9 @@ const hmacForged = (f: FederationServer): string => {
 const cases: Case[] = [
   ['an untrusted issuer', (f) => signAssertion(f.ciKey, f.workloadClaims(CI_SUB, { iss: 'https://evil.example' })), 'invalid_grant', /not a trusted issuer/],
   ['aud naming another server', (f) => signAssertion(f.ciKey, f.workloadClaims(CI_SUB, { aud: 'https://other-as.example' })), 'invalid_grant', /"aud"/],
+  // draft-ietf-oauth-rfc7523bis: made for another party as well (audience injection); jose alone would accept it.
+  ['aud naming this server and another', (f) => signAssertion(f.ciKey, f.workloadClaims(CI_SUB, { aud: ['https://other-as.example', f.srv.issuer] })), 'invalid_grant', /name this server alone/],
+  ['aud naming the issuer and the token endpoint', (f) => signAssertion(f.ciKey, f.workloadClaims(CI_SUB, { aud: [f.srv.issuer, f.srv.tokenUrl] })), 'invalid_grant', /name this server alone/],
   ['expired', (f) => signAssertion(f.ciKey, f.workloadClaims(CI_SUB, { iat: f.now() - 900, exp: f.now() - 120 })), 'invalid_grant', /expired/],
   ['exp unreasonably far in the future', (f) => signAssertion(f.ciKey, f.workloadClaims(CI_SUB, { exp: f.now() + 86400 })), 'invalid_grant', /lives longer/],
   ['iat in the future', (f) => signAssertion(f.ciKey, f.workloadClaims(CI_SUB, { iat: f.now() + 600, exp: f.now() + 900 })), 'invalid_grant', /"iat"/],

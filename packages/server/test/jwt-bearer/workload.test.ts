@@ -55,6 +55,12 @@ describe('RFC 7523 §2.1 workload JWT mapped to a service client (CL-8, ID-3)', 
     expect(res.body.scope).toBe('mcp:write');
   });
 
+  it('accepts aud as a one-element array naming this server (RFC 7519 §4.1.3)', async () => {
+    const assertion = await signAssertion(f.ciKey, f.workloadClaims(CI_SUB, { aud: [f.srv.issuer] }));
+    const res = await f.token({ client_id: 'ci-deployer', assertion, scope: 'mcp:write' });
+    expect(res.status).toBe(200);
+  });
+
   it('audits the issuance with the assertion issuer, subject and jti', async () => {
     const claims = f.workloadClaims(CI_SUB);
     const res = await f.token({ client_id: 'ci-deployer', assertion: await signAssertion(f.ciKey, claims) });

@@ -1,12 +1,13 @@
 /**
  * The actor token (RFC 8693 §2.1) as a credential: a DPoP-bound client credentials token acts only
- * with its key (RFC 9449 §7.1), an actor JWT's jti stays single-use for as long as the JWT verifies
+ * with its key (RFC 9449 §7.1) and only when it is meant for the exchange (RFC 8725 §3.9), an actor
+ * JWT names this server as its one audience (draft-ietf-oauth-rfc7523bis), an actor JWT's jti stays single-use for as long as the JWT verifies
  * (RFC 7523 §3 (7)), and an `iat` in the future does not stretch its lifetime (RFC 7523 §3 (4), (6)).
  */
 import { describe, expect, it } from 'vitest';
 import { accessTokenClaims, postForm, proofKey, tokenProof } from '../token/fixtures.ts';
 import { ACTOR_JWT_LEEWAY } from '../../src/grants/token-exchange/actor-token.ts';
-import { auth, createAgent, exchange, MCP, TT, useExchangeServer, userToken } from './fixtures.ts';
+import { auth, createAgent, exchange, FILES, MCP, TT, useExchangeServer, userToken } from './fixtures.ts';
 
 describe('RFC 8693 §2.1 actor_token checks', () => {
   const h = useExchangeServer();
@@ -29,6 +30,60 @@ describe('RFC 8693 §2.1 actor_token checks', () => {
       expect(same.status, JSON.stringify(same.body)).toBe(200);
       expect(accessTokenClaims(same.body.access_token)).toMatchObject({ act: { sub: bound.record.id }, cnf: { jkt: key.jkt } });
       await h.server.ctx.storage.agents.update({ ...bound.record, clientId: null });
+    });
+  });
+
+  describe('RFC 8725 §3.9 an access-token actor is one meant for this exchange (no token passthrough)', () => {
+    it('a token the agent obtained for a resource server → invalid_request; for this issuer alone, or issued to the requester → 200', async () => {
+      // The agent's client obtains a token for FILES and sends it there: FILES must not act as the agent with it.
+      const bound = await createAgent(h.server, h.server.alice, { clientId: 'plain', allowedAudiences: [MCP, FILES, h.server.issuer] });
+      const cc = async (resource?: string | string[]) => String((await postForm(h.server.tokenUrl, { grant_type: 'client_credentials', scope: 'mcp:read', resource }, auth.plain)).body.access_token);
+      const send = async (actor: string) =>
+        exchange(h.server, { subject_token: (await userToken(h.server)).token, subject_token_type: TT.accessToken, actor_token: actor, actor_token_type: TT.accessToken, resource: MCP, scope: 'mcp:read' }, auth.orchestrator);
+      try {
+        const forFiles = await cc(FILES);
+        expect(accessTokenClaims(forFiles).aud).toBe(FILES);
+        const passedOn = await send(forFiles);
+        expect(passedOn.status).toBe(400);
+        expect(passedOn.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/actor_token was issued to another client for 'https:\/\/files\.example\/api'.*only audience is this authorization server/) });
+        // An audience naming a resource server next to the issuer: that server holds the token too.
+        const alsoFiles = await cc([FILES, h.server.issuer]);
+        expect(accessTokenClaims(alsoFiles).aud).toEqual([FILES, h.server.issuer]);
+        expect((await send(alsoFiles)).body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/issued to another client/) });
+        // Requested without `resource`: the issuer is its only audience — the documented way to act through another client.
+        const forUs = await send(await cc());
+        expect(forUs.status, JSON.stringify(forUs.body)).toBe(200);
+        expect(accessTokenClaims(forUs.body.access_token).act).toEqual({ sub: bound.record.id });
+      } finally {
+        await h.server.ctx.storage.agents.update({ ...bound.record, clientId: null });
+      }
+    });
+
+    it('the agent\'s own client presenting its own token (whatever its audience) → 200', async () => {
+      const own = await createAgent(h.server, h.server.alice, { clientId: 'mcp-server', allowedAudiences: [MCP, FILES] });
+      try {
+        const cc = await postForm(h.server.tokenUrl, { grant_type: 'client_credentials', scope: 'mcp:read', resource: FILES }, auth.mcp);
+        expect(cc.status, JSON.stringify(cc.body)).toBe(200);
+        const { token } = await userToken(h.server, { resources: [MCP] });
+        const res = await exchange(h.server, { subject_token: token, subject_token_type: TT.accessToken, actor_token: String(cc.body.access_token), actor_token_type: TT.accessToken, resource: FILES, scope: 'mcp:read' }, auth.mcp);
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        expect(accessTokenClaims(res.body.access_token).act).toEqual({ sub: own.record.id });
+      } finally {
+        await h.server.ctx.storage.agents.update({ ...own.record, clientId: null });
+      }
+    });
+  });
+
+  describe('draft-ietf-oauth-rfc7523bis an actor JWT has one audience: this issuer or its token endpoint', () => {
+    it('a string or a one-element array → 200; an array naming another party too → invalid_request', async () => {
+      const send = async (aud: unknown) => exchange(h.server, { subject_token: (await userToken(h.server)).token, subject_token_type: TT.accessToken, actor_token: await h.agent.assertion({ aud }), actor_token_type: TT.jwt, resource: MCP }, auth.orchestrator);
+      expect((await send(h.server.tokenUrl)).status).toBe(200);
+      expect((await send([h.server.issuer])).status).toBe(200);
+      for (const aud of [['https://elsewhere.example', h.server.issuer], [h.server.issuer, h.server.tokenUrl]]) {
+        const res = await send(aud);
+        expect(res.status).toBe(400);
+        expect(res.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/"aud" claim must be one value, this issuer or its token endpoint/) });
+      }
     });
   });
 

@@ -2,7 +2,7 @@
  * Refreshing an exchanged grant (RFC 8693 §2.2.1 refresh_token, issue 3), through a real server on
  * SQLite and PostgreSQL: offline_access opts in, the refresh rebuilds the same chain and profile,
  * may narrow but never widen, rotates with reuse detection, stays DPoP-bound, and stops as soon as
- * anything upstream (agent, owner, parent grant, user) stops.
+ * anything upstream (agent, owner, parent grant, user) stops or a depth limit falls below the chain.
  */
 import { describe, expect, it } from 'vitest';
 import { suspendAgent } from '../../src/agents/registry.ts';
@@ -204,6 +204,30 @@ describe.each<Backend>(['sqlite', 'postgres'])('RFC 8693 §2.2.1 refresh of exch
       expect(audit?.data?.scope_dropped).toEqual(["mcp:write: no longer in the agent's allowed scopes"]);
       await h.server.ctx.storage.agents.update({ ...narrowed.record, allowedAudiences: [FILES], updatedAt: h.server.ctx.now() });
       expect((await refresh(h.server, again.body.refresh_token, {}, auth.orchestrator)).body.error).toBe('invalid_target');
+    });
+
+    it("RFC 8693 §4.1: lowering the agent's maxDelegationDepth or the target's maxDepth stops the refreshes of a deeper chain", async () => {
+      const second = await createAgent(h.server, h.server.alice);
+      const first = await hop1();
+      const deep = await exchange(h.server, { subject_token: first.body.access_token, subject_token_type: TT.accessToken, actor_token: await second.assertion(), actor_token_type: TT.jwt, resource: FILES, scope: 'mcp:read offline_access' }, auth.mcp);
+      expect(typeof deep.body.refresh_token).toBe('string'); // a chain two deep
+      await h.server.ctx.storage.agents.update({ ...second.record, maxDelegationDepth: 1, updatedAt: h.server.ctx.now() });
+      const capped = await refresh(h.server, deep.body.refresh_token, {}, auth.mcp);
+      expect(capped.body).toMatchObject({ error: 'invalid_grant', error_description: expect.stringMatching(/2 deep; at most 1 is allowed/) });
+      // The refusal came before the rotation: with the limit back, the same refresh token works.
+      await h.server.ctx.storage.agents.update({ ...second.record, updatedAt: h.server.ctx.now() });
+      const again = await refresh(h.server, deep.body.refresh_token, {}, auth.mcp);
+      expect(again.status, JSON.stringify(again.body)).toBe(200);
+      // The target's own limit, lowered by the operator (tokenExchange.resources[].maxDepth).
+      const files = h.server.ctx.config.tokenExchange.resources.find((r) => r.resource === FILES)!;
+      const before = files.maxDepth;
+      files.maxDepth = 1;
+      try {
+        expect((await refresh(h.server, again.body.refresh_token, {}, auth.mcp)).body).toMatchObject({ error: 'invalid_grant', error_description: expect.stringMatching(/2 deep; at most 1 is allowed/) });
+      } finally {
+        files.maxDepth = before;
+      }
+      expect((await refresh(h.server, again.body.refresh_token, {}, auth.mcp)).status).toBe(200);
     });
 
     it('disabling the user: invalid_grant at once; with the admin revocation the token is inactive', async () => {

@@ -19,6 +19,7 @@ import { clientKeyResolver } from './jwks.ts';
 import { clientEndpointUrl, type ClientEndpoint } from './endpoints.ts';
 import { clientAuthenticationFailed } from './failure.ts';
 import { MAX_UNVERIFIED_JWT_LENGTH } from '../../tokens/unverified-jwt.ts';
+import { hasSoleAudience } from '../../checks/assertion-audience.ts';
 
 /** Accepted clock difference between client and server, seconds. */
 export const ASSERTION_LEEWAY = 60;
@@ -26,6 +27,7 @@ export const ASSERTION_LEEWAY = 60;
 export const MAX_ASSERTION_LIFETIME = 600;
 export const MAX_ASSERTION_LENGTH = MAX_UNVERIFIED_JWT_LENGTH; // the bound of every JWT read before it is verified
 const MAX_JTI_LENGTH = 256;
+const AUD_RULE = "this server's issuer identifier or its token endpoint URL (RFC 7523 §3; at the PAR endpoint also its URL, RFC 9126 §2)";
 
 export interface AssertionCredentials {
   clientId: string;
@@ -66,26 +68,33 @@ export function readAssertionCredentials(params: Params): AssertionCredentials |
 }
 
 /**
- * RFC 7523 §3: "aud" identifies the authorization server. Accepted: the issuer identifier, the
- * token endpoint URL (OIDC Core §9), and the URL of the endpoint being called.
+ * RFC 7523 §3: "aud" identifies the authorization server, as ONE value (checks/assertion-audience.ts:
+ * audience injection, draft-ietf-oauth-rfc7523bis). Accepted: the issuer identifier, the token
+ * endpoint URL (OIDC Core §9) and, at the PAR endpoint only, the PAR endpoint URL (RFC 9126 §2).
+ * Other endpoints' URLs (introspection, revocation, …) are not: they name one endpoint, not us.
  */
 export function acceptedAudiences(issuer: string, endpoint: ClientEndpoint): string[] {
-  return [...new Set([issuer, clientEndpointUrl(issuer, 'token'), clientEndpointUrl(issuer, endpoint)])];
+  const urls = [issuer, clientEndpointUrl(issuer, 'token')];
+  if (endpoint === 'par') urls.push(clientEndpointUrl(issuer, 'par'));
+  return [...new Set(urls)];
 }
 
 export async function verifyClientAssertion(ctx: ServerContext, client: ClientRecord, assertion: string, endpoint: ClientEndpoint): Promise<void> {
   const now = ctx.now();
   const algorithms = acceptedAssertionAlgs(client);
   checkAssertionAlg(assertion, algorithms);
+  const audiences = acceptedAudiences(ctx.config.issuer, endpoint);
   const payload = await verifyAssertionJwt(assertion, registeredKeys(ctx, client), {
     issuer: client.clientId,
     subject: client.clientId,
-    audience: acceptedAudiences(ctx.config.issuer, endpoint),
+    audience: audiences,
     algorithms: [...algorithms],
     requiredClaims: ['exp', 'jti'],
     currentDate: new Date(now * 1000),
     clockTolerance: ASSERTION_LEEWAY,
   });
+  // jose accepted an array merely containing one of ours: an assertion for another party too is refused.
+  if (!hasSoleAudience(payload.aud, audiences)) throw refused(`The client_assertion "aud" must be a single value, not an array of several: ${AUD_RULE}.`);
   const exp = payload.exp as number;
   if (exp > now + MAX_ASSERTION_LIFETIME + ASSERTION_LEEWAY) {
     throw refused(`The client_assertion "exp" is more than ${MAX_ASSERTION_LIFETIME} seconds in the future; assertions must be short-lived (RFC 7523 §3).`);
@@ -162,7 +171,7 @@ function describeFailure(err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'The client_assertion has expired.';
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.reason === 'missing') return `The client_assertion must have a "${err.claim}" claim (RFC 7523 §3).`;
-    if (err.claim === 'aud') return 'The client_assertion "aud" must be this server\'s issuer identifier or the endpoint URL (RFC 7523 §3).';
+    if (err.claim === 'aud') return `The client_assertion "aud" must be ${AUD_RULE}.`;
     if (err.claim === 'iss' || err.claim === 'sub') return 'The client_assertion "iss" and "sub" claims must both be the client_id (RFC 7523 §3).';
     if (err.claim === 'nbf') return 'The client_assertion is not valid yet ("nbf").';
     return `The client_assertion "${err.claim}" claim is invalid.`;

@@ -7,6 +7,10 @@
  * and expect a refresh token without asking for `offline_access`, so the registration decides
  * (RFC 6749 §4.1.4: "optional"). The refresh token keeps the code's full scope and resources so
  * a later refresh may ask for any part of them (RFC 6749 §6).
+ *
+ * The issuing transaction is re-run when PostgreSQL picks it as a deadlock victim (commit.ts), as
+ * the refresh and exchange paths are: the code is already consumed, so a 503 would leave the client
+ * only a retry that counts as code reuse (RFC 6749 §4.1.2) and revokes the grant it was owed.
  */
 import { GrantType, InvalidGrantError } from '@mandate/protocol';
 import type { AuthorizationCodeRecord } from '../../storage/records.ts';
@@ -56,5 +60,5 @@ export async function issueFromCode(req: TokenRequest, code: AuthorizationCodeRe
       data: { grant_id: code.grantId, jti: issued.jti, ...(issued.refreshToken ? { refresh_token_id: issued.refreshToken.record.id } : {}) },
     });
     return issued.body;
-  });
+  }, { retryOnDeadlock: true }); // signed before; everything here writes through txCtx only, so a deadlock victim re-runs
 }

@@ -20,6 +20,7 @@ import { checkAssertionLifetime } from './lifetime.ts';
 import { ID_JAG_TYP } from './trusted-issuer.ts';
 import { verifyAssertion } from './verify.ts';
 import { withLocalAcr } from '../../federation/acr-mappings.ts';
+import { hasSoleAudience } from '../../checks/assertion-audience.ts';
 
 export interface VerifiedIdJag {
   claims: JWTPayload;
@@ -51,7 +52,5 @@ export async function verifyIdJag(ctx: ServerContext, client: ClientRecord, jwt:
  * could also redeem, refused (jose's audience option only checks that ours is among them).
  */
 function checkIdJagAudience(claims: JWTPayload, issuer: string): void {
-  const aud = claims.aud;
-  const ours = aud === issuer || (Array.isArray(aud) && aud.length === 1 && aud[0] === issuer);
-  if (!ours) throw new InvalidGrantError('The ID-JAG "aud" claim must be exactly this server\'s issuer identifier (draft-ietf-oauth-identity-assertion-authz-grant §3).');
+  if (!hasSoleAudience(claims.aud, [issuer])) throw new InvalidGrantError('The ID-JAG "aud" claim must be exactly this server\'s issuer identifier (draft-ietf-oauth-identity-assertion-authz-grant §3).');
 }

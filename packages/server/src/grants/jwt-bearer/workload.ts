@@ -18,6 +18,7 @@ import { tokenResponseBody } from '../shared/issue.ts';
 import type { UnverifiedAssertion } from './assertion.ts';
 import { checkAssertionAlg } from './alg.ts';
 import { verifyAssertion } from './verify.ts';
+import { hasSoleAudience } from '../../checks/assertion-audience.ts';
 import { checkAssertionLifetime } from './lifetime.ts';
 import { checkAssertionReplay } from './replay.ts';
 import { matchWorkloadRule } from './workload-rule.ts';
@@ -30,12 +31,15 @@ import { identityClaims } from './agent-claims.ts';
 export async function workloadGrant(req: TokenRequest, assertion: UnverifiedAssertion, issuer: WorkloadIssuer): Promise<TokenResponseBody> {
   const { ctx, params, client } = req;
   checkAssertionAlg(assertion.header, issuer.algorithms); // RFC 8725 §3.1: asymmetric only
+  const audience = issuer.audience.length > 0 ? issuer.audience : [ctx.config.issuer, endpointUrl(ctx.config.issuer, Paths.token)];
   const payload = await verifyAssertion(ctx, assertion.jwt, {
     source: issuer,
     algorithms: issuer.algorithms,
-    audience: issuer.audience.length > 0 ? issuer.audience : [ctx.config.issuer, endpointUrl(ctx.config.issuer, Paths.token)], // RFC 7523 §3 (3)
+    audience, // RFC 7523 §3 (3)
     requiredClaims: [],
   }); // RFC 7523 §3 (1)-(5), (9)
+  // jose accepts an aud array merely containing ours: a JWT made for another party as well is one that party could replay here.
+  if (!hasSoleAudience(payload.aud, audience)) throw new InvalidGrantError('The assertion\'s "aud" claim must name this server alone (RFC 7523 §3 (3), draft-ietf-oauth-rfc7523bis).');
   checkAssertionLifetime(payload, ctx.now(), issuer.maxLifetime); // RFC 7523 §3 (4), (6)
   const rule = matchWorkloadRule(issuer, payload); // CL-8: mapped by rule, or refused
   const identity = await workloadIdentity(ctx, rule, client); // ID-2 / ID-3: active, and this client's

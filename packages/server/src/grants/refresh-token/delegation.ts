@@ -11,7 +11,11 @@
  *     (RFC 9700 §4.14.2): chaining exchanges never extends the user's authorization;
  *   - the acting agent is active and its owner enabled (ID-2), re-read inside the transaction;
  *   - scope and targets within the grant (RFC 6749 §6, RFC 8707) and within the agent's current
- *     allowedScopes / allowedAudiences (DL-4): an owner's narrowing applies at the next refresh.
+ *     allowedScopes / allowedAudiences (DL-4): an owner's narrowing applies at the next refresh;
+ *   - the chain within today's depth limits (RFC 8693 §4.1, DL-4): the server's
+ *     `tokenExchange.maxDepth`, each target's `maxDepth` and the acting agent's
+ *     `maxDelegationDepth`, as the exchange checked them (profile.ts maxChainDepth) — lowering a
+ *     limit stops the refreshes of a deeper chain (invalid_grant), not only new exchanges.
  */
 import { formatScope, InvalidGrantError, InvalidScopeError } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
@@ -21,6 +25,7 @@ import type { AgentRecord, GrantDelegation, GrantRecord, RefreshTokenRecord } fr
 import { narrowGrant, type Narrowed } from '../shared/narrow.ts';
 import { isBroken, liveAncestors } from '../token-exchange/grant-tree.ts';
 import { checkAgentAudiences } from '../token-exchange/target.ts';
+import { maxChainDepth } from '../token-exchange/profile.ts';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
 import { issueDelegatedTokens } from './delegation-issue.ts';
 import { checkRefreshFamilyLifetime, familyStartOf } from './family-lifetime.ts';
@@ -45,6 +50,7 @@ export async function refreshDelegation(req: TokenRequest, record: RefreshTokenR
   const agent = grant.agentId === null ? null : await loadActiveAgent(ctx, grant.agentId); // ID-2: invalid_grant
   const narrowed = narrowGrant(req.params, record, ctx.config); // RFC 6749 §6 scope, RFC 8707 resource
   checkAgentAudiences(agent, narrowed.resources); // DL-4: the agent's audiences today
+  checkChainDepth(ctx, delegation, narrowed.resources, agent); // RFC 8693 §4.1: the depth limits today
   const { scope, dropped } = withinAgentScopes(narrowed.scope, agent);
   return issueDelegatedTokens(req, record, { grant, familyStartedAt, delegation, agent, narrowed: { ...narrowed, scope }, dropped });
 }
@@ -53,6 +59,13 @@ async function checkAncestorsLive(ctx: ServerContext, grant: GrantRecord): Promi
   const walk = await liveAncestors(ctx, grant.parentGrantId);
   if (isBroken(walk)) throw new InvalidGrantError('The grant this delegation derives from has been revoked.', { detail: walk.broken });
   return walk;
+}
+
+/** The chain as written at the exchange (its actors, the current one included) against today's limits. */
+function checkChainDepth(ctx: ServerContext, delegation: GrantDelegation, targets: readonly string[], agent: AgentRecord | null): void {
+  const depth = delegation.chain.actors.length;
+  const max = maxChainDepth(ctx.config, targets, agent?.maxDelegationDepth ?? null);
+  if (depth > max) throw new InvalidGrantError(`The actor chain of this delegation is ${depth} deep; at most ${max} is allowed now for this agent and target.`);
 }
 
 /** DL-4: the agent's allowedScopes bound every token it holds; what it lost since the exchange is dropped. */

@@ -14,7 +14,7 @@ import type { UserLookup } from './users.ts';
 
 /** `dpop`: the request's verified proof — a DPoP-bound actor access token needs it (RFC 9449 §7.1). */
 export async function actingAgent(ctx: ServerContext, client: ClientRecord, request: ExchangeRequest, users: UserLookup, dpop: DpopKey | null): Promise<AgentRecord | null> {
-  if (request.actorToken !== null && request.actorTokenType !== null) return verifyActorToken(ctx, request.actorToken, request.actorTokenType, users, dpop);
+  if (request.actorToken !== null && request.actorTokenType !== null) return verifyActorToken(ctx, client, request.actorToken, request.actorTokenType, users, dpop);
   const bound = await ctx.storage.agents.getByClientId(client.clientId);
   return bound ? activeAgent(ctx, bound, `client '${client.clientId}'`, users) : null;
 }
