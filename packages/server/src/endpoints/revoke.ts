@@ -2,7 +2,8 @@
  * Token revocation (RFC 7009). The client authenticates (§2.1; public clients with their
  * client_id) and may revoke only tokens issued to it. Revoking a refresh token revokes its whole
  * grant and so every access token of the grant (§2.1: "SHOULD also invalidate all access tokens
- * based on the same authorization grant"); revoking an access token revokes that token.
+ * based on the same authorization grant"); revoking an access token revokes that token and the
+ * grants exchanged from it (RFC 8693) with their trees (CO-1: everything derived from it).
  * An unknown, invalid, expired or already revoked token is answered 200 like a success (§2.2).
  */
 import type { Context, Hono } from 'hono';
@@ -55,8 +56,10 @@ async function revokeAccessToken(ctx: ServerContext, c: Context, client: ClientR
   await inTransaction(
     ctx,
     async (tx) => {
-      if (!(await tx.storage.accessTokens.revoke(record.jti, tx.now()))) return; // already revoked
-      await auditRevoked(tx, c, client, record.userId, 'access token revoked by the client', { token_type: 'access_token', jti: record.jti, grant_id: record.grantId });
+      // CO-1: with the token, the grants exchanged from it (RFC 8693) and everything under them.
+      const { revoked, revokedGrants } = await tx.storage.accessTokens.revokeWithDerived(record.jti, tx.now());
+      if (!revoked && revokedGrants.length === 0) return; // already revoked, and nothing derived left
+      await auditRevoked(tx, c, client, record.userId, 'access token revoked by the client', { token_type: 'access_token', jti: record.jti, grant_id: record.grantId, revoked_grants: revokedGrants });
     },
     { retryOnDeadlock: true }, // writes through tx only
   );

@@ -97,6 +97,8 @@ export interface GrantsTable {
   amr: string | null;
   /** 0013: SHA-256 of the login session an interactive authorization created the grant under; else null. */
   session_id_hash: string | null;
+  /** 0016: jti of our token (access or ID token) the grant was exchanged from; else null. */
+  subject_token_jti: string | null;
 }
 
 export interface AuthorizationCodesTable {
@@ -152,6 +154,16 @@ export interface AccessTokensTable {
   expires_at: number;
   created_at: number;
   revoked_at: number | null;
+}
+
+/** 0016: every ID token we issue, by jti, with the grant it came from (CO-1). */
+export interface IdTokensTable {
+  jti: string;
+  grant_id: string;
+  client_id: string;
+  user_id: string;
+  expires_at: number;
+  created_at: number;
 }
 
 export interface ConsentsTable {
@@ -264,6 +276,7 @@ export interface Database {
   authorization_codes: AuthorizationCodesTable;
   refresh_tokens: RefreshTokensTable;
   access_tokens: AccessTokensTable;
+  id_tokens: IdTokensTable;
   consents: ConsentsTable;
   signing_keys: SigningKeysTable;
   cimd_cache: CimdCacheTable;

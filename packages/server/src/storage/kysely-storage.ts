@@ -16,6 +16,7 @@ import { clientsRepository } from './repositories/clients.ts';
 import { codesRepository } from './repositories/codes.ts';
 import { consentsRepository } from './repositories/consents.ts';
 import { grantsRepository } from './repositories/grants.ts';
+import { idTokensRepository } from './repositories/id-tokens.ts';
 import { interactionsRepository } from './repositories/interactions.ts';
 import { parRepository } from './repositories/par.ts';
 import { refreshTokensRepository } from './repositories/refresh-tokens.ts';
@@ -53,6 +54,7 @@ const REPOSITORIES: { [K in keyof Repositories]: (ctx: RepoContext) => Repositor
   codes: codesRepository,
   refreshTokens: refreshTokensRepository,
   accessTokens: accessTokensRepository,
+  idTokens: idTokensRepository,
   consents: consentsRepository,
   signingKeys: signingKeysRepository,
   cimdCache: cimdCacheRepository,
@@ -78,6 +80,7 @@ class KyselyStorage implements Storage {
   declare readonly codes: Storage['codes'];
   declare readonly refreshTokens: Storage['refreshTokens'];
   declare readonly accessTokens: Storage['accessTokens'];
+  declare readonly idTokens: Storage['idTokens'];
   declare readonly consents: Storage['consents'];
   declare readonly signingKeys: Storage['signingKeys'];
   declare readonly cimdCache: Storage['cimdCache'];

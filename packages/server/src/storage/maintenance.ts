@@ -14,7 +14,7 @@
  * budget is still covered.
  *
  * Purged (docs/storage-schema.md, "Retention"):
- * - access_tokens, revocation_events, par_requests, interactions, upstream_login_states,
+ * - access_tokens, id_tokens, revocation_events, par_requests, interactions, upstream_login_states,
  *   totp_enrollments, sessions: expires_at < before (an expired row is refused like an absent one).
  * - authorization_codes: expires_at < before and either unconsumed, or consumed for a grant whose
  *   tree holds no unrevoked token expiring at or after `before` (repositories/live-grants.ts): a
@@ -121,6 +121,8 @@ const PURGES: ReadonlyArray<readonly [string, (run: PurgeRun) => Promise<number>
   // A JWT access token cannot verify past exp (+ a resource server's small clock tolerance, within
   // grace). The largest table (a row per token, client_credentials included): plain chunks.
   ['access_tokens', (r) => chunked((...a) => r.storage.accessTokens.purgeExpired(...a), r.before, r.chunkSize)],
+  // An ID token past exp (+ tolerance) is refused as a subject token by its signature check alone.
+  ['id_tokens', (r) => chunked((...a) => r.storage.idTokens.purgeExpired(...a), r.before, r.chunkSize)],
   // An event's expires_at is its token's (or grant's) last possible use, plus the leeway resource
   // servers allow: the feed still publishes it that long (revocation/feed.ts), whatever the grace.
   ['revocation_events', ({ storage, now, before }) => storage.revocations.purgeExpired(Math.min(before, now - REVOCATION_EXPIRY_LEEWAY))],

@@ -121,6 +121,12 @@ export interface GrantRecord {
    * grants are reached through parentGrantId) and on grants written before 0013.
    */
   sessionIdHash?: string | null;
+  /**
+   * Token exchange: the jti of our access or ID token this grant was exchanged from (CO-1: RFC 7009
+   * revocation of that access token revokes this grant's tree). Absent on other grants, on
+   * exchanges of another issuer's token and on grants written before 0016.
+   */
+  subjectTokenJti?: string | null;
 }
 
 /** The identity an exchanged token carries, kept on its derived grant so a refresh re-issues the same token. */
@@ -192,6 +198,19 @@ export interface AccessTokenRecord {
   expiresAt: number;
   createdAt: number;
   revokedAt: number | null;
+}
+
+/**
+ * An ID token we issued (OIDC Core §2), by jti: the grant it came from (migration 0016). An
+ * exchange of the ID token (RFC 8693) rests on that grant, so revoking the grant ends both.
+ */
+export interface IdTokenRecord {
+  jti: string;
+  grantId: string;
+  clientId: string;
+  userId: string;
+  expiresAt: number;
+  createdAt: number;
 }
 
 export interface ConsentRecord {

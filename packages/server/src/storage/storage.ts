@@ -21,6 +21,7 @@ import type {
   ClientRecord,
   ConsentRecord,
   GrantRecord,
+  IdTokenRecord,
   InteractionRecord,
   ParRecord,
   RefreshTokenRecord,
@@ -191,8 +192,16 @@ export interface Storage {
   accessTokens: {
     create(record: AccessTokenRecord): Promise<void>;
     get(jti: string): Promise<AccessTokenRecord | null>;
-    /** Also appends the token's revocation event (CO-1); `reason` defaults to `token_revoked`. */
+    /** `get` in a token exchange's issuing transaction, locked against revokeWithDerived until commit (PostgreSQL `for share`). */
+    getForShare(jti: string): Promise<AccessTokenRecord | null>;
+    /** revokeWithDerived, answering whether the token row itself changed (false when absent or already revoked). */
     revoke(jti: string, at: number, reason?: string): Promise<boolean>;
+    /**
+     * CO-1, one transaction: the token (with its event) and the trees of the grants exchanged from
+     * it (grants.subject_token_jti) as grants.revokeTree revokes them — the walk also when the token
+     * was already revoked. `reason` defaults to `token_revoked`; `revokedGrants`: those this call revoked.
+     */
+    revokeWithDerived(jti: string, at: number, reason?: string): Promise<{ revoked: boolean; revokedGrants: string[] }>;
     /**
      * Revokes the client's unexpired access tokens on no grant (client_credentials, workload
      * jwt-bearer, ID-JAG; `expires_at > at`: expired ones are refused anyway and keep revoked_at
@@ -204,6 +213,14 @@ export interface Storage {
      * One retention chunk: deletes up to `limit` rows expired before `before`, oldest expiry first;
      * returns how many (fewer than `limit`: none left). storage/maintenance.ts repeats it.
      */
+    purgeExpired(before: number, limit: number): Promise<number>;
+  };
+
+  /** ID tokens we issued, by jti (CO-1, migration 0016): the grant each came from. */
+  idTokens: {
+    create(record: IdTokenRecord): Promise<void>;
+    get(jti: string): Promise<IdTokenRecord | null>;
+    /** One retention chunk, as accessTokens.purgeExpired. */
     purgeExpired(before: number, limit: number): Promise<number>;
   };
 

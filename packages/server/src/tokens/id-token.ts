@@ -5,6 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { ServerContext } from '../context.ts';
+import type { IdTokenRecord } from '../storage/records.ts';
+import { sortableJti } from '../crypto/sortable-ids.ts';
 import { userClaims } from './user-claims.ts';
 
 export const ID_TOKEN_TYP = 'JWT';
@@ -41,6 +43,21 @@ export function halfHash(value: string, alg: string): string {
 }
 
 export async function issueIdToken(ctx: ServerContext, input: IdTokenInput): Promise<string> {
+  return (await signIdTokenClaims(ctx, input, sortableJti())).token;
+}
+
+/**
+ * The ID token of a grant's issuance and its record (CO-1): the caller stores the record in the
+ * issuing transaction (grants/shared/issue.ts), so the token names, through its `jti`, the grant
+ * it came from, and an exchange of it (token-exchange/subject-token.ts) rests on that grant.
+ */
+export async function signIdToken(ctx: ServerContext, input: IdTokenInput, grantId: string): Promise<{ token: string; record: IdTokenRecord }> {
+  const jti = sortableJti(); // appends to the id_tokens primary-key index, as access tokens' jtis do
+  const { token, iat, exp } = await signIdTokenClaims(ctx, input, jti);
+  return { token, record: { jti, grantId, clientId: input.clientId, userId: input.userId, expiresAt: exp, createdAt: iat } };
+}
+
+async function signIdTokenClaims(ctx: ServerContext, input: IdTokenInput, jti: string): Promise<{ token: string; iat: number; exp: number }> {
   const now = ctx.now();
   // The keys sign only with the configured algorithm (keys/signing-keys.ts), so the hash matches.
   const alg = ctx.config.signingAlg;
@@ -54,6 +71,8 @@ export async function issueIdToken(ctx: ServerContext, input: IdTokenInput): Pro
     azp: input.clientId,
     exp: now + ctx.config.ttl.idToken,
     iat: now,
+    // RFC 7519 §4.1.7; OIDC Core §2 allows it. The key of the token's id_tokens row (CO-1).
+    jti,
   };
   // §2: auth_time, always known in the code flow; acr and amr when login recorded them.
   if (input.authTime !== null) claims.auth_time = input.authTime;
@@ -62,7 +81,7 @@ export async function issueIdToken(ctx: ServerContext, input: IdTokenInput): Pro
   if (input.amr && input.amr.length > 0) claims.amr = [...input.amr];
   if (input.accessToken !== undefined) claims.at_hash = halfHash(input.accessToken, alg);
   if (input.code !== undefined) claims.c_hash = halfHash(input.code, alg);
-  return ctx.keys.sign(claims, { typ: ID_TOKEN_TYP });
+  return { token: await ctx.keys.sign(claims, { typ: ID_TOKEN_TYP }), iat: now, exp: now + ctx.config.ttl.idToken };
 }
 
 async function releasedUserClaims(ctx: ServerContext, userId: string, scope: string): Promise<Record<string, unknown>> {

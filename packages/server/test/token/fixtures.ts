@@ -88,6 +88,10 @@ export interface CodeOptions {
   /** Seconds from now (negative: already expired). */
   expiresIn?: number;
   codeChallenge?: string;
+  /** The consent the grant rests on, as /authorize records it (CO-1: revoking it revokes the grant). */
+  consentId?: string | null;
+  /** The login session the grant was created under (CO-1: ending it revokes the grant). */
+  sessionIdHash?: string | null;
 }
 
 export interface IssuedCode {
@@ -116,10 +120,11 @@ export async function createCode(ctx: ServerContext, o: CodeOptions): Promise<Is
     scope,
     resources,
     authorizationDetails,
-    consentId: null,
+    consentId: o.consentId ?? null,
     createdAt: now,
     revokedAt: null,
     revokedReason: null,
+    ...(o.sessionIdHash ? { sessionIdHash: o.sessionIdHash } : {}),
   });
   await ctx.storage.codes.create({
     codeHash: sha256(code),
@@ -138,7 +143,7 @@ export async function createCode(ctx: ServerContext, o: CodeOptions): Promise<Is
     acr: 'urn:mandate:acr:mfa',
     amr: ['pwd', 'otp'],
     dpopJkt: o.dpopJkt ?? null,
-    sessionIdHash: null,
+    sessionIdHash: o.sessionIdHash ?? null,
     createdAt: now,
     expiresAt: now + (o.expiresIn ?? 60),
     consumedAt: null,

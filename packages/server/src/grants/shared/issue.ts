@@ -6,7 +6,7 @@
 import { parseScope } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
 import { signAccessToken } from '../../tokens/access-token.ts';
-import { issueIdToken } from '../../tokens/id-token.ts';
+import { signIdToken } from '../../tokens/id-token.ts';
 import { issueRefreshToken, type IssuedRefreshToken, type RefreshTokenInput } from '../../tokens/refresh-token.ts';
 import type { Narrowed } from './narrow.ts';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
@@ -37,7 +37,8 @@ export interface Issued {
 
 export interface SignedUserTokens {
   access: Awaited<ReturnType<typeof signAccessToken>>;
-  idToken: string | null;
+  /** With its record: the grant it came from (CO-1), stored by issueUserTokens. */
+  idToken: Awaited<ReturnType<typeof signIdToken>> | null;
 }
 
 /** Signs outside any transaction: a signature takes a trip through the thread pool. */
@@ -56,9 +57,9 @@ export async function signUserTokens(ctx: ServerContext, req: TokenRequest, inpu
     ...(req.dpop ? { cnfJkt: req.dpop.jkt } : {}),
     ...(narrowed.authorizationDetails ? { authorizationDetails: narrowed.authorizationDetails } : {}),
   });
-  let idToken: string | null = null;
+  let idToken: SignedUserTokens['idToken'] = null;
   if (parseScope(narrowed.scope)?.has('openid')) {
-    idToken = await issueIdToken(ctx, {
+    idToken = await signIdToken(ctx, {
       userId: user.userId,
       clientId: req.client.clientId,
       nonce: input.idTokenNonce,
@@ -67,7 +68,7 @@ export async function signUserTokens(ctx: ServerContext, req: TokenRequest, inpu
       amr: user.amr,
       accessToken: access.token,
       scope: narrowed.scope,
-    });
+    }, input.grantId);
   }
   return { access, idToken };
 }
@@ -76,10 +77,13 @@ export async function issueUserTokens(txCtx: ServerContext, req: TokenRequest, i
   const { narrowed } = input;
   const { access } = signed;
   await txCtx.storage.accessTokens.create(access.record);
+  // CO-1: the ID token names its grant, so a token exchange of it rests on that grant and every
+  // revocation of the grant's tree reaches it (token-exchange/subject-token.ts). One insert here.
+  if (signed.idToken) await txCtx.storage.idTokens.create(signed.idToken.record);
   const refreshToken = input.refreshToken ? await issueRefreshToken(txCtx, input.refreshToken) : null;
   const body = tokenResponseBody(req, access, narrowed);
   if (refreshToken) body.refresh_token = refreshToken.token;
-  if (signed.idToken) body.id_token = signed.idToken;
+  if (signed.idToken) body.id_token = signed.idToken.token;
   return { body, jti: access.jti, refreshToken };
 }
 

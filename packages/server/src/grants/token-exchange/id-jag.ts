@@ -7,7 +7,10 @@
  * not an access token.
  */
 import { InvalidRequestError, TokenTypeUri } from '@mandate/protocol';
+import type { ServerContext } from '../../context.ts';
 import { randomToken } from '../../crypto/hash.ts';
+import { inTransaction } from '../shared/commit.ts';
+import { requireLiveGrantTree } from '../shared/live-tree.ts';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
 import { nestActors } from './act-chain.ts';
 import { auditExchange } from './audit.ts';
@@ -60,8 +63,20 @@ export async function issueIdJag(req: TokenRequest, d: ExchangeDecision, audienc
   const act = nestActors(d.chain.actors);
   if (act) claims.act = act;
   const assertion = await ctx.keys.sign(claims, { typ: ID_JAG_TYP });
-  await auditExchange(ctx.audit, req, {
-    userId: user.id,
+  // CO-1: an ID-JAG is recorded nowhere the other server could ask, so liveness at issuance is all
+  // there is. The ID token's grant was checked before signing (subject-token.ts); a revocation of
+  // it or of an ancestor (consent, sign-out, reuse, RFC 7009) may have committed since: re-read
+  // the whole ancestry in the transaction of the audit event (AU-1: no unaudited ID-JAG either).
+  await inTransaction(ctx, async (txCtx) => {
+    if (d.subject.grantId !== null) await requireLiveGrantTree(txCtx, d.subject.grantId, (detail) => new InvalidRequestError('The grant behind the subject_token has been revoked.', { detail }));
+    await auditIdJag(txCtx, req, d, user.id, audience, resources, jti);
+  }, { retryOnDeadlock: true }); // writes through txCtx only
+  return { access_token: assertion, issued_token_type: TokenTypeUri.IdJag, token_type: 'N_A', expires_in: expiresIn, scope: d.scope };
+}
+
+function auditIdJag(txCtx: ServerContext, req: TokenRequest, d: ExchangeDecision, userId: string, audience: IdJagAudience, resources: string[], jti: string): Promise<void> {
+  return auditExchange(txCtx.audit, req, {
+    userId,
     agentId: d.agent?.id ?? null,
     requestedScope: d.requestedScope,
     grantedScope: d.scope,
@@ -71,5 +86,4 @@ export async function issueIdJag(req: TokenRequest, d: ExchangeDecision, audienc
     narrowed: d.narrowed,
     data: { jti, subject_jti: d.subject.jti, subject_token_type: d.subject.type, issued_token_type: TokenTypeUri.IdJag, audience: audience.issuer },
   });
-  return { access_token: assertion, issued_token_type: TokenTypeUri.IdJag, token_type: 'N_A', expires_in: expiresIn, scope: d.scope };
 }

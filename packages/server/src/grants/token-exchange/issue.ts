@@ -1,12 +1,13 @@
 /**
  * Issuance of an exchanged access token (RFC 8693 §2.2.1). The token is signed first; then one
  * transaction writes a derived grant
- * (parentGrantId = the subject token's grant, agentId = the actor) so that revoking anything
- * upstream — consent, user, agent, the subject token's grant — revokes this token too (CO-1);
- * the RFC 9068 access token with the profile's identity claims; the audit event (AU-2).
- * An ID token of ours has no grant: the derived grant rests on the consent that bounded it instead.
- * Just before writing, inside the transaction, the subject's grant tree and consent are re-checked
- * (locked on PostgreSQL), so a revocation racing the signature never misses the new grant.
+ * (parentGrantId = the subject token's grant — for our ID token, the grant it was issued with —,
+ * subjectTokenJti = our subject token's jti, agentId = the actor) so that revoking anything
+ * upstream — consent, user, agent, the subject token's grant, the subject token itself (RFC 7009)
+ * — revokes this token too (CO-1); the RFC 9068 access token with the profile's identity claims;
+ * the audit event (AU-2). An exchange of our ID token also rests on the consent that bounded it.
+ * Just before writing, inside the transaction, the subject's grant tree, consent and token record
+ * are re-checked (locked on PostgreSQL), so a revocation racing the signature never misses the new grant.
  * The access token lives at most as long as its subject token. A refresh token is added only when
  * offline access was asked for and allowed (offline.ts); the grant then keeps the chain, profile
  * and authentication so that grants/refresh-token rebuilds the same token on refresh.
@@ -24,7 +25,7 @@ import type { TokenRequest, TokenResponseBody } from '../types.ts';
 import { profileClaims, type Chain, type Profile } from './act-chain.ts';
 import { auditExchange } from './audit.ts';
 import { sortableId, sortableJti } from '../../crypto/sortable-ids.ts';
-import type { SubjectToken } from './subject-token.ts';
+import { requireSubjectStillLive, type SubjectToken } from './subject-token.ts';
 import { offlineAccess } from './offline.ts';
 import { requireLiveGrantTree } from '../shared/live-tree.ts';
 import { requireLiveConsent, subjectConsentId } from './subject-consent.ts';
@@ -76,6 +77,7 @@ export async function issueExchangedAccessToken(req: TokenRequest, d: ExchangeDe
     // have committed since, and its walk would miss the child written below (live-tree.ts).
     if (d.subject.grantId !== null) await requireLiveGrantTree(txCtx, d.subject.grantId, (detail) => new InvalidRequestError('The grant behind the subject_token has been revoked.', { detail }));
     await requireLiveConsent(txCtx, consentId);
+    await requireSubjectStillLive(txCtx, d.subject); // RFC 7009 of the subject token itself (after the grants: the lock order)
     await txCtx.storage.grants.create({
       id: grantId,
       userId: d.subject.userId,
@@ -86,6 +88,7 @@ export async function issueExchangedAccessToken(req: TokenRequest, d: ExchangeDe
       resources: d.targets,
       authorizationDetails: null,
       consentId, // our ID token as subject: the consent its scope bound came from (subject-consent.ts)
+      subjectTokenJti: d.subject.jti, // CO-1: revoking that token (RFC 7009) revokes this grant's tree
       createdAt: now,
       revokedAt: null,
       revokedReason: null,

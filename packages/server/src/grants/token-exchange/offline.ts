@@ -12,7 +12,8 @@
  *     1. the request's `scope` lists `offline_access`;
  *     2. the requesting client is registered for the `refresh_token` grant (RFC 7591 grant_types);
  *     3. the subject token is a user's access token resting on a grant, so every refresh can
- *        re-check that grant and everything above it (an ID token or a service token has none);
+ *        re-check that grant and everything above it (a service token has none; our ID token has
+ *        one since migration 0016, but is a proof of login, not of access: still no refresh);
  *     4. the root of that grant tree is offline itself: its client is registered for
  *        `refresh_token` — the rule of authorization-code/issue.ts, where the registration decides.
  *        A user who gave a client short-lived access only does not, through an agent, hand out
@@ -26,7 +27,7 @@
  * rule has two entry points, one per moment: `withoutOfflineAccess` (scope.ts) and
  * `offlineAccess` (issue.ts).
  */
-import { GrantType, isOAuthError } from '@mandate/protocol';
+import { GrantType, isOAuthError, TokenTypeUri } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
 import type { ClientRecord } from '../../storage/records.ts';
 import { refreshFamilyEnd } from '../../tokens/refresh-token.ts';
@@ -72,6 +73,9 @@ export async function offlineAccess(ctx: ServerContext, client: ClientRecord, su
 async function offlineFamily(ctx: ServerContext, client: ClientRecord, subject: SubjectToken): Promise<{ familyStartedAt: number } | string> {
   if (!client.grantTypes.includes(GrantType.RefreshToken)) return 'the client is not registered for the refresh_token grant';
   if (subject.userId === null || subject.grantId === null) return 'the subject token rests on no user grant';
+  // Our ID token rests on a grant too (CO-1), but proves a login for minutes (ttl.idToken): it is
+  // no grant of access to stretch into a refresh family (condition 3: an access token).
+  if (subject.type !== TokenTypeUri.AccessToken) return 'the subject token is not an access token';
   const ancestors = await liveAncestors(ctx, subject.grantId);
   if (isBroken(ancestors)) return ancestors.broken;
   const root = ancestors[ancestors.length - 1];

@@ -1,9 +1,10 @@
 /**
- * CO-1 for an exchange of our own ID token: the ID token records no grant, so the exchanged grant
- * would hang on nothing and survive the revocation of the very consent that bounded its scope.
- * It rests instead on one live consent of the user to the client that covers all of its scope
- * (the newest such), so consents.revokeWithGrants reaches it. A scope only the union of several
- * consents covers is refused: one grant rests on one consent, and revoking any of them must end it.
+ * CO-1 for an exchange of our own ID token: its scope bound is the user's live consents to the
+ * client, not the grant the ID token was issued with (whose child the exchanged grant is, since
+ * migration 0016). So the exchanged grant also rests on one live consent of the user to the client
+ * that covers all of its scope (the newest such), and consents.revokeWithGrants reaches it even when
+ * that consent is not the one its parent grant rests on. A scope only the union of several consents
+ * covers is refused: one grant rests on one consent, and revoking any of them must end it.
  */
 import { InvalidRequestError, InvalidScopeError } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';

@@ -5,7 +5,7 @@
  * | subject_token_type | issuer | verified by |
  * |---|---|---|
  * | `access_token` | this server (RFC 9068, live per endpoints/token-state.ts) | this file |
- * | `id_token` | this server, issued to the requesting client (OIDC Core §2) | this file |
+ * | `id_token` | this server, issued to the requesting client (OIDC Core §2), recorded with its grant | this file |
  * | `id_token` | a trusted OpenID Provider (`federation.idTokenIssuers`) | subject-federated-id-token.ts |
  * | `id-jag` | a trusted ID-JAG issuer (`federation.idJagIssuers`), never this server | subject-id-jag.ts |
  *
@@ -16,7 +16,7 @@ import type { JWTPayload } from 'jose';
 import { InvalidRequestError, isOAuthError, TokenTypeUri } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
 import { scopeTokens } from '../../checks/scope.ts';
-import type { AccessTokenRecord, ClientRecord, ConsentRecord } from '../../storage/records.ts';
+import type { AccessTokenRecord, ClientRecord, ConsentRecord, IdTokenRecord } from '../../storage/records.ts';
 import { ACCESS_TOKEN_TYP } from '../../tokens/access-token.ts';
 import { ID_TOKEN_TYP } from '../../tokens/id-token.ts';
 import { chainOf, type Chain } from './act-chain.ts';
@@ -39,15 +39,18 @@ export interface SubjectToken {
    * to the client; for federated tokens, the issuer policy's scopes for the client (∩ an ID-JAG's `scope`).
    */
   scope: Set<string>;
-  /** The grant it derives from: the exchanged token's grant becomes a child of it (CO-1). */
+  /**
+   * The grant it derives from — our access token's, or the grant our ID token was issued with
+   * (id_tokens, migration 0016): the exchanged token's grant becomes a child of it (CO-1).
+   */
   grantId: string | null;
   /**
    * Our ID token: the user's live consents to the client (newest first) its scope bound came
-   * from. The exchanged grant rests on one of them (subject-consent.ts), so revoking that consent
-   * revokes it (CO-1). Absent for every other subject token.
+   * from. The exchanged grant also rests on one of them (subject-consent.ts), so revoking that
+   * consent revokes it (CO-1). Absent for every other subject token.
    */
   consents?: ConsentRecord[];
-  /** Our jti of the subject token (custody walk); null for tokens of other issuers. */
+  /** Our jti of the subject token (custody walk, grants.subject_token_jti); null for tokens of other issuers. */
   jti: string | null;
   expiresAt: number;
   /**
@@ -97,22 +100,35 @@ function refuseRelay(request: ExchangeRequest): void {
   }
 }
 
-/** Our access token's record: stored (every token we issue is) and not revoked. Also re-read by a vault release after the provider call. */
-export async function requireRecordedSubject(ctx: Pick<ServerContext, 'storage'>, jti: string): Promise<AccessTokenRecord> {
-  const record = await ctx.storage.accessTokens.get(jti);
+/**
+ * Our access token's record: stored (every token we issue is) and not revoked. Also re-read by a
+ * vault release after the provider call, and by an exchange's issuing transaction (`lock`:
+ * requireSubjectStillLive).
+ */
+export async function requireRecordedSubject(ctx: Pick<ServerContext, 'storage'>, jti: string, lock = false): Promise<AccessTokenRecord> {
+  const record = await (lock ? ctx.storage.accessTokens.getForShare(jti) : ctx.storage.accessTokens.get(jti));
   if (!record) throw new InvalidRequestError('The subject_token is not an access token this server recorded.');
   if (record.revokedAt !== null) throw new InvalidRequestError('The subject_token has been revoked.');
   return record;
+}
+
+/**
+ * CO-1 / RFC 7009 §2.1, inside the issuing transaction: our access token as subject may have been
+ * revoked while the exchanged token was signed. Its revocation walks the grants exchanged from it
+ * (grants.subject_token_jti) and would miss the one about to be written, so the row is read again,
+ * `for share` on PostgreSQL: a revocation that committed first refuses the exchange here, one that
+ * comes later waits for this commit and then revokes what was written. Our ID token needs no such
+ * read: it is revoked only through its grant, which the caller re-reads with its ancestors.
+ */
+export async function requireSubjectStillLive(txCtx: Pick<ServerContext, 'storage'>, subject: SubjectToken): Promise<void> {
+  if (subject.type === TokenTypeUri.AccessToken && subject.jti !== null) await requireRecordedSubject(txCtx, subject.jti, true);
 }
 
 async function verifyAccessTokenSubject(ctx: ServerContext, client: ClientRecord, token: string, users: UserLookup): Promise<SubjectToken> {
   const claims = await verifyOwnJwt(ctx, token, { typ: ACCESS_TOKEN_TYP }, 'access token');
   const jti = typeof claims.jti === 'string' ? claims.jti : '';
   const record = await requireRecordedSubject(ctx, jti);
-  if (record.grantId !== null) {
-    const grant = await ctx.storage.grants.get(record.grantId);
-    if (!grant || grant.revokedAt !== null) throw new InvalidRequestError('The grant behind the subject_token has been revoked.');
-  }
+  if (record.grantId !== null) await requireLiveSubjectGrant(ctx, record.grantId);
   checkAudience(ctx, client, claims);
   await checkUserActive(users, record.userId);
   return {
@@ -140,10 +156,35 @@ function checkAudience(ctx: ServerContext, client: ClientRecord, claims: JWTPayl
   throw new InvalidRequestError(`The subject_token was neither issued to this client nor addressed to a resource it operates (aud: ${truncate(audiences.join(' '))}).`);
 }
 
+/**
+ * Checked before signing; the issuing transaction re-reads the grant with all its ancestors
+ * (issue.ts, id-jag.ts: requireLiveGrantTree), where a revocation racing the signature shows.
+ */
+async function requireLiveSubjectGrant(ctx: ServerContext, grantId: string): Promise<void> {
+  const grant = await ctx.storage.grants.get(grantId);
+  if (!grant || grant.revokedAt !== null) throw new InvalidRequestError('The grant behind the subject_token has been revoked.');
+}
+
+/**
+ * CO-1: our ID token's record (id_tokens, written with the token by the code or refresh grant)
+ * names the grant it came from; the exchange rests on that grant, so revoking it — reuse, code
+ * replay, RFC 7009, sign-out, consent revocation — ends the ID token and everything exchanged
+ * from it. An ID token without a record (none signed before migration 0016 has a `jti`) is refused:
+ * it would rest on nothing, and lives only ttl.idToken anyway.
+ */
+async function requireRecordedIdToken(ctx: ServerContext, client: ClientRecord, claims: JWTPayload): Promise<IdTokenRecord> {
+  const record = typeof claims.jti === 'string' ? await ctx.storage.idTokens.get(claims.jti) : null;
+  // The signature already binds sub and aud; a row naming others is not this token's.
+  if (!record || record.clientId !== client.clientId || record.userId !== claims.sub) throw new InvalidRequestError('The subject_token is not an ID token this server recorded.');
+  await requireLiveSubjectGrant(ctx, record.grantId);
+  return record;
+}
+
 async function verifyIdTokenSubject(ctx: ServerContext, client: ClientRecord, token: string, users: UserLookup): Promise<SubjectToken> {
   // OIDC Core §2: aud contains the client_id — an ID token is exchanged only by the client it was issued to.
   const claims = await verifyOwnJwt(ctx, token, { typ: ID_TOKEN_TYP, audience: client.clientId }, 'ID token');
-  const userId = String(claims.sub);
+  const record = await requireRecordedIdToken(ctx, client, claims);
+  const userId = record.userId;
   await checkUserActive(users, userId);
   const consents = (await ctx.storage.consents.listForUser(userId, { clientId: client.clientId })).filter((c) => c.revokedAt === null);
   const scope = new Set(consents.flatMap((c) => scopeTokens(c.scope)));
@@ -153,9 +194,9 @@ async function verifyIdTokenSubject(ctx: ServerContext, client: ClientRecord, to
     chain: chainOf(claims),
     userId,
     scope,
-    grantId: null, // an ID token records no grant: the consent links the exchange instead
+    grantId: record.grantId, // the grant the ID token came from: the exchanged grant is its child
     consents,
-    jti: typeof claims.jti === 'string' ? claims.jti : null,
+    jti: record.jti,
     expiresAt: typeof claims.exp === 'number' ? claims.exp : ctx.now(),
     ...authentication(claims),
   };

@@ -20,6 +20,7 @@ import { agentSuspendedByMigration } from './0012-agent-suspended-by.ts';
 import { grantSessionsMigration } from './0013-grant-sessions.ts';
 import { sessionHandlesGrantlessIndexesMigration } from './0014-session-handles-grantless-indexes.ts';
 import { dropSessionsUserIdMigration } from './0015-drop-sessions-user-id.ts';
+import { tokenLineageMigration } from './0016-token-lineage.ts';
 
 export function migrationProvider(kind: StorageKind): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -38,6 +39,7 @@ export function migrationProvider(kind: StorageKind): MigrationProvider {
     '0013-grant-sessions': grantSessionsMigration(kind),
     '0014-session-handles-grantless-indexes': sessionHandlesGrantlessIndexesMigration(kind),
     '0015-drop-sessions-user-id': dropSessionsUserIdMigration(),
+    '0016-token-lineage': tokenLineageMigration(kind),
   };
   return { getMigrations: async () => migrations };
 }

@@ -20,6 +20,7 @@ function fromRow(row: Selectable<GrantsTable>): GrantRecord {
     consentId: row.consent_id,
     // Left out when null, like delegation below (migration 0013).
     ...(row.session_id_hash !== null ? { sessionIdHash: row.session_id_hash } : {}),
+    ...(row.subject_token_jti !== null ? { subjectTokenJti: row.subject_token_jti } : {}), // likewise (migration 0016)
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
     revokedReason: row.revoked_reason,
@@ -106,7 +107,7 @@ export async function revokeTrees(ctx: RepoContext, seed: RawBuilder<unknown>, a
  * deadlock (sortable ids: an ancestor's id is smaller than its descendants'). SQLite serialises
  * whole transactions (BEGIN IMMEDIATE), so the issuer's in-transaction re-read is enough there.
  */
-async function lockSeeds(ctx: RepoContext, db: Kysely<Database>, seed: RawBuilder<unknown>): Promise<void> {
+export async function lockSeeds(ctx: RepoContext, db: Kysely<Database>, seed: RawBuilder<unknown>): Promise<void> {
   if (ctx.kind !== 'postgres') return;
   // The whole tree, not only the seeds, in one statement: the revocation then takes no grant lock
   // later (its updates) out of id order, whatever another revocation or an issuance holds.
@@ -215,7 +216,7 @@ function delegationColumns(d: GrantDelegation | null): [string | null, string | 
 
 /** Grants are created and checked on every token request: precompiled (statements.ts). */
 const INSERT =
-  'insert into grants (id, user_id, client_id, agent_id, parent_grant_id, scope, resources, authorization_details, consent_id, created_at, revoked_at, revoked_reason, delegation_chain, delegation_profile, auth_time, acr, amr, session_id_hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  'insert into grants (id, user_id, client_id, agent_id, parent_grant_id, scope, resources, authorization_details, consent_id, created_at, revoked_at, revoked_reason, delegation_chain, delegation_profile, auth_time, acr, amr, session_id_hash, subject_token_jti) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 export function grantsRepository(ctx: RepoContext): Storage['grants'] {
   return {
@@ -235,6 +236,7 @@ export function grantsRepository(ctx: RepoContext): Storage['grants'] {
         r.revokedReason,
         ...delegationColumns(r.delegation ?? null),
         r.sessionIdHash ?? null,
+        r.subjectTokenJti ?? null,
       ]);
     },
     async get(id) {
