@@ -27,7 +27,7 @@ export const custodyRoutes = [
     method: 'get',
     path: '/custody/tokens/:jti',
     operationId: 'getTokenCustody',
-    summary: 'The chain of custody of an access token (or ID-JAG) by its jti: every exchange back to the original issuance.',
+    summary: 'The chain of custody of an access token, ID-JAG or our ID token by its jti: every exchange back to the original issuance.',
     tag: 'audit',
     params: z.object({ jti: z.string().min(1).max(200) }),
     success: { status: 200, description: 'The chain, newest first.', schema: CustodyView },

@@ -4,12 +4,17 @@
  * (`subject_jti`), whose own issuance or exchange event names its subject, and so on to the
  * original issuance (authorization code, client credentials, jwt-bearer). Each hop reports who
  * acted (client, agent, actor chain), what was asked and granted, and whether it is still live.
+ *
+ * Our ID token as a subject (CO-1) is a hop too: the code or refresh issuance that signed it
+ * records it as `data.id_token_jti` next to its access token's `data.jti`, and is found by it.
  */
 import type { Storage } from '../storage/storage.ts';
 import type { AuditEventRecord } from '../storage/records.ts';
 
 /** Events that issue a token recorded under `data.jti`. */
 const ISSUING_EVENTS = ['token_exchanged', 'token_issued', 'token_refreshed'] as const;
+/** Events that issue an ID token, recorded under `data.id_token_jti` (grants/shared/issue.ts). */
+const ID_TOKEN_ISSUING_EVENTS = ['token_issued', 'token_refreshed'] as const;
 /** A chain never has more hops than this (the exchange depth limit is far lower). */
 const MAX_HOPS = 64;
 
@@ -57,7 +62,9 @@ async function walkBack(storage: Storage, first: CustodyHop): Promise<CustodyHop
 /**
  * The issuance event of a jti, by the indexed audit_events.jti column — also when the token's
  * row is gone (the maintenance sweep purges expired tokens). A jti is minted by exactly one
- * issuing event, so the oldest match is it.
+ * issuing event, so the oldest match is it. A jti no event issued as an access token may be our
+ * ID token's: then the issuance that signed it, by the indexed id_token_jti column (migration
+ * 0017), and the walk goes on from that event's own subject, if it has one.
  */
 async function hopForJti(storage: Storage, jti: string): Promise<CustodyHop | null> {
   const record = await storage.accessTokens.get(jti);
@@ -65,7 +72,10 @@ async function hopForJti(storage: Storage, jti: string): Promise<CustodyHop | nu
   if (found) {
     return { jti, event: found, subjectJti: stringField(found.data, 'subject_jti'), revoked: record ? await isRevoked(storage, jti) : null };
   }
-  return record ? { jti, event: null, subjectJti: null, revoked: await isRevoked(storage, jti) } : null;
+  if (record) return { jti, event: null, subjectJti: null, revoked: await isRevoked(storage, jti) };
+  const signedBy = await storage.audit.findIdTokenIssuance(jti, ID_TOKEN_ISSUING_EVENTS); // matched on the hashed data.id_token_jti
+  if (signedBy) return { jti, event: signedBy, subjectJti: stringField(signedBy.data, 'subject_jti'), revoked: await isIdTokenRevoked(storage, jti) };
+  return null;
 }
 
 async function isRevoked(storage: Storage, jti: string): Promise<boolean | null> {
@@ -73,6 +83,14 @@ async function isRevoked(storage: Storage, jti: string): Promise<boolean | null>
   if (!record) return null;
   if (record.revokedAt !== null) return true;
   if (record.grantId === null) return false;
+  const grant = await storage.grants.get(record.grantId);
+  return grant === null || grant.revokedAt !== null;
+}
+
+/** An ID token is revoked only through its grant (CO-1); null once the sweep purged its row. */
+async function isIdTokenRevoked(storage: Storage, jti: string): Promise<boolean | null> {
+  const record = await storage.idTokens.get(jti);
+  if (!record) return null;
   const grant = await storage.grants.get(record.grantId);
   return grant === null || grant.revokedAt !== null;
 }

@@ -28,16 +28,18 @@ export async function revokeClientGrants(ctx: Pick<ServerContext, 'storage' | 'n
 }
 
 /**
- * Revokes the client's grants, its tokens on no grant and deletes the client row, all in one
- * transaction through its storage. Introspection already counts grant-less tokens dead once their
- * client is gone (endpoints/token-state.ts); revoking them publishes that on the feed (CO-1) for
- * resource servers that validate JWTs locally. Returns false when the client did not exist.
+ * Revokes the client's grants, its tokens on no grant — with the trees exchanged from them, often
+ * another client's (CO-1, storage/repositories/derived-grants.ts) — and deletes the client row,
+ * all in one transaction through its storage. Introspection already counts grant-less tokens dead
+ * once their client is gone (endpoints/token-state.ts); revoking them publishes that on the feed
+ * (CO-1) for resource servers that validate JWTs locally. Returns false when the client did not exist.
  * Call it with the client row read FOR UPDATE in the caller's transaction.
  *
  * PostgreSQL lock order: the client row first — locked by the caller (clients.getForUpdate) in the
  * transaction this runs in, having checked what it may delete against that very row (the admin
  * route's static-client refusal, RFC 7592's registration access token) — then per tree grants →
- * token rows → audit advisory lock (the revocation events) — the order of an RFC 7592 PUT too
+ * token rows → audit advisory lock (the revocation events), then the trees exchanged from its
+ * grant-less tokens → those tokens' rows → audit lock — the order of an RFC 7592 PUT too
  * (client row, then the audit lock of its event), so a PUT and a deletion cannot wait on each
  * other in a cycle; docs/storage-schema.md lists the lock orders. A concurrent deprovisioning
  * may hold the audit lock from an earlier tree and then want a token row taken here (an ID-JAG

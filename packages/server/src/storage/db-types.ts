@@ -221,6 +221,8 @@ export interface AuditEventsTable {
   hash: string;
   /** Migration 0009: an unhashed, indexed copy of a string data.jti (custody lookups re-check it against data). */
   jti: string | null;
+  /** Migration 0017: the same for a string data.id_token_jti (the ID token an issuance signed with its access token). */
+  id_token_jti: string | null;
 }
 
 export interface AgentsTable {

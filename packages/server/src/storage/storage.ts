@@ -141,7 +141,11 @@ export interface Storage {
      * shows in revokedAt) or waits and then sees what the transaction wrote (CO-1).
      */
     lockAncestry(id: string): Promise<GrantLiveness[]>;
-    /** Revokes every grant an agent acts in (and their trees): suspension stops an agent at once (issue 3). */
+    /**
+     * Revokes every grant an agent acts in (and their trees): suspension stops an agent at once
+     * (issue 3). Also the unexpired client_credentials tokens of the agent's client and the trees
+     * exchanged from them (grants.subject_token_jti), whose grants are in the result.
+     */
     revokeByAgent(agentId: string, at: number, reason: string): Promise<string[]>;
     /** Revokes every grant of a user (and their trees): deprovisioning or session revocation (issue 3). */
     revokeByUser(userId: string, at: number, reason: string): Promise<string[]>;
@@ -200,12 +204,14 @@ export interface Storage {
      * CO-1, one transaction: the token (with its event) and the trees of the grants exchanged from
      * it (grants.subject_token_jti) as grants.revokeTree revokes them — the walk also when the token
      * was already revoked. `reason` defaults to `token_revoked`; `revokedGrants`: those this call revoked.
+     * PostgreSQL: the token's own grant is locked first (repositories/derived-grants.ts has the order).
      */
     revokeWithDerived(jti: string, at: number, reason?: string): Promise<{ revoked: boolean; revokedGrants: string[] }>;
     /**
      * Revokes the client's unexpired access tokens on no grant (client_credentials, workload
      * jwt-bearer, ID-JAG; `expires_at > at`: expired ones are refused anyway and keep revoked_at
-     * null) and appends their revocation events (CO-1), in one transaction; returns how many.
+     * null), with the trees of the grants exchanged from them (grants.subject_token_jti, CO-1), and
+     * appends all their revocation events, in one transaction; returns how many tokens.
      * Client deletion calls it before the client row goes (clients/lifecycle.ts).
      */
     revokeGrantlessByClient(clientId: string, at: number, reason: string): Promise<number>;
@@ -302,6 +308,8 @@ export interface Storage {
     list(filter: { afterSeq?: number; userId?: string; clientId?: string; event?: string; limit?: number }): Promise<AuditEventRecord[]>;
     /** The oldest event among `events` whose string data.jti is `jti` (indexed; AU-2 custody), or null. */
     findIssuance(jti: string, events: readonly string[]): Promise<AuditEventRecord | null>;
+    /** The same by a string data.id_token_jti: the issuance that signed our ID token `jti` (indexed, migration 0017). */
+    findIdTokenIssuance(jti: string, events: readonly string[]): Promise<AuditEventRecord | null>;
     /** The event with this id (indexed), or null. */
     findById(id: string): Promise<AuditEventRecord | null>;
   };

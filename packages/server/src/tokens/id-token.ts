@@ -1,11 +1,14 @@
 /**
  * ID tokens (OIDC Core §2), issued from the token endpoint in the authorization code flow
- * (§3.1.3.3). Signed with the server's active key; `typ: JWT` as in RFC 7519 §5.1.
+ * (§3.1.3.3) and on refresh (§12.2). Signed with the server's active key; `typ: JWT` as in
+ * RFC 7519 §5.1. The only way to one is signIdToken, then SignedIdToken.store: every ID token we
+ * hand out has its id_tokens row (CO-1), and its issuance event names it (`id_token_jti`, AU-2).
  */
 import { createHash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { ServerContext } from '../context.ts';
 import type { IdTokenRecord } from '../storage/records.ts';
+import type { Storage } from '../storage/storage.ts';
 import { sortableJti } from '../crypto/sortable-ids.ts';
 import { userClaims } from './user-claims.ts';
 
@@ -42,19 +45,44 @@ export function halfHash(value: string, alg: string): string {
   return digest.subarray(0, digest.length / 2).toString('base64url');
 }
 
-export async function issueIdToken(ctx: ServerContext, input: IdTokenInput): Promise<string> {
-  return (await signIdTokenClaims(ctx, input, sortableJti())).token;
+/**
+ * A signed ID token that is not yet a token anyone can use: its compact form is released only by
+ * `store`, which writes its id_tokens row (CO-1). Every ID token we hand out therefore names,
+ * through its `jti`, the grant it came from, and an exchange of it (token-exchange/subject-token.ts)
+ * can rest on that grant: an unrecorded one would be refused there, so it could never be exchanged.
+ */
+export class SignedIdToken {
+  readonly #token: string;
+  readonly record: IdTokenRecord;
+
+  constructor(token: string, record: IdTokenRecord) {
+    this.#token = token;
+    this.record = record;
+  }
+
+  get jti(): string {
+    return this.record.jti;
+  }
+
+  /**
+   * Writes the row — in the issuing transaction (grants/shared/issue.ts), so the token exists only
+   * if its grant's issuance commits — and returns the token. A re-run transaction (deadlock retry)
+   * stores it again: the rolled-back row is gone.
+   */
+  async store(storage: Pick<Storage, 'idTokens'>): Promise<string> {
+    await storage.idTokens.create(this.record);
+    return this.#token;
+  }
 }
 
 /**
- * The ID token of a grant's issuance and its record (CO-1): the caller stores the record in the
- * issuing transaction (grants/shared/issue.ts), so the token names, through its `jti`, the grant
- * it came from, and an exchange of it (token-exchange/subject-token.ts) rests on that grant.
+ * The ID token of a grant's issuance (CO-1). Signed outside any transaction (a signature takes a
+ * trip through the thread pool); the caller stores it in the issuing transaction.
  */
-export async function signIdToken(ctx: ServerContext, input: IdTokenInput, grantId: string): Promise<{ token: string; record: IdTokenRecord }> {
+export async function signIdToken(ctx: ServerContext, input: IdTokenInput, grantId: string): Promise<SignedIdToken> {
   const jti = sortableJti(); // appends to the id_tokens primary-key index, as access tokens' jtis do
   const { token, iat, exp } = await signIdTokenClaims(ctx, input, jti);
-  return { token, record: { jti, grantId, clientId: input.clientId, userId: input.userId, expiresAt: exp, createdAt: iat } };
+  return new SignedIdToken(token, { jti, grantId, clientId: input.clientId, userId: input.userId, expiresAt: exp, createdAt: iat });
 }
 
 async function signIdTokenClaims(ctx: ServerContext, input: IdTokenInput, jti: string): Promise<{ token: string; iat: number; exp: number }> {

@@ -5,9 +5,11 @@
  * grants exchanged from it, with their revocation events (accessTokens.revokeWithDerived / revoke).
  */
 import { describe, expect, it } from 'vitest';
-import { BACKENDS, accessToken, grant, refreshToken, useStorage, type StorageHandle } from './fixtures.ts';
+import type { AuditEventInput } from '../../src/storage/records.ts';
+import { BACKENDS, accessToken, agent, grant, refreshToken, useStorage, type StorageHandle } from './fixtures.ts';
 
 const AT = 1_700_000_100;
+const pause = () => new Promise((resolve) => setTimeout(resolve, 200));
 
 /**
  * grt_root holds at-subject and at-sibling; grt_child was exchanged from at-subject, grt_grandchild
@@ -27,6 +29,39 @@ async function seedExchanges(h: StorageHandle): Promise<void> {
     await h.storage.refreshTokens.create(refreshToken({ tokenHash: `rt-${id}`, id: `rt_${id}`, grantId: id }));
     await h.storage.accessTokens.create(accessToken({ jti: `at-${id}`, grantId: id }));
   }
+}
+
+/**
+ * Grant-less tokens of client `svc` (client_credentials): at-cc exchanged into grt_cc (no parent
+ * grant, another client's), which grt_cc2 hangs off; at-keep, of another client, into grt_keep.
+ */
+async function seedGrantlessExchanges(h: StorageHandle): Promise<void> {
+  await h.storage.accessTokens.create(accessToken({ jti: 'at-cc', grantId: null, clientId: 'svc', userId: null }));
+  await h.storage.accessTokens.create(accessToken({ jti: 'at-keep', grantId: null, clientId: 'other', userId: null }));
+  const derived: [string, string | null, string][] = [
+    ['grt_cc', null, 'at-cc'],
+    ['grt_cc2', 'grt_cc', 'at-grt_cc'],
+    ['grt_keep', null, 'at-keep'],
+  ];
+  for (const [id, parent, subject] of derived) {
+    await h.storage.grants.create(grant({ id, parentGrantId: parent, subjectTokenJti: subject, clientId: 'client-2', userId: null }));
+    await h.storage.refreshTokens.create(refreshToken({ tokenHash: `rt-${id}`, id: `rt_${id}`, grantId: id }));
+    await h.storage.accessTokens.create(accessToken({ jti: `at-${id}`, grantId: id, clientId: 'client-2' }));
+  }
+}
+
+/** What the bulk revocation of at-cc must have revoked and published, and left alone. */
+async function expectGrantlessTreesRevoked(h: StorageHandle, reason: string): Promise<void> {
+  for (const id of ['grt_cc', 'grt_cc2']) {
+    expect(await h.storage.grants.get(id)).toMatchObject({ revokedAt: AT, revokedReason: reason });
+    expect((await h.storage.refreshTokens.get(`rt-${id}`))?.revokedAt).toBe(AT);
+    expect((await h.storage.accessTokens.get(`at-${id}`))?.revokedAt).toBe(AT);
+  }
+  for (const jti of ['at-keep', 'at-grt_keep']) expect((await h.storage.accessTokens.get(jti))?.revokedAt).toBeNull();
+  expect((await h.storage.grants.get('grt_keep'))?.revokedAt).toBeNull();
+  const events = await h.storage.revocations.list({});
+  expect(events.filter((e) => e.jti !== null).map((e) => e.jti).sort()).toEqual(['at-cc', 'at-grt_cc', 'at-grt_cc2']);
+  expect(events.filter((e) => e.grantId !== null).map((e) => e.grantId).sort()).toEqual(['grt_cc', 'grt_cc2']);
 }
 
 describe.each(BACKENDS)('storage contract (%s): token lineage (migration 0016)', (backend) => {
@@ -79,11 +114,115 @@ describe.each(BACKENDS)('storage contract (%s): token lineage (migration 0016)',
     expect(await h.storage.accessTokens.revoke('at-none', AT)).toBe(false);
   });
 
+  it('CO-1: revokeGrantlessByClient (client deletion) also revokes the trees exchanged from those tokens, their refresh tokens, with events', async () => {
+    await seedGrantlessExchanges(h);
+    expect(await h.storage.accessTokens.revokeGrantlessByClient('svc', AT, 'client deleted')).toBe(1);
+    await expectGrantlessTreesRevoked(h, 'client deleted');
+  });
+
+  it('CO-1: revokeByAgent (suspension) also revokes the trees exchanged from the agent client\'s grant-less tokens, with events', async () => {
+    await h.storage.agents.create(agent({ clientId: 'svc' }));
+    await seedGrantlessExchanges(h);
+    expect((await h.storage.grants.revokeByAgent('agt_1', AT, 'agent suspended')).sort()).toEqual(['grt_cc', 'grt_cc2']);
+    await expectGrantlessTreesRevoked(h, 'agent suspended');
+  });
+
   it('getForShare reads the token inside a transaction (locked on PostgreSQL), null when absent', async () => {
     await h.storage.accessTokens.create(accessToken());
     await h.storage.transaction(async (tx) => {
       expect(await tx.accessTokens.getForShare('at_1')).toEqual(accessToken());
       expect(await tx.accessTokens.getForShare('at_none')).toBeNull();
     });
+  });
+});
+
+/** A refresh's audit event (grants/refresh-token/rotate.ts): after its grant ancestry, under the audit lock. */
+const REFRESHED: AuditEventInput = { event: 'token_refreshed', userId: 'usr_alice', clientId: 'client-1', result: 'success', data: { grant_id: 'grt_x' } };
+
+describe('accessTokens.revokeWithDerived racing exchanges and a refresh: lock order (postgres)', () => {
+  const h = useStorage('postgres');
+
+  it('CO-1: the token\'s grant first, events last — a grant exchanged meanwhile and refreshed at once is revoked, no deadlock', async () => {
+    await h.storage.grants.create(grant());
+    await h.storage.accessTokens.create(accessToken({ jti: 'at-subject' }));
+    // H: a second exchange of at-subject (token-exchange/issue.ts: grant ancestry, then the subject
+    // token, `for share`), still open while E commits its grant exchanged from at-subject.
+    let locked = (): void => undefined;
+    let release = (): void => undefined;
+    const hLocked = new Promise<void>((resolve) => (locked = resolve));
+    const hReleased = new Promise<void>((resolve) => (release = resolve));
+    const second = h.storage.transaction(async (tx) => {
+      await tx.grants.lockAncestry('grt_root');
+      await tx.accessTokens.getForShare('at-subject');
+      locked();
+      await hReleased;
+    });
+    await hLocked;
+    let revocation: Promise<{ revoked: boolean; revokedGrants: string[] }> | undefined;
+    await h.storage.transaction(async (tx) => {
+      await tx.grants.lockAncestry('grt_root');
+      await tx.accessTokens.getForShare('at-subject');
+      await tx.grants.create(grant({ id: 'grt_x', parentGrantId: 'grt_root', subjectTokenJti: 'at-subject' }));
+      await tx.accessTokens.create(accessToken({ jti: 'at-grt_x', grantId: 'grt_x' }));
+      revocation = h.storage.accessTokens.revokeWithDerived('at-subject', AT);
+      revocation.catch(() => undefined); // awaited below, after R: its failure (40P01) is reported there
+      await pause(); // the revocation waits for E (and H)
+    });
+    // R: a refresh of grt_x, the grant E just committed: its ancestry `for share`, then its audit
+    // event. The revocation, no longer held by E, is held by H until H ends; it then revokes at-subject
+    // and the grants exchanged from it. Had it appended its event (the audit lock) before locking
+    // grt_x, it would now hold that lock and wait for grt_x while R waits for the lock (40P01).
+    await h.storage.transaction(async (tx) => {
+      await tx.grants.lockAncestry('grt_x');
+      release();
+      await second;
+      await pause();
+      await tx.audit.append(REFRESHED, AT);
+    });
+    expect(await revocation).toEqual({ revoked: true, revokedGrants: ['grt_x'] });
+    expect((await h.storage.accessTokens.get('at-grt_x'))?.revokedAt).toBe(AT);
+    const events = await h.storage.revocations.list({});
+    expect(events.map((e) => e.jti ?? e.grantId).sort()).toEqual(['at-grt_x', 'at-subject', 'grt_x']);
+  });
+
+  it('CO-1: racing revokeTree of the token\'s own grant, with a grant exchanged meanwhile — both complete, everything revoked, no deadlock', async () => {
+    await h.storage.grants.create(grant());
+    await h.storage.accessTokens.create(accessToken({ jti: 'at-subject' }));
+    // H holds at-subject `for share` (an exchange's re-read), alone: when H ends, the revocation of
+    // at-subject, first in line for the row, gets it ahead of revokeTree(grt_root).
+    let locked = (): void => undefined;
+    let release = (): void => undefined;
+    const hLocked = new Promise<void>((resolve) => (locked = resolve));
+    const hReleased = new Promise<void>((resolve) => (release = resolve));
+    const holder = h.storage.transaction(async (tx) => {
+      await tx.accessTokens.getForShare('at-subject');
+      locked();
+      await hReleased;
+    });
+    await hLocked;
+    let revocation: Promise<{ revoked: boolean; revokedGrants: string[] }> | undefined;
+    let tree: Promise<string[]> | undefined;
+    // E: an exchange of at-subject writing grt_x, open while both revocations start.
+    await h.storage.transaction(async (tx) => {
+      await tx.grants.lockAncestry('grt_root');
+      await tx.accessTokens.getForShare('at-subject');
+      await tx.grants.create(grant({ id: 'grt_x', parentGrantId: 'grt_root', subjectTokenJti: 'at-subject' }));
+      await tx.accessTokens.create(accessToken({ jti: 'at-grt_x', grantId: 'grt_x' }));
+      revocation = h.storage.accessTokens.revokeWithDerived('at-subject', AT);
+      revocation.catch(() => undefined); // awaited below
+      await pause();
+      tree = h.storage.grants.revokeTree('grt_root', AT, 'revoked by an administrator');
+      tree.catch(() => undefined);
+      await pause();
+    });
+    // E committed: revokeTree walks grt_root's tree (grt_x now in it) to its token rows and waits
+    // for at-subject. Had the revocation of at-subject not locked grt_root first, it would take
+    // at-subject when H ends and then wait for grt_x, which revokeTree holds (40P01).
+    await pause();
+    release();
+    await holder;
+    const revoked = [...(await revocation)!.revokedGrants, ...(await tree)!].sort();
+    expect(revoked).toEqual(['grt_root', 'grt_x']);
+    for (const jti of ['at-subject', 'at-grt_x']) expect((await h.storage.accessTokens.get(jti))?.revokedAt).toBe(AT);
   });
 });

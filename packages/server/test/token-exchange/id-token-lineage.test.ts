@@ -11,6 +11,7 @@ import { decodeJwt } from 'jose';
 import { randomId, randomToken, sha256 } from '../../src/crypto/hash.ts';
 import type { UserRecord } from '../../src/storage/records.ts';
 import type { Backend } from '../helpers/isolated-database.ts';
+import { hookTransactions, interleaveOnce } from '../helpers/transaction-hooks.ts';
 import { createCode, createUser, exchangeCode, introspect, postForm, refresh, type JsonResponse, type TokenServer } from '../token/fixtures.ts';
 import { auth, duringNextSign, exchange, MCP, ORCHESTRATOR, PARTNER_AS, TT, useExchangeServer } from './fixtures.ts';
 
@@ -153,6 +154,31 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       expect(res.body).toMatchObject(GRANT_REVOKED);
       const issued = await h.server.ctx.storage.audit.list({ event: 'token_exchanged', userId: l.user.id });
       expect(issued).toEqual([]);
+    });
+
+    it('CO-1: the consent revoked while the exchange holds the ID token\'s grant → no deadlock (consent before grants, as the revocation), nothing derived left live', async () => {
+      const l = await login(h.server); // the grant rests on the consent (consent_id), as every login's
+      const { ctx } = h.server;
+      // Right after the issuing transaction locks the ID token's grant ancestry, the consent is
+      // revoked from outside it. PostgreSQL: the exchange already holds the consent `for share`, so
+      // the revocation's update waits for its commit (interleaveOnce gives up waiting after 500 ms)
+      // and then revokes what it wrote; taken the other way round the two locks cross (40P01).
+      const race = interleaveOnce(() => ctx.storage.consents.revokeWithGrants(l.consentId, ctx.now(), 'consent revoked by its user'));
+      const undo = hookTransactions(ctx.storage, (tx) => ({
+        grants: { ...tx.grants, lockAncestry: (id) => (id === l.grantId ? race.after(tx.grants.lockAncestry(id)) : tx.grants.lockAncestry(id)) },
+      }));
+      let res: JsonResponse;
+      try {
+        res = await exchangeIdToken(h.server, l.idToken);
+        expect(await race.concurrent).toMatchObject({ revoked: true, revokedGrants: expect.arrayContaining([l.grantId]) });
+      } finally {
+        undo();
+      }
+      if (res.status === 200) expect((await introspect(h.server, res.body.access_token)).body).toEqual({ active: false });
+      else expect(res.body).toMatchObject({ error: 'invalid_request' });
+      expect((await ctx.storage.consents.get(l.consentId))?.revokedAt).not.toBeNull();
+      expect(await ctx.storage.grants.list({ userId: l.user.id })).toEqual([]); // live ones only: none
+      await expectRevokedLineage(h.server, [l.idToken], []);
     });
 
     it('RFC 8693 §2.2.2: an ID token of ours with no record (none signed before migration 0016 has a jti) → invalid_request', async () => {

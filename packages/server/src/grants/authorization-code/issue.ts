@@ -57,7 +57,13 @@ export async function issueFromCode(req: TokenRequest, code: AuthorizationCodeRe
       event: TokenAuditEvent.Issued,
       userId: code.userId,
       ...narrowedIssuance(narrowed, code.scope),
-      data: { grant_id: code.grantId, jti: issued.jti, ...(issued.refreshToken ? { refresh_token_id: issued.refreshToken.record.id } : {}) },
+      data: {
+        grant_id: code.grantId,
+        jti: issued.jti,
+        // AU-2: an exchange of the ID token names it as subject_jti; custody finds this event by it.
+        ...(issued.idTokenJti !== null ? { id_token_jti: issued.idTokenJti } : {}),
+        ...(issued.refreshToken ? { refresh_token_id: issued.refreshToken.record.id } : {}),
+      },
     });
     return issued.body;
   }, { retryOnDeadlock: true }); // signed before; everything here writes through txCtx only, so a deadlock victim re-runs

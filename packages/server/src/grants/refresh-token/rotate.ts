@@ -74,6 +74,7 @@ export async function rotateAndIssue(req: TokenRequest, record: RefreshTokenReco
     await auditRefreshed(txCtx, req, record, narrowed, {
       grant_id: record.grantId,
       jti: issued.jti,
+      ...(issued.idTokenJti !== null ? { id_token_jti: issued.idTokenJti } : {}), // AU-2 custody, as the code grant records it
       previous_refresh_token_id: record.id,
       ...(issued.refreshToken ? { refresh_token_id: issued.refreshToken.record.id } : {}),
     });

@@ -6,7 +6,7 @@
 import { parseScope } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
 import { signAccessToken } from '../../tokens/access-token.ts';
-import { signIdToken } from '../../tokens/id-token.ts';
+import { signIdToken, type SignedIdToken } from '../../tokens/id-token.ts';
 import { issueRefreshToken, type IssuedRefreshToken, type RefreshTokenInput } from '../../tokens/refresh-token.ts';
 import type { Narrowed } from './narrow.ts';
 import type { TokenRequest, TokenResponseBody } from '../types.ts';
@@ -32,13 +32,15 @@ export interface UserIssuance {
 export interface Issued {
   body: TokenResponseBody;
   jti: string;
+  /** The ID token's jti, when one was issued: the issuance event records it as `id_token_jti` (AU-2 custody). */
+  idTokenJti: string | null;
   refreshToken: IssuedRefreshToken | null;
 }
 
 export interface SignedUserTokens {
   access: Awaited<ReturnType<typeof signAccessToken>>;
-  /** With its record: the grant it came from (CO-1), stored by issueUserTokens. */
-  idToken: Awaited<ReturnType<typeof signIdToken>> | null;
+  /** Released only by storing its record (the grant it came from, CO-1), which issueUserTokens does. */
+  idToken: SignedIdToken | null;
 }
 
 /** Signs outside any transaction: a signature takes a trip through the thread pool. */
@@ -79,12 +81,12 @@ export async function issueUserTokens(txCtx: ServerContext, req: TokenRequest, i
   await txCtx.storage.accessTokens.create(access.record);
   // CO-1: the ID token names its grant, so a token exchange of it rests on that grant and every
   // revocation of the grant's tree reaches it (token-exchange/subject-token.ts). One insert here.
-  if (signed.idToken) await txCtx.storage.idTokens.create(signed.idToken.record);
+  const idToken = signed.idToken ? await signed.idToken.store(txCtx.storage) : null;
   const refreshToken = input.refreshToken ? await issueRefreshToken(txCtx, input.refreshToken) : null;
   const body = tokenResponseBody(req, access, narrowed);
   if (refreshToken) body.refresh_token = refreshToken.token;
-  if (signed.idToken) body.id_token = signed.idToken.token;
-  return { body, jti: access.jti, refreshToken };
+  if (idToken !== null) body.id_token = idToken;
+  return { body, jti: access.jti, idTokenJti: signed.idToken?.jti ?? null, refreshToken };
 }
 
 /** RFC 6749 §5.1 (+ RFC 9449 §5 token_type, RFC 9396 §7 authorization_details). */

@@ -6,8 +6,9 @@
  * upstream — consent, user, agent, the subject token's grant, the subject token itself (RFC 7009)
  * — revokes this token too (CO-1); the RFC 9068 access token with the profile's identity claims;
  * the audit event (AU-2). An exchange of our ID token also rests on the consent that bounded it.
- * Just before writing, inside the transaction, the subject's grant tree, consent and token record
- * are re-checked (locked on PostgreSQL), so a revocation racing the signature never misses the new grant.
+ * Just before writing, inside the transaction, the subject's consent, grant tree and token record
+ * are re-checked (locked on PostgreSQL, in that order), so a revocation racing the signature never
+ * misses the new grant.
  * The access token lives at most as long as its subject token. A refresh token is added only when
  * offline access was asked for and allowed (offline.ts); the grant then keeps the chain, profile
  * and authentication so that grants/refresh-token rebuilds the same token on refresh.
@@ -73,10 +74,13 @@ export async function issueExchangedAccessToken(req: TokenRequest, d: ExchangeDe
     // CO-1: a deletion of the requesting client committed while signing would miss the grant written below (lock order: client, agent, grants).
     await checkClientStillRegistered(txCtx, req.client);
     await checkAgentStillActive(txCtx, d.agent);
-    // CO-1: the subject's grant tree and consent were checked before signing; a revocation may
+    // CO-1: the subject's consent and grant tree were checked before signing; a revocation may
     // have committed since, and its walk would miss the child written below (live-tree.ts).
-    if (d.subject.grantId !== null) await requireLiveGrantTree(txCtx, d.subject.grantId, (detail) => new InvalidRequestError('The grant behind the subject_token has been revoked.', { detail }));
+    // PostgreSQL lock order: consent, then grants, then the subject token — consent revocation's
+    // (the consent updated, then its grants locked: the ID token's grant rests on that consent
+    // too) and authorize/complete.ts's. The grants before the consent would deadlock with it.
     await requireLiveConsent(txCtx, consentId);
+    if (d.subject.grantId !== null) await requireLiveGrantTree(txCtx, d.subject.grantId, (detail) => new InvalidRequestError('The grant behind the subject_token has been revoked.', { detail }));
     await requireSubjectStillLive(txCtx, d.subject); // RFC 7009 of the subject token itself (after the grants: the lock order)
     await txCtx.storage.grants.create({
       id: grantId,

@@ -28,6 +28,8 @@ export function subjectConsentId(subject: SubjectToken, scope: string): string |
  * Inside the issuing transaction: the consent is still unrevoked, read `for share` on PostgreSQL
  * so a concurrent revocation either committed first (refused here) or waits, and its
  * consents.revokeWithGrants then sees the grant written here. RFC 8693 §2.2.2: invalid_request.
+ * Before the grant ancestry is locked (issue.ts): a consent revocation updates the consent and
+ * then locks its grants — the ID token's grant among them — so the reverse order would deadlock.
  */
 export async function requireLiveConsent(txCtx: ServerContext, consentId: string | null): Promise<void> {
   if (consentId === null) return;

@@ -13,7 +13,7 @@
  *   192-bit function of it.
  * - `access_tokens_grantless_client (client_id, expires_at)` and
  *   `access_tokens_grantless_user (user_id, expires_at)`, both partial on `grant_id is null` (the
- *   user one also on `user_id is not null`): revokeLiveGrantless (repositories/grants.ts) revokes a
+ *   user one also on `user_id is not null`): revokeLiveGrantless (repositories/tree-revocation.ts) revokes a
  *   client's, an agent's client's or a user's live tokens on no grant, `where client_id = ? | in
  *   (agent's client) | user_id = ? and grant_id is null and revoked_at is null and expires_at > ?`,
  *   and had only access_tokens_expires_at: a scan of every live token of every client under the

@@ -11,8 +11,9 @@
  *   (RFC 7009 revokes access and refresh tokens). Index `id_tokens_expires_at` for retention.
  * - `grants.subject_token_jti`: the jti of our token a grant was exchanged from. RFC 7009 revokes
  *   one access token, which is not a grant: its derived grants hang off the token's grant and
- *   survived its revocation. accessTokens.revoke now revokes the trees seeded here
- *   (repositories/derived-grants.ts). Partial index: only exchanged grants carry it.
+ *   survived its revocation. accessTokens.revoke / revokeWithDerived now revoke the trees seeded
+ *   here, as do the bulk revocations of tokens on no grant (client deletion, agent suspension):
+ *   repositories/derived-grants.ts. Partial index: only exchanged grants carry it.
  *
  * Nullable column, no backfill: grants exchanged before this migration cannot be traced to their
  * subject token; they stay revocable through their parent grant, consent, agent or user. Safe to

@@ -21,6 +21,7 @@ import { grantSessionsMigration } from './0013-grant-sessions.ts';
 import { sessionHandlesGrantlessIndexesMigration } from './0014-session-handles-grantless-indexes.ts';
 import { dropSessionsUserIdMigration } from './0015-drop-sessions-user-id.ts';
 import { tokenLineageMigration } from './0016-token-lineage.ts';
+import { auditIdTokenJtiMigration } from './0017-audit-id-token-jti.ts';
 
 export function migrationProvider(kind: StorageKind): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -40,6 +41,7 @@ export function migrationProvider(kind: StorageKind): MigrationProvider {
     '0014-session-handles-grantless-indexes': sessionHandlesGrantlessIndexesMigration(kind),
     '0015-drop-sessions-user-id': dropSessionsUserIdMigration(),
     '0016-token-lineage': tokenLineageMigration(kind),
+    '0017-audit-id-token-jti': auditIdTokenJtiMigration(kind),
   };
   return { getMigrations: async () => migrations };
 }

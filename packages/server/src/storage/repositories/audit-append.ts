@@ -23,9 +23,10 @@ export const AUDIT_LOCK_CLASS = 0x4d4e4454;
 
 type Head = { seq: number; hash: string };
 
-// `jti` (migration 0009) is an unhashed, indexed copy of a string data.jti, for the custody query.
+// `jti` (migration 0009) and `id_token_jti` (0017) are unhashed, indexed copies of a string
+// data.jti / data.id_token_jti, for the custody query.
 const COLUMNS =
-  'seq, id, time, event, user_id, client_id, agent_id, requested_scope, granted_scope, resource, ip, result, reason, data, prev_hash, hash, jti';
+  'seq, id, time, event, user_id, client_id, agent_id, requested_scope, granted_scope, resource, ip, result, reason, data, prev_hash, hash, jti, id_token_jti';
 const PLACEHOLDERS = COLUMNS.split(', ').map(() => '?').join(', ');
 const HEAD = 'select seq, hash from audit_events order by seq desc limit 1';
 const INSERT = `insert into audit_events (${COLUMNS}) values (${PLACEHOLDERS})`;
@@ -54,9 +55,13 @@ function buildRecord(event: AuditEventInput, time: number, { text: data, sorted 
   return { seq: (head?.seq ?? 0) + 1, ...unhashed, hash };
 }
 
+function stringOf(data: Record<string, unknown> | null, name: string): string | null {
+  const value = data?.[name];
+  return typeof value === 'string' ? value : null;
+}
+
 function values(r: AuditEventRecord, data: string | null): unknown[] {
-  const jti = r.data?.['jti'];
-  return [r.seq, r.id, r.time, r.event, r.userId, r.clientId, r.agentId, r.requestedScope, r.grantedScope, r.resource, r.ip, r.result, r.reason, data, r.prevHash, r.hash, typeof jti === 'string' ? jti : null];
+  return [r.seq, r.id, r.time, r.event, r.userId, r.clientId, r.agentId, r.requestedScope, r.grantedScope, r.resource, r.ip, r.result, r.reason, data, r.prevHash, r.hash, stringOf(r.data, 'jti'), stringOf(r.data, 'id_token_jti')];
 }
 
 function appendPostgres(ctx: RepoContext, event: AuditEventInput, time: number, data: Data): Promise<AuditEventRecord> {

@@ -30,6 +30,18 @@ function fromRow(row: Selectable<AuditEventsTable>): AuditEventRecord {
   };
 }
 
+/**
+ * The oldest event among `events` whose unhashed `column` copy (0009 `jti`, 0017 `id_token_jti`)
+ * is `jti`, through its (column, seq) partial index. Only a row whose hashed data says the same
+ * counts: a row whose copy was altered is skipped, not taken for the answer (a few candidates are
+ * read; a jti is issued once).
+ */
+async function oldestNaming(ctx: RepoContext, column: 'jti' | 'id_token_jti', jti: string, events: readonly string[]): Promise<AuditEventRecord | null> {
+  if (events.length === 0) return null;
+  const rows = await ctx.db.selectFrom('audit_events').selectAll().where(column, '=', jti).where('event', 'in', events).orderBy('seq').limit(ISSUANCE_CANDIDATES).execute();
+  return rows.map(fromRow).find((r) => r.data?.[column] === jti) ?? null;
+}
+
 export function auditRepository(ctx: RepoContext): Storage['audit'] {
   return {
     /** Serialised per backend; see audit-append.ts. */
@@ -47,15 +59,13 @@ export function auditRepository(ctx: RepoContext): Storage['audit'] {
       const rows = await q.orderBy('seq').limit(limit).execute();
       return rows.map(fromRow);
     },
-    /**
-     * Index audit_events_jti (jti, seq), oldest first. `jti` is migration 0009's unhashed copy, so
-     * only a row whose hashed data says the same counts: a row whose copy was altered is skipped,
-     * not taken for the answer (a few candidates are read; a jti is issued once).
-     */
-    async findIssuance(jti, events) {
-      if (events.length === 0) return null;
-      const rows = await ctx.db.selectFrom('audit_events').selectAll().where('jti', '=', jti).where('event', 'in', events).orderBy('seq').limit(ISSUANCE_CANDIDATES).execute();
-      return rows.map(fromRow).find((r) => r.data?.['jti'] === jti) ?? null;
+    /** Index audit_events_jti (jti, seq): data.jti. */
+    findIssuance(jti, events) {
+      return oldestNaming(ctx, 'jti', jti, events);
+    },
+    /** Index audit_events_id_token_jti (id_token_jti, seq): data.id_token_jti. */
+    findIdTokenIssuance(jti, events) {
+      return oldestNaming(ctx, 'id_token_jti', jti, events);
     },
     /** Index audit_events_id. */
     async findById(id) {

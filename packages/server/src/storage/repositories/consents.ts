@@ -3,7 +3,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ConsentsTable, Database } from '../db-types.ts';
 import type { ConsentRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
-import { revokeTrees } from './grants.ts';
+import { revokeTrees } from './tree-revocation.ts';
 import { changed, fromJson, fromJsonOrNull, toJson, toJsonOrNull, withTransaction, type RepoContext } from '../context.ts';
 
 function fromRow(row: Selectable<ConsentsTable>): ConsentRecord {

@@ -12,7 +12,7 @@ import { sql, type Selectable } from 'kysely';
 import type { SessionsTable } from '../db-types.ts';
 import type { SessionRecord } from '../records.ts';
 import { changed, pageOf, withTransaction, type RepoContext } from '../context.ts';
-import { revokeTrees } from './grants.ts';
+import { revokeTrees } from './tree-revocation.ts';
 
 export async function listSessionsForUser(
   ctx: RepoContext,
