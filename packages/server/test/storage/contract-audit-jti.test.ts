@@ -5,19 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src/cli/verify-audit.ts';
-import type { AuditEventInput } from '../../src/storage/records.ts';
 import { BACKENDS, useStorage } from './fixtures.ts';
+import { event, planText } from './audit-lookup-support.ts';
 
 const ISSUING = ['token_exchanged', 'token_issued', 'token_refreshed'] as const;
-
-function event(name: string, data: Record<string, unknown> | null): AuditEventInput {
-  return { event: name, userId: 'usr_alice', clientId: 'client-1', result: 'success', data };
-}
-
-/** The plan's text, one string per backend, for "which index does this query use". */
-function planText(rows: Record<string, unknown>[]): string {
-  return rows.map((r) => String(r['detail'] ?? r['QUERY PLAN'] ?? '')).join('\n');
-}
 
 describe.each(BACKENDS)('storage contract (%s): AU-2 audit lookup by jti and id', (backend) => {
   const h = useStorage(backend);

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UserRecord, VaultProviderMetadata } from '../../src/storage/records.ts';
+import type { UserRecord } from '../../src/storage/records.ts';
 import type { TokenVault } from '../../src/vault/service.ts';
 import { providerDigest } from '../../src/vault/connections.ts';
 import { LinkIssuerError } from '../../src/vault/link.ts';
@@ -16,26 +16,14 @@ import { BACKENDS, useStorage } from '../storage/fixtures.ts';
 import { freePort, startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { inputValue, type TestBrowser } from '../interaction/support/browser.ts';
 import { createUser } from '../token/fixtures.ts';
-import { authorize, CLIENT_ID, CLIENT_SECRET, startThirdPartyProvider, type ThirdPartyProvider } from './support/third-party-provider.ts';
+import { authorize, CLIENT_SECRET, startThirdPartyProvider, type ThirdPartyProvider } from './support/third-party-provider.ts';
 import { signedInBrowser } from './support/account-browser.ts';
-import { createGithubLike, harness, useThirdPartyProvider } from './support/vault-fixture.ts';
-
-function metadata(provider: ThirdPartyProvider, rfc9207: Partial<VaultProviderMetadata>): VaultProviderMetadata {
-  return {
-    authorizationEndpoint: `${provider.issuer}/auth`,
-    tokenEndpoint: `${provider.issuer}/token`,
-    revocationEndpoint: `${provider.issuer}/token/revocation`,
-    clientId: CLIENT_ID,
-    tokenEndpointAuthMethod: 'client_secret_basic',
-    scopes: ['openid', 'offline_access', 'repo'],
-    ...rfc9207,
-  };
-}
+import { createGithubLike, githubLikeMetadata, harness, useThirdPartyProvider } from './support/vault-fixture.ts';
 
 /** `tp-iss`: issuer saved and `iss` required; `tp-iss-optional`: issuer saved, `iss` not advertised. */
 async function createIssuerConnections(vault: TokenVault, provider: ThirdPartyProvider): Promise<void> {
-  await vault.createConnection({ id: 'tp-iss', kind: 'oauth', displayName: 'Sends iss', provider: metadata(provider, { issuer: provider.issuer, authorizationResponseIssParameterSupported: true }), clientSecret: CLIENT_SECRET });
-  await vault.createConnection({ id: 'tp-iss-optional', kind: 'oauth', displayName: 'May send iss', provider: metadata(provider, { issuer: provider.issuer }), clientSecret: CLIENT_SECRET });
+  await vault.createConnection({ id: 'tp-iss', kind: 'oauth', displayName: 'Sends iss', provider: githubLikeMetadata(provider, { issuer: provider.issuer, authorizationResponseIssParameterSupported: true }), clientSecret: CLIENT_SECRET });
+  await vault.createConnection({ id: 'tp-iss-optional', kind: 'oauth', displayName: 'May send iss', provider: githubLikeMetadata(provider, { issuer: provider.issuer }), clientSecret: CLIENT_SECRET });
 }
 
 describe.each(BACKENDS)('RFC 9207 iss on the link callback, vault (%s)', (backend) => {
@@ -101,11 +89,11 @@ describe.each(BACKENDS)('RFC 9207 iss on the link callback, vault (%s)', (backen
     const { vault, started } = await setUp();
     const bad = [{ authorizationResponseIssParameterSupported: true }, { issuer: 'not a url' }, { issuer: `${tp.provider.issuer}?tenant=a` }, { issuer: `${tp.provider.issuer}#x` }];
     for (const rfc9207 of bad) {
-      await expect(vault.createConnection({ id: 'bad', kind: 'oauth', displayName: 'Bad', provider: metadata(tp.provider, rfc9207), clientSecret: CLIENT_SECRET })).rejects.toBeInstanceOf(VaultInvalidConnectionError);
-      await expect(vault.updateConnection('tp', { provider: metadata(tp.provider, rfc9207) })).rejects.toBeInstanceOf(VaultInvalidConnectionError);
+      await expect(vault.createConnection({ id: 'bad', kind: 'oauth', displayName: 'Bad', provider: githubLikeMetadata(tp.provider, rfc9207), clientSecret: CLIENT_SECRET })).rejects.toBeInstanceOf(VaultInvalidConnectionError);
+      await expect(vault.updateConnection('tp', { provider: githubLikeMetadata(tp.provider, rfc9207) })).rejects.toBeInstanceOf(VaultInvalidConnectionError);
     }
     // The digest of metadata without the RFC 9207 settings is what it was before they existed.
-    const plain = metadata(tp.provider, {});
+    const plain = githubLikeMetadata(tp.provider);
     const before = createHash('sha256').update(JSON.stringify([plain.authorizationEndpoint, plain.tokenEndpoint, plain.revocationEndpoint, plain.clientId, plain.tokenEndpointAuthMethod, plain.scopes])).digest('base64url');
     expect(providerDigest(plain)).toBe(before);
     // A database writer dropping the issuer (to skip the check) breaks the connection instead.

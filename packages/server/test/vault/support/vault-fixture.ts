@@ -8,6 +8,7 @@ import { LocalKeyEncryptionKeys } from '../../../src/vault/kek.ts';
 import { TokenVault } from '../../../src/vault/service.ts';
 import type { Fetch } from '../../../src/vault/provider-client.ts';
 import type { ConnectionView } from '../../../src/vault/connections.ts';
+import type { VaultProviderMetadata } from '../../../src/storage/records.ts';
 import type { StorageHandle } from '../../storage/fixtures.ts';
 import { authorize, CLIENT_ID, CLIENT_SECRET, startThirdPartyProvider, type ThirdPartyProvider } from './third-party-provider.ts';
 
@@ -66,21 +67,21 @@ export function harness(h: StorageHandle, provider: ThirdPartyProvider): Harness
   return x;
 }
 
+/** The loopback provider's metadata as a GitHub-like connection saves it, with any fields overridden. */
+export function githubLikeMetadata(provider: ThirdPartyProvider, overrides: Partial<VaultProviderMetadata> = {}): VaultProviderMetadata {
+  return {
+    authorizationEndpoint: `${provider.issuer}/auth`,
+    tokenEndpoint: `${provider.issuer}/token`,
+    revocationEndpoint: `${provider.issuer}/token/revocation`,
+    clientId: CLIENT_ID,
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    scopes: ['openid', 'offline_access', 'repo'],
+    ...overrides,
+  };
+}
+
 export async function createGithubLike(vault: TokenVault, provider: ThirdPartyProvider): Promise<void> {
-  await vault.createConnection({
-    id: 'tp',
-    kind: 'oauth',
-    displayName: 'Third party',
-    provider: {
-      authorizationEndpoint: `${provider.issuer}/auth`,
-      tokenEndpoint: `${provider.issuer}/token`,
-      revocationEndpoint: `${provider.issuer}/token/revocation`,
-      clientId: CLIENT_ID,
-      tokenEndpointAuthMethod: 'client_secret_basic',
-      scopes: ['openid', 'offline_access', 'repo'],
-    },
-    clientSecret: CLIENT_SECRET,
-  });
+  await vault.createConnection({ id: 'tp', kind: 'oauth', displayName: 'Third party', provider: githubLikeMetadata(provider), clientSecret: CLIENT_SECRET });
 }
 
 /** A static-key connection (VA-2): users store their own API key at it. */
