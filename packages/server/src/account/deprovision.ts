@@ -34,8 +34,10 @@ export async function deprovisionUser(ctx: Pick<ServerContext, 'storage' | 'now'
   // then starts from the committed row, and a concurrent SCIM or admin write waits for this
   // one), then the agents and every grant tree this revokes, before any is touched, in the order
   // issuance takes them (agent → grants → tokens); several revocations in one transaction would
-  // otherwise cross an exchange or refresh and deadlock (grants.lockUserTrees).
-  await ctx.storage.grants.lockUserTrees(user.id);
+  // otherwise cross an exchange or refresh and deadlock (grants.lockUserTrees). The trees
+  // exchanged from the tokens on no grant of the user and of the agents' clients too: the second
+  // agent's would otherwise be locked after the first agent's events took the audit lock.
+  await ctx.storage.grants.lockUserTrees(user.id, ctx.now());
   const updated: UserRecord = user.disabled ? user : { ...user, disabled: true, updatedAt: ctx.now() };
   if (updated !== user) await ctx.storage.users.update(updated);
   // Whoever disables last owns the disablement: SCIM marks its own after this call, so an

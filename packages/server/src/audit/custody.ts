@@ -64,7 +64,9 @@ async function walkBack(storage: Storage, first: CustodyHop): Promise<CustodyHop
  * row is gone (the maintenance sweep purges expired tokens). A jti is minted by exactly one
  * issuing event, so the oldest match is it. A jti no event issued as an access token may be our
  * ID token's: then the issuance that signed it, by the indexed id_token_jti column (migration
- * 0017), and the walk goes on from that event's own subject, if it has one.
+ * 0017), and the walk goes on from that event's own subject, if it has one. An ID token recorded
+ * (id_tokens) whose issuance event does not name it — signed between migrations 0016 and 0017 —
+ * is a hop with no event, like an access token with a row and no event.
  */
 async function hopForJti(storage: Storage, jti: string): Promise<CustodyHop | null> {
   const record = await storage.accessTokens.get(jti);
@@ -75,7 +77,8 @@ async function hopForJti(storage: Storage, jti: string): Promise<CustodyHop | nu
   if (record) return { jti, event: null, subjectJti: null, revoked: await isRevoked(storage, jti) };
   const signedBy = await storage.audit.findIdTokenIssuance(jti, ID_TOKEN_ISSUING_EVENTS); // matched on the hashed data.id_token_jti
   if (signedBy) return { jti, event: signedBy, subjectJti: stringField(signedBy.data, 'subject_jti'), revoked: await isIdTokenRevoked(storage, jti) };
-  return null;
+  const revoked = await isIdTokenRevoked(storage, jti);
+  return revoked === null ? null : { jti, event: null, subjectJti: null, revoked };
 }
 
 async function isRevoked(storage: Storage, jti: string): Promise<boolean | null> {

@@ -37,14 +37,21 @@ export async function revokeClientGrants(ctx: Pick<ServerContext, 'storage' | 'n
  *
  * PostgreSQL lock order: the client row first — locked by the caller (clients.getForUpdate) in the
  * transaction this runs in, having checked what it may delete against that very row (the admin
- * route's static-client refusal, RFC 7592's registration access token) — then per tree grants →
- * token rows → audit advisory lock (the revocation events), then the trees exchanged from its
- * grant-less tokens → those tokens' rows → audit lock — the order of an RFC 7592 PUT too
- * (client row, then the audit lock of its event), so a PUT and a deletion cannot wait on each
- * other in a cycle; docs/storage-schema.md lists the lock orders. A concurrent deprovisioning
- * may hold the audit lock from an earlier tree and then want a token row taken here (an ID-JAG
- * token of its user issued through this client), so PostgreSQL can pick either as deadlock
- * victim (40P01). Everything here writes through the transaction, so the whole
+ * route's static-client refusal, RFC 7592's registration access token) — then, before any token
+ * row is updated or any event appended (grants.lockClientTrees): every grant tree this revokes,
+ * the client's and those exchanged from its grant-less tokens, in one statement, id order; then
+ * those tokens' rows (`for update`, waiting out exchanges that hold one `for share`); then the
+ * trees exchanged from them once more (grants those exchanges committed meanwhile). Then each of
+ * the client's trees through revokeTree (its token rows, then its events: the audit advisory
+ * lock), then the grant-less tokens and the trees exchanged from them (revokeGrantlessByClient:
+ * all already locked here), then the client row deleted. No grant is locked after the audit lock,
+ * so an issuance holding one of these grants `for share` while it waits for that lock finishes
+ * first. An RFC 7592 PUT takes the client row, then the audit lock of its event, so a PUT and a
+ * deletion cannot wait on each other in a cycle; docs/storage-schema.md lists the lock orders. A
+ * concurrent deprovisioning locks the same way (grants.lockUserTrees) and shares rows with this
+ * one when its user has tokens on no grant issued through this client (ID-JAG): a grant exchanged
+ * from such a token between their first steps can still make them wait on each other, so
+ * PostgreSQL can pick either as deadlock victim (40P01). Everything here writes through the transaction, so the whole
  * transaction may run again — but only where it is opened: nested in a caller's transaction
  * (admin route, RFC 7592 DELETE) `storage.transaction` reuses it, and after a deadlock that one is
  * aborted, so only the caller's `inTransaction(..., { retryOnDeadlock: true })` can re-run it.
@@ -52,6 +59,7 @@ export async function revokeClientGrants(ctx: Pick<ServerContext, 'storage' | 'n
 export async function deleteClient(ctx: Pick<ServerContext, 'storage' | 'now'>, clientId: string, reason: string): Promise<boolean> {
   return ctx.storage.transaction(async (tx) => {
     // The client row is the caller's, already locked until commit (see the lock order above).
+    await tx.grants.lockClientTrees(clientId, ctx.now());
     await revokeClientGrants({ storage: tx, now: ctx.now }, clientId, reason);
     await tx.accessTokens.revokeGrantlessByClient(clientId, ctx.now(), reason);
     return tx.clients.delete(clientId);

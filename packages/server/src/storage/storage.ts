@@ -147,15 +147,18 @@ export interface Storage {
      * exchanged from them (grants.subject_token_jti), whose grants are in the result.
      */
     revokeByAgent(agentId: string, at: number, reason: string): Promise<string[]>;
-    /** Revokes every grant of a user (and their trees): deprovisioning or session revocation (issue 3). */
+    /** Revokes every grant of a user (and their trees), its unexpired tokens on no grant (ID-JAG) and what was exchanged from them: deprovisioning or session revocation (issue 3). */
     revokeByUser(userId: string, at: number, reason: string): Promise<string[]>;
     /**
      * Deprovisioning's first step, inside its transaction (PostgreSQL; a no-op on SQLite, which
      * serialises whole transactions): locks the user's agents `for update`, then — in one statement,
-     * id order — every grant tree it will revoke (the user's grants and those the user's agents act
-     * in). Its many revocations then take no lock out of the agent → grants order issuance uses.
+     * id order — every grant tree it will revoke (the user's, the user's agents', and those exchanged
+     * from the tokens on no grant live at `at` of the user and of the agents' clients), then those
+     * tokens. Its revocations then take no lock out of issuance's order, nor a grant after the audit lock.
      */
-    lockUserTrees(userId: string): Promise<void>;
+    lockUserTrees(userId: string, at: number): Promise<void>;
+    /** Client deletion's, likewise (clients/lifecycle.ts): the client's trees, those exchanged from its tokens on no grant live at `at`, then those tokens. */
+    lockClientTrees(clientId: string, at: number): Promise<void>;
   };
 
   codes: {

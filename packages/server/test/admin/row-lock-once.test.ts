@@ -33,7 +33,7 @@ describe.each(['sqlite', 'postgres'] as Backend[])('row locks taken once (%s)', 
         getForUpdate: (id) => (calls.push('client row'), tx.clients.getForUpdate(id)),
         delete: (id) => (calls.push('client deleted'), tx.clients.delete(id)),
       },
-      grants: { ...tx.grants, lockUserTrees: (id) => (calls.push('user trees'), tx.grants.lockUserTrees(id)) },
+      grants: { ...tx.grants, lockUserTrees: (id, at) => (calls.push('user trees'), tx.grants.lockUserTrees(id, at)) },
     }));
     try {
       expect((await act()).status).toBe(expected);

@@ -68,4 +68,17 @@ describe.each(BACKENDS)('AU-2 custody through our ID tokens (%s)', (backend) => 
     ]);
     expect(await custodyOfToken(h.storage, 'idt_1')).toBeNull();
   });
+
+  it('an ID token recorded whose issuance event does not name it (signed between migrations 0016 and 0017) is a hop with no event, live through its grant', async () => {
+    const audit = h.storage.audit;
+    await audit.append(event('token_issued', { grant_type: 'authorization_code', grant_id: 'grt_root', jti: 'at_1' }), 1_000); // no id_token_jti yet
+    const exchanged = await audit.append(event('token_exchanged', { jti: 'at_x', subject_jti: 'idt_1' }), 1_001);
+    await h.storage.grants.create(grant());
+    await h.storage.idTokens.create({ jti: 'idt_1', ...ID_TOKEN });
+    const hop = { jti: 'idt_1', event: null, subjectJti: null, revoked: false };
+    expect(await custodyOfToken(h.storage, 'idt_1')).toEqual({ hops: [hop] }); // not a 404
+    expect(await custodyOfToken(h.storage, 'at_x')).toEqual({ hops: [{ jti: 'at_x', event: exchanged, subjectJti: 'idt_1', revoked: null }, hop] });
+    await h.storage.grants.revokeTree('grt_root', 1_700_000_100, 'consent withdrawn');
+    expect(await custodyOfToken(h.storage, 'idt_1')).toEqual({ hops: [{ ...hop, revoked: true }] });
+  });
 });

@@ -34,7 +34,7 @@ for (const backend of BACKENDS) {
       await h.storage.grants.create(grant({ id: 'grt_2', parentGrantId: 'grt_1', userId: 'usr_bob' }));
       await h.storage.grants.create(grant({ id: 'grt_3' }));
       await h.storage.grants.create(grant({ id: 'grt_other', userId: 'usr_bob' }));
-      await h.storage.transaction((tx) => tx.grants.lockUserTrees('usr_alice'));
+      await h.storage.transaction((tx) => tx.grants.lockUserTrees('usr_alice', AT));
       expect((await h.storage.grants.get('grt_1'))?.revokedAt).toBeNull();
       const done = await deprovision(h.storage);
       expect([...done.revokedGrants].sort()).toEqual(['grt_1', 'grt_2', 'grt_3']);

@@ -51,5 +51,13 @@ describe.each(BACKENDS)('grant-less revocation plans (%s)', (backend) => {
         expect(plan, plan).not.toMatch(/Seq Scan on access_tokens|access_tokens_expires_at/);
       }
     }
+    // PostgreSQL: the agent's and the user's revocations lock those same rows first (derived-grants.ts lockGrantlessRevocation).
+    const locks = sent.filter((q) => /^select "jti" from "access_tokens"/.test(q.sql) && /for update$/.test(q.sql));
+    expect(locks.map(owner)).toEqual(backend === 'postgres' ? ['agent', 'user'] : []);
+    for (const query of locks) {
+      const plan = await planOf(h, backend, query);
+      expect(plan, plan).toMatch(new RegExp(`(Index Scan using|Bitmap Index Scan on) ${owner(query) === 'user' ? 'access_tokens_grantless_user' : 'access_tokens_grantless_client'} `));
+      expect(plan, plan).not.toMatch(/Seq Scan on access_tokens|access_tokens_expires_at/);
+    }
   });
 });

@@ -6,17 +6,16 @@
  * of access tokens as such revokes them here, in its transaction:
  *   - RFC 7009 of one token (accessTokens.revoke / revokeWithDerived: endpoints/revoke.ts);
  *   - the bulk revocations of tokens on no grant: a deleted client's
- *     (accessTokens.revokeGrantlessByClient, clients/lifecycle.ts) and a suspended agent's
- *     client's (grants.revokeByAgent).
- * A user's tokens on no grant (grants.revokeByUser) need no walk of their own: what was exchanged
- * from them is the user's (grants.user_id), so the user's walk reaches it.
+ *     (accessTokens.revokeGrantlessByClient, clients/lifecycle.ts), a suspended agent's client's
+ *     (grants.revokeByAgent) and a user's (grants.revokeByUser: what was exchanged from them is
+ *     the user's, but a grant exchanged while the user's walk ran is caught only by this one).
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db-types.ts';
 import { withTransaction, type RepoContext } from '../context.ts';
 import { first } from '../statements.ts';
 import { appendRevocationEvents } from './revocations.ts';
-import { chunks, eventsOf, liveGrantlessJtis, lockSeeds, revokeLiveGrantless, revokeTreeRows, tokenEvents, type GrantlessOwner, type Revoked } from './tree-revocation.ts';
+import { chunks, eventsOf, exchangedFromLiveGrantless, liveGrantlessJtis, lockSeeds, revokeLiveGrantless, revokeTreeRows, tokenEvents, type GrantlessOwner, type Revoked } from './tree-revocation.ts';
 
 /**
  * RFC 7009 §2.1 revokes one access token; CO-1 wants everything derived from it gone too. One
@@ -64,10 +63,12 @@ export function revokeWithDerived(ctx: RepoContext, jti: string, at: number, rea
  * them, inside the caller's transaction `db`; the events are returned for the caller to append
  * last. revokeWithDerived's order for a token on no grant: the trees already exchanged from those
  * tokens locked first, then the token rows (waiting out exchanges holding one `for share`), then
- * the walk seeded by the jtis just revoked. `tokens`: how many tokens this revoked.
+ * the walk seeded by the jtis just revoked. Callers that revoke more in the transaction, or whose
+ * events may already hold the audit lock, take lockGrantlessRevocation first: these locks are
+ * then theirs already. `tokens`: how many tokens this revoked.
  */
 export async function revokeGrantlessWithDerived(ctx: RepoContext, db: Kysely<Database>, owner: GrantlessOwner, at: number, reason: string): Promise<Revoked & { tokens: number }> {
-  await lockSeeds(ctx, db, sql`subject_token_jti in (${liveGrantlessJtis(db, owner, at)})`);
+  await lockSeeds(ctx, db, exchangedFromLiveGrantless(db, owner, at));
   const rows = await revokeLiveGrantless(db, owner, at);
   const revoked: Revoked = { grants: [], tokenEvents: tokenEvents(rows, at, reason), grantEvents: [] };
   for (const part of chunks(rows.map((r) => r.jti))) {
@@ -77,4 +78,46 @@ export async function revokeGrantlessWithDerived(ctx: RepoContext, db: Kysely<Da
     revoked.grantEvents.push(...trees.grantEvents);
   }
   return { ...revoked, tokens: rows.length };
+}
+
+/**
+ * PostgreSQL, before any token update or event append of a revocation of the trees `seed` selects
+ * together with the live tokens on no grant `owner` selects and what was exchanged from them
+ * (a no-op on SQLite, which serialises whole transactions):
+ *   1. every one of those trees, in one statement, id order (lockSeeds: `seed` or exchanged from
+ *      those tokens);
+ *   2. those token rows, `for update`, jti order: an exchange in flight holds its subject token
+ *      `for share` (getForShare) and takes only the audit lock after it, which this transaction
+ *      does not hold yet, so it commits first; a later one waits and then reads the token revoked;
+ *   3. the trees exchanged from them once more: the grants those exchanges committed between 1
+ *      and 2 (none can be exchanged from them after 2). Grants after token rows: whoever holds such
+ *      a new grant `for share` (its refresh or exchange) waits for nothing this holds.
+ * The revocation's own statements then lock no grant and no grant-less token this did not: not
+ * even after an earlier revocation of the same transaction has taken the audit lock (client
+ * deletion, deprovisioning's agents one by one), where an issuer holding a grant `for share`
+ * while it waits for that lock would otherwise deadlock with it (40P01).
+ */
+export async function lockGrantlessRevocation(ctx: RepoContext, db: Kysely<Database>, seed: RawBuilder<unknown>, owner: GrantlessOwner, at: number): Promise<void> {
+  if (ctx.kind !== 'postgres') return;
+  const derived = exchangedFromLiveGrantless(db, owner, at);
+  await lockSeeds(ctx, db, sql`(${seed}) or (${derived})`);
+  await liveGrantlessJtis(db, owner, at).orderBy('jti').forUpdate().execute();
+  await lockSeeds(ctx, db, derived);
+}
+
+/**
+ * The trees `seed` selects and the live tokens on no grant `owner` selects with the trees
+ * exchanged from them (grants.revokeByAgent, grants.revokeByUser), one transaction: everything
+ * locked up front (lockGrantlessRevocation), the trees, then the tokens and what was exchanged
+ * from them, then all the events at once. Returns the grants revoked.
+ */
+export function revokeTreesWithGrantless(ctx: RepoContext, seed: RawBuilder<unknown>, owner: GrantlessOwner, at: number, reason: string): Promise<string[]> {
+  return withTransaction(ctx, async (db) => {
+    const tx = { ...ctx, db, inTransaction: true };
+    await lockGrantlessRevocation(tx, db, seed, owner, at);
+    const tree = await revokeTreeRows(tx, db, seed, at, reason);
+    const grantless = await revokeGrantlessWithDerived(tx, db, owner, at, reason);
+    await appendRevocationEvents(ctx, db, eventsOf(tree, grantless));
+    return [...tree.grants, ...grantless.grants];
+  });
 }

@@ -1,12 +1,12 @@
 /** Grants: one authorization that codes, refresh and access tokens derive from, and its revocation (walk: tree-revocation.ts). */
-import { sql, type Selectable } from 'kysely';
-import type { GrantsTable } from '../db-types.ts';
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
+import type { Database, GrantsTable } from '../db-types.ts';
 import type { GrantDelegation, GrantRecord } from '../records.ts';
 import type { Storage } from '../storage.ts';
 import { execute, first } from '../statements.ts';
 import { fromJson, fromJsonOrNull, pageOf, toJson, toJsonOrNull, withTransaction, type RepoContext } from '../context.ts';
-import { lockSeeds, revokeLiveGrantless, revokeTrees, tokenEvents, type ExtraRevocation } from './tree-revocation.ts';
-import { revokeGrantlessWithDerived } from './derived-grants.ts';
+import { revokeTrees, type GrantlessOwner } from './tree-revocation.ts';
+import { lockGrantlessRevocation, revokeTreesWithGrantless } from './derived-grants.ts';
 
 function fromRow(row: Selectable<GrantsTable>): GrantRecord {
   return {
@@ -42,17 +42,36 @@ function delegationOf(row: Selectable<GrantsTable>, chain: string): GrantDelegat
 
 /**
  * Deprovisioning (account/deprovision.ts) revokes several trees in one transaction: each agent's
- * (agent row updated, then its grants) and then the user's. Taken one by one, those locks cross
- * an issuance's (agent `for share`, then the grant ancestry, then token rows): e.g. an exchange by
- * one of the user's agents of a token another of them holds. So everything is locked up front in
- * the issuance order: the agents (id order), then every grant tree (one statement, id order).
+ * (agent row updated, then its grants, its client's tokens on no grant and what was exchanged from
+ * them, then the events: the audit lock) and then the user's (with the user's tokens on no grant).
+ * Taken one by one, those locks cross an issuance's (agent `for share`, then the grant ancestry,
+ * then token rows, then the audit lock): e.g. an exchange by one of the user's agents of a token
+ * another of them holds, or a refresh of a grant exchanged from the second agent's client's token
+ * waiting for the audit lock the first agent's events took. So everything is locked up front in
+ * the issuance order: the agents (id order), then every grant tree — the user's, those the user's
+ * agents act in, and those exchanged from the live tokens on no grant of the user and of the
+ * agents' clients (one statement, id order) —, then those tokens (lockGrantlessRevocation).
  */
-async function lockUserTrees(ctx: RepoContext, userId: string): Promise<void> {
+async function lockUserTrees(ctx: RepoContext, userId: string, at: number): Promise<void> {
   if (ctx.kind !== 'postgres') return;
   await withTransaction(ctx, async (db) => {
     await sql`select id from agents where owner_user_id = ${userId} order by id for update`.execute(db);
-    await lockSeeds(ctx, db, sql`user_id = ${userId} or agent_id in (select id from agents where owner_user_id = ${userId})`);
+    const agentClients = (eb: ExpressionBuilder<Database, 'access_tokens'>) =>
+      eb('client_id', 'in', eb.selectFrom('agents').select('client_id').where('owner_user_id', '=', userId).where('client_id', 'is not', null).$narrowType<{ client_id: string }>());
+    const owner = (eb: ExpressionBuilder<Database, 'access_tokens'>) => eb.or([eb('user_id', '=', userId), agentClients(eb)]);
+    await lockGrantlessRevocation(ctx, db, sql`user_id = ${userId} or agent_id in (select id from agents where owner_user_id = ${userId})`, owner, at);
   });
+}
+
+/**
+ * Client deletion (clients/lifecycle.ts) revokes the client's trees one by one (each appends its
+ * events: the audit lock), then its tokens on no grant and the trees exchanged from them, often
+ * another client's. So all of them are locked up front, in one statement, id order, then those
+ * tokens (lockGrantlessRevocation): no grant is locked after the first tree's events.
+ */
+async function lockClientTrees(ctx: RepoContext, clientId: string, at: number): Promise<void> {
+  if (ctx.kind !== 'postgres') return;
+  await withTransaction(ctx, (db) => lockGrantlessRevocation(ctx, db, sql`client_id = ${clientId}`, (eb) => eb('client_id', '=', clientId), at));
 }
 
 /**
@@ -70,21 +89,10 @@ select id, revoked_at, revoked_reason from grants where id in (select id from up
 /**
  * An agent's own client_credentials tokens (no grant): revoked with the agent's grants, and with
  * them the trees exchanged from those tokens (derived-grants.ts) — often another client's, acting
- * for no agent, which the agent's walk does not reach. After the agent's trees: the lock order holds.
+ * for no agent, which the agent's walk does not reach.
  */
-function agentClientTokens(agentId: string, at: number, reason: string): ExtraRevocation {
-  return (tx, db) =>
-    revokeGrantlessWithDerived(tx, db, (eb) => eb('client_id', 'in', db.selectFrom('agents').select('client_id').where('id', '=', agentId).where('client_id', 'is not', null).$narrowType<{ client_id: string }>()), at, reason);
-}
-
-/**
- * A user's tokens on no grant (ID-JAG, RFC 7523 user assertions): introspection already counts
- * them dead once the user is disabled (endpoints/token-state.ts); revoked with the user's grants
- * so the feed (CO-1) tells resource servers too. Token rows after the grants: the lock order holds.
- * What was exchanged from them is the user's (user_id), so the user's walk has already revoked it.
- */
-function userGrantlessTokens(userId: string, at: number, reason: string): ExtraRevocation {
-  return async (_tx, db) => ({ grants: [], tokenEvents: tokenEvents(await revokeLiveGrantless(db, (eb) => eb('user_id', '=', userId), at), at, reason), grantEvents: [] });
+function agentClientTokens(agentId: string): GrantlessOwner {
+  return (eb) => eb('client_id', 'in', eb.selectFrom('agents').select('client_id').where('id', '=', agentId).where('client_id', 'is not', null).$narrowType<{ client_id: string }>());
 }
 
 /** delegation_chain, delegation_profile, auth_time, acr, amr: all null on grants that are no exchange's. */
@@ -143,14 +151,23 @@ export function grantsRepository(ctx: RepoContext): Storage['grants'] {
     },
     /** The agent's grants and their trees, plus the client_credentials tokens of the agent's client and the trees exchanged from them. */
     revokeByAgent(agentId, at, reason) {
-      return revokeTrees(ctx, sql`agent_id = ${agentId}`, at, reason, agentClientTokens(agentId, at, reason));
+      return revokeTreesWithGrantless(ctx, sql`agent_id = ${agentId}`, agentClientTokens(agentId), at, reason);
     },
-    /** The user's grants and their trees, plus the user's tokens on no grant (ID-JAG). */
+    /**
+     * The user's grants and their trees, plus the user's tokens on no grant (ID-JAG, RFC 7523 user
+     * assertions) and the trees exchanged from them: introspection already counts those tokens
+     * dead once the user is disabled (endpoints/token-state.ts); revoked so the feed (CO-1) tells
+     * resource servers too. What was exchanged from them is the user's (user_id), but one exchange
+     * committing while this runs is caught only by waiting on those tokens' rows (derived-grants.ts).
+     */
     revokeByUser(userId, at, reason) {
-      return revokeTrees(ctx, sql`user_id = ${userId}`, at, reason, userGrantlessTokens(userId, at, reason));
+      return revokeTreesWithGrantless(ctx, sql`user_id = ${userId}`, (eb) => eb('user_id', '=', userId), at, reason);
     },
-    lockUserTrees(userId) {
-      return lockUserTrees(ctx, userId);
+    lockUserTrees(userId, at) {
+      return lockUserTrees(ctx, userId, at);
+    },
+    lockClientTrees(clientId, at) {
+      return lockClientTrees(ctx, clientId, at);
     },
   };
 }

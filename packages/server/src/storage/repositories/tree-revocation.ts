@@ -34,9 +34,6 @@ export function eventsOf(...all: Revoked[]): RevocationEventInput[] {
   return [...all.flatMap((r) => r.tokenEvents), ...all.flatMap((r) => r.grantEvents)];
 }
 
-/** More to revoke with a tree, in its transaction before the events (an agent's client_credentials tokens rest on no grant). */
-export type ExtraRevocation = (tx: RepoContext, db: Kysely<Database>) => Promise<Revoked>;
-
 /**
  * Every grant reachable from the seed grants through parent_grant_id, seeds included.
  * UNION (not UNION ALL) makes the walk terminate even if a cycle were ever written.
@@ -60,13 +57,11 @@ async function treeIds(db: Kysely<Database>, seed: RawBuilder<unknown>): Promise
  * grants already revoked are left as they were (their first revocation time and reason stand)
  * and are not in the result, but their descendants and tokens are still revoked.
  */
-export async function revokeTrees(ctx: RepoContext, seed: RawBuilder<unknown>, at: number, reason: string, extra?: ExtraRevocation): Promise<string[]> {
+export async function revokeTrees(ctx: RepoContext, seed: RawBuilder<unknown>, at: number, reason: string): Promise<string[]> {
   return withTransaction(ctx, async (db) => {
-    const tx = { ...ctx, db, inTransaction: true };
-    const tree = await revokeTreeRows(tx, db, seed, at, reason);
-    const all = extra ? [tree, await extra(tx, db)] : [tree];
-    await appendRevocationEvents(ctx, db, eventsOf(...all));
-    return all.flatMap((r) => r.grants);
+    const tree = await revokeTreeRows({ ...ctx, db, inTransaction: true }, db, seed, at, reason);
+    await appendRevocationEvents(ctx, db, eventsOf(tree));
+    return tree.grants;
   });
 }
 
@@ -161,7 +156,17 @@ export function revokeLiveGrantless(db: Kysely<Database>, owner: GrantlessOwner,
     .execute();
 }
 
-/** The jtis revokeLiveGrantless would revoke now, as a subquery (derived-grants.ts locks what was exchanged from them first). */
+/** The jtis revokeLiveGrantless would revoke now, as a subquery (derived-grants.ts locks them, and what was exchanged from them, first). */
 export function liveGrantlessJtis(db: Kysely<Database>, owner: GrantlessOwner, at: number) {
   return db.selectFrom('access_tokens').select('jti').where(owner).where('grant_id', 'is', null).where('revoked_at', 'is', null).where('expires_at', '>', at);
+}
+
+/**
+ * A tree seed: the grants exchanged from the live tokens on no grant `owner` selects. The query
+ * builder is interpolated bare: Kysely parenthesises it, `in (select …)` (`in ((select …))` is the
+ * same subquery on both backends, not a list of one scalar subquery; several tokens each exchanged:
+ * contract-grantless-lineage-locks.test.ts).
+ */
+export function exchangedFromLiveGrantless(db: Kysely<Database>, owner: GrantlessOwner, at: number): RawBuilder<unknown> {
+  return sql`subject_token_jti in ${liveGrantlessJtis(db, owner, at)}`;
 }
