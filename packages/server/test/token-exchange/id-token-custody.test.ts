@@ -6,36 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
-import { randomId } from '../../src/crypto/hash.ts';
-import type { UserRecord } from '../../src/storage/records.ts';
 import type { Backend } from '../helpers/isolated-database.ts';
 import { admin, ADMIN_CLI, mintToken } from '../admin/support.ts';
-import { createCode, createUser, exchangeCode, refresh, type TokenServer } from '../token/fixtures.ts';
-import { auth, exchange, EXCHANGE_CLIENTS, EXCHANGE_SCOPES, MCP, ORCHESTRATOR, PARTNER_AS, TT, useExchangeServer } from './fixtures.ts';
-
-const SCOPE = 'openid mcp:read files:read';
-
-interface Login {
-  user: UserRecord;
-  grantId: string;
-  /** The code's token response. */
-  idToken: string;
-  accessToken: string;
-  refreshToken: string;
-}
-
-/** A fresh user's consent (the bound of an ID token's exchange), a grant resting on it, and its code at /token. */
-async function login(server: TokenServer): Promise<Login> {
-  const { ctx } = server;
-  const now = ctx.now();
-  const user = await createUser(ctx, `${randomId('u')}@example.com`, 'Custody');
-  const consentId = randomId('cns');
-  await ctx.storage.consents.create({ id: consentId, userId: user.id, clientId: 'host', scope: SCOPE, resources: [], authorizationDetails: null, createdAt: now, revokedAt: null });
-  const code = await createCode(ctx, { clientId: 'host', userId: user.id, redirectUri: 'https://host.example/cb', scope: SCOPE, resources: [ORCHESTRATOR], consentId });
-  const res = await exchangeCode(server, code, {}, auth.host);
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return { user, grantId: code.grantId, idToken: res.body.id_token, accessToken: res.body.access_token, refreshToken: res.body.refresh_token };
-}
+import { refresh, type TokenServer } from '../token/fixtures.ts';
+import { auth, exchange, EXCHANGE_CLIENTS, EXCHANGE_SCOPES, MCP, PARTNER_AS, TT, useExchangeServer } from './fixtures.ts';
+import { login } from './id-token-login.ts';
 
 /** The jti of what `form` bought with our ID token as subject (an access token or an ID-JAG). */
 async function exchangedFrom(server: TokenServer, idToken: string, form: Record<string, string> = { resource: MCP, scope: 'mcp:read' }): Promise<string> {

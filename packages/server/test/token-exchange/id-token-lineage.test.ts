@@ -8,43 +8,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
-import { randomId, randomToken, sha256 } from '../../src/crypto/hash.ts';
-import type { UserRecord } from '../../src/storage/records.ts';
 import type { Backend } from '../helpers/isolated-database.ts';
 import { hookTransactions, interleaveOnce } from '../helpers/transaction-hooks.ts';
-import { createCode, createUser, exchangeCode, introspect, postForm, refresh, type JsonResponse, type TokenServer } from '../token/fixtures.ts';
-import { auth, duringNextSign, exchange, MCP, ORCHESTRATOR, PARTNER_AS, TT, useExchangeServer } from './fixtures.ts';
-
-const SCOPE = 'openid mcp:read files:read';
-
-interface Login {
-  user: UserRecord;
-  grantId: string;
-  consentId: string;
-  sessionIdHash: string;
-  code: Awaited<ReturnType<typeof createCode>>;
-  idToken: string;
-  accessToken: string;
-  refreshToken: string;
-}
-
-/**
- * What a browser login and consent leave (a session, a consent, a grant resting on both, its code)
- * for a fresh user — so no other test's consent can bound the exchange — then the code at /token.
- */
-async function login(server: TokenServer): Promise<Login> {
-  const { ctx } = server;
-  const now = ctx.now();
-  const user = await createUser(ctx, `${randomId('u')}@example.com`, 'Lineage');
-  const consentId = randomId('cns');
-  await ctx.storage.consents.create({ id: consentId, userId: user.id, clientId: 'host', scope: SCOPE, resources: [], authorizationDetails: null, createdAt: now, revokedAt: null });
-  const sessionIdHash = sha256(randomToken(32));
-  await ctx.storage.sessions.create({ idHash: sessionIdHash, userId: user.id, authTime: now, acr: 'urn:mandate:acr:mfa', amr: ['pwd', 'otp'], createdAt: now, expiresAt: now + 3600, revokedAt: null });
-  const code = await createCode(ctx, { clientId: 'host', userId: user.id, redirectUri: 'https://host.example/cb', scope: SCOPE, resources: [ORCHESTRATOR], consentId, sessionIdHash });
-  const res = await exchangeCode(server, code, {}, auth.host);
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return { user, grantId: code.grantId, consentId, sessionIdHash, code, idToken: res.body.id_token, accessToken: res.body.access_token, refreshToken: res.body.refresh_token };
-}
+import { exchangeCode, introspect, postForm, refresh, type JsonResponse, type TokenServer } from '../token/fixtures.ts';
+import { auth, duringNextSign, exchange, MCP, PARTNER_AS, TT, useExchangeServer } from './fixtures.ts';
+import { login } from './id-token-login.ts';
 
 function exchangeIdToken(server: TokenServer, idToken: string, form: Record<string, string> = { resource: MCP, scope: 'mcp:read' }): Promise<JsonResponse> {
   return exchange(server, { subject_token: idToken, subject_token_type: TT.idToken, ...form }, auth.host);
