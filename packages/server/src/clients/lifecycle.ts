@@ -44,9 +44,13 @@ export async function revokeClientGrants(ctx: Pick<ServerContext, 'storage' | 'n
  * trees exchanged from them once more (grants those exchanges committed meanwhile). Then each of
  * the client's trees through revokeTree (its token rows, then its events: the audit advisory
  * lock), then the grant-less tokens and the trees exchanged from them (revokeGrantlessByClient:
- * all already locked here), then the client row deleted. No grant is locked after the audit lock,
- * so an issuance holding one of these grants `for share` while it waits for that lock finishes
- * first. An RFC 7592 PUT takes the client row, then the audit lock of its event, so a PUT and a
+ * all already locked here), then the client row deleted. No grant that existed at that first lock
+ * is locked after the audit lock, so an issuance holding one of those grants `for share` while it
+ * waits for that lock finishes first. A grant a concurrent authorization or issuance creates for
+ * this client after that lock is not covered: the walk of a later tree locks it after the first
+ * tree's events took the audit lock, and an issuer holding it `for share` while it waits for that
+ * lock deadlocks with this deletion; PostgreSQL aborts one (40P01) and both sides retry (issuance,
+ * and this deletion's callers below, with `retryOnDeadlock`). An RFC 7592 PUT takes the client row, then the audit lock of its event, so a PUT and a
  * deletion cannot wait on each other in a cycle; docs/storage-schema.md lists the lock orders. A
  * concurrent deprovisioning locks the same way (grants.lockUserTrees) and shares rows with this
  * one when its user has tokens on no grant issued through this client (ID-JAG): a grant exchanged

@@ -12,7 +12,7 @@ import type { ServerContext } from '../context.ts';
 import { randomId } from '../crypto/hash.ts';
 import { hashPassword } from '../crypto/password.ts';
 import { clientIp } from '../http/client-ip.ts';
-import { deprovisionUser } from '../account/deprovision.ts';
+import { deprovisionUser, type Deprovisioned } from '../account/deprovision.ts';
 import { revokeVaultAfterDeprovisioning } from '../account/vault-deprovision.ts';
 import type { ScimUserAttributes, UserRecord } from '../storage/records.ts';
 import type { ScimPrincipal } from './auth.ts';
@@ -251,10 +251,20 @@ async function writeReplacement(w: WriteContext, locked: LockedUser, input: User
   };
   await ctx.storage.users.update(user);
   let attributes: ScimUserAttributes = { ...locked.attributes, externalId: input.externalId, name: input.name, emails: input.emails };
-  await audit(w, 'scim.user.updated', user.id, { password_changed: passwordChanged, email_changed: emailChanged });
   const deactivateNow = input.active === false && !user.disabled;
-  if (deactivateNow) {
-    user = (await deactivate(w, user, 'deactivated by SCIM provisioning')).user;
+  const credentialsChanged = (passwordChanged || emailChanged) && !deactivateNow; // deactivation already ends everything
+  // PostgreSQL lock order: every grant and token lock of the deprovisioning (grants.lockUserTrees)
+  // or of the credential change (grants.revokeByUser) before the first audit append, which takes
+  // the audit advisory lock: an issuer takes that lock after its grant and token locks, so an
+  // append first would deadlock with a concurrent refresh or exchange (40P01; SCIM does not
+  // retry). The events keep their order and content: updated, then deactivated / reactivated /
+  // credentials_changed.
+  const deprovisioned = deactivateNow ? await deprovisionForScim(w, user, 'deactivated by SCIM provisioning') : null;
+  const ended = credentialsChanged ? await endSessionsAndGrants(ctx, user.id, 'user credentials changed by SCIM provisioning') : null;
+  await audit(w, 'scim.user.updated', user.id, { password_changed: passwordChanged, email_changed: emailChanged });
+  if (deprovisioned !== null) {
+    await auditDeactivation(w, user.id, deprovisioned);
+    user = deprovisioned.user;
     attributes = { ...attributes, disabledAt: ctx.now() };
   } else if (reactivate) {
     user = { ...user, disabled: false, updatedAt: ctx.now() };
@@ -262,9 +272,7 @@ async function writeReplacement(w: WriteContext, locked: LockedUser, input: User
     attributes = { ...attributes, disabledAt: null };
     await audit(w, 'scim.user.reactivated', user.id);
   }
-  // Deactivation already ended everything; otherwise the old credential's sessions and tokens end here.
-  if ((passwordChanged || emailChanged) && !deactivateNow) {
-    const ended = await endSessionsAndGrants(ctx, user.id, 'user credentials changed by SCIM provisioning');
+  if (ended !== null) {
     await audit(w, 'scim.user.credentials_changed', user.id, { password_changed: passwordChanged, email_changed: emailChanged, ended_sessions: ended.endedSessions, revoked_grants: ended.revokedGrants });
   }
   await ctx.storage.scim.setUser(attributes);
@@ -283,9 +291,19 @@ export async function deleteUser(w: WriteContext, current: UserParts): Promise<v
 }
 
 async function deactivate(w: WriteContext, user: UserRecord, reason: string, event = 'scim.user.deactivated') {
+  const done = await deprovisionForScim(w, user, reason);
+  await auditDeactivation(w, user.id, done, event);
+  return done;
+}
+
+/** deprovisionUser, and the provider-side vault revocation after commit; no audit append (its caller's, after every lock). */
+async function deprovisionForScim(w: WriteContext, user: UserRecord, reason: string): Promise<Deprovisioned> {
   const done = await deprovisionUser(w.ctx, user, reason);
   w.afterCommit(() => revokeVaultAfterDeprovisioning(w.ctx, user.id)); // ID-2: revoke linked accounts at their providers
-  // ID-2: one event names everything the deactivation switched off.
-  await audit(w, event, user.id, { suspended_agents: done.suspendedAgents, revoked_grants: done.revokedGrants, revoked_vault_entries: done.revokedVaultEntries });
   return done;
+}
+
+/** ID-2: one event names everything the deactivation switched off. */
+async function auditDeactivation(w: WriteContext, userId: string, done: Deprovisioned, event = 'scim.user.deactivated'): Promise<void> {
+  await audit(w, event, userId, { suspended_agents: done.suspendedAgents, revoked_grants: done.revokedGrants, revoked_vault_entries: done.revokedVaultEntries });
 }

@@ -81,28 +81,49 @@ export async function revokeGrantlessWithDerived(ctx: RepoContext, db: Kysely<Da
 }
 
 /**
- * PostgreSQL, before any token update or event append of a revocation of the trees `seed` selects
- * together with the live tokens on no grant `owner` selects and what was exchanged from them
+ * PostgreSQL, before any token update or event append of a revocation of the trees `seeds` select
+ * together with the live tokens on no grant the `owners` select and what was exchanged from them
  * (a no-op on SQLite, which serialises whole transactions):
- *   1. every one of those trees, in one statement, id order (lockSeeds: `seed` or exchanged from
- *      those tokens);
- *   2. those token rows, `for update`, jti order: an exchange in flight holds its subject token
- *      `for share` (getForShare) and takes only the audit lock after it, which this transaction
- *      does not hold yet, so it commits first; a later one waits and then reads the token revoked;
+ *   1. every one of those trees, in one statement, id order (lockSeeds: each seed, and what was
+ *      exchanged from each owner's tokens, one `union`ed anchor branch each, so each is read
+ *      through its own index);
+ *   2. those token rows, `for update`, jti order, in one statement that returns only their count
+ *      (a big client's million jtis stay in the database): an exchange in flight holds its subject
+ *      token `for share` (getForShare) and takes only the audit lock after it, which this
+ *      transaction does not hold yet, so it commits first; a later one waits and then reads the
+ *      token revoked;
  *   3. the trees exchanged from them once more: the grants those exchanges committed between 1
  *      and 2 (none can be exchanged from them after 2). Grants after token rows: whoever holds such
  *      a new grant `for share` (its refresh or exchange) waits for nothing this holds.
- * The revocation's own statements then lock no grant and no grant-less token this did not: not
- * even after an earlier revocation of the same transaction has taken the audit lock (client
- * deletion, deprovisioning's agents one by one), where an issuer holding a grant `for share`
- * while it waits for that lock would otherwise deadlock with it (40P01).
+ * The revocation's own statements then lock no grant and no grant-less token this did not —
+ * except a grant a concurrent authorization or issuance created after step 1 under one of the
+ * revoked owners (a new tree of the client, agent or user), which the revocation's walk locks
+ * later, possibly after an earlier revocation of the same transaction took the audit lock (client
+ * deletion, deprovisioning's agents one by one). An issuer refreshing or exchanging under such a
+ * new grant while it waits for that audit lock deadlocks with it: PostgreSQL aborts one (40P01),
+ * and the victim's whole transaction runs again — issuance's (inTransaction retryOnDeadlock), and
+ * the admin API's and RFC 7592's client deletion and the admin API's disable on the other side
+ * (grants/shared/commit.ts); a caller without that retry answers 503 temporarily_unavailable.
  */
-export async function lockGrantlessRevocation(ctx: RepoContext, db: Kysely<Database>, seed: RawBuilder<unknown>, owner: GrantlessOwner, at: number): Promise<void> {
+export async function lockGrantlessRevocation(ctx: RepoContext, db: Kysely<Database>, seeds: RawBuilder<unknown>[], owners: GrantlessOwner[], at: number): Promise<void> {
   if (ctx.kind !== 'postgres') return;
-  const derived = exchangedFromLiveGrantless(db, owner, at);
-  await lockSeeds(ctx, db, sql`(${seed}) or (${derived})`);
-  await liveGrantlessJtis(db, owner, at).orderBy('jti').forUpdate().execute();
+  const derived = owners.map((owner) => exchangedFromLiveGrantless(db, owner, at));
+  await lockSeeds(ctx, db, [...seeds, ...derived]);
+  await lockLiveGrantless(db, owners, at);
   await lockSeeds(ctx, db, derived);
+}
+
+/**
+ * The live tokens on no grant the `owners` select, `for update`, jti order, one statement; only
+ * their count comes back (PostgreSQL allows the locking clause in a sub-select in FROM). Several
+ * owners: their jtis `union`ed, each branch on its own partial index (access_tokens_grantless_client,
+ * access_tokens_grantless_user), never one `or` of them.
+ */
+async function lockLiveGrantless(db: Kysely<Database>, owners: GrantlessOwner[], at: number): Promise<void> {
+  const [one, ...more] = owners.map((owner) => liveGrantlessJtis(db, owner, at));
+  if (one === undefined) return;
+  const jtis = more.length === 0 ? one : db.selectFrom('access_tokens').select('jti').where('jti', 'in', more.reduce((all, next) => all.union(next), one));
+  await sql`select count(*) as n from ${jtis.orderBy('jti').forUpdate()} as s`.execute(db);
 }
 
 /**
@@ -114,7 +135,7 @@ export async function lockGrantlessRevocation(ctx: RepoContext, db: Kysely<Datab
 export function revokeTreesWithGrantless(ctx: RepoContext, seed: RawBuilder<unknown>, owner: GrantlessOwner, at: number, reason: string): Promise<string[]> {
   return withTransaction(ctx, async (db) => {
     const tx = { ...ctx, db, inTransaction: true };
-    await lockGrantlessRevocation(tx, db, seed, owner, at);
+    await lockGrantlessRevocation(tx, db, [seed], [owner], at);
     const tree = await revokeTreeRows(tx, db, seed, at, reason);
     const grantless = await revokeGrantlessWithDerived(tx, db, owner, at, reason);
     await appendRevocationEvents(ctx, db, eventsOf(tree, grantless));

@@ -58,8 +58,10 @@ async function lockUserTrees(ctx: RepoContext, userId: string, at: number): Prom
     await sql`select id from agents where owner_user_id = ${userId} order by id for update`.execute(db);
     const agentClients = (eb: ExpressionBuilder<Database, 'access_tokens'>) =>
       eb('client_id', 'in', eb.selectFrom('agents').select('client_id').where('owner_user_id', '=', userId).where('client_id', 'is not', null).$narrowType<{ client_id: string }>());
-    const owner = (eb: ExpressionBuilder<Database, 'access_tokens'>) => eb.or([eb('user_id', '=', userId), agentClients(eb)]);
-    await lockGrantlessRevocation(ctx, db, sql`user_id = ${userId} or agent_id in (select id from agents where owner_user_id = ${userId})`, owner, at);
+    // Each owner a seed, and an owner of tokens, of its own (`union`ed, never one `or`): each is
+    // then read through its own index (grants_user_id, grants_agent_id; the grant-less partial ones).
+    const seeds = [sql`user_id = ${userId}`, sql`agent_id in (select id from agents where owner_user_id = ${userId})`];
+    await lockGrantlessRevocation(ctx, db, seeds, [(eb) => eb('user_id', '=', userId), agentClients], at);
   });
 }
 
@@ -67,11 +69,13 @@ async function lockUserTrees(ctx: RepoContext, userId: string, at: number): Prom
  * Client deletion (clients/lifecycle.ts) revokes the client's trees one by one (each appends its
  * events: the audit lock), then its tokens on no grant and the trees exchanged from them, often
  * another client's. So all of them are locked up front, in one statement, id order, then those
- * tokens (lockGrantlessRevocation): no grant is locked after the first tree's events.
+ * tokens (lockGrantlessRevocation): no grant that existed then is locked after the first tree's
+ * events — a grant a concurrent authorization or issuance creates for the client since still is
+ * (40P01 possible with an issuer under it; both sides retry, lockGrantlessRevocation).
  */
 async function lockClientTrees(ctx: RepoContext, clientId: string, at: number): Promise<void> {
   if (ctx.kind !== 'postgres') return;
-  await withTransaction(ctx, (db) => lockGrantlessRevocation(ctx, db, sql`client_id = ${clientId}`, (eb) => eb('client_id', '=', clientId), at));
+  await withTransaction(ctx, (db) => lockGrantlessRevocation(ctx, db, [sql`client_id = ${clientId}`], [(eb) => eb('client_id', '=', clientId)], at));
 }
 
 /**
