@@ -156,8 +156,8 @@ export interface Storage {
      * from the tokens on no grant live at `at` of the user and of the agents' clients), then those
      * tokens. Its revocations then take no lock out of issuance's order, nor, after the audit lock, a
      * grant that existed at that statement — only one a concurrent authorization or issuance created
-     * for those owners since, which can deadlock with an issuer under it (40P01, the victim's caller
-     * retries: derived-grants.ts lockGrantlessRevocation).
+     * for those owners since, which can deadlock with an issuer under it (40P01: issuance and the
+     * admin routes retry; SCIM does not and answers 503 — derived-grants.ts lockGrantlessRevocation).
      */
     lockUserTrees(userId: string, at: number): Promise<void>;
     /** Client deletion's, likewise (clients/lifecycle.ts): the client's trees, those exchanged from its tokens on no grant live at `at`, then those tokens. */

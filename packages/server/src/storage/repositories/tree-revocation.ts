@@ -98,12 +98,13 @@ export async function revokeTreeRows(ctx: RepoContext, db: Kysely<Database>, see
  * whole transactions (BEGIN IMMEDIATE), so the issuer's in-transaction re-read is enough there.
  */
 export async function lockSeeds(ctx: RepoContext, db: Kysely<Database>, seed: RawBuilder<unknown> | RawBuilder<unknown>[]): Promise<void> {
-  if (ctx.kind !== 'postgres') return;
+  const seeds = Array.isArray(seed) ? seed : [seed];
+  if (ctx.kind !== 'postgres' || seeds.length === 0) return; // no seed, no tree (and `with recursive` needs an anchor)
   // Several seeds: one anchor branch each, `union`ed, never one `or` of them — PostgreSQL plans
   // each branch on its own index (grants_client_id, grants_agent_id, grants_user_id,
   // grants_subject_token_jti), while an `or` with an `in (select …)` among its arms can use no
   // index at all and scans every grant (grantless-revocation-plans.test.ts).
-  const anchors = sql.join((Array.isArray(seed) ? seed : [seed]).map((s) => sql`select id from grants where ${s}`), sql` union `);
+  const anchors = sql.join(seeds.map((s) => sql`select id from grants where ${s}`), sql` union `);
   // The whole tree, not only the seeds, in one statement: the revocation then takes no grant lock
   // later (its updates) out of id order, whatever another revocation or an issuance holds.
   await sql`
