@@ -64,6 +64,8 @@ export class VaultEntryUnusableError extends VaultError {
   constructor(
     readonly entryId: string,
     readonly status: string,
+    /** The entry's stored reason (`last_error`: a provider error code, `no_refresh_token`, …), when known. */
+    readonly reason: string | null = null,
   ) {
     super(`Vault entry ${entryId} is ${status}.`);
   }

@@ -57,14 +57,14 @@ function isPermanent(e: VaultProviderError): boolean {
 export async function refreshEntry(deps: RefreshDeps, entryId: string, options: { force?: boolean; takeover?: boolean } = {}): Promise<OAuthPayload> {
   const entry = await deps.storage.vault.entries.get(entryId);
   if (!entry) throw new VaultNotFoundError(`Entry ${entryId} does not exist.`);
-  if (entry.status !== 'ok') throw new VaultEntryUnusableError(entry.id, entry.status);
+  if (entry.status !== 'ok') throw new VaultEntryUnusableError(entry.id, entry.status, entry.lastError);
   const current = await openOAuth(deps, entry);
   const now = deps.now();
   // Another caller or instance refreshed while this one waited.
   if (!options.force && isFresh(current, now, deps.refreshSkewSeconds)) return current;
   if (current.refresh_token === null) {
     if (current.expires_at === null || current.expires_at > now) return current;
-    if (await markRefreshFailed(deps, entry, 'no_refresh_token', now)) throw new VaultEntryUnusableError(entry.id, 'refresh_failed');
+    if (await markRefreshFailed(deps, entry, 'no_refresh_token', now)) throw new VaultEntryUnusableError(entry.id, 'refresh_failed', 'no_refresh_token');
     return winnerOrThrow(deps, entry); // re-linked (or refreshed elsewhere) meanwhile
   }
   const connection = await deps.storage.vault.connections.get(entry.connectionId);
@@ -97,7 +97,7 @@ export async function refreshEntry(deps: RefreshDeps, entryId: string, options: 
   if (!latest || latest.status === 'revoked') {
     // Unlinked while the provider answered. A refresh token that was not rotated is still the stored one, which the unlink revokes.
     await revokeDropped(client, tokens);
-    throw latest ? new VaultEntryUnusableError(latest.id, latest.status) : new VaultNotFoundError(`Entry ${entry.id} does not exist.`);
+    throw latest ? new VaultEntryUnusableError(latest.id, latest.status, latest.lastError) : new VaultNotFoundError(`Entry ${entry.id} does not exist.`);
   }
   return winnerOrThrow(deps, entry, latest);
 }
@@ -116,7 +116,7 @@ async function awaitOtherRefresh(deps: RefreshDeps, entry: VaultEntryRecord, cur
   for (;;) {
     const latest = await deps.storage.vault.entries.get(entry.id);
     if (!latest) throw new VaultNotFoundError(`Entry ${entry.id} does not exist.`);
-    if (latest.status !== 'ok') throw new VaultEntryUnusableError(latest.id, latest.status);
+    if (latest.status !== 'ok') throw new VaultEntryUnusableError(latest.id, latest.status, latest.lastError);
     if (latest.sealed.ciphertext !== entry.sealed.ciphertext) return openOAuth(deps, latest);
     // The holder gave up without new tokens (a provider outage): the caller is where it would be after its own failure.
     if (latest.refreshLeaseUntil === null) {
@@ -134,7 +134,7 @@ async function awaitOtherRefresh(deps: RefreshDeps, entry: VaultEntryRecord, cur
 async function winnerOrThrow(deps: RefreshDeps, entry: VaultEntryRecord, known?: VaultEntryRecord): Promise<OAuthPayload> {
   const latest = known ?? (await deps.storage.vault.entries.get(entry.id));
   if (!latest) throw new VaultNotFoundError(`Entry ${entry.id} does not exist.`);
-  if (latest.status !== 'ok') throw new VaultEntryUnusableError(latest.id, latest.status);
+  if (latest.status !== 'ok') throw new VaultEntryUnusableError(latest.id, latest.status, latest.lastError);
   return openOAuth(deps, latest);
 }
 
@@ -144,7 +144,7 @@ async function failed(deps: RefreshDeps, entry: VaultEntryRecord, current: OAuth
   // With rotation, losing a race to another instance shows up as invalid_grant for the spent refresh token.
   if (latest && latest.sealed.ciphertext !== entry.sealed.ciphertext) return winnerOrThrow(deps, entry, latest);
   if (isPermanent(err)) {
-    if (await markRefreshFailed(deps, entry, err.error, now)) throw new VaultEntryUnusableError(entry.id, 'refresh_failed');
+    if (await markRefreshFailed(deps, entry, err.error, now)) throw new VaultEntryUnusableError(entry.id, 'refresh_failed', err.error);
     return winnerOrThrow(deps, entry); // re-linked (or refreshed elsewhere) since the read above
   }
   // Only on the value this refresh read: a re-link since then keeps its lease-free state and is served.

@@ -240,7 +240,7 @@ export class TokenVault {
   private async usableEntry(userId: string, connectionId: string): Promise<VaultEntryRecord> {
     const entry = await this.storage.vault.entries.getFor(userId, connectionId);
     if (!entry) throw new VaultNotFoundError(`No linked account at ${connectionId}.`);
-    if (entry.status !== 'ok') throw new VaultEntryUnusableError(entry.id, entry.status);
+    if (entry.status !== 'ok') throw new VaultEntryUnusableError(entry.id, entry.status, entry.lastError);
     return entry;
   }
 

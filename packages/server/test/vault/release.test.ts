@@ -154,7 +154,15 @@ describe.each(['sqlite', 'postgres'] as const)('vault release through token exch
     const entry = await server.ctx.vault.storeStaticKey(carol.id, 'apikey', 'sk_carol_0123456789');
     await server.ctx.storage.vault.entries.setStatus(entry.id, 'refresh_failed', 'invalid_grant', server.ctx.now());
     const { token } = await userToken(server, { user: carol, scope: 'openid mcp:read', resources: [MCP] });
-    expectRefused(await release(server, token, { audience: KEY }), 'invalid_grant', /linked again/);
+    expectRefused(await release(server, token, { audience: KEY }), 'invalid_grant', /linked again: the provider refused to refresh it\./);
+  });
+
+  it('an entry whose access expired with no refresh token → invalid_grant saying so, not that the provider refused', async () => {
+    const dave = await createUser(server.ctx, 'dave-expired@example.com', 'Dave');
+    const entry = await server.ctx.vault.storeStaticKey(dave.id, 'apikey', 'sk_dave_0123456789');
+    await server.ctx.storage.vault.entries.setStatus(entry.id, 'refresh_failed', 'no_refresh_token', server.ctx.now());
+    const { token } = await userToken(server, { user: dave, scope: 'openid mcp:read', resources: [MCP] });
+    expectRefused(await release(server, token, { audience: KEY }), 'invalid_grant', /linked again: its access expired and the provider gave no way to renew it\./);
   });
 
   it('a revoked subject token → invalid_request', async () => {

@@ -130,9 +130,10 @@ function releaseError(ctx: ServerContext, err: unknown, connectionId: string): u
   const name = truncate(connectionId);
   if (err instanceof VaultNotFoundError) return new InvalidGrantError(`The user has no linked account at the vault connection '${name}': they must link it first.`);
   if (err instanceof VaultEntryUnusableError) {
-    return err.status === 'refresh_failed'
-      ? new InvalidGrantError(`The linked account at '${name}' needs to be linked again: the provider refused to refresh it.`)
-      : new InvalidGrantError(`The linked account at '${name}' has been unlinked or revoked.`);
+    if (err.status !== 'refresh_failed') return new InvalidGrantError(`The linked account at '${name}' has been unlinked or revoked.`);
+    // Why it cannot be renewed, as the account page says it (account/vault-status.ts): no refresh token, or a refused refresh.
+    const why = err.reason === 'no_refresh_token' ? 'its access expired and the provider gave no way to renew it' : 'the provider refused to refresh it';
+    return new InvalidGrantError(`The linked account at '${name}' needs to be linked again: ${why}.`);
   }
   // An outage at the provider, or a refresh held by another instance for too long: retry later.
   if (err instanceof VaultProviderError || err instanceof VaultConflictError) return new TemporarilyUnavailableError(`The provider of '${name}' could not be reached to refresh the credential; try again later.`);
