@@ -12,9 +12,9 @@ import { deprovisionUser } from '../../src/account/deprovision.ts';
 import type { AuditEventInput } from '../../src/storage/records.ts';
 import type { Storage } from '../../src/storage/storage.ts';
 import { BACKENDS, accessToken, agent, client, grant, refreshToken, useStorage, user, type StorageHandle } from './fixtures.ts';
+import { waitForLockWaiters } from './lock-wait.ts';
 
 const AT = 1_700_000_100;
-const pause = () => new Promise((resolve) => setTimeout(resolve, 200));
 
 /** An issuer's audit event (a refresh of D: grants/refresh-token/rotate.ts), after its grant ancestry. */
 const REFRESHED: AuditEventInput = { event: 'token_refreshed', userId: null, clientId: 'client-2', result: 'success', data: { grant_id: 'grt_d' } };
@@ -86,7 +86,7 @@ describe('grant-less revocations racing issuers: lock order (postgres)', () => {
       await tx.accessTokens.create(accessToken({ jti: 'at-grt_e', grantId: 'grt_e', clientId: 'client-2' }));
       revocation = h.storage.grants.revokeByUser('usr_alice', AT, 'password changed');
       revocation.catch(() => undefined); // awaited below
-      await pause(); // the revocation waits for at-u
+      await waitForLockWaiters(h); // the revocation waits for at-u
     });
     expect(await revocation).toEqual(['grt_e']);
     await expectRevoked(h, ['grt_e'], ['at-u', 'at-grt_e']);
@@ -105,7 +105,7 @@ describe('grant-less revocations racing issuers: lock order (postgres)', () => {
       return deleteClient({ storage: tx, now: () => AT }, 'svc', 'client deleted');
     });
     deletion.catch(() => undefined);
-    await pause(); // the deletion waits for grt_d — before, it had appended grt_svc's events (the audit lock) first
+    await waitForLockWaiters(h); // the deletion waits for grt_d — before, it had appended grt_svc's events (the audit lock) first
     t2.release();
     await t2.done;
     expect(await deletion).toBe(true);
@@ -122,7 +122,7 @@ describe('grant-less revocations racing issuers: lock order (postgres)', () => {
     await t2.ready;
     const deprovisioning = h.storage.transaction(async (tx) => deprovisionUser({ storage: tx, now: () => AT }, (await tx.users.getForUpdate('usr_alice'))!, 'disabled'));
     deprovisioning.catch(() => undefined);
-    await pause(); // before, agt_1's events took the audit lock and agt_2's revocation then waited for grt_d
+    await waitForLockWaiters(h); // before, agt_1's events took the audit lock and agt_2's revocation then waited for grt_d
     t2.release();
     await t2.done;
     expect([...(await deprovisioning).revokedGrants].sort()).toEqual(['grt_1', 'grt_d']);

@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEventInput } from '../../src/storage/records.ts';
 import { BACKENDS, accessToken, agent, grant, refreshToken, useStorage, type StorageHandle } from './fixtures.ts';
+import { waitForLockWaiters } from './lock-wait.ts';
 
 const AT = 1_700_000_100;
-const pause = () => new Promise((resolve) => setTimeout(resolve, 200));
 
 /**
  * grt_root holds at-subject and at-sibling; grt_child was exchanged from at-subject, grt_grandchild
@@ -166,7 +166,7 @@ describe('accessTokens.revokeWithDerived racing exchanges and a refresh: lock or
       await tx.accessTokens.create(accessToken({ jti: 'at-grt_x', grantId: 'grt_x' }));
       revocation = h.storage.accessTokens.revokeWithDerived('at-subject', AT);
       revocation.catch(() => undefined); // awaited below, after R: its failure (40P01) is reported there
-      await pause(); // the revocation waits for E (and H)
+      await waitForLockWaiters(h); // the revocation waits for E (and H)
     });
     // R: a refresh of grt_x, the grant E just committed: its ancestry `for share`, then its audit
     // event. The revocation, no longer held by E, is held by H until H ends; it then revokes at-subject
@@ -176,7 +176,7 @@ describe('accessTokens.revokeWithDerived racing exchanges and a refresh: lock or
       await tx.grants.lockAncestry('grt_x');
       release();
       await second;
-      await pause();
+      await waitForLockWaiters(h); // the revocation waits for R (grt_x's ancestry)
       await tx.audit.append(REFRESHED, AT);
     });
     expect(await revocation).toEqual({ revoked: true, revokedGrants: ['grt_x'] });
@@ -210,15 +210,15 @@ describe('accessTokens.revokeWithDerived racing exchanges and a refresh: lock or
       await tx.accessTokens.create(accessToken({ jti: 'at-grt_x', grantId: 'grt_x' }));
       revocation = h.storage.accessTokens.revokeWithDerived('at-subject', AT);
       revocation.catch(() => undefined); // awaited below
-      await pause();
+      await waitForLockWaiters(h); // the revocation waits for E
       tree = h.storage.grants.revokeTree('grt_root', AT, 'revoked by an administrator');
       tree.catch(() => undefined);
-      await pause();
+      await waitForLockWaiters(h, 2); // and so does revokeTree
     });
     // E committed: revokeTree walks grt_root's tree (grt_x now in it) to its token rows and waits
     // for at-subject. Had the revocation of at-subject not locked grt_root first, it would take
     // at-subject when H ends and then wait for grt_x, which revokeTree holds (40P01).
-    await pause();
+    await waitForLockWaiters(h, 2);
     release();
     await holder;
     const revoked = [...(await revocation)!.revokedGrants, ...(await tree)!].sort();
