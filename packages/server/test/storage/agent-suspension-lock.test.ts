@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { agent, grant, useStorage } from './fixtures.ts';
+import { waitForLockWaiters } from './lock-wait.ts';
 
 describe('agent suspension racing an issuing transaction (postgres)', () => {
   const h = useStorage('postgres');
@@ -23,7 +24,7 @@ describe('agent suspension racing an issuing transaction (postgres)', () => {
         suspended = true;
         return h.storage.grants.revokeByAgent(a.id, 1_700_000_100, 'agent_suspended');
       })();
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await waitForLockWaiters(h); // the suspension's update waits for the share lock
       expect(suspended).toBe(false); // held by the share lock
       await tx.grants.create(grant({ id: 'grt_agent', agentId: a.id, clientId: 'agent-client' }));
     });

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, accessToken, consent, grant, refreshToken, useStorage } from './fixtures.ts';
+import { waitForLockWaiters } from './lock-wait.ts';
 
 const LATER = 1_800_000_000;
 const AT = 900;
@@ -85,7 +86,6 @@ describe.each(BACKENDS)('storage contract (%s): CO-1 consent revocation', (backe
 
 describe('consent revocation racing an issuance on the consent (postgres)', () => {
   const h = useStorage('postgres');
-  const pause = () => new Promise((resolve) => setTimeout(resolve, 200));
 
   it('CO-1: revokeWithGrants waits for the issuer holding the consent, then covers the grant it wrote', async () => {
     await h.storage.consents.create(consent({ id: 'cns_1' }));
@@ -94,7 +94,7 @@ describe('consent revocation racing an issuance on the consent (postgres)', () =
     await h.storage.transaction(async (tx) => {
       expect((await tx.consents.getForShare('cns_1'))?.revokedAt).toBeNull();
       revocation = h.storage.consents.revokeWithGrants('cns_1', AT, 'consent revoked').finally(() => (done = true));
-      await pause();
+      await waitForLockWaiters(h);
       expect(done).toBe(false); // the consent update waits for the share lock
       await tx.grants.create(grant({ id: 'grt_c', consentId: 'cns_1' }));
       await tx.accessTokens.create(accessToken({ jti: 'at-c', grantId: 'grt_c', expiresAt: LATER }));

@@ -11,10 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { deprovisionUser } from '../../src/account/deprovision.ts';
 import type { Storage } from '../../src/storage/storage.ts';
 import { agent, BACKENDS, grant, session, useStorage, user } from './fixtures.ts';
+import { waitForLockWaiters } from './lock-wait.ts';
 
 const AT = 1_700_000_100;
 const LATER = 1_800_000_000;
-const pause = () => new Promise((resolve) => setTimeout(resolve, 200));
 
 function deprovision(storage: Storage) {
   return storage.transaction(async (tx) => {
@@ -66,7 +66,7 @@ describe('revocations racing issuance: lock order (postgres)', () => {
       // token-exchange/issue.ts: the acting agent first, then the subject's grant ancestry.
       expect((await tx.agents.getForShare('agt_2'))?.status).toBe('active');
       deprovisioning = deprovision(h.storage);
-      await pause();
+      await waitForLockWaiters(h); // deprovisioning waits for agt_2
       expect((await tx.grants.lockAncestry('grt_1')).map((g) => g.revokedAt)).toEqual([null]);
       await tx.grants.create(grant({ id: 'grt_1_x', parentGrantId: 'grt_1', agentId: 'agt_2' }));
     });
@@ -82,7 +82,7 @@ describe('revocations racing issuance: lock order (postgres)', () => {
     await h.storage.transaction(async (tx) => {
       expect((await tx.sessions.getForShare('s1'))?.revokedAt).toBeNull();
       revocation = h.storage.sessions.revokeWithGrants('s1', AT, 'signed out').finally(() => (done = true));
-      await pause();
+      await waitForLockWaiters(h); // the revocation waits for the share lock
       expect(done).toBe(false); // held by the share lock
       await tx.grants.create(grant({ id: 'grt_s1', sessionIdHash: 's1' }));
     });
@@ -97,7 +97,7 @@ describe('revocations racing issuance: lock order (postgres)', () => {
     await h.storage.transaction(async (tx) => {
       await tx.sessions.getForShare('s1');
       revocation = h.storage.sessions.revokeWithGrants('s1', AT, 'revoked').finally(() => (done = true));
-      await pause();
+      await waitForLockWaiters(h); // the revocation waits for the share lock
       expect(done).toBe(false);
       await tx.grants.create(grant({ id: 'grt_late', sessionIdHash: 's1' }));
     });

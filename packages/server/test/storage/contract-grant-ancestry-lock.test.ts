@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { accessToken, BACKENDS, consent, grant, useStorage } from './fixtures.ts';
+import { waitForLockWaiters } from './lock-wait.ts';
 
 const AT = 1_700_000_100;
 
@@ -53,7 +54,7 @@ describe('issuance racing a tree revocation (postgres)', () => {
     await h.storage.transaction(async (tx) => {
       expect((await tx.grants.lockAncestry('grt_2')).every((g) => g.revokedAt === null)).toBe(true);
       revocation = h.storage.grants.revokeTree('grt_1', AT, 'revoked').finally(() => (done = true));
-      await pause();
+      await waitForLockWaiters(h); // revokeTree waits for the share locks
       expect(done).toBe(false); // held by the share locks
       await tx.grants.create(grant({ id: 'grt_3', parentGrantId: 'grt_2' }));
       await tx.accessTokens.create(accessToken({ jti: 'jti_child', grantId: 'grt_3' }));
@@ -74,7 +75,7 @@ describe('issuance racing a tree revocation (postgres)', () => {
     });
     await pause();
     const read = h.storage.transaction((tx) => tx.grants.lockAncestry('grt_2'));
-    await pause();
+    await waitForLockWaiters(h); // the issuer's re-read waits for the root
     release();
     await revocation;
     expect((await read).map((g) => g.revokedAt)).toEqual([AT, AT]);

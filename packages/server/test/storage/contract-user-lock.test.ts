@@ -6,8 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, useStorage, user } from './fixtures.ts';
-
-const pause = () => new Promise((resolve) => setTimeout(resolve, 200));
+import { waitForLockWaiters } from './lock-wait.ts';
 
 for (const backend of BACKENDS) {
   describe(`users.getForUpdate (${backend})`, () => {
@@ -36,7 +35,7 @@ describe('users.getForUpdate holds the row (postgres)', () => {
         done = true;
         return other.users.update({ ...read, name: 'Alice B.', updatedAt: 1_700_000_200 });
       });
-      await pause();
+      await waitForLockWaiters(h); // the second read-for-update waits for the row lock
       expect(done).toBe(false); // held by this transaction's row lock
       await tx.users.update({ ...alice, disabled: true, updatedAt: 1_700_000_100 });
     });
