@@ -10,9 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { deleteClient } from '../../src/clients/lifecycle.ts';
 import { deprovisionUser } from '../../src/account/deprovision.ts';
 import type { AuditEventInput } from '../../src/storage/records.ts';
-import type { Storage } from '../../src/storage/storage.ts';
 import { BACKENDS, accessToken, agent, client, grant, refreshToken, useStorage, user, type StorageHandle } from './fixtures.ts';
-import { waitForLockWaiters } from './lock-wait.ts';
+import { holdTransaction, waitForLockWaiters } from './lock-wait.ts';
 
 const AT = 1_700_000_100;
 
@@ -33,22 +32,6 @@ async function expectRevoked(h: StorageHandle, grants: string[], jtis: string[])
   const events = await h.storage.revocations.list({});
   expect(events.filter((e) => e.grantId !== null).map((e) => e.grantId).sort()).toEqual([...grants].sort());
   expect(events.filter((e) => e.jti !== null).map((e) => e.jti).sort()).toEqual([...jtis].sort());
-}
-
-/** Opens a transaction that runs `hold`, then waits until `release()`; resolves `held` once `hold` returned. */
-function holder(h: StorageHandle, hold: (tx: Storage) => Promise<void>, after: (tx: Storage) => Promise<void>) {
-  let held = (): void => undefined;
-  const ready = new Promise<void>((resolve) => (held = resolve));
-  let release = (): void => undefined;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const done = h.storage.transaction(async (tx) => {
-    await hold(tx);
-    held();
-    await released;
-    await after(tx);
-  });
-  done.catch(() => undefined); // awaited by the test
-  return { ready, release, done };
 }
 
 describe.each(BACKENDS)('grant-less revocations of several exchanged tokens (%s)', (backend) => {
@@ -98,7 +81,7 @@ describe('grant-less revocations racing issuers: lock order (postgres)', () => {
     await h.storage.accessTokens.create(accessToken({ jti: 'at-svc', grantId: 'grt_svc', clientId: 'svc' }));
     await exchangedCc(h, 'at-cc', 'svc', 'grt_d');
     // T2: a refresh of D — its ancestry `for share`, then (after the deletion has started) its audit event.
-    const t2 = holder(h, async (tx) => void (await tx.grants.lockAncestry('grt_d')), (tx) => tx.audit.append(REFRESHED, AT).then(() => undefined));
+    const t2 = holdTransaction(h, async (tx) => void (await tx.grants.lockAncestry('grt_d')), (tx) => tx.audit.append(REFRESHED, AT).then(() => undefined));
     await t2.ready;
     const deletion = h.storage.transaction(async (tx) => {
       await tx.clients.getForUpdate('svc');
@@ -118,7 +101,7 @@ describe('grant-less revocations racing issuers: lock order (postgres)', () => {
     await h.storage.agents.create(agent({ id: 'agt_2', clientId: 'svc2', createdAt: 1_700_000_001 }));
     await h.storage.grants.create(grant({ id: 'grt_1', agentId: 'agt_1' })); // agt_1's revocation appends events: the audit lock
     await exchangedCc(h, 'at-cc2', 'svc2', 'grt_d');
-    const t2 = holder(h, async (tx) => void (await tx.grants.lockAncestry('grt_d')), (tx) => tx.audit.append(REFRESHED, AT).then(() => undefined));
+    const t2 = holdTransaction(h, async (tx) => void (await tx.grants.lockAncestry('grt_d')), (tx) => tx.audit.append(REFRESHED, AT).then(() => undefined));
     await t2.ready;
     const deprovisioning = h.storage.transaction(async (tx) => deprovisionUser({ storage: tx, now: () => AT }, (await tx.users.getForUpdate('usr_alice'))!, 'disabled'));
     deprovisioning.catch(() => undefined);

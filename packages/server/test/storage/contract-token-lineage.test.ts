@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEventInput } from '../../src/storage/records.ts';
 import { BACKENDS, accessToken, agent, grant, refreshToken, useStorage, type StorageHandle } from './fixtures.ts';
-import { waitForLockWaiters } from './lock-wait.ts';
+import { holdTransaction, waitForLockWaiters } from './lock-wait.ts';
 
 const AT = 1_700_000_100;
 
@@ -147,17 +147,11 @@ describe('accessTokens.revokeWithDerived racing exchanges and a refresh: lock or
     await h.storage.accessTokens.create(accessToken({ jti: 'at-subject' }));
     // H: a second exchange of at-subject (token-exchange/issue.ts: grant ancestry, then the subject
     // token, `for share`), still open while E commits its grant exchanged from at-subject.
-    let locked = (): void => undefined;
-    let release = (): void => undefined;
-    const hLocked = new Promise<void>((resolve) => (locked = resolve));
-    const hReleased = new Promise<void>((resolve) => (release = resolve));
-    const second = h.storage.transaction(async (tx) => {
+    const second = holdTransaction(h, async (tx) => {
       await tx.grants.lockAncestry('grt_root');
       await tx.accessTokens.getForShare('at-subject');
-      locked();
-      await hReleased;
     });
-    await hLocked;
+    await second.ready;
     let revocation: Promise<{ revoked: boolean; revokedGrants: string[] }> | undefined;
     await h.storage.transaction(async (tx) => {
       await tx.grants.lockAncestry('grt_root');
@@ -174,8 +168,8 @@ describe('accessTokens.revokeWithDerived racing exchanges and a refresh: lock or
     // grt_x, it would now hold that lock and wait for grt_x while R waits for the lock (40P01).
     await h.storage.transaction(async (tx) => {
       await tx.grants.lockAncestry('grt_x');
-      release();
-      await second;
+      second.release();
+      await second.done;
       await waitForLockWaiters(h); // the revocation waits for R (grt_x's ancestry)
       await tx.audit.append(REFRESHED, AT);
     });
@@ -190,16 +184,10 @@ describe('accessTokens.revokeWithDerived racing exchanges and a refresh: lock or
     await h.storage.accessTokens.create(accessToken({ jti: 'at-subject' }));
     // H holds at-subject `for share` (an exchange's re-read), alone: when H ends, the revocation of
     // at-subject, first in line for the row, gets it ahead of revokeTree(grt_root).
-    let locked = (): void => undefined;
-    let release = (): void => undefined;
-    const hLocked = new Promise<void>((resolve) => (locked = resolve));
-    const hReleased = new Promise<void>((resolve) => (release = resolve));
-    const holder = h.storage.transaction(async (tx) => {
+    const holder = holdTransaction(h, async (tx) => {
       await tx.accessTokens.getForShare('at-subject');
-      locked();
-      await hReleased;
     });
-    await hLocked;
+    await holder.ready;
     let revocation: Promise<{ revoked: boolean; revokedGrants: string[] }> | undefined;
     let tree: Promise<string[]> | undefined;
     // E: an exchange of at-subject writing grt_x, open while both revocations start.
@@ -219,8 +207,8 @@ describe('accessTokens.revokeWithDerived racing exchanges and a refresh: lock or
     // for at-subject. Had the revocation of at-subject not locked grt_root first, it would take
     // at-subject when H ends and then wait for grt_x, which revokeTree holds (40P01).
     await waitForLockWaiters(h, 2);
-    release();
-    await holder;
+    holder.release();
+    await holder.done;
     const revoked = [...(await revocation)!.revokedGrants, ...(await tree)!].sort();
     expect(revoked).toEqual(['grt_root', 'grt_x']);
     for (const jti of ['at-subject', 'at-grt_x']) expect((await h.storage.accessTokens.get(jti))?.revokedAt).toBe(AT);

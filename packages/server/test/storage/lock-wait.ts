@@ -11,6 +11,7 @@
  */
 import pg from 'pg';
 import { parsePostgresUrl } from '../../src/storage/postgres.ts';
+import type { Storage } from '../../src/storage/storage.ts';
 import type { StorageHandle } from './fixtures.ts';
 
 const WAITERS = `
@@ -49,4 +50,23 @@ export async function waitForLockWaiters(h: StorageHandle, count = 1, timeoutMs 
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * Opens a transaction that runs `hold`, then stays open until `release()` and runs `after`;
+ * `ready` resolves once `hold` returned (its locks are held), `done` when the transaction ended.
+ */
+export function holdTransaction(h: StorageHandle, hold: (tx: Storage) => Promise<void>, after: (tx: Storage) => Promise<void> = async () => undefined) {
+  let held = (): void => undefined;
+  const ready = new Promise<void>((resolve) => (held = resolve));
+  let release = (): void => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const done = h.storage.transaction(async (tx) => {
+    await hold(tx);
+    held();
+    await released;
+    await after(tx);
+  });
+  done.catch(() => undefined); // awaited by the test
+  return { ready, release, done };
 }
