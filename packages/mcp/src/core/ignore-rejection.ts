@@ -3,7 +3,7 @@
  * unhandled, and Node ends the process on an unhandled rejection. What a hook returns is therefore
  * given a rejection handler when it is a promise (or any thenable); the hook's failure is its own.
  */
-export function ignoreRejection(result: unknown): void {
+function ignoreRejection(result: unknown): void {
   if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
     (result as PromiseLike<unknown>).then(undefined, () => undefined);
   }

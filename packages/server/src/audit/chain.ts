@@ -125,3 +125,12 @@ export function sortedJsonCopy(value: unknown): unknown {
   }
   return copy;
 }
+
+/**
+ * A string field of an audit event's data, or null: the indexed copies (`jti`, `id_token_jti`) the
+ * append writes beside the hashed data and the custody walk reads back agree because both use this.
+ */
+export function dataString(data: Record<string, unknown> | null, name: string): string | null {
+  const value = data?.[name];
+  return typeof value === 'string' ? value : null;
+}

@@ -10,6 +10,7 @@
  */
 import type { Storage } from '../storage/storage.ts';
 import type { AuditEventRecord } from '../storage/records.ts';
+import { dataString } from './chain.ts';
 
 /** Events that issue a token recorded under `data.jti`. */
 const ISSUING_EVENTS = ['token_exchanged', 'token_issued', 'token_refreshed'] as const;
@@ -41,8 +42,8 @@ export async function custodyOfToken(storage: Storage, jti: string): Promise<Cus
 export async function custodyOfEvent(storage: Storage, eventId: string): Promise<Custody | null> {
   const event = await storage.audit.findById(eventId);
   if (!event) return null;
-  const jti = stringField(event.data, 'jti');
-  const first: CustodyHop = { jti, event, subjectJti: stringField(event.data, 'subject_jti'), revoked: jti ? await isRevoked(storage, jti) : null };
+  const jti = dataString(event.data, 'jti');
+  const first: CustodyHop = { jti, event, subjectJti: dataString(event.data, 'subject_jti'), revoked: jti ? await isRevoked(storage, jti) : null };
   return { hops: await walkBack(storage, first) };
 }
 
@@ -72,11 +73,11 @@ async function hopForJti(storage: Storage, jti: string): Promise<CustodyHop | nu
   const record = await storage.accessTokens.get(jti);
   const found = await storage.audit.findIssuance(jti, ISSUING_EVENTS); // matched on the hashed data.jti
   if (found) {
-    return { jti, event: found, subjectJti: stringField(found.data, 'subject_jti'), revoked: record ? await isRevoked(storage, jti) : null };
+    return { jti, event: found, subjectJti: dataString(found.data, 'subject_jti'), revoked: record ? await isRevoked(storage, jti) : null };
   }
   if (record) return { jti, event: null, subjectJti: null, revoked: await isRevoked(storage, jti) };
   const signedBy = await storage.audit.findIdTokenIssuance(jti, ID_TOKEN_ISSUING_EVENTS); // matched on the hashed data.id_token_jti
-  if (signedBy) return { jti, event: signedBy, subjectJti: stringField(signedBy.data, 'subject_jti'), revoked: await isIdTokenRevoked(storage, jti) };
+  if (signedBy) return { jti, event: signedBy, subjectJti: dataString(signedBy.data, 'subject_jti'), revoked: await isIdTokenRevoked(storage, jti) };
   const revoked = await isIdTokenRevoked(storage, jti);
   return revoked === null ? null : { jti, event: null, subjectJti: null, revoked };
 }
@@ -96,9 +97,4 @@ async function isIdTokenRevoked(storage: Storage, jti: string): Promise<boolean 
   if (!record) return null;
   const grant = await storage.grants.get(record.grantId);
   return grant === null || grant.revokedAt !== null;
-}
-
-function stringField(data: Record<string, unknown> | null, name: string): string | null {
-  const value = data?.[name];
-  return typeof value === 'string' ? value : null;
 }

@@ -14,7 +14,7 @@ import { jwtVerify, type JWTPayload } from 'jose';
 import { ASYMMETRIC_JWS_ALGS, InvalidRequestError, TokenTypeUri } from '@mandate/protocol';
 import type { ServerContext } from '../../context.ts';
 import type { AgentRecord, ClientRecord } from '../../storage/records.ts';
-import { hasSoleAudience, soleAudience } from '../../checks/assertion-audience.ts';
+import { hasSoleAudience } from '../../checks/assertion-audience.ts';
 import { audiencesOf } from './subject-claims.ts';
 import { activeAccessToken } from '../../endpoints/token-state.ts';
 import { ASSERTION_LEEWAY } from '../jwt-bearer/verify.ts';
@@ -115,7 +115,7 @@ async function verifyAgentAccessToken(ctx: ServerContext, requester: ClientRecor
  */
 function checkActorAudience(ctx: ServerContext, requester: ClientRecord, issuedTo: string, payload: JWTPayload): void {
   if (issuedTo === requester.clientId) return;
-  if (soleAudience(payload.aud) === ctx.config.issuer) return;
+  if (hasSoleAudience(payload.aud, [ctx.config.issuer])) return;
   throw new InvalidRequestError(
     `The actor_token was issued to another client for '${truncate(audiencesOf(payload).join(' '))}': an agent's access token acts only as the requesting client's own token or when its only audience is this authorization server (request it without \`resource\`).`,
   );

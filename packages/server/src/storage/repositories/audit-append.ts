@@ -12,7 +12,7 @@
  * seq is head.seq + 1, assigned under that serialisation, so it has no gaps.
  */
 import type { AuditEventInput, AuditEventRecord } from '../records.ts';
-import { auditRowHash, auditRowHashOfSortedData, GENESIS_HASH, sortedJsonCopy } from '../../audit/chain.ts';
+import { auditRowHash, auditRowHashOfSortedData, dataString, GENESIS_HASH, sortedJsonCopy } from '../../audit/chain.ts';
 import { sortableId } from '../../crypto/sortable-ids.ts';
 import { fromJsonOrNull, toJsonOrNull, withTransaction, type RepoContext } from '../context.ts';
 import { execute, first } from '../statements.ts';
@@ -55,13 +55,8 @@ function buildRecord(event: AuditEventInput, time: number, { text: data, sorted 
   return { seq: (head?.seq ?? 0) + 1, ...unhashed, hash };
 }
 
-function stringOf(data: Record<string, unknown> | null, name: string): string | null {
-  const value = data?.[name];
-  return typeof value === 'string' ? value : null;
-}
-
 function values(r: AuditEventRecord, data: string | null): unknown[] {
-  return [r.seq, r.id, r.time, r.event, r.userId, r.clientId, r.agentId, r.requestedScope, r.grantedScope, r.resource, r.ip, r.result, r.reason, data, r.prevHash, r.hash, stringOf(r.data, 'jti'), stringOf(r.data, 'id_token_jti')];
+  return [r.seq, r.id, r.time, r.event, r.userId, r.clientId, r.agentId, r.requestedScope, r.grantedScope, r.resource, r.ip, r.result, r.reason, data, r.prevHash, r.hash, dataString(r.data, 'jti'), dataString(r.data, 'id_token_jti')];
 }
 
 function appendPostgres(ctx: RepoContext, event: AuditEventInput, time: number, data: Data): Promise<AuditEventRecord> {

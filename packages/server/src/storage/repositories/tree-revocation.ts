@@ -151,20 +151,20 @@ export type GrantlessOwner = ExpressionOrFactory<Database, 'access_tokens', SqlB
  * (user_id, expires_at), both partial on `grant_id is null` (migration 0014).
  */
 export function revokeLiveGrantless(db: Kysely<Database>, owner: GrantlessOwner, at: number): Promise<{ jti: string; expires_at: number }[]> {
-  return db
-    .updateTable('access_tokens')
-    .set({ revoked_at: at })
-    .where(owner)
-    .where('grant_id', 'is', null)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', at)
-    .returning(['jti', 'expires_at'])
-    .execute();
+  return db.updateTable('access_tokens').set({ revoked_at: at }).where(owner).where(liveWithoutGrant(at)).returning(['jti', 'expires_at']).execute();
 }
 
-/** The jtis revokeLiveGrantless would revoke now, as a subquery (derived-grants.ts locks them, and what was exchanged from them, first). */
+/**
+ * The jtis revokeLiveGrantless would revoke now, as a subquery (derived-grants.ts locks them, and
+ * what was exchanged from them, first): the same filter, so what is locked is what is revoked.
+ */
 export function liveGrantlessJtis(db: Kysely<Database>, owner: GrantlessOwner, at: number) {
-  return db.selectFrom('access_tokens').select('jti').where(owner).where('grant_id', 'is', null).where('revoked_at', 'is', null).where('expires_at', '>', at);
+  return db.selectFrom('access_tokens').select('jti').where(owner).where(liveWithoutGrant(at));
+}
+
+/** Tokens on no grant, not revoked, unexpired at `at` (with an owner's filter: a range of its partial index). */
+function liveWithoutGrant(at: number): ExpressionOrFactory<Database, 'access_tokens', SqlBool> {
+  return (eb) => eb.and([eb('grant_id', 'is', null), eb('revoked_at', 'is', null), eb('expires_at', '>', at)]);
 }
 
 /**
