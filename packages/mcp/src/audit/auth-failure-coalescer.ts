@@ -57,8 +57,6 @@ export class AuthFailureCoalescer {
   private readonly intervalSeconds: number;
   private readonly maxKeys: number;
   private nextSweep = 0;
-  /** No window ends before this (epoch seconds); recomputed by each sweep. */
-  private earliestEnd = Infinity;
 
   constructor(options: AuthFailureCoalescerOptions = {}) {
     this.intervalSeconds = options.intervalSeconds ?? 60;
@@ -73,7 +71,7 @@ export class AuthFailureCoalescer {
     const out = now >= this.nextSweep ? this.sweep(now, key) : [];
     let aggregated = false;
     // Full, but a window has ended since the last sweep: sweep now rather than pool a new address.
-    if (!this.windows.has(key) && this.windows.size >= this.maxKeys && now >= this.earliestEnd) out.push(...this.sweep(now, key));
+    if (!this.windows.has(key) && this.windows.size >= this.maxKeys && now >= this.earliestEnd()) out.push(...this.sweep(now, key));
     if (!this.windows.has(key) && this.windows.size >= this.maxKeys) {
       key = JSON.stringify([error, '*']);
       aggregated = true;
@@ -86,26 +84,32 @@ export class AuthFailureCoalescer {
     }
     const suppressed = window?.suppressed ?? 0;
     const kind = aggregated ? { description: `${error} for more client addresses than are tracked one by one`, ip: undefined } : { description, ip };
+    // Deleted first so the map stays in order of `until` (the interval is fixed): a sweep stops at the first window still running.
+    this.windows.delete(key);
     this.windows.set(key, { error, ...kind, network: aggregated ? undefined : network, aggregated, until: now + this.intervalSeconds, suppressed: 0 });
-    this.earliestEnd = Math.min(this.earliestEnd, now + this.intervalSeconds);
     out.push({ error, ...kind, suppressed, aggregated, summary: false });
     return out;
   }
 
-  /** Ends every window that has run out: their counts become summary events, their room is freed. */
+  /** When the oldest window ends (epoch seconds): the map is in order of `until`. */
+  private earliestEnd(): number {
+    for (const w of this.windows.values()) return w.until;
+    return Infinity;
+  }
+
+  /**
+   * Ends every window that has run out: their counts become summary events, their room is freed.
+   * Windows are in order of `until`, so it visits only those that ended, and the first still running.
+   */
   private sweep(now: number, keep: string): CoalescedRefusal[] {
     this.nextSweep = now + this.intervalSeconds;
     const summaries: CoalescedRefusal[] = [];
-    let earliest = Infinity;
     for (const [key, w] of this.windows) {
-      if (now < w.until || key === keep) {
-        earliest = Math.min(earliest, w.until);
-        continue;
-      }
+      if (now < w.until) break;
+      if (key === keep) continue;
       this.windows.delete(key);
       if (w.suppressed > 0) summaries.push({ error: w.error, description: w.description, ip: w.ip, suppressed: w.suppressed, aggregated: w.aggregated, summary: true });
     }
-    this.earliestEnd = earliest;
     return summaries;
   }
 }
