@@ -97,15 +97,22 @@ function sameString(a: string, b: string): boolean {
 }
 
 /**
- * Checks the callback against the pending link and the provider's issuer (RFC 9207), and returns
+ * The callback against the pending link: this user's, not expired, its `state`. Cheap and first —
+ * before the connection is read and its credential opened — so a forged callback costs nothing.
+ */
+export function checkCallbackState(pending: PendingLink, userId: string, params: CallbackParams, now: number): void {
+  if (pending.userId !== userId) throw new LinkCallbackError('invalid_request', null, 'link started by another user');
+  if (now > pending.expiresAt) throw new LinkCallbackError('invalid_request', null, 'link expired');
+  if (typeof params.state !== 'string' || !sameString(params.state, pending.state)) throw new LinkCallbackError('invalid_request', null, 'state mismatch');
+}
+
+/**
+ * After checkCallbackState, against the verified provider metadata: its issuer (RFC 9207), then
  * the code to exchange. The provider's own error (RFC 6749 §4.1.2.1) is reported as such, but only
  * after the state and the issuer matched: an unauthenticated error redirect, or one from another
  * provider, is no reason to tell the user anything.
  */
-export function checkCallback(pending: PendingLink, userId: string, params: CallbackParams, now: number, provider: IssuerExpectation): string {
-  if (pending.userId !== userId) throw new LinkCallbackError('invalid_request', null, 'link started by another user');
-  if (now > pending.expiresAt) throw new LinkCallbackError('invalid_request', null, 'link expired');
-  if (typeof params.state !== 'string' || !sameString(params.state, pending.state)) throw new LinkCallbackError('invalid_request', null, 'state mismatch');
+export function checkCallbackResponse(params: CallbackParams, provider: IssuerExpectation): string {
   checkIssuer(provider, params.iss);
   if (typeof params.error === 'string' && params.error.length > 0) {
     throw new LinkCallbackError(/^[\x21-\x7e]{1,64}$/.test(params.error) ? params.error : 'invalid_request', null);

@@ -14,7 +14,7 @@ import { VaultConflictError, VaultEntryUnusableError, VaultNotFoundError, VaultP
 import { checkStaticKey, decodePayload, encodePayload, type EntryPayload, type OAuthPayload } from './payload.ts';
 import { connectionView, createConnection, providerClientFor, updateConnection, verifiedProvider, type ConnectionInput, type ConnectionView } from './connections.ts';
 import { exchangeCode, revokeDropped, type Fetch, type ProviderTokens } from './provider-client.ts';
-import { beginLink, checkCallback, type CallbackParams, type PendingLink } from './link.ts';
+import { beginLink, checkCallbackResponse, checkCallbackState, type CallbackParams, type PendingLink } from './link.ts';
 import { entryBinding, isFresh, refreshEntry, type RefreshDeps } from './refresh.ts';
 import { SingleFlight } from './single-flight.ts';
 import { providerFetch } from './outbound.ts';
@@ -160,11 +160,12 @@ export class TokenVault {
 
   /** The provider redirected back: checks state and issuer, spends the code (with the PKCE verifier) and stores the tokens. */
   async completeLink(userId: string, pending: PendingLink, params: CallbackParams): Promise<EntryView> {
+    checkCallbackState(pending, userId, params, this.deps.now());
     const c = await this.storage.vault.connections.get(pending.connectionId);
     if (!c) throw new VaultNotFoundError(`Connection ${pending.connectionId} does not exist.`);
     // Verified first: the issuer `iss` is compared with is the one an admin saved, not one rewritten in the database.
     const client = await providerClientFor(c, this.deps.keys, this.deps.fetch);
-    const code = checkCallback(pending, userId, params, this.deps.now(), client.metadata);
+    const code = checkCallbackResponse(params, client.metadata);
     const tokens = await exchangeCode(client, { code, codeVerifier: pending.codeVerifier, redirectUri: pending.redirectUri });
     try {
       return await this.linkTokens(userId, pending.connectionId, tokens);

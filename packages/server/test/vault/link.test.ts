@@ -2,7 +2,7 @@
  * Account linking against a real OAuth server on loopback (issue 5, VA-1): the code flow with
  * PKCE and state, tokens stored sealed, and every bad callback refused before a code is spent.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useStorage } from '../storage/fixtures.ts';
 import { LinkCallbackError } from '../../src/vault/link.ts';
 import { open } from '../../src/vault/envelope.ts';
@@ -57,6 +57,23 @@ describe('vault account linking (real provider on loopback)', () => {
     const second = await vault.accessToken('usr_alice', 'tp');
     expect(second.accessToken).not.toBe(first.accessToken);
     expect((await userinfo(tp.provider, second.accessToken)).sub).toBe('alice-2');
+  });
+
+  it('a forged callback (wrong state, another user, expired) is refused before the connection is read or its credential opened', async () => {
+    const x = harness(h, tp.provider);
+    const vault = x.vault();
+    await createGithubLike(vault, tp.provider);
+    const { pending } = await vault.beginLink('usr_alice', 'tp', tp.provider.redirectUri);
+    const reads = vi.spyOn(h.storage.vault.connections, 'get');
+    try {
+      for (const [user, state, at] of [['usr_alice', 'forged', x.clock], ['usr_mallory', pending.state, x.clock], ['usr_alice', pending.state, pending.expiresAt + 1]] as const) {
+        x.clock = at;
+        await expect(vault.completeLink(user, pending, { state, code: 'c' })).rejects.toBeInstanceOf(LinkCallbackError);
+      }
+      expect(reads).not.toHaveBeenCalled();
+    } finally {
+      reads.mockRestore();
+    }
   });
 
   it('refuses a wrong state, another user, an expired link and a provider error — spending no code and storing nothing', async () => {
