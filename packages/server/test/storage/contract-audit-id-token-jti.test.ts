@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src/cli/verify-audit.ts';
 import { BACKENDS, useStorage } from './fixtures.ts';
-import { event, planText } from './audit-lookup-support.ts';
+import { event, fillAuditLog, planText } from './audit-lookup-support.ts';
 
 const SIGNING = ['token_issued', 'token_refreshed'] as const;
 
@@ -60,14 +60,7 @@ describe.each(BACKENDS)('storage contract (%s): AU-2 audit lookup by id_token_jt
   });
 
   it('the lookup uses audit_events_id_token_jti, not a scan of the log', async () => {
-    const columns = "n, 'aud_' || n, n, 'token_issued', 'success', '{\"id_token_jti\":\"idt_' || n || '\",\"jti\":\"at_' || n || '\"}', 'x', 'x', 'at_' || n, 'idt_' || n";
-    const insert = 'insert into audit_events (seq, id, time, event, result, data, prev_hash, hash, jti, id_token_jti) ';
-    await h.raw(
-      backend === 'sqlite'
-        ? `${insert}with recursive g(n) as (select 1 union all select n + 1 from g where n < 5000) select ${columns} from g`
-        : `${insert}select ${columns} from generate_series(1, 5000) as g(n)`,
-    );
-    await h.raw('analyze audit_events');
+    await fillAuditLog(h, backend, true);
     const explain = backend === 'sqlite' ? 'explain query plan' : 'explain';
     const plan = planText(await h.raw(`${explain} select * from audit_events where id_token_jti = 'idt_1' and event in ('token_issued', 'token_refreshed') order by seq limit 8`));
     expect(plan).toContain('audit_events_id_token_jti');

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src/cli/verify-audit.ts';
 import { BACKENDS, useStorage } from './fixtures.ts';
-import { event, planText } from './audit-lookup-support.ts';
+import { event, fillAuditLog, planText } from './audit-lookup-support.ts';
 
 const ISSUING = ['token_exchanged', 'token_issued', 'token_refreshed'] as const;
 
@@ -95,15 +95,7 @@ describe.each(BACKENDS)('storage contract (%s): AU-2 audit lookup by jti and id'
   });
 
   it('the lookups use the indexes, not a scan of the log', async () => {
-    // A log big enough, with statistics, that a scan would be the planner's choice without an index.
-    const columns = "n, 'aud_' || n, n, 'token_issued', 'success', '{\"jti\":\"at_' || n || '\"}', 'x', 'x', 'at_' || n";
-    const insert = 'insert into audit_events (seq, id, time, event, result, data, prev_hash, hash, jti) ';
-    await h.raw(
-      backend === 'sqlite'
-        ? `${insert}with recursive g(n) as (select 1 union all select n + 1 from g where n < 5000) select ${columns} from g`
-        : `${insert}select ${columns} from generate_series(1, 5000) as g(n)`,
-    );
-    await h.raw('analyze audit_events');
+    await fillAuditLog(h, backend);
     const explain = backend === 'sqlite' ? 'explain query plan' : 'explain';
     const byJti = planText(
       await h.raw(`${explain} select * from audit_events where jti = 'at_1' and event in ('token_exchanged', 'token_issued', 'token_refreshed') order by seq limit 1`),
